@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: MIT
+# Parley build: `make` builds bin/parleyd and bin/parleyctl; `make run` and `make test`
+# install what is missing from Debian's packages first.
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2
+LIBS    := -levent_openssl -levent -lexpat -lsqlite3 -luuid -lssl -lcrypto
+CONF    ?= conf/parley.conf
+
+# Include paths keep the layering honest: xmpp/ sees only itself, storage/ sees xmpp/,
+# the server and feature folders see all three.
+INC_xmpp    := -Ixmpp
+INC_storage := -Istorage -Ixmpp
+INC_server  := -Iserver -Istorage -Ixmpp
+
+LIB_DIRS := xmpp storage server
+PROGRAMS := server/main.c server/ctl.c
+LIB_SRC  := $(filter-out $(PROGRAMS),$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
+
+RUN_DEPS  := build-essential pkg-config openssl libexpat1-dev libevent-dev libssl-dev \
+             libsqlite3-dev uuid-dev
+TEST_DEPS := $(RUN_DEPS) libcmocka-dev python3-pytest python3-slixmpp clang libclang-rt-14-dev
+
+# Two build flavours: plain (bin/) and ASan+UBSan (build/asan) for the tests.
+B := build/plain
+A := build/asan
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+inc_for = $(INC_$(firstword $(subst /, ,$(1))))
+
+.PHONY: all run test deps-run deps-test unit e2e fuzz-replay fuzz clean cert
+all: bin/parleyd bin/parleyctl
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) $(call inc_for,$<) -MMD -MP -c $< -o $@
+$(A)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g $(SAN) $(WARN) $(call inc_for,$<) -MMD -MP -c $< -o $@
+
+$(B)/libparley.a: $(LIB_SRC:%.c=$(B)/%.o)
+	ar rcs $@ $^
+$(A)/libparley.a: $(LIB_SRC:%.c=$(A)/%.o)
+	ar rcs $@ $^
+
+bin/parleyctl: $(B)/server/ctl.o $(B)/libparley.a
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+bin/parleyd: $(B)/server/main.o $(B)/libparley.a
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+$(A)/bin/parleyd: $(A)/server/main.o $(A)/libparley.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) -o $@ $^ $(LIBS)
+
+# --- unit tests (cmocka, ASan+UBSan) ---------------------------------------------------
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(A)/tests/%)
+$(A)/tests/%: tests/unit/%.c $(A)/libparley.a
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g $(SAN) $(WARN) $(INC_server) -Itests/unit -o $@ $< $(A)/libparley.a $(LIBS) -lcmocka
+
+unit: $(UNIT_BIN)
+	@tests/run_unit.sh $(UNIT_BIN)
+
+# --- end-to-end tests (pytest + slixmpp against the real server) ------------------------
+e2e: bin/parleyd bin/parleyctl $(A)/bin/parleyd
+	PARLEYD=$(CURDIR)/$(A)/bin/parleyd PARLEYCTL=$(CURDIR)/bin/parleyctl \
+	    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
+
+# --- fuzzing (libFuzzer via clang) -----------------------------------------------------
+FUZZ_SRC := $(filter-out server/%,$(LIB_SRC))
+build/fuzz/fuzz_stream: tests/fuzz/fuzz_stream.c $(FUZZ_SRC)
+	@mkdir -p $(dir $@)
+	clang -O1 -g -fsanitize=fuzzer,address,undefined $(filter-out -Wformat=2,$(WARN)) \
+	    $(INC_storage) -o $@ $^ $(LIBS)
+# Replays the saved corpus, then fuzzes for a bounded time.
+fuzz-replay: build/fuzz/fuzz_stream
+	build/fuzz/fuzz_stream -runs=0 tests/fuzz/corpus
+	build/fuzz/fuzz_stream -max_total_time=$(or $(FUZZ_SECONDS),20) -max_len=4096 \
+	    -rss_limit_mb=1024 $(shell mktemp -d) tests/fuzz/corpus
+
+# --- the two commands --------------------------------------------------------------------
+deps-run:
+	@conf/install-deps.sh $(RUN_DEPS)
+deps-test:
+	@conf/install-deps.sh $(TEST_DEPS)
+
+run: deps-run all
+	@conf/first-run.sh $(CONF)
+	exec bin/parleyd -c $(CONF)
+
+test: deps-test
+	$(MAKE) all $(A)/bin/parleyd $(UNIT_BIN) build/fuzz/fuzz_stream
+	$(MAKE) unit
+	$(MAKE) fuzz-replay
+	$(MAKE) e2e
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

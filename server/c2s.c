@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/* Stream hooks: what a client stream asks of the server (credentials, binding, stanzas). */
+#include <stdio.h>
+#include <string.h>
+#include <uuid/uuid.h>
+
+#include "base.h"
+#include "conn_int.h"
+#include "log.h"
+#include "module.h"
+#include "server.h"
+#include "throttle.h"
+
+static void hook_starttls(void *ctx)
+{
+    struct conn *c = ctx;
+    c->tls_pending = true;
+}
+
+/* Both the account and the address must have failures left. */
+static int hook_auth_allowed(void *ctx, const char *bare)
+{
+    struct conn *c = ctx;
+    struct throttle *t = c->srv->auth_throttle;
+    if (throttle_allowed(t, bare) && throttle_allowed(t, c->peer))
+        return PL_OK;
+    log_warn(c->tag, "login for %s from %s throttled after repeated failures", bare, c->peer);
+    return PL_ELIMIT;
+}
+
+static int hook_get_creds(void *ctx, const char *bare, struct scram_creds *out)
+{
+    struct conn *c = ctx;
+    return creds_get(&c->srv->store, bare, out);
+}
+
+static void hook_auth_result(void *ctx, const char *bare, bool ok)
+{
+    struct conn *c = ctx;
+    if (ok) {
+        log_info(c->tag, "authenticated as %s from %s", bare, c->peer);
+        return;
+    }
+    log_info(c->tag, "authentication failed for %s from %s", bare, c->peer);
+    throttle_fail(c->srv->auth_throttle, bare);
+    throttle_fail(c->srv->auth_throttle, c->peer);
+}
+
+static void open_modules(struct server *srv, struct session *sess)
+{
+    for (size_t i = 0; i < modules_count; i++)
+        if (modules[i]->session_open)
+            modules[i]->session_open(srv->mod_state[i], sess);
+}
+
+static int hook_bind(void *ctx, const char *resource, struct jid **full)
+{
+    struct conn *c = ctx;
+    char made[37];
+    if (!resource) {
+        uuid_t u;
+        uuid_generate_random(u);
+        uuid_unparse_lower(u, made);
+        resource = made;
+    }
+    struct jid *user = jid_parse(stream_user(c->stream));
+    *full = user ? jid_with_resource(user, resource) : NULL;
+    jid_free(user);
+    if (!*full)
+        return PL_EINVAL;
+    struct session *old = session_find(&c->srv->sessions, (*full)->full);
+    if (old) {
+        log_info(old->conn->tag, "replaced by a new session for %s", (*full)->full);
+        conn_close(old->conn, "conflict", "replaced by a new connection");
+    }
+    c->sess = session_add(&c->srv->sessions, c, *full);
+    open_modules(c->srv, c->sess);
+    log_info(c->tag, "bound %s", (*full)->full);
+    return PL_OK;
+}
+
+static void hook_stanza(void *ctx, struct stanza *st)
+{
+    struct conn *c = ctx;
+    c->tokens -= 1.0;
+    router_dispatch(c->srv, c, st);
+}
+
+static void hook_closed(void *ctx)
+{
+    (void)ctx; /* the connection notices PL_ECLOSED from stream_feed and closes */
+}
+
+const struct stream_hooks c2s_hooks = {
+    .starttls = hook_starttls,
+    .auth_allowed = hook_auth_allowed,
+    .get_creds = hook_get_creds,
+    .auth_result = hook_auth_result,
+    .bind = hook_bind,
+    .stanza = hook_stanza,
+    .closed = hook_closed,
+};
+
+void c2s_session_end(struct conn *c)
+{
+    struct session *sess = c->sess;
+    if (!sess)
+        return;
+    c->sess = NULL;
+    struct server *srv = c->srv;
+    for (size_t i = 0; i < modules_count; i++)
+        if (modules[i]->session_close)
+            modules[i]->session_close(srv->mod_state[i], sess);
+    log_info(c->tag, "session %s ended", sess->jid->full);
+    session_remove(&srv->sessions, sess);
+}

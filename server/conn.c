@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: MIT */
+/* Connection I/O: bufferevents (plain, STARTTLS filter, direct TLS), limits and teardown. */
+#include "conn_int.h"
+
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base.h"
+#include "log.h"
+#include "server.h"
+
+#define LINGER_SECONDS 5
+
+static void read_cb(struct bufferevent *bev, void *arg);
+static void write_cb(struct bufferevent *bev, void *arg);
+static void event_cb(struct bufferevent *bev, short what, void *arg);
+static void timer_cb(evutil_socket_t fd, short what, void *arg);
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void arm_timer(struct conn *c, enum conn_timer mode, long ms)
+{
+    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+    c->timer_mode = mode;
+    evtimer_add(c->timer, &tv);
+}
+
+static bool describe_peer(struct conn *c, const struct sockaddr *sa)
+{
+    bool loopback = false;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, c->peer, sizeof(c->peer));
+        loopback = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, c->peer, sizeof(c->peer));
+        loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+    } else {
+        snprintf(c->peer, sizeof(c->peer), "unknown");
+    }
+    return loopback;
+}
+
+static void setup_bev(struct conn *c)
+{
+    bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+struct conn *conn_new(struct server *srv, int fd, const struct sockaddr *sa, bool direct_tls)
+{
+    struct conn *c = xcalloc(1, sizeof(*c));
+    c->srv = srv;
+    c->direct_tls = direct_tls;
+    snprintf(c->tag, sizeof(c->tag), "c%lu", ++srv->next_conn_id);
+    bool loopback = describe_peer(c, sa);
+    int opts = BEV_OPT_CLOSE_ON_FREE;
+    if (direct_tls)
+        c->bev = bufferevent_openssl_socket_new(srv->base, fd, SSL_new(srv->tls),
+                                                BUFFEREVENT_SSL_ACCEPTING, opts);
+    else
+        c->bev = bufferevent_socket_new(srv->base, fd, opts);
+    setup_bev(c);
+    c->timer = evtimer_new(srv->base, timer_cb, c);
+    arm_timer(c, TIMER_AUTH, srv->cfg.auth_timeout * 1000L);
+    bool plaintext_ok = srv->cfg.allow_plaintext_loopback && loopback;
+    c->stream = stream_new(&srv->stream_cfg, &c2s_hooks, c, direct_tls, plaintext_ok);
+    c->tokens = (double)srv->cfg.max_stanzas_per_second;
+    c->refill_ms = now_ms();
+    c->next = srv->conns;
+    if (srv->conns)
+        srv->conns->prev = c;
+    srv->conns = c;
+    srv->n_conns++;
+    log_debug(c->tag, "connection from %s%s", c->peer, direct_tls ? " (direct TLS)" : "");
+    return c;
+}
+
+void conn_free(struct conn *c)
+{
+    c2s_session_end(c);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        c->srv->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->srv->n_conns--;
+    stream_free(c->stream);
+    if (c->bev)
+        bufferevent_free(c->bev);
+    event_free(c->timer);
+    log_debug(c->tag, "connection freed");
+    free(c);
+}
+
+/* Never free inside our own callbacks: the server frees at the end of the loop turn. */
+static void reap(struct conn *c)
+{
+    if (c->reaped)
+        return;
+    c->reaped = true;
+    c->closing = true;
+    c2s_session_end(c);
+    bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+    evtimer_del(c->timer);
+    server_reap(c->srv, c);
+}
+
+void conn_send(struct conn *c, const void *bytes, size_t n)
+{
+    if (c->reaped)
+        return;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    evbuffer_add(out, bytes, n);
+    if (evbuffer_get_length(out) > (size_t)c->srv->cfg.max_output_bytes) {
+        log_warn(c->tag, "peer is not reading: %zu bytes queued, dropping the connection",
+                 evbuffer_get_length(out));
+        reap(c);
+    }
+}
+
+void conn_send_stanza(struct conn *c, const struct stanza *st)
+{
+    struct buf *b = &c->srv->scratch;
+    buf_reset(b);
+    stanza_write(st, b);
+    conn_send(c, b->data, b->len);
+}
+
+void conn_flush_stream(struct conn *c)
+{
+    struct buf *o = stream_output(c->stream);
+    if (o->len) {
+        conn_send(c, o->data, o->len);
+        buf_reset(o);
+    }
+}
+
+void conn_close(struct conn *c, const char *condition, const char *text)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    if (condition)
+        stream_error(c->stream, condition, text);
+    else
+        stream_end(c->stream);
+    conn_flush_stream(c);
+    c2s_session_end(c);
+    if (c->reaped)
+        return;
+    c->linger_until = now_ms() + LINGER_SECONDS * 1000u;
+    evtimer_del(c->timer);
+    arm_timer(c, TIMER_LINGER, 0);
+}
+
+static bool drained(struct conn *c)
+{
+    struct bufferevent *under = bufferevent_get_underlying(c->bev);
+    return evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 &&
+           (!under || evbuffer_get_length(bufferevent_get_output(under)) == 0);
+}
+
+/*
+ * A closing connection first drains its output, then half-closes and discards input until
+ * the peer closes too: closing with unread input would reset the connection and could
+ * destroy the stream error the peer has not read yet.
+ */
+static void linger(struct conn *c)
+{
+    if (!c->shut && drained(c)) {
+        shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+        c->shut = true;
+    }
+    if (now_ms() >= c->linger_until) {
+        log_debug(c->tag, "closing: the peer neither reads nor closes");
+        reap(c);
+        return;
+    }
+    arm_timer(c, TIMER_LINGER, 20);
+}
+
+static void start_tls(struct conn *c)
+{
+    c->tls_pending = false;
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    evbuffer_drain(in, evbuffer_get_length(in)); /* nothing may precede the TLS handshake */
+    struct bufferevent *tls = bufferevent_openssl_filter_new(
+        c->srv->base, c->bev, SSL_new(c->srv->tls), BUFFEREVENT_SSL_ACCEPTING,
+        BEV_OPT_CLOSE_ON_FREE);
+    if (!tls) {
+        log_warn(c->tag, "cannot start TLS");
+        reap(c);
+        return;
+    }
+    c->bev = tls;
+    setup_bev(c);
+    stream_tls_started(c->stream);
+}
+
+/* Token bucket on stanzas: an over-eager client is paused, not disconnected. */
+static bool over_rate(struct conn *c)
+{
+    uint64_t now = now_ms();
+    double rate = (double)c->srv->cfg.max_stanzas_per_second;
+    c->tokens += rate * (double)(now - c->refill_ms) / 1000.0;
+    if (c->tokens > rate)
+        c->tokens = rate;
+    c->refill_ms = now;
+    return c->tokens < 0;
+}
+
+static void pause_reading(struct conn *c, long resume_ms)
+{
+    c->paused = true;
+    bufferevent_disable(c->bev, EV_READ);
+    if (resume_ms > 0)
+        arm_timer(c, TIMER_RESUME, resume_ms);
+}
+
+static void resume_reading(struct conn *c)
+{
+    if (!c->paused || c->closing)
+        return;
+    c->paused = false;
+    bufferevent_enable(c->bev, EV_READ);
+    if (evbuffer_get_length(bufferevent_get_input(c->bev)))
+        read_cb(c->bev, c);
+}
+
+/* Feeds whatever input is buffered, one contiguous chunk at a time, until a limit stops us. */
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    if (c->closing) {
+        evbuffer_drain(in, evbuffer_get_length(in));
+        return;
+    }
+    while (!c->closing && !c->paused && evbuffer_get_length(in) > 0) {
+        size_t n = evbuffer_get_contiguous_space(in);
+        int rc = stream_feed(c->stream, (const char *)evbuffer_pullup(in, (ev_ssize_t)n), n);
+        evbuffer_drain(in, n);
+        conn_flush_stream(c);
+        if (c->tls_pending && !c->reaped) {
+            start_tls(c);
+            return;
+        }
+        if (rc == PL_ECLOSED) {
+            conn_close(c, NULL, NULL);
+            return;
+        }
+        if (over_rate(c))
+            pause_reading(c, (long)(-c->tokens * 1000.0 / c->srv->cfg.max_stanzas_per_second) + 1);
+    }
+    if (c->closing)
+        return;
+    /* A client that does not read its own replies stops being read until it catches up. */
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    size_t high = (size_t)c->srv->cfg.max_output_bytes / 2;
+    if (!c->paused && evbuffer_get_length(out) > high) {
+        bufferevent_setwatermark(c->bev, EV_WRITE, high / 2, 0);
+        pause_reading(c, 0);
+    }
+    stream_trim(c->stream);
+}
+
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+    (void)bev;
+    if (c->closing)
+        return;
+    if (c->paused && c->timer_mode != TIMER_RESUME)
+        resume_reading(c);
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    struct conn *c = arg;
+    (void)bev;
+    if (what & BEV_EVENT_ERROR) {
+        unsigned long err = bufferevent_get_openssl_error(c->bev);
+        char msg[256] = "";
+        if (err)
+            ERR_error_string_n(err, msg, sizeof(msg));
+        log_debug(c->tag, "connection error %s", msg);
+    } else if (what & BEV_EVENT_EOF) {
+        log_debug(c->tag, "peer closed the connection");
+    } else {
+        return;
+    }
+    reap(c);
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    (void)fd, (void)what;
+    switch (c->timer_mode) {
+    case TIMER_AUTH:
+        if (stream_state(c->stream) != STREAM_BOUND) {
+            log_info(c->tag, "no authenticated session after %lds", c->srv->cfg.auth_timeout);
+            conn_close(c, "connection-timeout", NULL);
+        }
+        break;
+    case TIMER_RESUME:
+        resume_reading(c);
+        if (stream_state(c->stream) != STREAM_BOUND)
+            arm_timer(c, TIMER_AUTH, c->srv->cfg.auth_timeout * 1000L);
+        break;
+    case TIMER_LINGER:
+        linger(c);
+        break;
+    }
+}
+
+const char *conn_tag(const struct conn *c) { return c->tag; }
+const char *conn_peer(const struct conn *c) { return c->peer; }
+struct session *conn_session(const struct conn *c) { return c->sess; }
+struct stream *conn_stream(const struct conn *c) { return c->stream; }
+struct conn *conn_next(const struct conn *c) { return c->next; }
+bool conn_tls(const struct conn *c) { return stream_tls_active(c->stream); }

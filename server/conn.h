@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* One client connection: socket (plain or TLS) under libevent, its stream and its session. */
+#ifndef PL_CONN_H
+#define PL_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <sys/socket.h>
+
+#include "stanza.h"
+
+struct server;
+struct session;
+struct stream;
+
+struct conn;
+
+/* Takes ownership of fd. direct_tls: XEP-0368 port, TLS from the first byte. */
+struct conn *conn_new(struct server *srv, int fd, const struct sockaddr *sa, bool direct_tls);
+/* Queues bytes for the peer. A peer whose output passes max_output_bytes is dropped. */
+void conn_send(struct conn *c, const void *bytes, size_t n);
+/* Serializes st once into the server's scratch buffer and queues it. */
+void conn_send_stanza(struct conn *c, const struct stanza *st);
+/* Ends the stream (with a stream error when condition is not NULL), flushes, then frees. */
+void conn_close(struct conn *c, const char *condition, const char *text);
+/* Frees now; only the server's reaper calls this. */
+void conn_free(struct conn *c);
+
+const char *conn_tag(const struct conn *c);
+const char *conn_peer(const struct conn *c);
+struct session *conn_session(const struct conn *c);
+struct stream *conn_stream(const struct conn *c);
+struct conn *conn_next(const struct conn *c);
+bool conn_tls(const struct conn *c);
+
+#endif

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* The connection struct, shared by conn.c (I/O) and c2s.c (stream hooks). */
+#ifndef PL_CONN_INT_H
+#define PL_CONN_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "stream.h"
+
+struct bufferevent;
+struct event;
+
+enum conn_timer { TIMER_AUTH, TIMER_RESUME, TIMER_LINGER };
+
+struct conn {
+    struct server *srv;
+    struct bufferevent *bev;
+    struct stream *stream;
+    struct session *sess;
+    struct event *timer;
+    enum conn_timer timer_mode;
+    struct conn *prev, *next; /* the server's list of live connections */
+    struct conn *reap_next;
+    bool closing;     /* stream ended: flush output, then free */
+    bool reaped;      /* queued for freeing */
+    bool tls_pending; /* <proceed/> written; wrap in TLS after this read */
+    bool paused;      /* reading stopped (rate limit or our own output backlog) */
+    bool direct_tls;
+    bool shut; /* our side half-closed while lingering */
+    uint64_t linger_until;
+    double tokens; /* stanza budget (token bucket) */
+    uint64_t refill_ms;
+    char tag[24];
+    char peer[64]; /* address without port, for throttling and logs */
+};
+
+extern const struct stream_hooks c2s_hooks;
+
+/* Tears down the session of a connection that is going away (idempotent). */
+void c2s_session_end(struct conn *c);
+/* Queues the stream's pending output on the socket. */
+void conn_flush_stream(struct conn *c);
+
+#endif

@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: MIT */
+/* parleyctl: manages accounts in the server's database, also while the server runs. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sys/stat.h>
+
+#include "base.h"
+#include "buf.h"
+#include "config.h"
+#include "jid.h"
+#include "options.h"
+#include "scram.h"
+#include "storage.h"
+
+/* Exit codes: done, refused (or failed), bad usage or configuration. */
+enum { CTL_OK = 0, CTL_REFUSED = 1, CTL_USAGE = 2 };
+
+/* Same bound the server applies to in-band registration. */
+#define CTL_PASSWORD_MAX 1023
+
+struct ctl {
+    struct server_config cfg;
+    struct cfg_section section;
+    struct jid *domain; /* cfg.domain prepared, to compare with the JIDs given */
+    struct storage store;
+    bool store_open;
+};
+
+/* One subcommand: its name, the arguments after it and what runs it. */
+struct ctl_command {
+    const char *name;
+    const char *args;
+    int argc;
+    int (*run)(struct ctl *ctl, char **argv);
+};
+
+static int load_config(struct ctl *ctl, const char *path)
+{
+    struct buf err;
+    buf_init(&err);
+    ctl->section = (struct cfg_section){ "", server_options, server_options_count, &ctl->cfg };
+    int rc = config_load(path, &ctl->section, 1, &err);
+    if (rc != PL_OK) {
+        fprintf(stderr, "parleyctl: %s%s", err.len ? err.data : "cannot read config",
+                err.len && err.data[err.len - 1] == '\n' ? "" : "\n");
+        buf_fini(&err);
+        return CTL_USAGE;
+    }
+    buf_fini(&err);
+    ctl->domain = jid_parse(ctl->cfg.domain);
+    if (!ctl->domain || ctl->domain->local || ctl->domain->resource) {
+        fprintf(stderr, "parleyctl: %s: domain '%s' is not a valid domain\n", path,
+                ctl->cfg.domain);
+        return CTL_USAGE;
+    }
+    return CTL_OK;
+}
+
+/* The layout server_db_path() uses, built here so parleyctl need not link the event loop. */
+static char *make_db_path(const struct server_config *cfg)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_printf(&b, "%s/parley.db", cfg->data_dir);
+    return b.data;
+}
+
+static int open_store(struct ctl *ctl)
+{
+    /* The server may not have run yet; 0700 because the database holds credentials. */
+    if (mkdir(ctl->cfg.data_dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "parleyctl: cannot create %s: %s\n", ctl->cfg.data_dir, strerror(errno));
+        return CTL_USAGE;
+    }
+    char *path = make_db_path(&ctl->cfg);
+    int rc = storage_open_sqlite(&ctl->store, path);
+    if (rc != PL_OK)
+        fprintf(stderr, "parleyctl: cannot open database %s: %s\n", path, pl_strerror(rc));
+    free(path);
+    ctl->store_open = rc == PL_OK;
+    return rc == PL_OK ? CTL_OK : CTL_USAGE;
+}
+
+/* Parses an account JID given on the command line; prints why and returns NULL if unusable. */
+static struct jid *parse_account(const struct ctl *ctl, const char *s)
+{
+    struct jid *j = jid_parse(s);
+    if (!j) {
+        fprintf(stderr, "parleyctl: '%s' is not a valid JID\n", s);
+        return NULL;
+    }
+    const char *why = NULL;
+    if (!j->local)
+        why = "has no user part";
+    else if (j->resource)
+        why = "has a resource; give the bare JID";
+    if (why) {
+        fprintf(stderr, "parleyctl: '%s' %s\n", s, why);
+    } else if (strcmp(j->domain, ctl->domain->domain) != 0) {
+        fprintf(stderr, "parleyctl: domain '%s' is not hosted here (domain = %s)\n", j->domain,
+                ctl->cfg.domain);
+    } else {
+        return j;
+    }
+    jid_free(j);
+    return NULL;
+}
+
+/*
+ * Takes the password out of argv into a copy and blanks argv's, which shortens the time it
+ * shows in ps. The copy is the caller's to wipe with wipe_password(); NULL when unusable.
+ */
+static char *take_password(char *arg)
+{
+    size_t n = strlen(arg);
+    char *pw = n > 0 && n <= CTL_PASSWORD_MAX ? xstrdup(arg) : NULL;
+    explicit_bzero(arg, n);
+    if (!pw)
+        fprintf(stderr, "parleyctl: the password must be 1 to %d bytes\n", CTL_PASSWORD_MAX);
+    return pw;
+}
+
+static void wipe_password(char *pw)
+{
+    explicit_bzero(pw, strlen(pw));
+    free(pw);
+}
+
+/* Creates or updates bare's credentials from password; returns the storage result. */
+static int store_password(struct ctl *ctl, const char *bare, const char *password, bool create)
+{
+    struct scram_creds c;
+    int rc = scram_creds_make(password, (unsigned)ctl->cfg.scram_iterations, &c);
+
+    if (rc == PL_OK && create)
+        rc = account_create(&ctl->store, bare, &c);
+    else if (rc == PL_OK)
+        rc = account_set_creds(&ctl->store, bare, &c);
+    explicit_bzero(&c, sizeof(c));
+    if (rc == PL_OK)
+        rc = storage_flush(&ctl->store); /* confirm only what is committed */
+    return rc;
+}
+
+/* Shared by adduser and passwd: they differ in the verb and the refusal they can meet. */
+static int set_password(struct ctl *ctl, char **argv, bool create)
+{
+    int ret = CTL_REFUSED;
+    char *pw = take_password(argv[1]);
+    struct jid *j = parse_account(ctl, argv[0]);
+
+    if (!pw || !j)
+        goto fail;
+    int rc = store_password(ctl, j->bare, pw, create);
+    if (rc == PL_OK) {
+        printf("%s %s\n", create ? "added" : "password changed for", j->bare);
+        ret = CTL_OK;
+    } else if (rc == PL_EEXIST) {
+        fprintf(stderr, "parleyctl: %s already exists\n", j->bare);
+    } else if (rc == PL_ENOTFOUND) {
+        fprintf(stderr, "parleyctl: %s does not exist\n", j->bare);
+    } else {
+        fprintf(stderr, "parleyctl: cannot store %s: %s\n", j->bare, pl_strerror(rc));
+    }
+fail:
+    if (pw)
+        wipe_password(pw);
+    jid_free(j);
+    return ret;
+}
+
+static int cmd_adduser(struct ctl *ctl, char **argv) { return set_password(ctl, argv, true); }
+
+static int cmd_passwd(struct ctl *ctl, char **argv) { return set_password(ctl, argv, false); }
+
+static int cmd_deluser(struct ctl *ctl, char **argv)
+{
+    struct jid *j = parse_account(ctl, argv[0]);
+    if (!j)
+        return CTL_REFUSED;
+    int rc = account_delete(&ctl->store, j->bare);
+    if (rc == PL_OK)
+        rc = storage_flush(&ctl->store);
+    if (rc == PL_OK)
+        printf("deleted %s\n", j->bare);
+    else if (rc == PL_ENOTFOUND)
+        fprintf(stderr, "parleyctl: %s does not exist\n", j->bare);
+    else
+        fprintf(stderr, "parleyctl: cannot delete %s: %s\n", j->bare, pl_strerror(rc));
+    jid_free(j);
+    return rc == PL_OK ? CTL_OK : CTL_REFUSED;
+}
+
+static void print_account(void *ctx, const char *bare)
+{
+    (void)ctx;
+    puts(bare);
+}
+
+static int cmd_users(struct ctl *ctl, char **argv)
+{
+    (void)argv;
+    int rc = account_list(&ctl->store, print_account, NULL);
+    if (rc != PL_OK)
+        fprintf(stderr, "parleyctl: cannot list accounts: %s\n", pl_strerror(rc));
+    return rc == PL_OK ? CTL_OK : CTL_REFUSED;
+}
+
+static const struct ctl_command ctl_commands[] = {
+    { "adduser", "JID PASSWORD", 2, cmd_adduser },
+    { "passwd", "JID PASSWORD", 2, cmd_passwd },
+    { "deluser", "JID", 1, cmd_deluser },
+    { "users", "", 0, cmd_users },
+};
+
+static void print_usage(FILE *out)
+{
+    fprintf(out, "usage: parleyctl -c FILE COMMAND [ARGS]\ncommands:\n");
+    for (size_t i = 0; i < ARRAY_LEN(ctl_commands); i++)
+        fprintf(out, "  %s%s%s\n", ctl_commands[i].name, ctl_commands[i].args[0] ? " " : "",
+                ctl_commands[i].args);
+}
+
+static const struct ctl_command *find_command(const char *name, int argc)
+{
+    for (size_t i = 0; i < ARRAY_LEN(ctl_commands); i++)
+        if (strcmp(ctl_commands[i].name, name) == 0)
+            return ctl_commands[i].argc == argc ? &ctl_commands[i] : NULL;
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    struct ctl ctl = { 0 };
+    const char *conf = NULL;
+    int opt;
+
+    /* '+': options end at the command, so a password starting with '-' stays an argument. */
+    while ((opt = getopt(argc, argv, "+c:h")) != -1) {
+        if (opt != 'c') {
+            print_usage(opt == 'h' ? stdout : stderr);
+            return opt == 'h' ? CTL_OK : CTL_USAGE;
+        }
+        conf = optarg;
+    }
+    const struct ctl_command *cmd =
+        optind < argc ? find_command(argv[optind], argc - optind - 1) : NULL;
+    if (!conf || !cmd) {
+        print_usage(stderr);
+        return CTL_USAGE;
+    }
+
+    int ret = load_config(&ctl, conf);
+    if (ret == CTL_OK)
+        ret = open_store(&ctl);
+    if (ret == CTL_OK)
+        ret = cmd->run(&ctl, argv + optind + 1);
+    if (ctl.store_open)
+        storage_close(&ctl.store);
+    jid_free(ctl.domain);
+    if (ctl.section.name)
+        config_free(&ctl.section, 1);
+    return ret;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* Delivery to local sessions following RFC 6121 §8. */
+#ifndef PL_DELIVER_H
+#define PL_DELIVER_H
+
+#include "router.h"
+
+struct session;
+
+/* Default handling of a message, presence or iq addressed to a local JID (rc->to). */
+void deliver_local(struct route_ctx *rc, struct stanza *st);
+/* Sends st to one session. */
+void session_send(struct session *sess, const struct stanza *st);
+/* Serializes st once and sends it to every available resource of bare with priority at
+ * least min_priority, skipping `except`. Returns the number of recipients. */
+unsigned deliver_to_resources(struct server *srv, const char *bare, const struct stanza *st,
+                              int min_priority, const struct session *except);
+
+#endif

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/* XEP-0030: the server and local accounts describe themselves; no items are listed yet. */
+#include <stdbool.h>
+#include <string.h>
+
+#include "module.h"
+#include "ns.h"
+
+static void add_identity(struct stanza *r, struct xel *q, const char *category, const char *type,
+                         const char *name)
+{
+    struct xel *id = xel_add_child(r, q, "identity", q->ns);
+    xel_set_attr(r, id, "category", category);
+    xel_set_attr(r, id, "type", type);
+    if (name)
+        xel_set_attr(r, id, "name", name);
+}
+
+/* Modules may share a namespace (two routes, one feature): each var is listed once. */
+static bool has_feature(const struct xel *q, const char *var)
+{
+    for (const struct xel *c = q->first; c; c = c->next) {
+        const char *v = c->name && strcmp(c->name, "feature") == 0 ? xel_attr(c, "var") : NULL;
+        if (v && strcmp(v, var) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void add_feature(struct stanza *r, struct xel *q, const char *var)
+{
+    if (has_feature(q, var))
+        return;
+    struct xel *f = xel_add_child(r, q, "feature", q->ns);
+    xel_set_attr(r, f, "var", var);
+}
+
+static void fill_server_info(struct stanza *r, struct xel *q)
+{
+    add_identity(r, q, "server", "im", "Parley");
+    add_feature(r, q, NS_DISCO_INFO);
+    add_feature(r, q, NS_DISCO_ITEMS);
+    for (size_t i = 0; i < modules_count; i++) {
+        const char *const *f = modules[i]->features;
+        for (; f && *f; f++)
+            add_feature(r, q, *f);
+    }
+}
+
+static void fill_account_info(struct stanza *r, struct xel *q)
+{
+    add_identity(r, q, "account", "registered", NULL);
+    add_feature(r, q, NS_DISCO_INFO);
+}
+
+/*
+ * Answers with a <query xmlns=ns/> filled by fill (NULL: empty). Only the empty node is
+ * known, so any other node is item-not-found; a given node is echoed as XEP-0030 asks.
+ */
+static int reply_query(struct route_ctx *rc, struct stanza *st, const char *ns,
+                       void (*fill)(struct stanza *r, struct xel *q))
+{
+    const struct xel *req = xel_child(st->root, "query", ns);
+    if (!req)
+        return ROUTE_ERROR(COND_BAD_REQUEST);
+    const char *node = xel_attr(req, "node");
+    if (node && node[0])
+        return ROUTE_ERROR(COND_ITEM_NOT_FOUND);
+
+    struct stanza *r = stanza_iq_result(st);
+    struct xel *q = xel_add_child(r, r->root, "query", ns);
+    if (node)
+        xel_set_attr(r, q, "node", node);
+    if (fill)
+        fill(r, q);
+    router_reply(rc, r);
+    stanza_unref(r);
+    return ROUTE_DONE;
+}
+
+static int disco_info(struct route_ctx *rc, struct stanza *st)
+{
+    if (rc->target == TARGET_SERVER)
+        return reply_query(rc, st, NS_DISCO_INFO, fill_server_info);
+    return reply_query(rc, st, NS_DISCO_INFO, fill_account_info);
+}
+
+static int disco_items(struct route_ctx *rc, struct stanza *st)
+{
+    return reply_query(rc, st, NS_DISCO_ITEMS, NULL);
+}
+
+/* The router checks that a TARGET_ACCOUNT JID exists before these run. */
+static const struct route disco_routes[] = {
+    { .elem = "iq", .ns = NS_DISCO_INFO, .types = IQ_GET,
+      .targets = TARGET_SERVER | TARGET_ACCOUNT, .min_state = SESS_BOUND, .fn = disco_info },
+    { .elem = "iq", .ns = NS_DISCO_ITEMS, .types = IQ_GET,
+      .targets = TARGET_SERVER | TARGET_ACCOUNT, .min_state = SESS_BOUND, .fn = disco_items },
+};
+
+static const char *const disco_features[] = { NS_DISCO_INFO, NS_DISCO_ITEMS, NULL };
+
+const struct module disco_module = {
+    .name = "disco",
+    .routes = disco_routes,
+    .n_routes = sizeof(disco_routes) / sizeof(disco_routes[0]),
+    .features = disco_features,
+};

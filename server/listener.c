@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/* Accepts client connections and hands them to conn_new, within max_connections. */
+#include "listener.h"
+
+#include <arpa/inet.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "server.h"
+
+static void accept_any(struct server *srv, evutil_socket_t fd, struct sockaddr *sa,
+                       bool direct_tls)
+{
+    if (srv->stopping || srv->n_conns >= (size_t)srv->cfg.max_connections) {
+        log_warn("listener", "refusing a connection: %s",
+                 srv->stopping ? "shutting down" : "max_connections reached");
+        close(fd);
+        return;
+    }
+    conn_new(srv, fd, sa, direct_tls);
+}
+
+static void accept_plain(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                         int salen, void *arg)
+{
+    (void)l, (void)salen;
+    accept_any(arg, fd, sa, false);
+}
+
+static void accept_tls(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                       int salen, void *arg)
+{
+    (void)l, (void)salen;
+    accept_any(arg, fd, sa, true);
+}
+
+/* Accept errors (EMFILE above all) must not spin the loop: log and go on. */
+static void accept_error(struct evconnlistener *l, void *arg)
+{
+    (void)l, (void)arg;
+    log_warn("listener", "accept failed: %s",
+             evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+}
+
+struct evconnlistener *listener_new(struct server *srv, const char *address, long port,
+                                    bool direct_tls)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    socklen_t len;
+    if (inet_pton(AF_INET, address, &in->sin_addr) == 1) {
+        in->sin_family = AF_INET;
+        in->sin_port = htons((uint16_t)port);
+        len = sizeof(*in);
+    } else if (inet_pton(AF_INET6, address, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+        len = sizeof(*in6);
+    } else {
+        log_error("listener", "bind_address '%s' is not an IP address", address);
+        return NULL;
+    }
+    unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC;
+    struct evconnlistener *l = evconnlistener_new_bind(
+        srv->base, direct_tls ? accept_tls : accept_plain, srv, flags, 1024,
+        (struct sockaddr *)&ss, (int)len);
+    if (!l) {
+        log_error("listener", "cannot listen on %s:%ld: %s", address, port,
+                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        return NULL;
+    }
+    evconnlistener_set_error_cb(l, accept_error);
+    return l;
+}

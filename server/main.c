@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/* parleyd: loads the config, then serves in the foreground until SIGTERM or SIGINT. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base.h"
+#include "server.h"
+#include "version.h"
+
+static int usage(FILE *out, int code)
+{
+    fprintf(out, "usage: parleyd -c FILE [--check-config]\n"
+                 "       parleyd --version\n");
+    return code;
+}
+
+static void print_banner(const struct server *srv, const char *conf)
+{
+    printf("parleyd %s serving %s", PARLEY_VERSION, srv->cfg.domain);
+    if (srv->cfg.c2s_port)
+        printf(", STARTTLS on %s:%ld", srv->cfg.bind_address, srv->cfg.c2s_port);
+    if (srv->cfg.c2s_tls_port)
+        printf(", direct TLS on %s:%ld", srv->cfg.bind_address, srv->cfg.c2s_tls_port);
+    printf("\nadd a user: bin/parleyctl -c %s adduser alice@%s PASSWORD\n", conf,
+           srv->cfg.domain);
+    fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+    const char *conf = NULL;
+    bool check_only = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+            conf = argv[++i];
+        else if (strcmp(argv[i], "--check-config") == 0)
+            check_only = true;
+        else if (strcmp(argv[i], "--version") == 0)
+            return printf("parleyd %s\n", PARLEY_VERSION) < 0;
+        else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return usage(stdout, 0);
+        else
+            return usage(stderr, 2);
+    }
+    if (!conf)
+        return usage(stderr, 2);
+    static struct server srv;
+    struct buf err;
+    buf_init(&err);
+    int rc = server_load_config(&srv, conf, &err);
+    if (rc != PL_OK) {
+        fprintf(stderr, "parleyd: %s\n", err.data ? err.data : conf);
+        buf_fini(&err);
+        server_fini(&srv);
+        return 2;
+    }
+    buf_fini(&err);
+    if (check_only) {
+        printf("%s: configuration ok\n", conf);
+        server_fini(&srv);
+        return 0;
+    }
+    rc = server_start(&srv);
+    if (rc == PL_OK) {
+        print_banner(&srv, conf);
+        server_run(&srv);
+    }
+    server_fini(&srv);
+    return rc == PL_OK ? 0 : 1;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* The static module registry: every feature module Parley is built with, in routing order. */
+#include "module.h"
+
+#include "base.h"
+
+extern const struct module disco_module;
+extern const struct module ping_module;
+extern const struct module version_module;
+extern const struct module time_module;
+extern const struct module register_module;
+extern const struct module presence_module;
+
+const struct module *const modules[] = {
+    &disco_module,   &ping_module,     &version_module,
+    &time_module,    &register_module, &presence_module,
+};
+
+const size_t modules_count = ARRAY_LEN(modules);

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/* Top-level configuration keys: name, type, default and bounds (documented in conf/parley.conf). */
+#include "options.h"
+
+#include <stddef.h>
+
+#include "base.h"
+
+static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
+
+#define OPT(field) offsetof(struct server_config, field)
+#define KIB 1024L
+#define MIB (1024L * 1024L)
+
+const struct cfg_opt server_options[] = {
+    { "domain", CFG_STRING, OPT(domain), "localhost", 1, 1023, NULL },
+    { "bind_address", CFG_STRING, OPT(bind_address), "127.0.0.1", 1, 255, NULL },
+    { "c2s_port", CFG_INT, OPT(c2s_port), "5222", 0, 65535, NULL },
+    { "c2s_tls_port", CFG_INT, OPT(c2s_tls_port), "5223", 0, 65535, NULL },
+    { "data_dir", CFG_PATH, OPT(data_dir), "../data", 1, 4096, NULL },
+    { "tls_cert", CFG_PATH, OPT(tls_cert), "../data/cert.pem", 1, 4096, NULL },
+    { "tls_key", CFG_PATH, OPT(tls_key), "../data/key.pem", 1, 4096, NULL },
+    { "log_level", CFG_ENUM, OPT(log_level), "info", 0, 0, log_levels },
+    { "allow_registration", CFG_BOOL, OPT(allow_registration), "false", 0, 1, NULL },
+    { "allow_plaintext_loopback", CFG_BOOL, OPT(allow_plaintext_loopback), "false", 0, 1, NULL },
+    { "max_stanza_bytes", CFG_INT, OPT(max_stanza_bytes), "262144", 1 * KIB, 64 * MIB, NULL },
+    { "max_depth", CFG_INT, OPT(max_depth), "32", 4, 1024, NULL },
+    { "max_attrs", CFG_INT, OPT(max_attrs), "64", 4, 4096, NULL },
+    { "max_bytes_before_auth", CFG_INT, OPT(max_bytes_before_auth), "65536", 4 * KIB, 64 * MIB,
+      NULL },
+    { "auth_timeout", CFG_INT, OPT(auth_timeout), "30", 1, 3600, NULL },
+    { "max_stanzas_per_second", CFG_INT, OPT(max_stanzas_per_second), "1000", 1, 1000000,
+      NULL },
+    { "max_output_bytes", CFG_INT, OPT(max_output_bytes), "4194304", 64 * KIB, 1024 * MIB,
+      NULL },
+    { "max_connections", CFG_INT, OPT(max_connections), "20000", 1, 1000000, NULL },
+    { "max_auth_failures", CFG_INT, OPT(max_auth_failures), "3", 1, 100, NULL },
+    { "auth_failures_per_minute", CFG_INT, OPT(auth_failures_per_minute), "10", 1, 100000,
+      NULL },
+    { "scram_iterations", CFG_INT, OPT(scram_iterations), "4096", 4096, 1000000, NULL },
+};
+
+const size_t server_options_count = ARRAY_LEN(server_options);

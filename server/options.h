@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* The core server's configuration: top-level keys of parley.conf. */
+#ifndef PL_OPTIONS_H
+#define PL_OPTIONS_H
+
+#include <stdbool.h>
+
+#include "config.h"
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+/* Values of the top-level keys; strings are owned and freed by config_free(). */
+struct server_config {
+    char *domain;
+    char *bind_address;
+    long c2s_port;
+    long c2s_tls_port;
+    char *data_dir;
+    char *tls_cert;
+    char *tls_key;
+    int log_level; /* enum log_level */
+    bool allow_registration;
+    bool allow_plaintext_loopback;
+    long max_stanza_bytes;
+    long max_depth;
+    long max_attrs;
+    long max_bytes_before_auth;
+    long auth_timeout;
+    long max_stanzas_per_second;
+    long max_output_bytes;
+    long max_connections;
+    long max_auth_failures;
+    long auth_failures_per_minute;
+    long scram_iterations;
+};
+
+/* The option table for the top-level section. */
+extern const struct cfg_opt server_options[];
+extern const size_t server_options_count;
+
+#endif

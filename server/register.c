@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: MIT */
+/* XEP-0077: account creation before login; password change and account removal after it. */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base.h"
+#include "conn.h"
+#include "log.h"
+#include "module.h"
+#include "ns.h"
+#include "server.h"
+#include "session.h"
+
+/* Same bound as a JID part: generous for passphrases, small enough to keep input bounded. */
+#define REGISTER_PASSWORD_MAX 1023
+
+#define REGISTER_INSTRUCTIONS "Choose a username and password to register with this server."
+
+/* Text of q's <name/> child; NULL when the child is absent, "" when it is empty. */
+static const char *get_field(const struct xel *q, const char *name)
+{
+    const struct xel *el = xel_child(q, name, NS_REGISTER);
+    return el ? xel_text(el) : NULL;
+}
+
+static void add_text_child(struct stanza *r, struct xel *parent, const char *name, const char *text)
+{
+    struct xel *el = xel_add_child(r, parent, name, parent->ns);
+    if (text)
+        xel_add_text(r, el, text, strlen(text));
+}
+
+/*
+ * Zeroes the password inside the request's arena. The stanza outlives the handler (the
+ * router may copy its payload into an error reply), and an emptied field must not carry it.
+ */
+static void wipe_password(struct xel *q)
+{
+    struct xel *pw = xel_child(q, "password", NS_REGISTER);
+    for (struct xel *c = pw ? pw->first : NULL; c; c = c->next) {
+        if (c->name)
+            continue;
+        explicit_bzero((char *)c->text, c->text_len); /* arena memory, const only in the API */
+        c->text_len = 0;
+    }
+}
+
+/* Maps a storage result onto the condition XEP-0077 answers with. */
+static enum stanza_cond cond_for(int err)
+{
+    switch (err) {
+    case PL_OK: return COND_NONE;
+    case PL_EEXIST: return COND_CONFLICT;
+    case PL_ENOTFOUND: return COND_ITEM_NOT_FOUND;
+    default: return COND_INTERNAL_SERVER_ERROR;
+    }
+}
+
+static int reply_result(struct route_ctx *rc, const struct stanza *st)
+{
+    struct stanza *r = stanza_iq_result(st);
+    router_reply(rc, r);
+    stanza_unref(r);
+    return ROUTE_DONE;
+}
+
+/*
+ * Checks the <username/> and <password/> fields (XEP-0077 §3.1: missing or unusable data is
+ * not-acceptable). On COND_NONE *account is the prepared bare JID (owned) and *password
+ * borrows the request's text.
+ */
+static enum stanza_cond read_credentials(const struct route_ctx *rc, const struct xel *q,
+                                         struct jid **account, const char **password)
+{
+    const char *user = get_field(q, "username");
+    const char *pw = get_field(q, "password");
+
+    if (!user || !user[0] || !pw || !pw[0] || strlen(pw) > REGISTER_PASSWORD_MAX)
+        return COND_NOT_ACCEPTABLE;
+    *account = jid_make(user, rc->srv->cfg.domain, NULL);
+    if (!*account)
+        return COND_NOT_ACCEPTABLE;
+    *password = pw;
+    return COND_NONE;
+}
+
+/* Derives SCRAM credentials for password and creates or updates bare's account. */
+static int store_password(struct server *srv, const char *bare, const char *password, bool create)
+{
+    struct scram_creds c;
+    int err = scram_creds_make(password, (unsigned)srv->cfg.scram_iterations, &c);
+
+    if (err == PL_OK && create)
+        err = account_create(&srv->store, bare, &c);
+    else if (err == PL_OK)
+        err = account_set_creds(&srv->store, bare, &c);
+    explicit_bzero(&c, sizeof(c)); /* the keys are enough to impersonate the account */
+    return err;
+}
+
+/* The registration form for a stream that has not logged in yet. */
+static int reply_form(struct route_ctx *rc, const struct stanza *st)
+{
+    struct stanza *r = stanza_iq_result(st);
+    struct xel *q = xel_add_child(r, r->root, "query", NS_REGISTER);
+
+    add_text_child(r, q, "instructions", REGISTER_INSTRUCTIONS);
+    add_text_child(r, q, "username", NULL);
+    add_text_child(r, q, "password", NULL);
+    router_reply(rc, r);
+    stanza_unref(r);
+    return ROUTE_DONE;
+}
+
+/* Before authentication: hand out the form or create an account, when the config allows it. */
+static int register_new(struct route_ctx *rc, struct stanza *st, struct xel *q)
+{
+    struct jid *account = NULL;
+    const char *password = NULL;
+
+    if (!rc->srv->cfg.allow_registration)
+        return ROUTE_ERROR(COND_SERVICE_UNAVAILABLE);
+    if (st->type == IQ_GET)
+        return reply_form(rc, st);
+    if (xel_child(q, "remove", NS_REGISTER))
+        return ROUTE_ERROR(COND_NOT_AUTHORIZED); /* only a logged-in account can cancel */
+    enum stanza_cond cond = read_credentials(rc, q, &account, &password);
+    if (cond != COND_NONE)
+        return ROUTE_ERROR(cond);
+    cond = cond_for(store_password(rc->srv, account->bare, password, true));
+    if (cond == COND_NONE) {
+        log_info(conn_tag(rc->conn), "registered %s", account->bare);
+        reply_result(rc, st);
+    }
+    jid_free(account);
+    return cond == COND_NONE ? ROUTE_DONE : ROUTE_ERROR(cond);
+}
+
+/* A logged-in account asking for the form learns that it is registered and as whom. */
+static int reply_registered(struct route_ctx *rc, const struct stanza *st)
+{
+    struct stanza *r = stanza_iq_result(st);
+    struct xel *q = xel_add_child(r, r->root, "query", NS_REGISTER);
+
+    add_text_child(r, q, "registered", NULL);
+    add_text_child(r, q, "username", rc->sess->jid->local);
+    router_reply(rc, r);
+    stanza_unref(r);
+    return ROUTE_DONE;
+}
+
+/* XEP-0077 §3.3: the new password must not cross the wire in the clear. */
+static int change_password(struct route_ctx *rc, struct stanza *st, struct xel *q)
+{
+    struct jid *account = NULL;
+    const char *password = NULL;
+    const char *bare = rc->sess->jid->bare;
+
+    if (!conn_tls(rc->conn))
+        return ROUTE_ERROR(COND_NOT_AUTHORIZED);
+    enum stanza_cond cond = read_credentials(rc, q, &account, &password);
+    if (cond != COND_NONE)
+        return ROUTE_ERROR(cond);
+    if (strcmp(account->bare, bare) != 0)
+        cond = COND_BAD_REQUEST; /* one account may not set another's password */
+    else
+        cond = cond_for(store_password(rc->srv, bare, password, false));
+    jid_free(account);
+    if (cond != COND_NONE)
+        return ROUTE_ERROR(cond);
+    log_info(conn_tag(rc->conn), "password changed for %s", bare);
+    return reply_result(rc, st);
+}
+
+/*
+ * Ends the account's other streams: their login no longer exists (XEP-0077 §3.2). The
+ * connections are collected first because closing one removes its session from the list.
+ */
+static void close_other_conns(struct server *srv, const char *bare, const struct conn *self)
+{
+    struct account_sessions *acct = session_account(&srv->sessions, bare);
+    if (!acct)
+        return;
+    struct conn **others = xcalloc(acct->count, sizeof(*others));
+    size_t n = 0;
+    for (struct session *s = acct->first; s && n < acct->count; s = s->next_resource)
+        if (s->conn != self)
+            others[n++] = s->conn;
+    for (size_t i = 0; i < n; i++)
+        conn_close(others[i], "not-authorized", "account removed");
+    free(others);
+}
+
+/* Closing our own stream frees rc->sess at once, so nothing here touches it afterwards. */
+static int remove_account(struct route_ctx *rc, struct stanza *st)
+{
+    const char *bare = rc->sess->jid->bare; /* owned by the stream, which outlives the close */
+    int err = account_delete(&rc->srv->store, bare);
+
+    /* Already gone (parleyctl deluser meanwhile) is what was asked for. */
+    if (err != PL_OK && err != PL_ENOTFOUND)
+        return ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
+    log_info(conn_tag(rc->conn), "account %s removed by its owner", bare);
+    reply_result(rc, st);
+    close_other_conns(rc->srv, bare, rc->conn);
+    conn_close(rc->conn, "not-authorized", "account removed");
+    return ROUTE_DONE;
+}
+
+static int register_bound(struct route_ctx *rc, struct stanza *st, struct xel *q)
+{
+    if (st->type == IQ_GET)
+        return reply_registered(rc, st);
+    if (xel_child(q, "remove", NS_REGISTER))
+        return remove_account(rc, st);
+    return change_password(rc, st, q);
+}
+
+/* One route for both stream states: rc->sess is NULL exactly until a resource is bound. */
+static int register_iq(struct route_ctx *rc, struct stanza *st)
+{
+    struct xel *q = xel_child(st->root, "query", NS_REGISTER);
+    if (!q)
+        return ROUTE_ERROR(COND_BAD_REQUEST);
+    int ret = rc->sess ? register_bound(rc, st, q) : register_new(rc, st, q);
+    wipe_password(q);
+    return ret;
+}
+
+static const struct route register_routes[] = {
+    { .elem = "iq", .ns = NS_REGISTER, .types = IQ_GET | IQ_SET, .targets = TARGET_SERVER,
+      .min_state = SESS_NONE, .fn = register_iq },
+};
+
+static const char *const register_features[] = { NS_REGISTER, NULL };
+
+const struct module register_module = {
+    .name = "register",
+    .routes = register_routes,
+    .n_routes = sizeof(register_routes) / sizeof(register_routes[0]),
+    .features = register_features,
+};

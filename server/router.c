@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/* The router: validate and stamp (IN), route table lookup (HANDLE), default delivery. */
+#include "router.h"
+
+#include <string.h>
+
+#include "conn.h"
+#include "deliver.h"
+#include "log.h"
+#include "module.h"
+#include "ns.h"
+#include "server.h"
+
+void router_reply(struct route_ctx *rc, struct stanza *st)
+{
+    conn_send_stanza(rc->conn, st);
+}
+
+void router_error(struct server *srv, struct conn *conn, const struct stanza *st,
+                  enum stanza_cond cond)
+{
+    (void)srv;
+    if ((st->type & (STANZA_ERROR_TYPES | IQ_RESULT)) || st->kind == STANZA_OTHER)
+        return; /* never answer an error or a result with an error (RFC 6120 §8.3.1) */
+    struct stanza *r = stanza_error_reply(st, cond, NULL);
+    conn_send_stanza(conn, r);
+    stanza_unref(r);
+}
+
+/* Phase IN: well-formed type and id, a parsable 'to', and a 'from' that cannot lie. */
+static int check_in(struct route_ctx *rc, struct stanza *st, struct jid **to)
+{
+    stanza_set_from(st, rc->sess ? rc->sess->jid->full : NULL);
+    if (st->type == 0)
+        return ROUTE_ERROR(COND_BAD_REQUEST);
+    if (st->kind == STANZA_IQ) {
+        const struct xel *payload = xel_first_elem(st->root);
+        bool needs_payload = st->type & (IQ_GET | IQ_SET);
+        if (!st->id || (needs_payload && (!payload || payload->next)))
+            return ROUTE_ERROR(COND_BAD_REQUEST);
+    }
+    if (st->to) {
+        *to = jid_parse(st->to);
+        if (!*to) {
+            stanza_set_to(st, NULL); /* the error comes from the server, not from garbage */
+            return ROUTE_ERROR(COND_JID_MALFORMED);
+        }
+    }
+    return ROUTE_DONE;
+}
+
+static unsigned classify(struct route_ctx *rc)
+{
+    if (!rc->to)
+        return rc->sess ? (TARGET_SERVER | TARGET_ACCOUNT) : TARGET_SERVER;
+    if (!rc->to->local && !rc->to->resource)
+        return TARGET_SERVER;
+    return rc->to->resource && rc->to->local ? TARGET_FULL : TARGET_ACCOUNT;
+}
+
+static bool route_matches(const struct route *r, const struct route_ctx *rc,
+                          const struct stanza *st, const char *payload_ns)
+{
+    if (strcmp(r->elem, st->root->name) != 0 || !(r->types & st->type) ||
+        !(r->targets & rc->target))
+        return false;
+    if (r->min_state == SESS_BOUND && !rc->sess)
+        return false;
+    return !r->ns || (payload_ns && strcmp(r->ns, payload_ns) == 0);
+}
+
+/* Phase HANDLE: the first route that does not pass decides. */
+static int run_routes(struct route_ctx *rc, struct stanza *st)
+{
+    const struct xel *payload = xel_first_elem(st->root);
+    const char *payload_ns = payload ? payload->ns : NULL;
+    for (size_t m = 0; m < modules_count; m++) {
+        for (size_t i = 0; i < modules[m]->n_routes; i++) {
+            const struct route *r = &modules[m]->routes[i];
+            if (!route_matches(r, rc, st, payload_ns))
+                continue;
+            rc->state = rc->srv->mod_state[m];
+            int res = r->fn(rc, st);
+            if (res != ROUTE_PASS)
+                return res;
+        }
+    }
+    return ROUTE_PASS;
+}
+
+static bool account_known(struct server *srv, const char *bare)
+{
+    return session_account(&srv->sessions, bare) || server_account_exists(srv, bare);
+}
+
+/* Requests get an error, everything else is dropped quietly. */
+static int refuse(const struct stanza *st, enum stanza_cond cond)
+{
+    bool answerable = st->kind == STANZA_MESSAGE || (st->type & (IQ_GET | IQ_SET));
+    return answerable && !(st->type & STANZA_ERROR_TYPES) ? ROUTE_ERROR(cond) : ROUTE_DONE;
+}
+
+/* A message without 'to' goes to the sender's own bare JID (RFC 6121 §8.1). */
+static int deliver_to_self(struct route_ctx *rc, struct stanza *st)
+{
+    struct jid *self = jid_parse(rc->sess->jid->bare);
+    rc->to = self;
+    rc->target = TARGET_ACCOUNT;
+    deliver_local(rc, st);
+    rc->to = NULL;
+    jid_free(self);
+    return ROUTE_DONE;
+}
+
+/* What happens when no route took the stanza. */
+static int route_default(struct route_ctx *rc, struct stanza *st)
+{
+    if (st->kind == STANZA_IQ && !(rc->target & TARGET_FULL))
+        return refuse(st, COND_SERVICE_UNAVAILABLE); /* answered on the account's behalf */
+    if (!rc->to && st->kind == STANZA_MESSAGE && rc->sess)
+        return deliver_to_self(rc, st);
+    if (rc->target & TARGET_SERVER)
+        return st->kind == STANZA_MESSAGE ? refuse(st, COND_SERVICE_UNAVAILABLE) : ROUTE_DONE;
+    deliver_local(rc, st);
+    return ROUTE_DONE;
+}
+
+static int route(struct route_ctx *rc, struct stanza *st)
+{
+    if (rc->to && !server_hosts(rc->srv, rc->to->domain))
+        return st->kind == STANZA_PRESENCE ? ROUTE_DONE
+                                           : refuse(st, COND_REMOTE_SERVER_NOT_FOUND);
+    if (rc->to && rc->to->local && !account_known(rc->srv, rc->to->bare))
+        return refuse(st, COND_SERVICE_UNAVAILABLE);
+    int res = run_routes(rc, st);
+    return res == ROUTE_PASS ? route_default(rc, st) : res;
+}
+
+void router_dispatch(struct server *srv, struct conn *conn, struct stanza *st)
+{
+    struct route_ctx rc = { .srv = srv, .conn = conn, .sess = conn_session(conn) };
+    struct jid *to = NULL;
+    int res = check_in(&rc, st, &to);
+    if (res == ROUTE_DONE) {
+        rc.to = to;
+        rc.target = classify(&rc);
+        res = route(&rc, st);
+    }
+    if (res < 0)
+        router_error(srv, conn, st, (enum stanza_cond)-res);
+    jid_free(to);
+    stanza_unref(st);
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/* Routes every stanza from a client: validate, look up a handler by (element, namespace), deliver. */
+#ifndef PL_ROUTER_H
+#define PL_ROUTER_H
+
+#include "jid.h"
+#include "stanza.h"
+#include "stanza_error.h"
+
+struct server;
+struct session;
+struct conn;
+
+/* Minimum state of the sending stream for a route to apply. */
+enum sess_state { SESS_NONE, SESS_BOUND };
+
+/* Who a stanza is addressed to; a route lists the targets it serves. */
+enum route_target {
+    TARGET_SERVER = 1u << 0,  /* our domain, or no 'to' on an iq (RFC 6120 §10.3) */
+    TARGET_ACCOUNT = 1u << 1, /* the bare JID of a local account (incl. the sender's own) */
+    TARGET_FULL = 1u << 2,    /* a full JID of a local account */
+};
+
+/* Handler results: done, pass to the next route/default delivery, or ROUTE_ERROR(cond). */
+enum { ROUTE_DONE = 0, ROUTE_PASS = 1 };
+#define ROUTE_ERROR(cond) (-(int)(cond))
+
+/* Everything a handler gets; borrowed for the call. */
+struct route_ctx {
+    struct server *srv;
+    struct session *sess; /* sender; NULL before binding (registration) */
+    struct conn *conn;    /* sender's connection */
+    const struct jid *to; /* parsed 'to', NULL when absent */
+    unsigned target;      /* one enum route_target bit */
+    void *state;          /* the module's state */
+};
+
+/*
+ * A row of a module's route table. elem matches the root element; ns matches the namespace
+ * of the first child element (NULL: any); types is a mask of enum stanza_type bits.
+ */
+struct route {
+    const char *elem;
+    const char *ns;
+    unsigned types;
+    unsigned targets;
+    enum sess_state min_state;
+    int (*fn)(struct route_ctx *rc, struct stanza *st);
+};
+
+/* Handles one stanza from conn (the router takes ownership of st). */
+void router_dispatch(struct server *srv, struct conn *conn, struct stanza *st);
+/* Sends st (borrowed) to its sender's stream, e.g. an iq result built by a handler. */
+void router_reply(struct route_ctx *rc, struct stanza *st);
+/* Sends an error reply to st's sender unless st is itself an error. */
+void router_error(struct server *srv, struct conn *conn, const struct stanza *st,
+                  enum stanza_cond cond);
+
+#endif

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: MIT */
+/* Process lifecycle: config, storage, TLS, modules, listeners, signals, reaping, shutdown. */
+#include "server.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "base.h"
+#include "conn_int.h"
+#include "listener.h"
+#include "log.h"
+#include "module.h"
+#include "throttle.h"
+#include "tls.h"
+
+#define SHUTDOWN_GRACE_MS 2000
+
+/* The top-level keys, then one [section] per module that declares options. */
+static size_t config_sections(struct server *srv, struct cfg_section *sections)
+{
+    size_t n = 0;
+    sections[n++] = (struct cfg_section){ "", server_options, server_options_count, &srv->cfg };
+    for (size_t i = 0; i < modules_count; i++) {
+        if (!modules[i]->n_options)
+            continue;
+        if (!srv->mod_opts[i])
+            srv->mod_opts[i] = xcalloc(1, modules[i]->options_size);
+        sections[n++] = (struct cfg_section){ modules[i]->name, modules[i]->options,
+                                              modules[i]->n_options, srv->mod_opts[i] };
+    }
+    return n;
+}
+
+int server_load_config(struct server *srv, const char *path, struct buf *err)
+{
+    memset(srv, 0, sizeof(*srv));
+    struct cfg_section sections[1 + MODULE_SLOTS];
+    return config_load(path, sections, config_sections(srv, sections), err);
+}
+
+char *server_db_path(const struct server_config *cfg)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_printf(&b, "%s/parley.db", cfg->data_dir);
+    return b.data;
+}
+
+bool server_account_exists(struct server *srv, const char *bare)
+{
+    struct scram_creds c;
+    return creds_get(&srv->store, bare, &c) == PL_OK;
+}
+
+bool server_hosts(const struct server *srv, const char *domain)
+{
+    return strcmp(srv->cfg.domain, domain) == 0;
+}
+
+void server_reap(struct server *srv, struct conn *c)
+{
+    /* conn_free unlinks from srv->conns; the reap list is a separate chain. */
+    c->reap_next = srv->reap;
+    srv->reap = c;
+    event_active(srv->reap_ev, EV_TIMEOUT, 0);
+}
+
+static void reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *srv = arg;
+    (void)fd, (void)what;
+    while (srv->reap) {
+        struct conn *c = srv->reap;
+        srv->reap = c->reap_next;
+        conn_free(c);
+    }
+    storage_flush(&srv->store);
+    if (srv->stopping && srv->n_conns == 0)
+        event_base_loopexit(srv->base, NULL);
+}
+
+static void stop_now(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *srv = arg;
+    (void)fd, (void)what;
+    event_base_loopexit(srv->base, NULL);
+}
+
+/* SIGTERM/SIGINT: stop accepting, close every stream politely, give peers a moment. */
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct server *srv = arg;
+    (void)what;
+    if (srv->stopping)
+        return;
+    log_info("server", "signal %d: shutting down", (int)sig);
+    srv->stopping = true;
+    for (size_t i = 0; i < ARRAY_LEN(srv->listeners); i++)
+        if (srv->listeners[i])
+            evconnlistener_disable(srv->listeners[i]);
+    for (struct conn *c = srv->conns; c; c = c->next)
+        conn_close(c, "system-shutdown", NULL);
+    struct timeval grace = { SHUTDOWN_GRACE_MS / 1000, (SHUTDOWN_GRACE_MS % 1000) * 1000 };
+    srv->stop_timer = evtimer_new(srv->base, stop_now, srv);
+    evtimer_add(srv->stop_timer, &grace);
+    event_active(srv->reap_ev, EV_TIMEOUT, 0);
+}
+
+/* Every connection needs a descriptor: take the whole hard limit, and fit within it. */
+static void fit_descriptors(struct server *srv)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    getrlimit(RLIMIT_NOFILE, &rl);
+    long usable = (long)rl.rlim_cur - 64;
+    if (usable > 0 && srv->cfg.max_connections > usable) {
+        log_warn("server", "max_connections lowered from %ld to %ld (descriptor limit)",
+                 srv->cfg.max_connections, usable);
+        srv->cfg.max_connections = usable;
+    }
+}
+
+static int open_storage(struct server *srv)
+{
+    if (mkdir(srv->cfg.data_dir, 0700) != 0 && errno != EEXIST) {
+        log_error("server", "cannot create data_dir %s: %s", srv->cfg.data_dir, strerror(errno));
+        return PL_EIO;
+    }
+    char *path = server_db_path(&srv->cfg);
+    int rc = storage_open_sqlite(&srv->store, path);
+    if (rc != PL_OK)
+        log_error("server", "cannot open the database %s", path);
+    free(path);
+    return rc;
+}
+
+static void fill_stream_config(struct server *srv)
+{
+    struct stream_config *sc = &srv->stream_cfg;
+    sc->domain = srv->cfg.domain;
+    sc->limits.max_stanza_bytes = (size_t)srv->cfg.max_stanza_bytes;
+    sc->limits.max_depth = (unsigned)srv->cfg.max_depth;
+    sc->limits.max_attrs = (unsigned)srv->cfg.max_attrs;
+    sc->max_bytes_before_auth = (size_t)srv->cfg.max_bytes_before_auth;
+    sc->tls_available = srv->tls != NULL;
+    sc->registration = srv->cfg.allow_registration;
+    sc->max_auth_failures = (unsigned)srv->cfg.max_auth_failures;
+}
+
+static int init_modules(struct server *srv)
+{
+    for (size_t i = 0; i < modules_count; i++) {
+        if (!modules[i]->init)
+            continue;
+        int rc = modules[i]->init(srv, srv->mod_opts[i], &srv->mod_state[i]);
+        if (rc != PL_OK) {
+            log_error("server", "module %s failed to start: %s", modules[i]->name,
+                      pl_strerror(rc));
+            return rc;
+        }
+    }
+    return PL_OK;
+}
+
+static int open_listeners(struct server *srv)
+{
+    const long ports[2] = { srv->cfg.c2s_port, srv->cfg.c2s_tls_port };
+    for (int i = 0; i < 2; i++) {
+        if (ports[i] == 0)
+            continue; /* 0 disables a listener */
+        srv->listeners[i] = listener_new(srv, srv->cfg.bind_address, ports[i], i == 1);
+        if (!srv->listeners[i])
+            return PL_EIO;
+        log_info("server", "listening on %s:%ld (%s) for %s", srv->cfg.bind_address, ports[i],
+                 i ? "direct TLS" : "STARTTLS", srv->cfg.domain);
+    }
+    return PL_OK;
+}
+
+int server_start(struct server *srv)
+{
+    log_set_level((enum log_level)srv->cfg.log_level);
+    signal(SIGPIPE, SIG_IGN);
+    fit_descriptors(srv);
+    srv->started = time(NULL);
+    buf_init(&srv->scratch);
+    session_table_init(&srv->sessions);
+    srv->auth_throttle = throttle_new(srv->cfg.auth_failures_per_minute);
+    if (open_storage(srv) != PL_OK)
+        return PL_EIO;
+    srv->tls = tls_ctx_new(srv->cfg.tls_cert, srv->cfg.tls_key);
+    if (!srv->tls)
+        return PL_EIO;
+    fill_stream_config(srv);
+    srv->base = event_base_new();
+    srv->reap_ev = event_new(srv->base, -1, 0, reap_cb, srv);
+    srv->sig_term = evsignal_new(srv->base, SIGTERM, on_signal, srv);
+    srv->sig_int = evsignal_new(srv->base, SIGINT, on_signal, srv);
+    evsignal_add(srv->sig_term, NULL);
+    evsignal_add(srv->sig_int, NULL);
+    if (init_modules(srv) != PL_OK)
+        return PL_EINVAL;
+    return open_listeners(srv);
+}
+
+int server_run(struct server *srv)
+{
+    event_base_dispatch(srv->base);
+    log_info("server", "stopped");
+    return PL_OK;
+}
+
+static void free_events(struct server *srv)
+{
+    struct event *evs[] = { srv->reap_ev, srv->sig_term, srv->sig_int, srv->stop_timer };
+    for (size_t i = 0; i < ARRAY_LEN(evs); i++)
+        if (evs[i])
+            event_free(evs[i]);
+    for (size_t i = 0; i < ARRAY_LEN(srv->listeners); i++)
+        if (srv->listeners[i])
+            evconnlistener_free(srv->listeners[i]);
+}
+
+void server_fini(struct server *srv)
+{
+    srv->reap = NULL; /* every queued connection is still on srv->conns */
+    while (srv->conns)
+        conn_free(srv->conns);
+    for (size_t i = 0; i < modules_count; i++)
+        if (modules[i]->fini && srv->mod_state[i])
+            modules[i]->fini(srv->mod_state[i]);
+    if (srv->store.ops) {
+        storage_flush(&srv->store);
+        storage_close(&srv->store);
+    }
+    free_events(srv);
+    if (srv->base)
+        event_base_free(srv->base);
+    SSL_CTX_free(srv->tls);
+    throttle_free(srv->auth_throttle);
+    session_table_fini(&srv->sessions);
+    buf_fini(&srv->scratch);
+    struct cfg_section sections[1 + MODULE_SLOTS];
+    config_free(sections, config_sections(srv, sections));
+    for (size_t i = 0; i < modules_count; i++)
+        free(srv->mod_opts[i]);
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/* Process state: configuration, event loop, TLS, storage, sessions and module states. */
+#ifndef PL_SERVER_H
+#define PL_SERVER_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "buf.h"
+#include "options.h"
+#include "session.h"
+#include "storage.h"
+#include "stream.h"
+
+struct event_base;
+struct event;
+struct evconnlistener;
+struct conn;
+struct throttle;
+typedef struct ssl_ctx_st SSL_CTX;
+
+struct server {
+    struct server_config cfg;
+    struct event_base *base;
+    SSL_CTX *tls;
+    struct storage store;
+    struct stream_config stream_cfg;
+    struct session_table sessions;
+    struct throttle *auth_throttle;
+    void *mod_state[MODULE_SLOTS];
+    void *mod_opts[MODULE_SLOTS];
+    struct conn *conns; /* every live connection */
+    size_t n_conns;
+    unsigned long next_conn_id;
+    struct conn *reap; /* connections to free at the end of this loop turn */
+    struct event *reap_ev;
+    struct event *sig_term, *sig_int, *stop_timer;
+    struct evconnlistener *listeners[2];
+    time_t started;
+    bool stopping;
+    struct buf scratch; /* serialization buffer, reused for every delivery */
+};
+
+/* Loads the config at path (errors appended to err as "file:line: message").
+ * Returns PL_OK or PL_EINVAL / PL_EIO. */
+int server_load_config(struct server *srv, const char *path, struct buf *err);
+/* Opens storage, TLS, modules and listeners. Returns PL_OK or an error (logged). */
+int server_start(struct server *srv);
+/* Runs the loop until SIGTERM/SIGINT, then closes streams gracefully and flushes storage. */
+int server_run(struct server *srv);
+void server_fini(struct server *srv);
+
+/* Path of the SQLite database inside data_dir (owned by the caller). */
+char *server_db_path(const struct server_config *cfg);
+/* Does a local account exist for this bare JID? */
+bool server_account_exists(struct server *srv, const char *bare);
+/* Is domain (prepared) the one this server hosts? */
+bool server_hosts(const struct server *srv, const char *domain);
+/* A connection has died: queue it for freeing at the end of the loop turn. */
+void server_reap(struct server *srv, struct conn *c);
+
+#endif

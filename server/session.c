@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/* The session table: full JID -> session, bare JID -> the account's resources. */
+#include "session.h"
+
+#include <stdlib.h>
+
+#include "base.h"
+
+void session_table_init(struct session_table *t)
+{
+    hmap_init(&t->by_full);
+    hmap_init(&t->by_bare);
+}
+
+void session_table_fini(struct session_table *t)
+{
+    hmap_fini(&t->by_full);
+    hmap_fini(&t->by_bare);
+}
+
+struct session *session_add(struct session_table *t, struct conn *conn, const struct jid *jid)
+{
+    struct account_sessions *acct = hmap_get(&t->by_bare, jid->bare);
+    if (!acct) {
+        acct = xcalloc(1, sizeof(*acct));
+        acct->bare = xstrdup(jid->bare);
+        hmap_put(&t->by_bare, acct->bare, acct);
+    }
+    struct session *s = xcalloc(1, sizeof(*s));
+    s->conn = conn;
+    s->jid = jid;
+    s->account = acct;
+    s->next_resource = acct->first;
+    acct->first = s;
+    acct->count++;
+    hmap_put(&t->by_full, jid->full, s);
+    return s;
+}
+
+void session_remove(struct session_table *t, struct session *sess)
+{
+    struct account_sessions *acct = sess->account;
+    hmap_del(&t->by_full, sess->jid->full);
+    for (struct session **pp = &acct->first; *pp; pp = &(*pp)->next_resource) {
+        if (*pp == sess) {
+            *pp = sess->next_resource;
+            break;
+        }
+    }
+    if (--acct->count == 0) {
+        hmap_del(&t->by_bare, acct->bare);
+        free(acct->bare);
+        free(acct);
+    }
+    stanza_unref(sess->presence);
+    free(sess);
+}
+
+struct session *session_find(const struct session_table *t, const char *full)
+{
+    return hmap_get(&t->by_full, full);
+}
+
+struct account_sessions *session_account(const struct session_table *t, const char *bare)
+{
+    return hmap_get(&t->by_bare, bare);
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* Bound resources and the table that finds them by full JID and by bare JID in O(1). */
+#ifndef PL_SESSION_H
+#define PL_SESSION_H
+
+#include <stdbool.h>
+
+#include "hmap.h"
+#include "jid.h"
+#include "stanza.h"
+
+struct conn;
+struct server;
+struct account_sessions;
+
+#define MODULE_SLOTS 16
+
+/* One bound resource. jid is borrowed from the stream; presence is owned (NULL until the
+ * initial presence). */
+struct session {
+    struct conn *conn;
+    const struct jid *jid;
+    struct account_sessions *account;
+    struct session *next_resource;
+    int priority;
+    bool available;
+    struct stanza *presence;
+    void *slots[MODULE_SLOTS]; /* per-module state, indexed by module position */
+};
+
+/* All bound resources of one account. */
+struct account_sessions {
+    char *bare;
+    struct session *first;
+    unsigned count;
+};
+
+struct session_table {
+    struct hmap by_full; /* full JID -> struct session */
+    struct hmap by_bare; /* bare JID -> struct account_sessions */
+};
+
+void session_table_init(struct session_table *t);
+void session_table_fini(struct session_table *t);
+/* Registers a new session for conn under jid (borrowed; must outlive the session).
+ * The caller has removed any session with the same full JID first. */
+struct session *session_add(struct session_table *t, struct conn *conn, const struct jid *jid);
+/* Unregisters and frees sess. */
+void session_remove(struct session_table *t, struct session *sess);
+struct session *session_find(const struct session_table *t, const char *full);
+struct account_sessions *session_account(const struct session_table *t, const char *bare);
+
+#endif

@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: MIT */
+/* SQLite backend core: open, schema migrations, the prepared statement table and helpers. */
+#include "sqlite_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base.h"
+
+/* parleyctl writes to the same file while the server runs; wait this long for its lock. */
+#define SQ_BUSY_TIMEOUT_MS 5000
+
+/*
+ * Schema steps: migrations[i] takes user_version i to i + 1 in one transaction. Append rows,
+ * never edit one. Multi-line SQL here and in sq_sql[] sits in parentheses so that clang's
+ * -Wstring-concatenation (the fuzz build) does not take it for a missing comma.
+ */
+static const char *const migrations[] = {
+    /* 1: accounts with SCRAM credentials for both hashes; the password is never stored. */
+    ("CREATE TABLE accounts ("
+     " jid TEXT PRIMARY KEY NOT NULL,"
+     " salt BLOB NOT NULL,"
+     " iterations INTEGER NOT NULL,"
+     " stored_key_sha1 BLOB NOT NULL,"
+     " server_key_sha1 BLOB NOT NULL,"
+     " stored_key_sha256 BLOB NOT NULL,"
+     " server_key_sha256 BLOB NOT NULL,"
+     " created INTEGER NOT NULL)"),
+};
+
+/* One row per enum sq_stmt_id. Insert and update share ?1..?7 (jid, salt, iterations, the four
+ * keys), so one bind helper serves both. */
+static const char *const sq_sql[SQ_STMT_COUNT] = {
+    [SQ_BEGIN] = "BEGIN IMMEDIATE",
+    [SQ_COMMIT] = "COMMIT",
+    [SQ_ROLLBACK] = "ROLLBACK",
+    [SQ_ACCOUNT_INSERT] = ("INSERT INTO accounts (jid, salt, iterations, stored_key_sha1,"
+                           " server_key_sha1, stored_key_sha256, server_key_sha256, created)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+    [SQ_ACCOUNT_UPDATE] = ("UPDATE accounts SET salt = ?2, iterations = ?3, stored_key_sha1 = ?4,"
+                           " server_key_sha1 = ?5, stored_key_sha256 = ?6,"
+                           " server_key_sha256 = ?7 WHERE jid = ?1"),
+    [SQ_ACCOUNT_DELETE] = "DELETE FROM accounts WHERE jid = ?1",
+    [SQ_ACCOUNT_GET] = ("SELECT salt, iterations, stored_key_sha1, server_key_sha1,"
+                        " stored_key_sha256, server_key_sha256 FROM accounts WHERE jid = ?1"),
+    [SQ_ACCOUNT_LIST] = "SELECT jid FROM accounts ORDER BY jid",
+};
+
+/* ---- helpers shared with the op files -------------------------------------------------------- */
+
+int sq_fail(struct sq_store *s, const char *what)
+{
+    fprintf(stderr, "storage: %s: %s\n", what, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+    return PL_EIO;
+}
+
+sqlite3_stmt *sq_get(struct sq_store *s, enum sq_stmt_id id)
+{
+    sqlite3_stmt *q = s->stmt[id];
+
+    /* Every op resets its statements before returning, so a running one means re-entry
+     * from a row callback; resetting it would restart the caller's loop. */
+    if (sqlite3_stmt_busy(q)) {
+        fprintf(stderr, "storage: %s: statement already running (re-entrant call)\n",
+                sqlite3_sql(q));
+        return NULL;
+    }
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    s->bind_rc = SQLITE_OK;
+    return q;
+}
+
+static void note_bind(struct sq_store *s, int rc)
+{
+    if (s->bind_rc == SQLITE_OK)
+        s->bind_rc = rc;
+}
+
+void sq_bind_text(struct sq_store *s, sqlite3_stmt *q, int i, const char *v)
+{
+    note_bind(s, sqlite3_bind_text(q, i, v, -1, SQLITE_TRANSIENT));
+}
+
+void sq_bind_blob(struct sq_store *s, sqlite3_stmt *q, int i, const void *v, size_t n)
+{
+    note_bind(s, sqlite3_bind_blob64(q, i, v, n, SQLITE_TRANSIENT));
+}
+
+void sq_bind_int64(struct sq_store *s, sqlite3_stmt *q, int i, sqlite3_int64 v)
+{
+    note_bind(s, sqlite3_bind_int64(q, i, v));
+}
+
+int sq_step(struct sq_store *s, sqlite3_stmt *q)
+{
+    int rc = s->bind_rc;
+
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW)
+            return SQ_ROW;
+        if (rc == SQLITE_DONE)
+            return PL_OK;
+    }
+    /* Extended codes are on (see sq_open); only key clashes mean "exists". */
+    int err = rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE
+                  ? PL_EEXIST
+                  : sq_fail(s, sqlite3_sql(q));
+    sqlite3_reset(q);
+    return err;
+}
+
+int sq_run(struct sq_store *s, sqlite3_stmt *q)
+{
+    int rc = sq_step(s, q);
+
+    if (rc == SQ_ROW) {
+        fprintf(stderr, "storage: %s: unexpected row\n", sqlite3_sql(q));
+        rc = PL_EIO;
+    }
+    sqlite3_reset(q);
+    return rc;
+}
+
+/* ---- batching -------------------------------------------------------------------------------- */
+
+int sq_batch_begin(struct sq_store *s)
+{
+    if (s->in_batch)
+        return PL_OK;
+    /* IMMEDIATE takes the write lock now (waiting out parleyctl via busy_timeout) instead
+     * of failing with SQLITE_BUSY at the first write of a deferred transaction. */
+    sqlite3_stmt *q = sq_get(s, SQ_BEGIN);
+    int rc = q ? sq_run(s, q) : PL_EIO;
+    s->in_batch = rc == PL_OK;
+    return rc;
+}
+
+int sq_batch_commit(struct sq_store *s)
+{
+    if (!s->in_batch)
+        return PL_OK;
+    /* The flag, not sqlite3_get_autocommit(), decides: if SQLite rolled the batch back
+     * after an error, COMMIT fails and the caller learns that the batch was lost. */
+    s->in_batch = false;
+    sqlite3_stmt *q = sq_get(s, SQ_COMMIT);
+    int rc = q ? sq_run(s, q) : PL_EIO;
+    if (rc != PL_OK && !sqlite3_get_autocommit(s->db)) {
+        q = sq_get(s, SQ_ROLLBACK);
+        if (q)
+            sq_run(s, q);
+    }
+    return rc;
+}
+
+/* ---- open: file, pragmas, migrations, statements --------------------------------------------- */
+
+/* Creates the file 0600 before SQLite sees it (SQLite would use 0644); the -wal and -shm
+ * files SQLite makes later copy the database file's mode. */
+static int create_private(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    struct stat sb;
+
+    if (fd >= 0)
+        return close(fd) == 0 ? PL_OK : PL_EIO;
+    if (errno != EEXIST) {
+        fprintf(stderr, "storage: %s: %s\n", path, strerror(errno));
+        return PL_EIO;
+    }
+    /* An existing file keeps the mode its admin chose, but say that it leaks. */
+    if (stat(path, &sb) == 0 && (sb.st_mode & 077))
+        fprintf(stderr, "storage: %s: warning: mode %03o lets others read credentials\n", path,
+                (unsigned)(sb.st_mode & 0777));
+    return PL_OK;
+}
+
+static int exec_sql(struct sq_store *s, const char *sql, const char *what)
+{
+    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return sq_fail(s, what);
+    return PL_OK;
+}
+
+/* Runs a one-row pragma or query and returns its first column as text in out. */
+static int query_text(struct sq_store *s, const char *sql, char *out, size_t outlen)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = PL_OK;
+
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW)
+        goto fail;
+    const unsigned char *v = sqlite3_column_text(q, 0);
+    snprintf(out, outlen, "%s", v ? (const char *)v : "");
+    /* Step to the end: journal_mode=WAL commits its header change only when the statement
+     * halts, after the row, and a failed commit must not pass for success. */
+    if (sqlite3_step(q) != SQLITE_DONE)
+        goto fail;
+    sqlite3_finalize(q);
+    return rc;
+fail:
+    rc = sq_fail(s, sql);
+    sqlite3_finalize(q);
+    return rc;
+}
+
+static int set_pragmas(struct sq_store *s, const char *path)
+{
+    char mode[16];
+
+    if (query_text(s, "PRAGMA journal_mode=WAL", mode, sizeof(mode)) != PL_OK)
+        return PL_EIO;
+    if (strcmp(mode, "wal") != 0) {
+        fprintf(stderr, "storage: %s: cannot use WAL (journal mode stays %s)\n", path, mode);
+        return PL_EIO;
+    }
+    /* FULL syncs the WAL at every commit: an ack promising durability must survive power
+     * loss, which NORMAL does not guarantee in WAL mode. */
+    return exec_sql(s, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", "pragmas");
+}
+
+static int read_version(struct sq_store *s, const char *path, int *v)
+{
+    char text[24];
+    int known = (int)ARRAY_LEN(migrations);
+
+    if (query_text(s, "PRAGMA user_version", text, sizeof(text)) != PL_OK)
+        return PL_EIO;
+    *v = atoi(text);
+    /* Newer means a later Parley migrated the file: refuse rather than guess its layout. */
+    if (*v < 0 || *v > known) {
+        fprintf(stderr, "storage: %s: schema version %d is unknown (this build knows 0..%d)\n",
+                path, *v, known);
+        return PL_EIO;
+    }
+    return PL_OK;
+}
+
+/* Runs migrations[v] and records version v + 1, inside the caller's transaction. */
+static int migrate_step(struct sq_store *s, int v)
+{
+    char bump[48], what[48];
+
+    snprintf(what, sizeof(what), "migration to version %d", v + 1);
+    snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", v + 1);
+    if (exec_sql(s, migrations[v], what) != PL_OK || exec_sql(s, bump, what) != PL_OK)
+        return PL_EIO;
+    return PL_OK;
+}
+
+/* Brings the schema from version v to the newest, one transaction per step. */
+static int migrate(struct sq_store *s, const char *path, int v)
+{
+    int known = (int)ARRAY_LEN(migrations);
+
+    while (v < known) {
+        if (exec_sql(s, "BEGIN IMMEDIATE", "BEGIN IMMEDIATE") != PL_OK)
+            return PL_EIO;
+        /* Read again under the write lock: parleyctl may have migrated the file meanwhile. */
+        if (read_version(s, path, &v) != PL_OK)
+            goto fail;
+        if (v < known && migrate_step(s, v++) != PL_OK)
+            goto fail;
+        if (exec_sql(s, "COMMIT", "COMMIT") != PL_OK)
+            goto fail;
+    }
+    return PL_OK;
+fail:
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return PL_EIO;
+}
+
+static int prepare_all(struct sq_store *s)
+{
+    for (size_t i = 0; i < SQ_STMT_COUNT; i++) {
+        if (!sq_sql[i]) {
+            fprintf(stderr, "storage: statement %zu has no SQL\n", i);
+            return PL_EIO;
+        }
+        if (sqlite3_prepare_v3(s->db, sq_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
+                               NULL) != SQLITE_OK)
+            return sq_fail(s, sq_sql[i]);
+    }
+    return PL_OK;
+}
+
+static void sq_close(struct storage *st)
+{
+    struct sq_store *s = st->impl;
+
+    if (!s)
+        return;
+    sq_batch_commit(s); /* logs when it fails; nothing else can be done at close */
+    for (size_t i = 0; i < SQ_STMT_COUNT; i++)
+        sqlite3_finalize(s->stmt[i]);
+    if (sqlite3_close(s->db) != SQLITE_OK)
+        sq_fail(s, "close");
+    free(s);
+    st->impl = NULL;
+}
+
+static int sq_open(struct storage *st, const char *path)
+{
+    struct sq_store *s = xcalloc(1, sizeof(*s));
+    int v;
+
+    st->impl = s;
+    if (create_private(path) != PL_OK)
+        goto fail;
+    /* No SQLITE_OPEN_CREATE: the file exists now, and if it vanished SQLite would
+     * recreate it with a wider mode. */
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        sq_fail(s, path);
+        goto fail;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, SQ_BUSY_TIMEOUT_MS);
+    /* The version check comes first so that a file from a newer Parley is left untouched. */
+    if (read_version(s, path, &v) != PL_OK || set_pragmas(s, path) != PL_OK ||
+        migrate(s, path, v) != PL_OK || prepare_all(s) != PL_OK)
+        goto fail;
+    return PL_OK;
+fail:
+    sq_close(st);
+    return PL_EIO;
+}
+
+/* Account writes run in autocommit, so this only commits a batch some op opened. */
+static int sq_flush(struct storage *st) { return sq_batch_commit(sq_store(st)); }
+
+const struct storage_ops storage_sqlite_ops = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .account_create = sq_account_create,
+    .account_set_creds = sq_account_set_creds,
+    .account_delete = sq_account_delete,
+    .creds_get = sq_creds_get,
+    .account_list = sq_account_list,
+    .flush = sq_flush,
+};
+
+int storage_open_sqlite(struct storage *st, const char *path)
+{
+    st->ops = &storage_sqlite_ops;
+    return st->ops->open(st, path);
+}

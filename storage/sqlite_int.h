@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/* Private to the SQLite backend: its state, statement table and bind/step helpers. */
+#ifndef PL_SQLITE_INT_H
+#define PL_SQLITE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <sqlite3.h>
+
+#include "storage.h"
+
+/* Every statement the backend runs; prepared once at open, finalized at close. The SQL for
+ * each lives in sq_sql[] in sqlite.c next to the schema. */
+enum sq_stmt_id {
+    SQ_BEGIN,
+    SQ_COMMIT,
+    SQ_ROLLBACK,
+    SQ_ACCOUNT_INSERT,
+    SQ_ACCOUNT_UPDATE,
+    SQ_ACCOUNT_DELETE,
+    SQ_ACCOUNT_GET,
+    SQ_ACCOUNT_LIST,
+    SQ_STMT_COUNT
+};
+
+/* The backend's state behind struct storage.impl; owned by the store. */
+struct sq_store {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[SQ_STMT_COUNT];
+    int bind_rc;   /* first bind failure since sq_get, reported by the next step */
+    bool in_batch; /* a BEGIN IMMEDIATE is open; flush commits it */
+};
+
+/* Step result meaning "a row is ready"; PL_OK means the statement is done. */
+#define SQ_ROW 1
+
+/* The store behind st (borrowed). */
+static inline struct sq_store *sq_store(struct storage *st) { return st->impl; }
+
+/* Borrows statement id reset and with cleared bindings. NULL (logged) when it is still
+ * running, i.e. when called re-entrantly from a row callback of the same statement. */
+sqlite3_stmt *sq_get(struct sq_store *s, enum sq_stmt_id id);
+
+/* Bind helpers (1-based index). A failure is remembered and returned by the next step, so
+ * an op binds everything and checks once. Text and blobs are copied by SQLite. */
+void sq_bind_text(struct sq_store *s, sqlite3_stmt *q, int i, const char *v);
+void sq_bind_blob(struct sq_store *s, sqlite3_stmt *q, int i, const void *v, size_t n);
+void sq_bind_int64(struct sq_store *s, sqlite3_stmt *q, int i, sqlite3_int64 v);
+
+/* Steps q once: SQ_ROW with a row ready, PL_OK when done, PL_EEXIST on a primary-key or
+ * unique constraint, PL_EIO otherwise (logged). On failure q is already reset. */
+int sq_step(struct sq_store *s, sqlite3_stmt *q);
+/* Runs a statement that returns no rows and resets it: PL_OK, PL_EEXIST or PL_EIO. */
+int sq_run(struct sq_store *s, sqlite3_stmt *q);
+/* Logs the connection's last error as "storage: what: message" and returns PL_EIO. */
+int sq_fail(struct sq_store *s, const char *what);
+
+/*
+ * Batching: sq_batch_begin opens one write transaction (no-op when one is open) that every
+ * later write joins until sq_batch_commit, which storage_flush calls once per loop turn.
+ * Returns PL_OK or PL_EIO; a failed commit is rolled back and the batch is lost, so callers
+ * acknowledge durable writes only after a successful flush.
+ */
+int sq_batch_begin(struct sq_store *s);
+int sq_batch_commit(struct sq_store *s);
+
+/* Account ops (sqlite_accounts.c), with the contracts of struct storage_ops. */
+int sq_account_create(struct storage *st, const char *bare, const struct scram_creds *c);
+int sq_account_set_creds(struct storage *st, const char *bare, const struct scram_creds *c);
+int sq_account_delete(struct storage *st, const char *bare);
+int sq_creds_get(struct storage *st, const char *bare, struct scram_creds *out);
+int sq_account_list(struct storage *st, void (*fn)(void *ctx, const char *bare), void *ctx);
+
+#endif

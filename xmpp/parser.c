@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: MIT */
+/* Streaming XML parser: expat in namespace mode, restricted XML, limits, idle release. */
+#include "parser.h"
+
+#include <expat.h>
+#include <openssl/rand.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base.h"
+#include "ns.h"
+
+#define NS_SEP '\x01'
+
+struct parser {
+    XML_Parser xp; /* NULL while released */
+    struct parser_limits lim;
+    struct parser_events ev;
+    void *ctx;
+    enum parser_error err;
+    bool stopped;
+    bool replaying;   /* feeding the saved stream header to a recreated parser */
+    unsigned depth;   /* 0 before the header, 1 inside the stream, 2+ inside a stanza */
+    struct stanza *cur;
+    struct xel **stack; /* open elements of cur, max_depth of them */
+    struct buf text;    /* character data not yet attached to an element */
+    struct buf header;  /* the stream's start tag with its namespace declarations */
+    uint64_t fed;       /* bytes given to xp so far */
+    uint64_t mark;      /* where the last complete top-level event ended */
+    uint64_t stanza_start;
+    uint64_t stop_pos;
+    char *default_ns; /* declared on the stream header */
+};
+
+static void fail(struct parser *p, enum parser_error err)
+{
+    if (p->err == PARSE_OK) {
+        p->err = err;
+        XML_StopParser(p->xp, XML_FALSE);
+    }
+}
+
+static uint64_t event_end(struct parser *p)
+{
+    return (uint64_t)XML_GetCurrentByteIndex(p->xp) + (uint64_t)XML_GetCurrentByteCount(p->xp);
+}
+
+/* Splits expat's "uri<SEP>local" into its parts; uri is NULL when unqualified. */
+static const char *split_name(const char *name, char *uri, size_t cap, const char **ns)
+{
+    const char *sep = strrchr(name, NS_SEP);
+    if (!sep) {
+        *ns = NULL;
+        return name;
+    }
+    size_t n = (size_t)(sep - name);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(uri, name, n);
+    uri[n] = '\0';
+    *ns = uri;
+    return sep + 1;
+}
+
+static void add_attrs(struct stanza *st, struct xel *el, const char **atts)
+{
+    struct xattr **tail = &el->attrs;
+    for (; atts[0]; atts += 2) {
+        char uri[1024];
+        const char *ns;
+        const char *local = split_name(atts[0], uri, sizeof(uri), &ns);
+        struct xattr *a = stanza_alloc(st, sizeof(*a));
+        a->name = stanza_strdup(st, local);
+        a->ns = ns ? stanza_strdup(st, ns) : NULL;
+        a->value = stanza_strdup(st, atts[1]);
+        a->next = NULL;
+        *tail = a;
+        tail = &a->next;
+    }
+}
+
+static void flush_text(struct parser *p)
+{
+    if (p->text.len == 0 || p->depth < 2)
+        return;
+    xel_add_text(p->cur, p->stack[p->depth - 2], p->text.data, p->text.len);
+    buf_reset(&p->text);
+}
+
+static void on_ns_decl(void *ud, const char *prefix, const char *uri)
+{
+    struct parser *p = ud;
+    if (p->depth != 0 || p->replaying)
+        return;
+    /* Remember the stream's declarations so a recreated parser sees the same context. */
+    buf_puts(&p->header, prefix ? " xmlns:" : " xmlns");
+    if (prefix)
+        buf_puts(&p->header, prefix);
+    buf_puts(&p->header, "='");
+    xml_escape(uri ? uri : "", uri ? strlen(uri) : 0, &p->header);
+    buf_puts(&p->header, "'");
+    if (!prefix) {
+        free(p->default_ns);
+        p->default_ns = xstrdup(uri ? uri : "");
+    }
+}
+
+static void open_stream(struct parser *p, const char *local, const char *ns, const char **atts)
+{
+    p->depth = 1;
+    p->mark = event_end(p);
+    if (p->replaying)
+        return;
+    /* The saved tag names the stream element by its usual prefix; declarations follow. */
+    char *decls = xstrndup(p->header.data ? p->header.data : "", p->header.len);
+    buf_reset(&p->header);
+    buf_puts(&p->header, "<stream:stream");
+    buf_puts(&p->header, decls);
+    buf_puts(&p->header, ">");
+    free(decls);
+    struct stanza *h = stanza_new(local, ns ? ns : "");
+    add_attrs(h, h->root, atts);
+    p->ev.open(p->ctx, h->root, p->default_ns ? p->default_ns : "");
+    stanza_unref(h);
+}
+
+static bool within_limits(struct parser *p, const char **atts)
+{
+    unsigned n = 0;
+    while (atts[2 * n])
+        n++;
+    if (n > p->lim.max_attrs || p->depth - 1 >= p->lim.max_depth) {
+        fail(p, PARSE_POLICY_VIOLATION);
+        return false;
+    }
+    return true;
+}
+
+static void on_start(void *ud, const char *name, const char **atts)
+{
+    struct parser *p = ud;
+    char uri[1024];
+    const char *ns;
+    const char *local = split_name(name, uri, sizeof(uri), &ns);
+    if (p->depth == 0) {
+        open_stream(p, local, ns, atts);
+        return;
+    }
+    if (!within_limits(p, atts))
+        return;
+    flush_text(p);
+    unsigned level = p->depth - 1;
+    struct xel *el;
+    if (level == 0) {
+        p->cur = stanza_new(local, ns);
+        p->stanza_start = (uint64_t)XML_GetCurrentByteIndex(p->xp);
+        el = p->cur->root;
+    } else {
+        el = xel_add_child(p->cur, p->stack[level - 1], local, ns);
+    }
+    add_attrs(p->cur, el, atts);
+    p->stack[level] = el;
+    p->depth++;
+}
+
+static void on_end(void *ud, const char *name)
+{
+    struct parser *p = ud;
+    (void)name;
+    flush_text(p);
+    p->depth--;
+    p->mark = event_end(p);
+    if (p->depth == 0) {
+        p->ev.close(p->ctx);
+        return;
+    }
+    if (p->depth > 1)
+        return;
+    if (p->mark - p->stanza_start > p->lim.max_stanza_bytes) {
+        fail(p, PARSE_POLICY_VIOLATION);
+        return;
+    }
+    struct stanza *st = p->cur;
+    p->cur = NULL;
+    stanza_summarize(st);
+    p->ev.stanza(p->ctx, st);
+}
+
+static void on_text(void *ud, const char *s, int len)
+{
+    struct parser *p = ud;
+    if (p->depth <= 1) {
+        p->mark = event_end(p); /* whitespace keepalives between stanzas */
+        return;
+    }
+    if (p->text.len + (size_t)len > p->lim.max_stanza_bytes) {
+        fail(p, PARSE_POLICY_VIOLATION);
+        return;
+    }
+    buf_append(&p->text, s, (size_t)len);
+}
+
+/* RFC 6120 §11.1: no DTDs, entity declarations, comments or processing instructions. */
+static void on_doctype(void *ud, const char *name, const char *sysid, const char *pubid,
+                       int has_internal_subset)
+{
+    (void)name, (void)sysid, (void)pubid, (void)has_internal_subset;
+    fail(ud, PARSE_RESTRICTED_XML);
+}
+
+static void on_entity(void *ud, const char *name, int is_param, const char *value, int len,
+                      const char *base, const char *sysid, const char *pubid, const char *notation)
+{
+    (void)name, (void)is_param, (void)value, (void)len, (void)base, (void)sysid, (void)pubid;
+    (void)notation;
+    fail(ud, PARSE_RESTRICTED_XML);
+}
+
+static void on_comment(void *ud, const char *data)
+{
+    (void)data;
+    fail(ud, PARSE_RESTRICTED_XML);
+}
+
+static void on_pi(void *ud, const char *target, const char *data)
+{
+    (void)target, (void)data;
+    fail(ud, PARSE_RESTRICTED_XML);
+}
+
+static void on_xml_decl(void *ud, const char *version, const char *encoding, int standalone)
+{
+    (void)version, (void)standalone;
+    if (encoding && strcasecmp(encoding, "UTF-8") != 0)
+        fail(ud, PARSE_UNSUPPORTED_ENCODING);
+}
+
+static void set_restrictions(XML_Parser xp)
+{
+    XML_SetStartDoctypeDeclHandler(xp, on_doctype);
+    XML_SetEntityDeclHandler(xp, on_entity);
+    XML_SetCommentHandler(xp, on_comment);
+    XML_SetProcessingInstructionHandler(xp, on_pi);
+    XML_SetXmlDeclHandler(xp, on_xml_decl);
+    XML_SetParamEntityParsing(xp, XML_PARAM_ENTITY_PARSING_NEVER);
+}
+
+static void create_xp(struct parser *p)
+{
+    /* The encoding is forced: XMPP streams are UTF-8 whatever a declaration says. */
+    p->xp = XML_ParserCreateNS("UTF-8", NS_SEP);
+    if (!p->xp)
+        xmalloc((size_t)-1); /* aborts like every failed allocation */
+    unsigned long salt = 0;
+    RAND_bytes((unsigned char *)&salt, sizeof(salt));
+    XML_SetHashSalt(p->xp, salt);
+    XML_SetUserData(p->xp, p);
+    XML_SetElementHandler(p->xp, on_start, on_end);
+    XML_SetCharacterDataHandler(p->xp, on_text);
+    XML_SetStartNamespaceDeclHandler(p->xp, on_ns_decl);
+    set_restrictions(p->xp);
+    p->fed = 0;
+    p->mark = 0;
+}
+
+struct parser *parser_new(const struct parser_limits *lim, const struct parser_events *ev,
+                          void *ctx)
+{
+    struct parser *p = xcalloc(1, sizeof(*p));
+    p->lim = *lim;
+    p->ev = *ev;
+    p->ctx = ctx;
+    p->stack = xcalloc(lim->max_depth + 1, sizeof(*p->stack));
+    buf_init(&p->text);
+    buf_init(&p->header);
+    create_xp(p);
+    return p;
+}
+
+static void drop_state(struct parser *p)
+{
+    if (p->xp)
+        XML_ParserFree(p->xp);
+    p->xp = NULL;
+    stanza_unref(p->cur);
+    p->cur = NULL;
+    buf_fini(&p->text);
+}
+
+void parser_free(struct parser *p)
+{
+    if (!p)
+        return;
+    drop_state(p);
+    buf_fini(&p->header);
+    free(p->default_ns);
+    free(p->stack);
+    free(p);
+}
+
+void parser_reset(struct parser *p)
+{
+    drop_state(p);
+    buf_reset(&p->header);
+    free(p->default_ns);
+    p->default_ns = NULL;
+    p->depth = 0;
+    p->err = PARSE_OK;
+    p->stopped = false;
+    create_xp(p);
+}
+
+void parser_set_max_stanza(struct parser *p, size_t max_stanza_bytes)
+{
+    p->lim.max_stanza_bytes = max_stanza_bytes;
+}
+
+void parser_stop(struct parser *p)
+{
+    if (!p->xp || p->stopped)
+        return;
+    p->stopped = true;
+    p->stop_pos = event_end(p);
+    XML_StopParser(p->xp, XML_FALSE);
+}
+
+bool parser_release_idle(struct parser *p)
+{
+    if (!p->xp || p->depth != 1 || p->mark != p->fed || p->err || p->stopped)
+        return false;
+    drop_state(p);
+    return true;
+}
+
+/* Recreates a released parser inside the stream by replaying the saved start tag. */
+static void revive(struct parser *p)
+{
+    create_xp(p);
+    p->depth = 0;
+    p->replaying = true;
+    XML_Parse(p->xp, p->header.data, (int)p->header.len, 0);
+    p->replaying = false;
+    p->fed = p->header.len;
+    p->mark = p->fed;
+}
+
+/* Only on the error path: tells bad UTF-8 apart from other malformed input. */
+static bool utf8_valid(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+                   : (c & 0xf8) == 0xf0 ? 4 : 0;
+        if (len == 0 || (len == 2 && c < 0xc2) || (len == 4 && c > 0xf4))
+            return false;
+        for (size_t k = 1; k < len && i + k < n; k++)
+            if ((s[i + k] & 0xc0) != 0x80)
+                return false;
+        i += len;
+    }
+    return true;
+}
+
+static enum parser_error classify(struct parser *p, const char *data, size_t len)
+{
+    if (p->err != PARSE_OK)
+        return p->err;
+    return utf8_valid((const unsigned char *)data, len) ? PARSE_NOT_WELL_FORMED
+                                                        : PARSE_UNSUPPORTED_ENCODING;
+}
+
+int parser_feed(struct parser *p, const char *data, size_t len, size_t *used,
+                enum parser_error *err)
+{
+    *used = 0;
+    *err = p->err;
+    if (p->err != PARSE_OK || p->stopped)
+        return p->err ? PL_EINVAL : PL_ECLOSED;
+    if (!p->xp)
+        revive(p);
+    uint64_t base = p->fed;
+    p->fed += len;
+    enum XML_Status status = XML_Parse(p->xp, data, (int)len, 0);
+    if (p->stopped && p->err == PARSE_OK) {
+        *used = (size_t)(p->stop_pos - base);
+        return PL_ECLOSED;
+    }
+    if (status != XML_STATUS_OK || p->err != PARSE_OK) {
+        p->err = classify(p, data, len);
+        *err = p->err;
+        return PL_EINVAL;
+    }
+    if (p->fed - p->mark > p->lim.max_stanza_bytes) {
+        p->err = *err = PARSE_POLICY_VIOLATION;
+        return PL_EINVAL;
+    }
+    *used = len;
+    return PL_OK;
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/* Element trees living in one arena per stanza, with a refcount and a parse-time summary. */
+#ifndef PL_STANZA_H
+#define PL_STANZA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+
+struct xattr {
+    struct xattr *next;
+    const char *name;
+    const char *ns; /* NULL for unqualified attributes */
+    const char *value;
+};
+
+/* An element (name != NULL) or a text node (name == NULL, text/text_len set). */
+struct xel {
+    struct xel *next;
+    struct xel *first, *last; /* children */
+    const char *name;
+    const char *ns;
+    struct xattr *attrs;
+    const char *text;
+    size_t text_len;
+};
+
+/* Kind and type bits filled once at parse time; route tables match on the type bits. */
+enum stanza_kind { STANZA_OTHER, STANZA_MESSAGE, STANZA_PRESENCE, STANZA_IQ };
+
+enum stanza_type {
+    IQ_GET = 1u << 0,
+    IQ_SET = 1u << 1,
+    IQ_RESULT = 1u << 2,
+    IQ_ERROR = 1u << 3,
+    MSG_NORMAL = 1u << 4,
+    MSG_CHAT = 1u << 5,
+    MSG_GROUPCHAT = 1u << 6,
+    MSG_HEADLINE = 1u << 7,
+    MSG_ERROR = 1u << 8,
+    PRES_AVAILABLE = 1u << 9,
+    PRES_UNAVAILABLE = 1u << 10,
+    PRES_SUBSCRIBE = 1u << 11,
+    PRES_SUBSCRIBED = 1u << 12,
+    PRES_UNSUBSCRIBE = 1u << 13,
+    PRES_UNSUBSCRIBED = 1u << 14,
+    PRES_PROBE = 1u << 15,
+    PRES_ERROR = 1u << 16,
+};
+#define IQ_ANY (IQ_GET | IQ_SET | IQ_RESULT | IQ_ERROR)
+#define STANZA_ERROR_TYPES (IQ_ERROR | MSG_ERROR | PRES_ERROR)
+
+struct arena_block;
+
+/*
+ * A stanza: the root element plus everything it points to, in one arena. Refcounted so
+ * fan-out shares one tree. `type` is 0 when the type attribute has an unknown value.
+ * id/to/from borrow the root's attributes (NULL when absent); stanza_set_to/_from keep
+ * them in step.
+ */
+struct stanza {
+    int refs;
+    enum stanza_kind kind;
+    unsigned type;
+    const char *id;
+    const char *to;
+    const char *from;
+    struct xel *root;
+    struct arena_block *blocks;
+    char *cur, *end; /* free space in the newest block */
+};
+
+/* Returns a stanza with refcount 1 whose root element is name/ns (both copied). */
+struct stanza *stanza_new(const char *name, const char *ns);
+struct stanza *stanza_ref(struct stanza *st);
+void stanza_unref(struct stanza *st);
+/* Recomputes kind/type/id/to/from from the root (after parsing or building). */
+void stanza_summarize(struct stanza *st);
+/* Sets or removes (value NULL) the root's to/from, keeping the summary in step. */
+void stanza_set_to(struct stanza *st, const char *to);
+void stanza_set_from(struct stanza *st, const char *from);
+/* Returns the value of a stanza's type attribute for a type bit ("get", "chat", ...). */
+const char *stanza_type_name(enum stanza_kind kind, unsigned type);
+
+/* Arena allocation: memory lives as long as the stanza. */
+void *stanza_alloc(struct stanza *st, size_t n);
+char *stanza_strndup(struct stanza *st, const char *s, size_t n);
+char *stanza_strdup(struct stanza *st, const char *s);
+
+/* Builders: strings are copied into the arena. Return the new element. */
+struct xel *xel_add_child(struct stanza *st, struct xel *parent, const char *name,
+                          const char *ns);
+void xel_set_attr(struct stanza *st, struct xel *el, const char *name, const char *value);
+void xel_add_text(struct stanza *st, struct xel *el, const char *text, size_t len);
+/* Appends an existing element (of the same stanza) as the last child. */
+void xel_append(struct xel *parent, struct xel *child);
+/* Deep-copies src (from any stanza) under parent in st. */
+struct xel *xel_copy_into(struct stanza *st, struct xel *parent, const struct xel *src);
+
+/* Accessors borrow. ns NULL matches any namespace. */
+struct xel *xel_child(const struct xel *el, const char *name, const char *ns);
+/* First child element, whatever its name. */
+struct xel *xel_first_elem(const struct xel *el);
+const char *xel_attr(const struct xel *el, const char *name);
+/* Text of the first text child, "" when there is none. */
+const char *xel_text(const struct xel *el);
+
+/*
+ * Serializes el with correct escaping. parent_ns is the default namespace in scope where
+ * el is written (an xmlns attribute is emitted only where the namespace changes); elements
+ * in NS_STREAM are written with the "stream:" prefix.
+ */
+void xel_write(const struct xel *el, const char *parent_ns, struct buf *out);
+/* Serializes a whole stanza for a jabber:client stream. */
+void stanza_write(const struct stanza *st, struct buf *out);
+/* Appends s escaped for element text or attribute values. */
+void xml_escape(const char *s, size_t n, struct buf *out);
+
+#endif

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/* Sans-IO client-to-server XMPP stream: header, features, STARTTLS, SASL, bind. */
+#ifndef PL_STREAM_H
+#define PL_STREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "jid.h"
+#include "parser.h"
+#include "scram.h"
+
+enum stream_state {
+    STREAM_WAIT_HEADER, /* a (new) stream header is expected */
+    STREAM_NEGOTIATE,   /* features sent, before authentication */
+    STREAM_TLS_PENDING, /* <proceed/> written; the transport is wrapping TLS */
+    STREAM_BINDING,     /* authenticated, resource not bound yet */
+    STREAM_BOUND,       /* stanzas flow */
+    STREAM_CLOSED,      /* closing tag written or received; nothing more is read */
+};
+
+/* Server-wide settings; borrowed for the stream's lifetime. */
+struct stream_config {
+    const char *domain;
+    struct parser_limits limits;     /* after authentication */
+    size_t max_bytes_before_auth;    /* total input before authentication */
+    bool tls_available;              /* a certificate is loaded */
+    bool registration;               /* advertise XEP-0077 in-band registration */
+    unsigned max_auth_failures;      /* per connection, then policy-violation */
+};
+
+/*
+ * Calls up to the owner. Every hook may be called from inside stream_feed.
+ * stanza receives ownership of st. Stanzas arrive only once bound, except in-band
+ * registration iqs (jabber:iq:register) which may come before authentication.
+ */
+struct stream_hooks {
+    void (*starttls)(void *ctx);
+    /* Throttling before a password is checked: PL_OK, or PL_ELIMIT to refuse for now. */
+    int (*auth_allowed)(void *ctx, const char *bare);
+    int (*get_creds)(void *ctx, const char *bare, struct scram_creds *out);
+    void (*auth_result)(void *ctx, const char *bare, bool ok);
+    /* Claims resource (NULL: the owner makes one up) for the authenticated user. On PL_OK
+     * *full is the bound JID, owned by the stream; PL_EINVAL answers bad-request,
+     * anything else not-allowed. */
+    int (*bind)(void *ctx, const char *resource, struct jid **full);
+    void (*stanza)(void *ctx, struct stanza *st);
+    void (*closed)(void *ctx);
+};
+
+struct stream;
+
+/* Returns an owned stream. tls_active: direct TLS. plaintext_ok: SASL allowed without TLS
+ * (loopback test setups only; PLAIN is still never offered without TLS). */
+struct stream *stream_new(const struct stream_config *cfg, const struct stream_hooks *hooks,
+                          void *ctx, bool tls_active, bool plaintext_ok);
+void stream_free(struct stream *s);
+
+/* Feeds bytes from the peer. Returns PL_OK, or PL_ECLOSED once the stream has ended. */
+int stream_feed(struct stream *s, const char *data, size_t len);
+/* Bytes to send to the peer, in order; the owner sends and consumes them. */
+struct buf *stream_output(struct stream *s);
+/* The transport has wrapped the connection in TLS: a new stream header is expected. */
+void stream_tls_started(struct stream *s);
+/* Writes a stream error (RFC 6120 §4.9 condition name) and the closing tag. */
+void stream_error(struct stream *s, const char *condition, const char *text);
+/* Writes the closing tag (graceful shutdown). */
+void stream_end(struct stream *s);
+/* Writes a serialized stanza addressed to this stream. */
+void stream_send(struct stream *s, const struct stanza *st);
+
+enum stream_state stream_state(const struct stream *s);
+/* The bound full JID, or NULL before binding; borrowed. */
+const struct jid *stream_jid(const struct stream *s);
+/* The authenticated bare JID string, or NULL; borrowed. */
+const char *stream_user(const struct stream *s);
+bool stream_tls_active(const struct stream *s);
+/* The stream id sent in our header (borrowed). */
+const char *stream_id(const struct stream *s);
+/* Frees parser state while idle between stanzas; see parser_release_idle(). */
+void stream_trim(struct stream *s);
+
+#endif

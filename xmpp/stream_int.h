@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* Private state shared by stream.c and the negotiation steps in stream_*.c. */
+#ifndef PL_STREAM_INT_H
+#define PL_STREAM_INT_H
+
+#include "stream.h"
+
+enum sasl_mech { MECH_NONE, MECH_PLAIN, MECH_SCRAM_SHA1, MECH_SCRAM_SHA256 };
+
+struct stream {
+    const struct stream_config *cfg;
+    const struct stream_hooks *hooks;
+    void *ctx;
+    enum stream_state state;
+    bool tls_active;
+    bool plaintext_ok;
+    bool restart; /* the parser must start over before reading more */
+    bool header_sent;
+    unsigned auth_failures;
+    size_t bytes_before_auth;
+    struct parser *parser;
+    struct buf out;
+    char *user; /* authenticated bare JID, owned */
+    struct jid *jid;
+    enum sasl_mech mech;
+    struct scram_server *scram; /* during a SCRAM exchange, owned */
+    char id[33];
+};
+
+/* Writes an element built in st (namespaces relative to jabber:client). */
+void stream_write_el(struct stream *s, const struct xel *el);
+/* Writes <name xmlns=ns>text</name> (text may be NULL). */
+void stream_write_simple(struct stream *s, const char *name, const char *ns, const char *text);
+
+/* SASL (stream_sasl.c): handles <auth>, <response>, <abort> in the SASL namespace. */
+void sasl_handle(struct stream *s, const struct xel *el);
+void sasl_features(struct stream *s, struct stanza *st, struct xel *features);
+void sasl_reset(struct stream *s);
+/* Writes <failure xmlns=sasl><condition/></failure>. */
+void sasl_failure(struct stream *s, const char *condition);
+
+/* Binding (stream_bind.c): handles the bind and legacy session iqs. */
+void bind_handle(struct stream *s, struct stanza *st);
+
+#endif
