@@ -25,7 +25,7 @@ static int version_iq(struct route_ctx *rc, struct stanza *st)
     add_text_child(r, q, "version", PARLEY_VERSION);
     /* <os/> is optional (XEP-0092 §2): leave it out rather than guess when uname fails. */
     if (uname(&u) == 0) {
-        char os[2 * sizeof(u.sysname) + 2];
+        char os[sizeof(u.sysname) + sizeof(u.release)];
         snprintf(os, sizeof(os), "%s %s", u.sysname, u.release);
         add_text_child(r, q, "os", os);
     }

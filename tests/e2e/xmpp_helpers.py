@@ -1,0 +1,158 @@
+# SPDX-License-Identifier: MIT
+"""Helpers for tests: slixmpp clients with bounded waits, and a raw XMPP socket."""
+import asyncio
+import base64
+import re
+import socket
+import ssl
+
+import slixmpp
+
+from conftest import DOMAIN, client_tls_context
+
+TIMEOUT = 10
+
+
+class Client(slixmpp.ClientXMPP):
+    """A slixmpp client that records messages/presences and fails on auth failure."""
+
+    def __init__(self, jid, password, **kw):
+        super().__init__(jid, password, **kw)
+        self.ssl_context = client_tls_context()
+        self.messages = asyncio.Queue()
+        self.presences = asyncio.Queue()
+        self.started = asyncio.get_event_loop().create_future()
+        self.add_event_handler("session_start", self._on_start)
+        self.add_event_handler("failed_all_auth", self._on_failed)
+        self.add_event_handler("message", lambda m: self.messages.put_nowait(m))
+        self.add_event_handler("presence", lambda p: self.presences.put_nowait(p))
+        self.add_event_handler("disconnected", self._on_disconnected)
+
+    def _on_start(self, _):
+        if not self.started.done():
+            self.started.set_result(True)
+
+    def _on_failed(self, _):
+        if not self.started.done():
+            self.started.set_exception(PermissionError("authentication failed"))
+
+    def _on_disconnected(self, _):
+        if not self.started.done():
+            self.started.set_exception(ConnectionError("disconnected before session start"))
+
+    async def next_message(self, timeout=TIMEOUT):
+        return await asyncio.wait_for(self.messages.get(), timeout)
+
+
+async def online(server, user, password, resource="test", port=None, direct_tls=False,
+                 presence=True, priority=None, **kw):
+    """Connects, logs in and (by default) sends initial presence; returns the client."""
+    c = Client("%s@%s/%s" % (user, DOMAIN, resource), password, **kw)
+    if direct_tls:
+        c.enable_direct_tls = True
+        c.connect(("127.0.0.1", port or server.tls_port), use_ssl=True)
+    else:
+        c.connect(("127.0.0.1", port or server.port))
+    await asyncio.wait_for(c.started, TIMEOUT)
+    if presence:
+        if priority is None:
+            c.send_presence()
+        else:
+            c.send_presence(ppriority=priority)
+        await asyncio.sleep(0.1)
+    return c
+
+
+async def offline(*clients):
+    for c in clients:
+        c.disconnect()
+    for c in clients:
+        try:
+            await asyncio.wait_for(c.disconnected, TIMEOUT)
+        except Exception:
+            pass
+
+
+def run(coro, timeout=60):
+    """Runs a test coroutine on a fresh event loop with an overall bound."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return loop.run_until_complete(asyncio.wait_for(coro, timeout))
+    finally:
+        # slixmpp leaves reader tasks behind: finish them before the loop goes away.
+        pending = asyncio.all_tasks(loop)
+        for t in pending:
+            t.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.close()
+
+
+class Raw:
+    """A raw XMPP connection for exact bytes and malformed input."""
+
+    def __init__(self, port, tls=False):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        if tls:
+            self.sock = client_tls_context().wrap_socket(self.sock, server_hostname=DOMAIN)
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data.encode() if isinstance(data, str) else data)
+
+    def read_until(self, pattern, timeout=TIMEOUT):
+        """Reads until the regex (bytes) matches the received data; returns all data so far."""
+        self.sock.settimeout(timeout)
+        rx = re.compile(pattern.encode() if isinstance(pattern, str) else pattern, re.S)
+        while not rx.search(self.buf):
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed; got %r" % self.buf)
+            self.buf += chunk
+        return self.buf
+
+    def read_all(self, timeout=TIMEOUT):
+        """Reads until the server closes the connection."""
+        self.sock.settimeout(timeout)
+        while True:
+            try:
+                chunk = self.sock.recv(65536)
+            except (ConnectionResetError, ssl.SSLError):
+                break
+            if not chunk:
+                break
+            self.buf += chunk
+        return self.buf
+
+    def open_stream(self, to=DOMAIN):
+        self.send("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+                  "xmlns:stream='http://etherx.jabber.org/streams' to='%s' version='1.0'>" % to)
+        return self.read_until(b"</stream:features>")
+
+    def starttls(self):
+        self.open_stream()
+        self.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+        self.read_until(b"<proceed")
+        self.sock = client_tls_context().wrap_socket(self.sock, server_hostname=DOMAIN)
+        self.buf = b""
+
+    def login_plain(self, user, password, resource="raw"):
+        """STARTTLS, SASL PLAIN, bind; leaves the stream ready for stanzas."""
+        self.starttls()
+        self.open_stream()
+        token = base64.b64encode(("\0%s\0%s" % (user, password)).encode()).decode()
+        self.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>%s</auth>"
+                  % token)
+        self.read_until(b"<success")
+        self.buf = b""
+        self.open_stream()
+        self.send("<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+                  "<resource>%s</resource></bind></iq>" % resource)
+        self.read_until(b"</iq>")
+        self.buf = b""
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
