@@ -70,16 +70,16 @@ e2e: bin/parleyd bin/parleyctl $(A)/bin/parleyd
 	    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
 
 # --- fuzzing (libFuzzer via clang) -----------------------------------------------------
-FUZZ_SRC := $(filter-out server/%,$(LIB_SRC))
+FUZZ_SRC := $(wildcard xmpp/*.c)
 build/fuzz/fuzz_stream: tests/fuzz/fuzz_stream.c $(FUZZ_SRC)
 	@mkdir -p $(dir $@)
 	clang -O1 -g -fsanitize=fuzzer,address,undefined $(filter-out -Wformat=2,$(WARN)) \
-	    $(INC_storage) -o $@ $^ $(LIBS)
+	    $(INC_xmpp) -o $@ $^ -lexpat -lssl -lcrypto
 # Replays the saved corpus, then fuzzes for a bounded time.
 fuzz-replay: build/fuzz/fuzz_stream
 	build/fuzz/fuzz_stream -runs=0 tests/fuzz/corpus
-	build/fuzz/fuzz_stream -max_total_time=$(or $(FUZZ_SECONDS),20) -max_len=4096 \
-	    -rss_limit_mb=1024 $(shell mktemp -d) tests/fuzz/corpus
+	d=$$(mktemp -d) && build/fuzz/fuzz_stream -max_total_time=$(or $(FUZZ_SECONDS),20) \
+	    -max_len=4096 -rss_limit_mb=1024 $$d tests/fuzz/corpus; rc=$$?; rm -rf $$d; exit $$rc
 
 # --- the two commands --------------------------------------------------------------------
 deps-run:
