@@ -3,6 +3,7 @@
 #include "listener.h"
 
 #include <arpa/inet.h>
+#include <event2/event.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -38,12 +39,22 @@ static void accept_tls(struct evconnlistener *l, evutil_socket_t fd, struct sock
     accept_any(arg, fd, sa, true);
 }
 
-/* Accept errors (EMFILE above all) must not spin the loop: log and go on. */
+static void resume_accepting(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    evconnlistener_enable(arg);
+}
+
+/* Out of descriptors, the listening socket stays readable: pausing keeps the loop from
+ * spinning until connections go away. */
 static void accept_error(struct evconnlistener *l, void *arg)
 {
-    (void)l, (void)arg;
-    log_warn("listener", "accept failed: %s",
+    struct server *srv = arg;
+    const struct timeval pause = { 0, 100 * 1000 };
+    log_warn("listener", "accept failed: %s; pausing 100 ms",
              evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    evconnlistener_disable(l);
+    event_base_once(srv->base, -1, EV_TIMEOUT, resume_accepting, l, &pause);
 }
 
 struct evconnlistener *listener_new(struct server *srv, const char *address, long port,
