@@ -82,6 +82,10 @@ static int hook_bind(void *ctx, const char *resource, struct jid **full)
 static void hook_stanza(void *ctx, struct stanza *st)
 {
     struct conn *c = ctx;
+    if (c->closing) {
+        stanza_unref(st); /* the stream is ending: nothing more is routed for it */
+        return;
+    }
     c->tokens -= 1.0;
     router_dispatch(c->srv, c, st);
 }

@@ -20,7 +20,9 @@ static bool parse_priority(const struct stanza *st, int *out)
         return true;
     char *end;
     long v = strtol(xel_text(p), &end, 10);
-    if (end == xel_text(p) || *end || v < -128 || v > 127)
+    bool digits = end != xel_text(p);
+    end += strspn(end, " \t\r\n"); /* xs:byte collapses surrounding whitespace */
+    if (!digits || *end || v < -128 || v > 127)
         return false;
     *out = (int)v;
     return true;

@@ -115,6 +115,8 @@ static int deliver_to_self(struct route_ctx *rc, struct stanza *st)
 /* What happens when no route took the stanza. */
 static int route_default(struct route_ctx *rc, struct stanza *st)
 {
+    if (!rc->sess)
+        return refuse(st, COND_SERVICE_UNAVAILABLE); /* before binding only routes apply */
     if (st->kind == STANZA_IQ && !(rc->target & TARGET_FULL))
         return refuse(st, COND_SERVICE_UNAVAILABLE); /* answered on the account's behalf */
     if (!rc->to && st->kind == STANZA_MESSAGE && rc->sess)

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from conftest import DOMAIN
-from xmpp_helpers import TIMEOUT, Client, Raw, offline, online, run
+from xmpp_helpers import TIMEOUT, Client, Raw, online, run
 
 NS_STREAM = "http://etherx.jabber.org/streams"
 NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
@@ -153,6 +153,16 @@ def register_iq(id_, user=None, password=None, type_="set"):
         type_, id_, NS_REGISTER, fields)
 
 
+async def offline(*clients):
+    """Disconnects and waits. slixmpp replaces c.disconnected once it fires, so the futures
+    are taken before disconnecting (awaiting c.disconnected afterwards can hang until the
+    timeout when the stream already closed)."""
+    done = [c.disconnected for c in clients]
+    for c in clients:
+        c.disconnect()
+    await asyncio.wait_for(asyncio.gather(*done, return_exceptions=True), TIMEOUT)
+
+
 async def login_fails(server, user, password, port=None, **kw):
     """Logs in with slixmpp expecting refusal; returns the SASL conditions it was given."""
     c = Client("%s@%s/t" % (user, DOMAIN), password, **kw)
@@ -242,6 +252,41 @@ def test_bad_credentials_are_not_authorized(server, mech, user, password):
     assert_failure(ans, "not-authorized")
     # The stream stays usable: the right credentials still work on it.
     assert plain(r, "alice", "pw-alice").tag == q(NS_SASL, "success")
+    r.close()
+
+
+def test_unknown_user_challenge_looks_real(server):
+    """SCRAM must not reveal whether an account exists: an unknown user's salt is as stable
+    across attempts as a real one's, with the same length and iteration count."""
+    server.adduser("alice", "pw-alice")
+    seen = {}
+    for user in ["alice", "nobody", "alice", "nobody"]:
+        r = tls_raw(server)
+        send_auth(r, "SCRAM-SHA-256", b64("n,,n=%s,r=clientnonce" % user))
+        ch = sasl_answer(r)
+        r.close()
+        attrs = dict(kv.split("=", 1) for kv in base64.b64decode(ch.text).decode().split(","))
+        seen.setdefault(user, set()).add((attrs["s"], attrs["i"]))
+    assert all(len(v) == 1 for v in seen.values()), "salt changes between attempts: %s" % seen
+    (real_salt, real_i), = seen["alice"]
+    (fake_salt, fake_i), = seen["nobody"]
+    assert (len(real_salt), real_i) == (len(fake_salt), fake_i), seen
+
+
+@pytest.mark.parametrize("authzid,condition", [
+    ("alice@localhost", None),
+    ("bob@localhost", "invalid-authzid"),
+])
+def test_plain_authzid(server, authzid, condition):
+    server.adduser("alice", "pw-alice")
+    server.adduser("bob", "pw-bob")
+    r = tls_raw(server)
+    send_auth(r, "PLAIN", b64("%s\0alice\0pw-alice" % authzid))
+    ans = sasl_answer(r)
+    if condition:
+        assert_failure(ans, condition)
+    else:
+        assert ans.tag == q(NS_SASL, "success"), ET.tostring(ans)
     r.close()
 
 
@@ -335,8 +380,12 @@ def test_plaintext_loopback_offers_scram_only(server_factory):
     ("<auth xmlns='%s' mechanism='PLAIN'>!!not*base64!!</auth>" % NS_SASL, "incorrect-encoding"),
     ("<auth xmlns='%s' mechanism='SCRAM-SHA-256'>%s</auth>" % (NS_SASL, b64("garbage")),
      "malformed-request"),
-    ("<auth xmlns='%s' mechanism='SCRAM-SHA-1'>%s</auth>" % (NS_SASL, b64("y,,n=alice,r=x")),
+    ("<auth xmlns='%s' mechanism='SCRAM-SHA-1'>%s</auth>" % (NS_SASL, b64("n,,r=abc")),
      "malformed-request"),
+    ("<auth xmlns='%s' mechanism='SCRAM-SHA-1'>%s</auth>" % (NS_SASL, b64("n,,n=alice")),
+     "malformed-request"),
+    ("<auth xmlns='%s' mechanism='SCRAM-SHA-256'>%s</auth>"
+     % (NS_SASL, b64("p=tls-unique,,n=alice,r=abc")), "malformed-request"),
     ("<auth xmlns='%s' mechanism='PLAIN'>%s</auth>" % (NS_SASL, b64("no-nul-bytes")),
      "malformed-request"),
     ("<abort xmlns='%s'/>" % NS_SASL, "aborted"),
@@ -517,6 +566,7 @@ def test_accounts_persist_and_passwords_are_not_stored(server_factory):
         await offline(*cs)
 
     run(login_all())
+    assert os.stat(srv.data).st_mode & 0o077 == 0, "data dir readable by others"
     secrets = list(pws.values()) + ["Carol-Initial-0b2f"]
     assert scan_for(srv.data, secrets) == [], "password bytes stored in the data dir"
     srv.restart()
@@ -532,9 +582,11 @@ def test_sigterm_closes_streams_and_exits_zero(server):
     server.adduser("alice", "pw-alice")
     r = authed_raw(server, "alice", "pw-alice")
     iq(r, "<iq type='set' id='b1'><bind xmlns='%s'/></iq>" % NS_BIND, "b1")
+    idle = Raw(server.port)  # connected, never authenticates, never reads
     server.proc.send_signal(signal.SIGTERM)
     err = next_el(r, "stream:error", timeout=5)
     assert children(err) == [q(NS_STREAMS_ERR, "system-shutdown")], ET.tostring(err)
     assert r.read_all(5).endswith(b"</stream:stream>"), "no stream close: %r" % r.buf
     r.close()
-    assert server.proc.wait(5) == 0
+    assert server.proc.wait(5) == 0, "parleyd did not exit 0 after SIGTERM"
+    idle.close()

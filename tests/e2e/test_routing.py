@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
 """RFC 6120 §8/§10 and RFC 6121 §8: stamping, validation and local delivery rules."""
+import asyncio
 import itertools
 import socket
 import time
@@ -8,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from conftest import DOMAIN
-from xmpp_helpers import TIMEOUT, Raw, offline, online, run
+from xmpp_helpers import TIMEOUT, Raw, online, run
 
 C = "{jabber:client}"
 STANZAS_NS = "urn:ietf:params:xml:ns:xmpp-stanzas"
@@ -101,6 +102,15 @@ class Peer:
         self.raw.close()
 
 
+async def offline(*clients):
+    """Like xmpp_helpers.offline, but takes each 'disconnected' future before disconnecting:
+    slixmpp replaces the future once it resolves, so one read later may never resolve."""
+    done = [c.disconnected for c in clients]
+    for c in clients:
+        c.disconnect()
+    await asyncio.wait_for(asyncio.gather(*done), TIMEOUT)
+
+
 def dump(el):
     return ET.tostring(el, encoding="unicode")
 
@@ -186,6 +196,7 @@ def test_message_bytes_survive_raw(users):
     ((5, 1), "chat", (True, False)),
     ((1, 5), "normal", (False, True)),
     ((3, 3), "chat", (True, True)),
+    ((5, 5, 1), "normal", (True, True, False)),
     ((0, -1), "chat", (True, False)),
     ((-1,), "chat", (False,)),
     ((-1,), "normal", (False,)),
@@ -204,6 +215,7 @@ def test_bare_jid_priorities(users, prios, mtype, expect):
     else:
         assert len(back) == 1, "sender got %s" % [dump(s) for s in back]
         assert_error(back[0], "service-unavailable", "m1")
+        assert back[0].get("from") == "bob@localhost", dump(back[0])
 
 
 def test_resource_without_presence(users):
@@ -341,13 +353,15 @@ def test_iq_reaches_resource_without_presence(users):
 
 # --- JIDs are compared in canonical form (RFC 7622 §3) -----------------------------------
 
-@pytest.mark.parametrize("to,arrives", [
-    ("Bob@LocalHost/phone", True),
-    ("BOB@localhost./phone", True),
-    ("bob@localhost/Phone", False),
+@pytest.mark.parametrize("resource,to,arrives", [
+    ("phone", "Bob@LocalHost/phone", True),
+    ("phone", "BOB@localhost./phone", True),
+    ("phone", "bob@localhost/Phone", False),
+    ("тел ✓", "bob@localhost/тел ✓", True),
+    ("тел ✓", "bob@localhost/ТЕЛ ✓", False),
 ])
-def test_jid_normalization(users, to, arrives):
-    b = users("bob", "phone", presence=0)
+def test_jid_normalization(users, resource, to, arrives):
+    b = users("bob", resource, presence=0)
     a = users("alice", "desk", presence=0)
     a.send("<iq to='%s' type='get' id='n1'><q xmlns='urn:example:x'/></iq>" % to)
     if arrives:
@@ -367,8 +381,18 @@ def test_jid_normalization(users, to, arrives):
     "<message to='localhost' type='error'><error type='cancel'>"
     "<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>",
     "<presence to='nobody@localhost'/>",
+    "<message to='bob@localhost' type='error'><error type='cancel'>"
+    "<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>",
+    "<message to='bob@localhost' type='headline'><body>x</body></message>",
+    "<message to='bob@localhost/gone' type='headline'><body>x</body></message>",
+    "<iq to='bob@localhost/gone' type='result' id='x'/>",
+    "<iq to='bob@localhost/gone' type='error' id='x'><error type='cancel'>"
+    "<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+    "<presence to='bob@localhost/gone'/>",
+    "<presence to='bob@localhost' type='probe'/>",
 ])
 def test_silence(users, stanza):
+    """Nothing comes back, to the sender or to the (offline) account (RFC 6121 §8.5)."""
     a = users("alice", "desk", presence=0)
     a.send(stanza)
     a.quiet("no answer to %s" % stanza)
@@ -400,6 +424,12 @@ def test_forged_from(users, forged):
      "jid-malformed"),
     ("<message to='x@example.org' type='chat' id='{id}'><body>x</body></message>",
      "remote-server-not-found"),
+    ("<message to='x@example.org/r' type='normal' id='{id}'><body>x</body></message>",
+     "remote-server-not-found"),
+    ("<message to='nobody@localhost' type='chat' id='{id}'><body>x</body></message>",
+     "service-unavailable"),
+    ("<message to='nobody@localhost/r' type='normal' id='{id}'><body>x</body></message>",
+     "service-unavailable"),
     ("<iq to='example.org' type='get' id='{id}'><ping xmlns='urn:xmpp:ping'/></iq>",
      "remote-server-not-found"),
     ("<iq id='{id}'><ping xmlns='urn:xmpp:ping'/></iq>", "bad-request"),
@@ -429,6 +459,16 @@ def test_iq_without_id_is_bad_request(users):
     got = a.sync()
     assert len(got) == 1, "expected one error, got %s" % [dump(s) for s in got]
     assert_error(got[0], "bad-request")
+
+
+@pytest.mark.parametrize("text,value", [("127", 127), ("-128", -128), ("+5", 5),
+                                        (" 5 ", 5), ("0", 0)])
+def test_priority_accepted(users, text, value):
+    """xs:byte (RFC 6121 §4.7.2.3 and its schema): the full range, a sign, collapsed spaces."""
+    one = users("bob", "one")
+    st = one.request("<presence id='{id}'><priority>%s</priority></presence>" % text)
+    assert st.tag == C + "presence" and st.get("type") is None, "refused: %s" % dump(st)
+    assert st.findtext(C + "priority") == text, dump(st)
 
 
 def test_bad_priority_keeps_old_presence(users):

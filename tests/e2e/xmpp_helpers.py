@@ -64,11 +64,13 @@ async def online(server, user, password, resource="test", port=None, direct_tls=
 
 
 async def offline(*clients):
+    # slixmpp replaces `disconnected` with a new future once it resolves: take them first.
+    waits = [c.disconnected for c in clients]
     for c in clients:
         c.disconnect()
-    for c in clients:
+    for w in waits:
         try:
-            await asyncio.wait_for(c.disconnected, TIMEOUT)
+            await asyncio.wait_for(w, TIMEOUT)
         except Exception:
             pass
 
