@@ -21,9 +21,9 @@
 #include "server.h"
 
 #define LINGER_SECONDS 5
+#define OUTPUT_POLL_MS 20
 
 static void read_cb(struct bufferevent *bev, void *arg);
-static void write_cb(struct bufferevent *bev, void *arg);
 static void event_cb(struct bufferevent *bev, short what, void *arg);
 static void timer_cb(evutil_socket_t fd, short what, void *arg);
 
@@ -60,7 +60,9 @@ static bool describe_peer(struct conn *c, const struct sockaddr *sa)
 
 static void setup_bev(struct conn *c)
 {
-    bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+    /* No write callback: draining is watched by the resume and linger timers, which also see
+     * the socket buffer under a TLS filter. */
+    bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
@@ -124,15 +126,23 @@ static void reap(struct conn *c)
     server_reap(c->srv, c);
 }
 
+/* Output waiting for the peer: after STARTTLS most of it sits, encrypted, in the socket
+ * bufferevent under the TLS filter. */
+static size_t queued(const struct conn *c)
+{
+    struct bufferevent *under = bufferevent_get_underlying(c->bev);
+    return evbuffer_get_length(bufferevent_get_output(c->bev)) +
+           (under ? evbuffer_get_length(bufferevent_get_output(under)) : 0);
+}
+
 void conn_send(struct conn *c, const void *bytes, size_t n)
 {
     if (c->reaped)
         return;
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-    evbuffer_add(out, bytes, n);
-    if (evbuffer_get_length(out) > (size_t)c->srv->cfg.max_output_bytes) {
-        log_warn(c->tag, "peer is not reading: %zu bytes queued, dropping the connection",
-                 evbuffer_get_length(out));
+    evbuffer_add(bufferevent_get_output(c->bev), bytes, n);
+    size_t q = queued(c);
+    if (q > (size_t)c->srv->cfg.max_output_bytes) {
+        log_warn(c->tag, "peer is not reading: %zu bytes queued, dropping the connection", q);
         reap(c);
     }
 }
@@ -172,12 +182,7 @@ void conn_close(struct conn *c, const char *condition, const char *text)
     arm_timer(c, TIMER_LINGER, 0);
 }
 
-static bool drained(struct conn *c)
-{
-    struct bufferevent *under = bufferevent_get_underlying(c->bev);
-    return evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 &&
-           (!under || evbuffer_get_length(bufferevent_get_output(under)) == 0);
-}
+static bool drained(struct conn *c) { return queued(c) == 0; }
 
 /*
  * A closing connection first drains its output, then half-closes and discards input until
@@ -274,23 +279,9 @@ static void read_cb(struct bufferevent *bev, void *arg)
     if (c->closing)
         return;
     /* A client that does not read its own replies stops being read until it catches up. */
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-    size_t high = (size_t)c->srv->cfg.max_output_bytes / 2;
-    if (!c->paused && evbuffer_get_length(out) > high) {
-        bufferevent_setwatermark(c->bev, EV_WRITE, high / 2, 0);
-        pause_reading(c, 0);
-    }
+    if (!c->paused && queued(c) > (size_t)c->srv->cfg.max_output_bytes / 2)
+        pause_reading(c, OUTPUT_POLL_MS);
     stream_trim(c->stream);
-}
-
-static void write_cb(struct bufferevent *bev, void *arg)
-{
-    struct conn *c = arg;
-    (void)bev;
-    if (c->closing)
-        return;
-    if (c->paused && c->timer_mode != TIMER_RESUME)
-        resume_reading(c);
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
@@ -323,6 +314,10 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
         }
         break;
     case TIMER_RESUME:
+        if (queued(c) > (size_t)c->srv->cfg.max_output_bytes / 4) {
+            arm_timer(c, TIMER_RESUME, OUTPUT_POLL_MS); /* still behind on its output */
+            break;
+        }
         resume_reading(c);
         if (stream_state(c->stream) != STREAM_BOUND)
             arm_timer(c, TIMER_AUTH, c->srv->cfg.auth_timeout * 1000L);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* XEP-0077: account creation before login; password change and account removal after it. */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 #include "ns.h"
 #include "server.h"
 #include "session.h"
+#include "throttle.h"
 
 /* Same bound as a JID part: generous for passphrases, small enough to keep input bounded. */
 #define REGISTER_PASSWORD_MAX 1023
@@ -125,11 +127,18 @@ static int register_new(struct route_ctx *rc, struct stanza *st, struct xel *q)
         return reply_form(rc, st);
     if (xel_child(q, "remove", NS_REGISTER))
         return ROUTE_ERROR(COND_NOT_AUTHORIZED); /* only a logged-in account can cancel */
+    /* Account creation costs PBKDF2 and disk: one address gets as many per minute as it
+     * would get failed logins. */
+    char key[80];
+    snprintf(key, sizeof(key), "register/%s", conn_peer(rc->conn));
+    if (!throttle_allowed(rc->srv->auth_throttle, key))
+        return ROUTE_ERROR(COND_RESOURCE_CONSTRAINT);
     enum stanza_cond cond = read_credentials(rc, q, &account, &password);
     if (cond != COND_NONE)
         return ROUTE_ERROR(cond);
     cond = cond_for(store_password(rc->srv, account->bare, password, true));
     if (cond == COND_NONE) {
+        throttle_fail(rc->srv->auth_throttle, key);
         log_info(conn_tag(rc->conn), "registered %s", account->bare);
         reply_result(rc, st);
     }

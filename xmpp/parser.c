@@ -130,7 +130,7 @@ static bool within_limits(struct parser *p, const char **atts)
     unsigned n = 0;
     while (atts[2 * n])
         n++;
-    if (n > p->lim.max_attrs || p->depth - 1 >= p->lim.max_depth) {
+    if (n > p->lim.max_attrs || (p->depth > 0 && p->depth - 1 >= p->lim.max_depth)) {
         fail(p, PARSE_POLICY_VIOLATION);
         return false;
     }
@@ -143,12 +143,12 @@ static void on_start(void *ud, const char *name, const char **atts)
     char uri[1024];
     const char *ns;
     const char *local = split_name(name, uri, sizeof(uri), &ns);
+    if (p->err != PARSE_OK || !within_limits(p, atts))
+        return;
     if (p->depth == 0) {
         open_stream(p, local, ns, atts);
         return;
     }
-    if (!within_limits(p, atts))
-        return;
     flush_text(p);
     unsigned level = p->depth - 1;
     struct xel *el;
@@ -168,6 +168,8 @@ static void on_end(void *ud, const char *name)
 {
     struct parser *p = ud;
     (void)name;
+    if (p->err != PARSE_OK)
+        return; /* expat still reports the end of an empty element we refused */
     flush_text(p);
     p->depth--;
     p->mark = event_end(p);
@@ -190,6 +192,8 @@ static void on_end(void *ud, const char *name)
 static void on_text(void *ud, const char *s, int len)
 {
     struct parser *p = ud;
+    if (p->err != PARSE_OK)
+        return;
     if (p->depth <= 1) {
         p->mark = event_end(p); /* whitespace keepalives between stanzas */
         return;
@@ -345,17 +349,32 @@ static void revive(struct parser *p)
     p->mark = p->fed;
 }
 
-/* Only on the error path: tells bad UTF-8 apart from other malformed input. */
+/* The allowed range of the second byte after a lead byte (RFC 3629 §4). */
+static bool second_ok(unsigned lead, unsigned b)
+{
+    if (lead == 0xe0)
+        return b >= 0xa0 && b <= 0xbf;
+    if (lead == 0xed)
+        return b >= 0x80 && b <= 0x9f;
+    if (lead == 0xf0)
+        return b >= 0x90 && b <= 0xbf;
+    if (lead == 0xf4)
+        return b >= 0x80 && b <= 0x8f;
+    return (b & 0xc0) == 0x80;
+}
+
+/* Only on the error path: tells bad UTF-8 apart from other malformed input. A sequence cut
+ * off by the end of the data counts as valid: the rest may be on its way. */
 static bool utf8_valid(const unsigned char *s, size_t n)
 {
     size_t i = 0;
     while (i < n) {
         unsigned c = s[i];
-        size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-                   : (c & 0xf8) == 0xf0 ? 4 : 0;
-        if (len == 0 || (len == 2 && c < 0xc2) || (len == 4 && c > 0xf4))
+        size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+                   : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+        if (len == 0 || (len > 1 && i + 1 < n && !second_ok(c, s[i + 1])))
             return false;
-        for (size_t k = 1; k < len && i + k < n; k++)
+        for (size_t k = 2; k < len && i + k < n; k++)
             if ((s[i + k] & 0xc0) != 0x80)
                 return false;
         i += len;
@@ -363,12 +382,17 @@ static bool utf8_valid(const unsigned char *s, size_t n)
     return true;
 }
 
+/* Looks at expat's own buffer too: an invalid sequence may have started in an earlier chunk. */
 static enum parser_error classify(struct parser *p, const char *data, size_t len)
 {
     if (p->err != PARSE_OK)
         return p->err;
-    return utf8_valid((const unsigned char *)data, len) ? PARSE_NOT_WELL_FORMED
-                                                        : PARSE_UNSUPPORTED_ENCODING;
+    int offset = 0, size = 0;
+    const char *ctx = XML_GetInputContext(p->xp, &offset, &size);
+    bool bad = !utf8_valid((const unsigned char *)data, len);
+    if (ctx && offset >= 0 && offset <= size)
+        bad = bad || !utf8_valid((const unsigned char *)ctx + offset, (size_t)(size - offset));
+    return bad ? PARSE_UNSUPPORTED_ENCODING : PARSE_NOT_WELL_FORMED;
 }
 
 int parser_feed(struct parser *p, const char *data, size_t len, size_t *used,

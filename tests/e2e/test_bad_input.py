@@ -2,6 +2,7 @@
 """Hostile and broken input (RFC 6120 §4.9, §11): every bad input gets its exact stream error,
 the stream closes, and the server goes on serving everyone else."""
 import base64
+import os
 import itertools
 import re
 import select
@@ -38,7 +39,7 @@ def rss_kb(server):
 def lean_asan(monkeypatch):
     """ASan keeps up to 256 MiB of freed memory in quarantine, which would hide whether RSS is
     bounded; tests that measure RSS start parleyd with a small quarantine."""
-    import os
+
     opts = os.environ.get("ASAN_OPTIONS", "")
     monkeypatch.setenv("ASAN_OPTIONS", (opts + ":" if opts else "") + "quarantine_size_mb=1")
 
@@ -148,7 +149,7 @@ SERVER_HEADER_RX = (rb"\A<\?xml version=['\"]1.0['\"]\?><stream:stream (?=[^>]*x
                     rb"(?=[^>]*version=['\"]1.0['\"])(?=[^>]*\bid=['\"][^'\"]+['\"])[^>]*>")
 
 
-def read_to_close(raw, timeout=5):
+def read_to_close(raw, timeout=3):
     """Everything the server sends until it closes the connection (bounded)."""
     try:
         return raw.read_all(timeout)
@@ -257,6 +258,7 @@ CASES = [
     ("utf8-overlong-3byte", {}, BOUND, b"<message><body>\xe0\x80\xaf</body></message>", ENC,
      False),
     ("utf8-surrogate", {}, BOUND, b"<message><body>\xed\xa0\x80</body></message>", ENC, False),
+    ("utf8-bad-continuation", {}, BOUND, b"<message><body>\xc3(</body></message>", ENC, False),
     ("utf8-bad-continuation-split", {}, BOUND,
      [b"<message><body>\xc3", b"(</body></message>"], ENC, False),
     ("utf8-in-attribute-preauth", {}, PRE_TLS, b"<auth mechanism='\xff'/>", ENC, False),
@@ -356,7 +358,8 @@ def test_bad_input(server_factory, name, config, step, payload, expected, header
     r.close()
     assert_stream_error(data, expected, header)
     pieces_time = 0.03 * len(payload) if isinstance(payload, list) else 0
-    assert elapsed < 1.0 + pieces_time, "answered in %.2fs" % elapsed
+    limit = (1.0 if expected == RESTRICTED else 2.0) + pieces_time
+    assert elapsed < limit, "answered in %.2fs" % elapsed
     if expected == RESTRICTED:
         grown = rss_kb(server) - before
         assert grown < 4096, "RSS grew by %d KiB on %s" % (grown, name)
@@ -367,7 +370,7 @@ def test_bad_input(server_factory, name, config, step, payload, expected, header
 
 def test_limits_accept_up_to_the_boundary(server_factory):
     """A stanza of exactly max_stanza_bytes, max_depth levels and max_attrs attributes is
-    delivered; the sessions stays up (one more of each is rejected in the table above)."""
+    delivered; the session stays up (one more of each is rejected in the table above)."""
     server = server_factory(max_stanza_bytes=4096)
     server.adduser("alice", PW)
     r = prepare(server, BOUND)
@@ -476,6 +479,8 @@ def flood(raw, make_chunk, max_chunks, seconds, stall=1.5):
             if time.monotonic() - last > stall:
                 break
             select.select([], [raw.sock], [], 0.05)
+        except (ConnectionResetError, BrokenPipeError, ssl.SSLError):
+            break  # dropped by the server
     return sent, pending
 
 
@@ -586,6 +591,7 @@ def test_slow_reader_is_dropped_when_output_overflows(server_factory, transport)
     assert "not reading" in log, "sent %d x 4 KB to a peer that never reads; no drop" % n
     ping(alice)
     # The dropped connection is really closed: draining it ends in EOF/reset.
+    bob.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
     bob.sock.settimeout(5)
     closed = False
     t_end = time.monotonic() + 10

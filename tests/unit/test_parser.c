@@ -165,6 +165,14 @@ static const struct bad_case bad[] = {
       PARSE_UNSUPPORTED_ENCODING },
     { "overlong utf-8", HEADER "<message><body>\xc0\xaf</body></message>",
       PARSE_UNSUPPORTED_ENCODING },
+    { "overlong 3-byte utf-8", HEADER "<message><body>\xe0\x80\xaf</body></message>",
+      PARSE_UNSUPPORTED_ENCODING },
+    { "utf-16 surrogate in utf-8", HEADER "<message><body>\xed\xa0\x80</body></message>",
+      PARSE_UNSUPPORTED_ENCODING },
+    { "too many attributes on the header",
+      "<stream:stream xmlns='jabber:client' xmlns:stream='" NS_STREAM "' a='1' b='2' c='3' "
+      "d='4' e='5' f='6' g='7' h='8' i='9'>",
+      PARSE_POLICY_VIOLATION },
     { "too many attributes", HEADER "<message a='1' b='2' c='3' d='4' e='5' f='6' g='7' "
                                     "h='8' i='9'/>",
       PARSE_POLICY_VIOLATION },
@@ -178,6 +186,10 @@ static void test_bad_inputs(void **state)
     for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
         print_message("case: %s\n", bad[i].name);
         check_all_splits(bad[i].input, NULL, bad[i].want);
+        struct recorder r = { 0 };
+        feed(&r, bad[i].input, 0, 0);
+        assert_null(strstr(r.log.data ? r.log.data : "", "stanza[")); /* nothing leaks out */
+        buf_fini(&r.log);
     }
 }
 
