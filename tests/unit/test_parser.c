@@ -189,6 +189,7 @@ static void test_bad_inputs(void **state)
         struct recorder r = { 0 };
         feed(&r, bad[i].input, 0, 0);
         assert_null(strstr(r.log.data ? r.log.data : "", "stanza[")); /* nothing leaks out */
+        assert_null(strstr(r.log.data ? r.log.data : "", "close"));
         buf_fini(&r.log);
     }
 }
