@@ -61,13 +61,13 @@ static void add_b64_text(struct stanza *st, struct xel *el, const char *data, si
 /* A failed attempt: count it, and close the stream past the configured number. */
 static void fail_auth(struct stream *s, const char *condition, const char *bare)
 {
+    bool counts = strcmp(condition, "not-authorized") == 0;
+    /* Reported before the reset: bare may point into the SCRAM state. */
+    if (counts && bare && s->hooks->auth_result)
+        s->hooks->auth_result(s->ctx, bare, false);
     sasl_reset(s);
     sasl_failure(s, condition);
-    if (strcmp(condition, "not-authorized") != 0)
-        return;
-    if (bare && s->hooks->auth_result)
-        s->hooks->auth_result(s->ctx, bare, false);
-    if (++s->auth_failures >= s->cfg->max_auth_failures)
+    if (counts && ++s->auth_failures >= s->cfg->max_auth_failures)
         stream_error(s, "policy-violation", "too many failed authentication attempts");
 }
 
@@ -118,7 +118,7 @@ static void plain_auth(struct stream *s, const char *msg, size_t len)
     }
     bare = user_for(s, authcid);
     if (!bare) {
-        fail_auth(s, "not-authorized", NULL);
+        fail_auth(s, "not-authorized", authcid); /* still counts against this address */
         goto done;
     }
     if (*authzid && strcmp(authzid, bare) != 0) {
@@ -178,7 +178,7 @@ static void scram_final(struct stream *s, const char *msg, size_t len)
     if (rc == PL_OK && bare)
         succeed(s, bare, &b);
     else if (rc == PL_EAUTH || rc == PL_OK)
-        fail_auth(s, "not-authorized", bare);
+        fail_auth(s, "not-authorized", bare ? bare : s->scram->username);
     else
         fail_auth(s, "malformed-request", NULL);
     buf_fini(&b);
