@@ -57,9 +57,12 @@ $(A)/bin/parleyd: $(A)/server/main.o $(A)/libparley.a
 # --- unit tests (cmocka, ASan+UBSan) ---------------------------------------------------
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(A)/tests/%)
-$(A)/tests/%: tests/unit/%.c $(A)/libparley.a
+# Shared test helpers (e.g. the fault-injecting SQLite VFS) are linked into every test.
+UNIT_SUPPORT := $(wildcard tests/unit/support/*.c)
+$(A)/tests/%: tests/unit/%.c $(UNIT_SUPPORT) $(A)/libparley.a
 	@mkdir -p $(dir $@)
-	$(CC) -O1 -g $(SAN) $(WARN) $(INC_server) -Itests/unit -o $@ $< $(A)/libparley.a $(LIBS) -lcmocka
+	$(CC) -O1 -g $(SAN) $(WARN) $(INC_server) -Itests/unit/support -o $@ $< $(UNIT_SUPPORT) \
+	    $(A)/libparley.a $(LIBS) -lcmocka
 
 unit: $(UNIT_BIN)
 	@tests/run_unit.sh $(UNIT_BIN)

@@ -33,7 +33,7 @@ const struct cfg_opt server_options[] = {
       NULL },
     { "max_output_bytes", CFG_INT, OPT(max_output_bytes), "4194304", 64 * KIB, 1024 * MIB,
       NULL },
-    { "max_connections", CFG_INT, OPT(max_connections), "20000", 1, 1000000, NULL },
+    { "max_connections", CFG_INT, OPT(max_connections), "15000", 1, 1000000, NULL },
     { "max_auth_failures", CFG_INT, OPT(max_auth_failures), "3", 1, 100, NULL },
     { "auth_failures_per_minute", CFG_INT, OPT(auth_failures_per_minute), "10", 1, 100000,
       NULL },
