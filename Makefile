@@ -59,7 +59,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(A)/tests/%)
 # Shared test helpers (e.g. the fault-injecting SQLite VFS) are linked into every test.
 UNIT_SUPPORT := $(wildcard tests/unit/support/*.c)
-$(A)/tests/%: tests/unit/%.c $(UNIT_SUPPORT) $(A)/libparley.a
+$(A)/tests/%: tests/unit/%.c $(UNIT_SUPPORT) $(wildcard tests/unit/support/*.h) $(A)/libparley.a
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g $(SAN) $(WARN) $(INC_server) -Itests/unit/support -o $@ $< $(UNIT_SUPPORT) \
 	    $(A)/libparley.a $(LIBS) -lcmocka

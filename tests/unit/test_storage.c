@@ -17,18 +17,14 @@
 #include <unistd.h>
 
 #include "base.h"
+#include "capture.h"
+#include "fault_vfs.h"
 #include "scram.h"
 #include "sqlite_int.h"
 #include "storage.h"
 
 #define SHA1_LEN 20
 #define SHA256_LEN 32
-
-/* Stderr sent to a temp file so expected error lines are checked, not printed. */
-struct capture {
-    FILE *tmp; /* NULL when not capturing */
-    int saved;
-};
 
 /* Per-test state: a fresh temp directory, the store opened in it, a stderr capture. */
 struct fx {
@@ -39,33 +35,6 @@ struct fx {
 };
 
 /* ---- helpers --------------------------------------------------------------------------------- */
-
-static void capture_begin(struct fx *f)
-{
-    fflush(stderr);
-    f->cap.tmp = tmpfile();
-    assert_non_null(f->cap.tmp);
-    f->cap.saved = dup(STDERR_FILENO);
-    dup2(fileno(f->cap.tmp), STDERR_FILENO);
-}
-
-/* Restores stderr and returns what was written (owned by the caller). */
-static char *capture_end(struct fx *f)
-{
-    struct capture *c = &f->cap;
-
-    fflush(stderr);
-    dup2(c->saved, STDERR_FILENO);
-    close(c->saved);
-    long n = ftell(c->tmp);
-    char *s = xcalloc(1, (size_t)(n > 0 ? n : 0) + 1);
-    rewind(c->tmp);
-    if (n > 0 && fread(s, 1, (size_t)n, c->tmp) != (size_t)n)
-        s[0] = '\0';
-    fclose(c->tmp);
-    c->tmp = NULL;
-    return s;
-}
 
 static int fx_setup(void **state)
 {
@@ -92,7 +61,7 @@ static int fx_teardown(void **state)
 
     /* A failed assertion jumps out of a capture: show what it hid (cmocka's message too). */
     if (f->cap.tmp) {
-        char *hidden = capture_end(f);
+        char *hidden = capture_end(&f->cap);
         fputs(hidden, stderr);
         free(hidden);
     }
@@ -260,9 +229,9 @@ static void test_open_warns_on_wide_mode(void **state)
     assert_non_null(fp);
     fclose(fp);
     assert_int_equal(chmod(f->path, 0644), 0);
-    capture_begin(f);
+    capture_begin(&f->cap);
     int rc = storage_open_sqlite(&f->st, f->path);
-    char *err = capture_end(f);
+    char *err = capture_end(&f->cap);
     assert_int_equal(rc, PL_OK);
     assert_non_null(strstr(err, "storage: "));
     assert_non_null(strstr(err, "mode 644"));
@@ -319,9 +288,9 @@ static void test_open_failures(void **state)
         const struct open_fail_case *k = &open_fail_cases[i];
         print_message("open failure: %s\n", k->name);
         prepare_open_fail(f, k, path, sizeof(path));
-        capture_begin(f);
+        capture_begin(&f->cap);
         int rc = storage_open_sqlite(&f->st, path);
-        char *err = capture_end(f);
+        char *err = capture_end(&f->cap);
         assert_int_equal(rc, PL_EIO);
         assert_null(f->st.impl);
         assert_non_null(strstr(err, "storage: "));
@@ -508,9 +477,9 @@ static void test_list_callback_reentry(void **state)
     fx_open(f);
     assert_int_equal(account_create(&f->st, "a@x", &c), PL_OK);
     assert_int_equal(account_create(&f->st, "b@x", &c), PL_OK);
-    capture_begin(f);
+    capture_begin(&f->cap);
     int rc = account_list(&f->st, reenter, &r);
-    char *err = capture_end(f);
+    char *err = capture_end(&f->cap);
     assert_int_equal(rc, PL_OK);
     assert_int_equal(r.rows, 2); /* the outer loop was not restarted */
     assert_int_equal(r.get_rc, PL_OK);
@@ -543,9 +512,9 @@ static void test_corrupt_row(void **state)
     for (size_t i = 0; i < ARRAY_LEN(corrupt_rows); i++) {
         assert_int_equal(account_set_creds(&f->st, "a@x", &c), PL_OK); /* repair, then spoil */
         raw_exec(db, corrupt_rows[i]);
-        capture_begin(f);
+        capture_begin(&f->cap);
         int rc = creds_get(&f->st, "a@x", &got);
-        char *err = capture_end(f);
+        char *err = capture_end(&f->cap);
         assert_int_equal(rc, PL_EIO);
         assert_non_null(strstr(err, "storage: account a@x: stored credentials are malformed"));
         free(err);
@@ -669,9 +638,9 @@ static void test_batch_flush(void **state)
     assert_int_equal(creds_get(&ctl, "a@x", &got), PL_ENOTFOUND); /* not committed yet */
     /* A writer that cannot get the lock in time fails cleanly (timeout shortened here). */
     sqlite3_busy_timeout(sq_store(&ctl)->db, 20);
-    capture_begin(f);
+    capture_begin(&f->cap);
     int rc = account_create(&ctl, "c@x", &a);
-    char *err = capture_end(f);
+    char *err = capture_end(&f->cap);
     assert_int_equal(rc, PL_EIO);
     assert_non_null(strstr(err, "storage: INSERT INTO accounts"));
     assert_non_null(strstr(err, "locked"));
@@ -690,123 +659,21 @@ static void test_batch_flush(void **state)
 
 /* ---- failure injection: a VFS that fails the Nth I/O call ------------------------------------ */
 
-/* The default VFS with each file's read/write/sync/truncate counted; the call numbered
- * fault.fail_at fails once. Real SQLite error paths run; the backend has no test hooks. */
-static struct {
-    int fail_at; /* 0: off */
-    int calls;
-    int fired;
-    sqlite3_vfs *real;
-} fault;
-
-struct fault_file {
-    sqlite3_file base;
-    sqlite3_file *real; /* lives right after this struct, see fault_vfs.szOsFile */
-};
-
-static bool fault_now(void)
-{
-    if (!fault.fail_at || ++fault.calls != fault.fail_at)
-        return false;
-    fault.fired++;
-    return true;
-}
-
-#define REAL(f) (((struct fault_file *)(f))->real)
-#define M(f) (REAL(f)->pMethods)
-
-/* The four counted calls; the rest pass straight through. */
-static int ff_read(sqlite3_file *f, void *p, int n, sqlite3_int64 off)
-{
-    return fault_now() ? SQLITE_IOERR_READ : M(f)->xRead(REAL(f), p, n, off);
-}
-static int ff_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
-{
-    return fault_now() ? SQLITE_IOERR_WRITE : M(f)->xWrite(REAL(f), p, n, off);
-}
-static int ff_truncate(sqlite3_file *f, sqlite3_int64 size)
-{
-    return fault_now() ? SQLITE_IOERR_TRUNCATE : M(f)->xTruncate(REAL(f), size);
-}
-static int ff_sync(sqlite3_file *f, int flags)
-{
-    return fault_now() ? SQLITE_IOERR_FSYNC : M(f)->xSync(REAL(f), flags);
-}
-
-static int ff_close(sqlite3_file *f) { return M(f)->xClose(REAL(f)); }
-static int ff_size(sqlite3_file *f, sqlite3_int64 *n) { return M(f)->xFileSize(REAL(f), n); }
-static int ff_lock(sqlite3_file *f, int l) { return M(f)->xLock(REAL(f), l); }
-static int ff_unlock(sqlite3_file *f, int l) { return M(f)->xUnlock(REAL(f), l); }
-static int ff_reserved(sqlite3_file *f, int *o) { return M(f)->xCheckReservedLock(REAL(f), o); }
-static int ff_control(sqlite3_file *f, int o, void *a) { return M(f)->xFileControl(REAL(f), o, a); }
-static int ff_sector(sqlite3_file *f) { return M(f)->xSectorSize(REAL(f)); }
-static int ff_device(sqlite3_file *f) { return M(f)->xDeviceCharacteristics(REAL(f)); }
-static int ff_shm_map(sqlite3_file *f, int pg, int sz, int extend, void volatile **p)
-{
-    return M(f)->xShmMap(REAL(f), pg, sz, extend, p);
-}
-static int ff_shm_lock(sqlite3_file *f, int o, int n, int fl)
-{
-    return M(f)->xShmLock(REAL(f), o, n, fl);
-}
-static void ff_shm_barrier(sqlite3_file *f) { M(f)->xShmBarrier(REAL(f)); }
-static int ff_shm_unmap(sqlite3_file *f, int del) { return M(f)->xShmUnmap(REAL(f), del); }
-static int ff_fetch(sqlite3_file *f, sqlite3_int64 o, int n, void **p)
-{
-    return M(f)->xFetch(REAL(f), o, n, p);
-}
-static int ff_unfetch(sqlite3_file *f, sqlite3_int64 o, void *p)
-{
-    return M(f)->xUnfetch(REAL(f), o, p);
-}
-
-static const sqlite3_io_methods ff_methods = {
-    3, ff_close, ff_read, ff_write, ff_truncate, ff_sync, ff_size, ff_lock, ff_unlock,
-    ff_reserved, ff_control, ff_sector, ff_device, ff_shm_map, ff_shm_lock, ff_shm_barrier,
-    ff_shm_unmap, ff_fetch, ff_unfetch,
-};
-
-static int ff_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out)
-{
-    struct fault_file *ff = (struct fault_file *)f;
-
-    (void)vfs;
-    ff->real = (sqlite3_file *)(ff + 1);
-    int rc = fault.real->xOpen(fault.real, name, ff->real, flags, out);
-    ff->base.pMethods = rc == SQLITE_OK ? &ff_methods : NULL;
-    return rc;
-}
-
-static sqlite3_vfs fault_vfs;
-
+/* The fixture with support/fault_vfs.h's VFS as SQLite's default: it fails the Nth I/O call,
+ * so real SQLite error paths run and the backend needs no test hooks. */
 static int fault_setup(void **state)
 {
-    fault.real = sqlite3_vfs_find(NULL);
-    if (!fault.real || fault.real->iVersion < 3)
-        return -1;
-    fault_vfs = *fault.real; /* the unix VFS's other methods do not use their vfs argument */
-    fault_vfs.zName = "parley-fault";
-    fault_vfs.szOsFile = (int)sizeof(struct fault_file) + fault.real->szOsFile;
-    fault_vfs.xOpen = ff_open;
-    fault_vfs.pNext = NULL;
-    if (sqlite3_vfs_register(&fault_vfs, 1) != SQLITE_OK)
+    if (fault_vfs_register() != PL_OK)
         return -1;
     return fx_setup(state);
 }
 
 static int fault_teardown(void **state)
 {
-    fault.fail_at = 0;
+    fault_vfs_arm(0); /* a failed assertion can leave it armed; cleanup must not fault */
     int rc = fx_teardown(state);
-    sqlite3_vfs_unregister(&fault_vfs);
+    fault_vfs_unregister();
     return rc;
-}
-
-static void fault_arm(int n)
-{
-    fault.fail_at = n;
-    fault.calls = 0;
-    fault.fired = 0;
 }
 
 #define FAULT_MAX_RUNS 200
@@ -818,13 +685,13 @@ static void test_open_under_faults(void **state)
     struct fx *f = *state;
     int n;
 
-    capture_begin(f);
+    capture_begin(&f->cap);
     for (n = 1; n < FAULT_MAX_RUNS; n++) {
         snprintf(f->path, sizeof(f->path), "%s/open-%d.db", f->dir, n);
-        fault_arm(n);
+        fault_vfs_arm(n);
         int rc = storage_open_sqlite(&f->st, f->path);
-        bool fired = fault.fired;
-        fault_arm(0);
+        bool fired = fault_vfs_fired();
+        fault_vfs_arm(0);
         assert_int_equal(rc, fired ? PL_EIO : PL_OK); /* no fault is swallowed */
         assert_true(fired ? f->st.impl == NULL : f->st.impl != NULL);
         if (!fired)
@@ -837,7 +704,7 @@ static void test_open_under_faults(void **state)
         if (!fired)
             break;
     }
-    char *err = capture_end(f);
+    char *err = capture_end(&f->cap);
     print_message("open: %d fault points, each answered PL_EIO\n", n - 1);
     assert_in_range(n, 2, FAULT_MAX_RUNS - 1);
     assert_non_null(strstr(err, "storage: "));
@@ -944,10 +811,10 @@ static unsigned run_fault_case(struct storage *st, const struct fault_case *k, b
         snprintf(jid, sizeof(jid), "u%u@x", n);
         if (k->prepare)
             k->prepare(st, jid);
-        fault_arm((int)n);
+        fault_vfs_arm((int)n);
         int rc = k->op(st, jid, n);
-        bool fired = fault.fired;
-        fault_arm(0);
+        bool fired = fault_vfs_fired();
+        fault_vfs_arm(0);
         assert_int_equal(rc, fired ? PL_EIO : PL_OK); /* no fault is swallowed */
         acked[n] = rc == PL_OK;
         k->check(st, jid, n, acked[n]); /* and the same connection keeps working */
@@ -968,9 +835,9 @@ static void test_writes_under_faults(void **state)
         const struct fault_case *k = &fault_cases[i];
         snprintf(f->path, sizeof(f->path), "%s/%zu.db", f->dir, i);
         fx_open(f);
-        capture_begin(f);
+        capture_begin(&f->cap);
         unsigned runs = run_fault_case(&f->st, k, acked), failed = 0;
-        char *err = capture_end(f);
+        char *err = capture_end(&f->cap);
         storage_close(&f->st);
         fx_open(f); /* nothing acknowledged is lost across a clean reopen */
         for (unsigned n = 1; n <= runs; n++) {
