@@ -26,15 +26,14 @@ static void print_banner(const struct server *srv, const char *conf)
     fflush(stdout);
 }
 
-int main(int argc, char **argv)
+/* Returns -1 to go on, or the exit code when the arguments already decided. */
+static int parse_args(int argc, char **argv, const char **conf, bool *check_only)
 {
-    const char *conf = NULL;
-    bool check_only = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
-            conf = argv[++i];
+            *conf = argv[++i];
         else if (strcmp(argv[i], "--check-config") == 0)
-            check_only = true;
+            *check_only = true;
         else if (strcmp(argv[i], "--version") == 0)
             return printf("parleyd %s\n", PARLEY_VERSION) < 0;
         else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
@@ -42,23 +41,28 @@ int main(int argc, char **argv)
         else
             return usage(stderr, 2);
     }
-    if (!conf)
-        return usage(stderr, 2);
+    return *conf ? -1 : usage(stderr, 2);
+}
+
+int main(int argc, char **argv)
+{
+    const char *conf = NULL;
+    bool check_only = false;
+    int rc = parse_args(argc, argv, &conf, &check_only);
+    if (rc >= 0)
+        return rc;
     static struct server srv;
     struct buf err;
     buf_init(&err);
-    int rc = server_load_config(&srv, conf, &err);
-    if (rc != PL_OK) {
+    rc = server_load_config(&srv, conf, &err);
+    if (rc != PL_OK)
         fprintf(stderr, "parleyd: %s\n", err.data ? err.data : conf);
-        buf_fini(&err);
-        server_fini(&srv);
-        return 2;
-    }
-    buf_fini(&err);
-    if (check_only) {
+    else if (check_only)
         printf("%s: configuration ok\n", conf);
+    buf_fini(&err);
+    if (rc != PL_OK || check_only) {
         server_fini(&srv);
-        return 0;
+        return rc != PL_OK ? 2 : 0;
     }
     rc = server_start(&srv);
     if (rc == PL_OK) {

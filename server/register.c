@@ -26,13 +26,6 @@ static const char *get_field(const struct xel *q, const char *name)
     return el ? xel_text(el) : NULL;
 }
 
-static void add_text_child(struct stanza *r, struct xel *parent, const char *name, const char *text)
-{
-    struct xel *el = xel_add_child(r, parent, name, parent->ns);
-    if (text)
-        xel_add_text(r, el, text, strlen(text));
-}
-
 /*
  * Zeroes the password inside the request's arena. The stanza outlives the handler (the
  * router may copy its payload into an error reply), and an emptied field must not carry it.
@@ -107,9 +100,9 @@ static int reply_form(struct route_ctx *rc, const struct stanza *st)
     struct stanza *r = stanza_iq_result(st);
     struct xel *q = xel_add_child(r, r->root, "query", NS_REGISTER);
 
-    add_text_child(r, q, "instructions", REGISTER_INSTRUCTIONS);
-    add_text_child(r, q, "username", NULL);
-    add_text_child(r, q, "password", NULL);
+    xel_add_text_child(r, q, "instructions", REGISTER_INSTRUCTIONS);
+    xel_add_text_child(r, q, "username", NULL);
+    xel_add_text_child(r, q, "password", NULL);
     router_reply(rc, r);
     stanza_unref(r);
     return ROUTE_DONE;
@@ -152,8 +145,8 @@ static int reply_registered(struct route_ctx *rc, const struct stanza *st)
     struct stanza *r = stanza_iq_result(st);
     struct xel *q = xel_add_child(r, r->root, "query", NS_REGISTER);
 
-    add_text_child(r, q, "registered", NULL);
-    add_text_child(r, q, "username", rc->sess->jid->local);
+    xel_add_text_child(r, q, "registered", NULL);
+    xel_add_text_child(r, q, "username", rc->sess->jid->local);
     router_reply(rc, r);
     stanza_unref(r);
     return ROUTE_DONE;

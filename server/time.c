@@ -6,12 +6,6 @@
 #include "module.h"
 #include "ns.h"
 
-static void add_text_child(struct stanza *r, struct xel *parent, const char *name, const char *text)
-{
-    struct xel *el = xel_add_child(r, parent, name, parent->ns);
-    xel_add_text(r, el, text, strlen(text));
-}
-
 static int time_iq(struct route_ctx *rc, struct stanza *st)
 {
     time_t now = time(NULL);
@@ -25,8 +19,8 @@ static int time_iq(struct route_ctx *rc, struct stanza *st)
     struct stanza *r = stanza_iq_result(st);
     struct xel *t = xel_add_child(r, r->root, "time", NS_TIME);
     /* The server reports UTC, so its offset is zero (XEP-0082 TZD format). */
-    add_text_child(r, t, "tzo", "+00:00");
-    add_text_child(r, t, "utc", utc);
+    xel_add_text_child(r, t, "tzo", "+00:00");
+    xel_add_text_child(r, t, "utc", utc);
     router_reply(rc, r);
     stanza_unref(r);
     return ROUTE_DONE;

@@ -9,25 +9,19 @@
 #include "ns.h"
 #include "version.h"
 
-static void add_text_child(struct stanza *r, struct xel *parent, const char *name, const char *text)
-{
-    struct xel *el = xel_add_child(r, parent, name, parent->ns);
-    xel_add_text(r, el, text, strlen(text));
-}
-
 static int version_iq(struct route_ctx *rc, struct stanza *st)
 {
     struct stanza *r = stanza_iq_result(st);
     struct xel *q = xel_add_child(r, r->root, "query", NS_VERSION);
     struct utsname u;
 
-    add_text_child(r, q, "name", "Parley");
-    add_text_child(r, q, "version", PARLEY_VERSION);
+    xel_add_text_child(r, q, "name", "Parley");
+    xel_add_text_child(r, q, "version", PARLEY_VERSION);
     /* <os/> is optional (XEP-0092 §2): leave it out rather than guess when uname fails. */
     if (uname(&u) == 0) {
         char os[sizeof(u.sysname) + sizeof(u.release)];
         snprintf(os, sizeof(os), "%s %s", u.sysname, u.release);
-        add_text_child(r, q, "os", os);
+        xel_add_text_child(r, q, "os", os);
     }
     router_reply(rc, r);
     stanza_unref(r);

@@ -154,6 +154,15 @@ void xel_add_text(struct stanza *st, struct xel *el, const char *text, size_t le
     xel_append(el, t);
 }
 
+struct xel *xel_add_text_child(struct stanza *st, struct xel *parent, const char *name,
+                               const char *text)
+{
+    struct xel *el = xel_add_child(st, parent, name, parent->ns);
+    if (text)
+        xel_add_text(st, el, text, strlen(text));
+    return el;
+}
+
 struct xel *xel_copy_into(struct stanza *st, struct xel *parent, const struct xel *src)
 {
     if (!src->name) {

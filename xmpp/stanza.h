@@ -93,6 +93,9 @@ struct xel *xel_add_child(struct stanza *st, struct xel *parent, const char *nam
                           const char *ns);
 void xel_set_attr(struct stanza *st, struct xel *el, const char *name, const char *value);
 void xel_add_text(struct stanza *st, struct xel *el, const char *text, size_t len);
+/* Adds <name>text</name> in the parent's namespace (text NULL: an empty element). */
+struct xel *xel_add_text_child(struct stanza *st, struct xel *parent, const char *name,
+                               const char *text);
 /* Appends an existing element (of the same stanza) as the last child. */
 void xel_append(struct xel *parent, struct xel *child);
 /* Deep-copies src (from any stanza) under parent in st. */

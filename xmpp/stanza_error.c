@@ -65,10 +65,8 @@ struct stanza *stanza_error_reply(const struct stanza *orig, enum stanza_cond co
     struct xel *e = xel_add_child(r, r->root, "error", NS_CLIENT);
     xel_set_attr(r, e, "type", row->type);
     xel_add_child(r, e, row->name, NS_STANZAS);
-    if (text) {
-        struct xel *t = xel_add_child(r, e, "text", NS_STANZAS);
-        xel_add_text(r, t, text, strlen(text));
-    }
+    if (text)
+        xel_add_text(r, xel_add_child(r, e, "text", NS_STANZAS), text, strlen(text));
     stanza_summarize(r);
     return r;
 }

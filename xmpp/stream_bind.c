@@ -28,8 +28,7 @@ static void bind_resource(struct stream *s, struct stanza *iq, const struct xel 
     s->jid = full;
     s->state = STREAM_BOUND;
     struct stanza *r = stanza_iq_result(iq);
-    struct xel *j = xel_add_child(r, xel_add_child(r, r->root, "bind", NS_BIND), "jid", NS_BIND);
-    xel_add_text(r, j, full->full, strlen(full->full));
+    xel_add_text_child(r, xel_add_child(r, r->root, "bind", NS_BIND), "jid", full->full);
     reply(s, r);
 }
 

@@ -26,8 +26,7 @@ void sasl_features(struct stream *s, struct stanza *st, struct xel *features)
     for (size_t i = 0; i < ARRAY_LEN(mechs); i++) {
         if (mechs[i].needs_tls && !s->tls_active)
             continue;
-        struct xel *e = xel_add_child(st, m, "mechanism", NS_SASL);
-        xel_add_text(st, e, mechs[i].name, strlen(mechs[i].name));
+        xel_add_text_child(st, m, "mechanism", mechs[i].name);
     }
 }
 
