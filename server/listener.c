@@ -7,11 +7,30 @@
 #include <event2/listener.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "conn.h"
 #include "log.h"
 #include "server.h"
+
+/* Tells a plaintext client why it is turned away (RFC 6120 §4.9.3.17) before closing; a
+ * direct-TLS client has no stream yet to carry the error. */
+static void refuse(struct server *srv, evutil_socket_t fd, bool direct_tls)
+{
+    static const struct stream_hooks none;
+    if (!direct_tls) {
+        struct stream *s = stream_new(&srv->stream_cfg, &none, NULL, false, false);
+        stream_error(s, srv->stopping ? "system-shutdown" : "resource-constraint",
+                     srv->stopping ? NULL : "too many connections");
+        struct buf *out = stream_output(s);
+        ssize_t n = send(fd, out->data, out->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void)n; /* best effort: the socket is new and its buffer empty */
+        shutdown(fd, SHUT_WR);
+        stream_free(s);
+    }
+    close(fd);
+}
 
 static void accept_any(struct server *srv, evutil_socket_t fd, struct sockaddr *sa,
                        bool direct_tls)
@@ -19,7 +38,7 @@ static void accept_any(struct server *srv, evutil_socket_t fd, struct sockaddr *
     if (srv->stopping || srv->n_conns >= (size_t)srv->cfg.max_connections) {
         log_warn("listener", "refusing a connection: %s",
                  srv->stopping ? "shutting down" : "max_connections reached");
-        close(fd);
+        refuse(srv, fd, direct_tls);
         return;
     }
     conn_new(srv, fd, sa, direct_tls);
