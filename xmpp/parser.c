@@ -46,33 +46,46 @@ static uint64_t event_end(struct parser *p)
     return (uint64_t)XML_GetCurrentByteIndex(p->xp) + (uint64_t)XML_GetCurrentByteCount(p->xp);
 }
 
-/* Splits expat's "uri<SEP>local" into its parts; uri is NULL when unqualified. */
-static const char *split_name(const char *name, char *uri, size_t cap, const char **ns)
+/* An expanded name as expat reports it with triplets: "uri SEP local SEP prefix", with the
+ * parts that are absent left out. Points into expat's string. */
+struct qname {
+    const char *ns; /* NULL when unqualified */
+    size_t ns_len;
+    const char *local;
+    size_t local_len;
+    const char *prefix; /* NULL for the default namespace */
+    size_t prefix_len;
+};
+
+static struct qname split_name(const char *name)
 {
-    const char *sep = strrchr(name, NS_SEP);
+    struct qname q = { 0 };
+    const char *sep = strchr(name, NS_SEP);
     if (!sep) {
-        *ns = NULL;
-        return name;
+        q.local = name;
+        q.local_len = strlen(name);
+        return q;
     }
-    size_t n = (size_t)(sep - name);
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(uri, name, n);
-    uri[n] = '\0';
-    *ns = uri;
-    return sep + 1;
+    q.ns = name;
+    q.ns_len = (size_t)(sep - name);
+    q.local = sep + 1;
+    const char *sep2 = strchr(q.local, NS_SEP);
+    q.local_len = sep2 ? (size_t)(sep2 - q.local) : strlen(q.local);
+    if (sep2) {
+        q.prefix = sep2 + 1;
+        q.prefix_len = strlen(q.prefix);
+    }
+    return q;
 }
 
 static void add_attrs(struct stanza *st, struct xel *el, const char **atts)
 {
     struct xattr **tail = &el->attrs;
     for (; atts[0]; atts += 2) {
-        char uri[1024];
-        const char *ns;
-        const char *local = split_name(atts[0], uri, sizeof(uri), &ns);
+        struct qname q = split_name(atts[0]);
         struct xattr *a = stanza_alloc(st, sizeof(*a));
-        a->name = stanza_strdup(st, local);
-        a->ns = ns ? stanza_strdup(st, ns) : NULL;
+        a->name = stanza_strndup(st, q.local, q.local_len);
+        a->ns = q.ns ? stanza_strndup(st, q.ns, q.ns_len) : NULL;
         a->value = stanza_strdup(st, atts[1]);
         a->next = NULL;
         *tail = a;
@@ -106,20 +119,26 @@ static void on_ns_decl(void *ud, const char *prefix, const char *uri)
     }
 }
 
-static void open_stream(struct parser *p, const char *local, const char *ns, const char **atts)
+static void open_stream(struct parser *p, const struct qname *q, const char **atts)
 {
     p->depth = 1;
     p->mark = event_end(p);
     if (p->replaying)
         return;
-    /* The saved tag names the stream element by its usual prefix; declarations follow. */
+    /* Saved as the peer wrote it, so that its closing tag still matches after a revival. */
     char *decls = xstrndup(p->header.data ? p->header.data : "", p->header.len);
     buf_reset(&p->header);
-    buf_puts(&p->header, "<stream:stream");
+    buf_puts(&p->header, "<");
+    if (q->prefix) {
+        buf_append(&p->header, q->prefix, q->prefix_len);
+        buf_puts(&p->header, ":");
+    }
+    buf_append(&p->header, q->local, q->local_len);
     buf_puts(&p->header, decls);
     buf_puts(&p->header, ">");
     free(decls);
-    struct stanza *h = stanza_new(local, ns ? ns : "");
+    struct stanza *h = stanza_new_empty();
+    h->root = xel_add_child_n(h, NULL, q->local, q->local_len, q->ns ? q->ns : "", q->ns_len);
     add_attrs(h, h->root, atts);
     p->ev.open(p->ctx, h->root, p->default_ns ? p->default_ns : "");
     stanza_unref(h);
@@ -140,24 +159,22 @@ static bool within_limits(struct parser *p, const char **atts)
 static void on_start(void *ud, const char *name, const char **atts)
 {
     struct parser *p = ud;
-    char uri[1024];
-    const char *ns;
-    const char *local = split_name(name, uri, sizeof(uri), &ns);
+    struct qname q = split_name(name);
     if (p->err != PARSE_OK || !within_limits(p, atts))
         return;
     if (p->depth == 0) {
-        open_stream(p, local, ns, atts);
+        open_stream(p, &q, atts);
         return;
     }
     flush_text(p);
     unsigned level = p->depth - 1;
     struct xel *el;
     if (level == 0) {
-        p->cur = stanza_new(local, ns);
+        p->cur = stanza_new_empty();
+        el = p->cur->root = xel_add_child_n(p->cur, NULL, q.local, q.local_len, q.ns, q.ns_len);
         p->stanza_start = (uint64_t)XML_GetCurrentByteIndex(p->xp);
-        el = p->cur->root;
     } else {
-        el = xel_add_child(p->cur, p->stack[level - 1], local, ns);
+        el = xel_add_child_n(p->cur, p->stack[level - 1], q.local, q.local_len, q.ns, q.ns_len);
     }
     add_attrs(p->cur, el, atts);
     p->stack[level] = el;
@@ -259,6 +276,7 @@ static void create_xp(struct parser *p)
     unsigned long salt = 0;
     RAND_bytes((unsigned char *)&salt, sizeof(salt));
     XML_SetHashSalt(p->xp, salt);
+    XML_SetReturnNSTriplet(p->xp, 1);
     XML_SetUserData(p->xp, p);
     XML_SetElementHandler(p->xp, on_start, on_end);
     XML_SetCharacterDataHandler(p->xp, on_text);

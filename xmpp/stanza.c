@@ -21,7 +21,7 @@ struct arena_block {
 
 static size_t align_up(size_t n) { return (n + ALIGN - 1) & ~(size_t)(ALIGN - 1); }
 
-struct stanza *stanza_new(const char *name, const char *ns)
+struct stanza *stanza_new_empty(void)
 {
     /* The stanza header lives at the start of its own first block: one malloc per stanza. */
     struct arena_block *b = xmalloc(sizeof(*b) + ARENA_FIRST);
@@ -33,6 +33,12 @@ struct stanza *stanza_new(const char *name, const char *ns)
     st->blocks = b;
     st->cur = b->data + align_up(sizeof(*st));
     st->end = b->data + ARENA_FIRST;
+    return st;
+}
+
+struct stanza *stanza_new(const char *name, const char *ns)
+{
+    struct stanza *st = stanza_new_empty();
     st->root = xel_add_child(st, NULL, name, ns);
     return st;
 }
@@ -106,15 +112,21 @@ void xel_append(struct xel *parent, struct xel *child)
     parent->last = child;
 }
 
-struct xel *xel_add_child(struct stanza *st, struct xel *parent, const char *name,
-                          const char *ns)
+struct xel *xel_add_child_n(struct stanza *st, struct xel *parent, const char *name,
+                            size_t name_len, const char *ns, size_t ns_len)
 {
     struct xel *el = new_node(st);
-    el->name = stanza_strdup(st, name);
-    el->ns = ns ? stanza_strdup(st, ns) : NULL;
+    el->name = stanza_strndup(st, name, name_len);
+    el->ns = ns ? stanza_strndup(st, ns, ns_len) : NULL;
     if (parent)
         xel_append(parent, el);
     return el;
+}
+
+struct xel *xel_add_child(struct stanza *st, struct xel *parent, const char *name,
+                          const char *ns)
+{
+    return xel_add_child_n(st, parent, name, strlen(name), ns, ns ? strlen(ns) : 0);
 }
 
 static struct xattr *find_attr(const struct xel *el, const char *name)

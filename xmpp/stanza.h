@@ -73,6 +73,8 @@ struct stanza {
 
 /* Returns a stanza with refcount 1 whose root element is name/ns (both copied). */
 struct stanza *stanza_new(const char *name, const char *ns);
+/* Returns a stanza with refcount 1 and no root yet: the caller sets st->root. */
+struct stanza *stanza_new_empty(void);
 struct stanza *stanza_ref(struct stanza *st);
 void stanza_unref(struct stanza *st);
 /* Recomputes kind/type/id/to/from from the root (after parsing or building). */
@@ -91,6 +93,9 @@ char *stanza_strdup(struct stanza *st, const char *s);
 /* Builders: strings are copied into the arena. Return the new element. */
 struct xel *xel_add_child(struct stanza *st, struct xel *parent, const char *name,
                           const char *ns);
+/* The same with counted strings (ns NULL: no namespace). */
+struct xel *xel_add_child_n(struct stanza *st, struct xel *parent, const char *name,
+                            size_t name_len, const char *ns, size_t ns_len);
 void xel_set_attr(struct stanza *st, struct xel *el, const char *name, const char *value);
 void xel_add_text(struct stanza *st, struct xel *el, const char *text, size_t len);
 /* Adds <name>text</name> in the parent's namespace (text NULL: an empty element). */

@@ -251,6 +251,26 @@ static void test_release_and_revive(void **state)
     buf_fini(&r.log);
 }
 
+/* A stream element with another prefix survives a release: its closing tag still matches. */
+static void test_revive_keeps_prefix(void **state)
+{
+    (void)state;
+    struct recorder r = { 0 };
+    buf_init(&r.log);
+    r.p = parser_new(&limits, &events, &r);
+    size_t used;
+    enum parser_error err;
+    const char *open = "<s:stream xmlns:s='" NS_STREAM "' xmlns='jabber:client' version='1.0'>";
+    const char *rest = "<presence/></s:stream>";
+    assert_int_equal(parser_feed(r.p, open, strlen(open), &used, &err), PL_OK);
+    assert_true(parser_release_idle(r.p));
+    assert_int_equal(parser_feed(r.p, rest, strlen(rest), &used, &err), PL_OK);
+    assert_string_equal(r.log.data, "open[stream|" NS_STREAM "|jabber:client|to=]"
+                                    "stanza[2,512,]<presence/>close");
+    parser_free(r.p);
+    buf_fini(&r.log);
+}
+
 /* parser_stop in a callback reports exactly how much input belonged to the old stream. */
 static void test_stop_reports_used_bytes(void **state)
 {
@@ -279,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_size_limits),
         cmocka_unit_test(test_billion_laughs_is_refused_at_once),
         cmocka_unit_test(test_release_and_revive),
+        cmocka_unit_test(test_revive_keeps_prefix),
         cmocka_unit_test(test_stop_reports_used_bytes),
     };
     return cmocka_run_group_tests_name("parser", tests, NULL, NULL);
