@@ -22,9 +22,10 @@ static int hook_auth_allowed(void *ctx, const char *bare)
 {
     struct conn *c = ctx;
     struct throttle *t = c->srv->auth_throttle;
-    if (throttle_allowed(t, bare) && throttle_allowed(t, c->peer))
+    if ((!bare || throttle_allowed(t, bare)) && throttle_allowed(t, c->peer_key))
         return PL_OK;
-    log_warn(c->tag, "login for %s from %s throttled after repeated failures", bare, c->peer);
+    log_warn(c->tag, "login%s%s from %s throttled after repeated failures", bare ? " for " : "",
+             bare ? bare : "", c->peer);
     return PL_ELIMIT;
 }
 
@@ -41,9 +42,11 @@ static void hook_auth_result(void *ctx, const char *bare, bool ok)
         log_info(c->tag, "authenticated as %s from %s", bare, c->peer);
         return;
     }
-    log_info(c->tag, "authentication failed for %s from %s", bare, c->peer);
-    throttle_fail(c->srv->auth_throttle, bare);
-    throttle_fail(c->srv->auth_throttle, c->peer);
+    log_info(c->tag, "authentication failed for %s from %s", bare ? bare : "an unusable name",
+             c->peer);
+    if (bare)
+        throttle_fail(c->srv->auth_throttle, bare);
+    throttle_fail(c->srv->auth_throttle, c->peer_key);
 }
 
 static void open_modules(struct server *srv, struct session *sess)
@@ -105,16 +108,23 @@ const struct stream_hooks c2s_hooks = {
     .closed = hook_closed,
 };
 
-void c2s_session_end(struct conn *c)
+void c2s_session_detach(struct conn *c)
+{
+    if (c->sess)
+        session_detach(&c->srv->sessions, c->sess);
+}
+
+void c2s_session_free(struct conn *c)
 {
     struct session *sess = c->sess;
     if (!sess)
         return;
+    c2s_session_detach(c);
     c->sess = NULL;
     struct server *srv = c->srv;
     for (size_t i = 0; i < modules_count; i++)
         if (modules[i]->session_close)
             modules[i]->session_close(srv->mod_state[i], sess);
     log_info(c->tag, "session %s ended", sess->jid->full);
-    session_remove(&srv->sessions, sess);
+    session_free(sess);
 }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base.h"
 #include "log.h"
@@ -42,6 +43,12 @@ static void arm_timer(struct conn *c, enum conn_timer mode, long ms)
     evtimer_add(c->timer, &tv);
 }
 
+static void arm_auth_timer(struct conn *c)
+{
+    uint64_t now = now_ms();
+    arm_timer(c, TIMER_AUTH, c->auth_deadline > now ? (long)(c->auth_deadline - now) : 0);
+}
+
 static bool describe_peer(struct conn *c, const struct sockaddr *sa)
 {
     bool loopback = false;
@@ -53,9 +60,15 @@ static bool describe_peer(struct conn *c, const struct sockaddr *sa)
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
         inet_ntop(AF_INET6, &in6->sin6_addr, c->peer, sizeof(c->peer));
         loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+        /* One IPv6 host usually owns a whole /64: count the prefix, not the address. */
+        struct in6_addr prefix = in6->sin6_addr;
+        memset(prefix.s6_addr + 8, 0, 8);
+        inet_ntop(AF_INET6, &prefix, c->peer_key, sizeof(c->peer_key));
+        return loopback;
     } else {
         snprintf(c->peer, sizeof(c->peer), "unknown");
     }
+    snprintf(c->peer_key, sizeof(c->peer_key), "%s", c->peer);
     return loopback;
 }
 
@@ -78,13 +91,22 @@ struct conn *conn_new(struct server *srv, int fd, const struct sockaddr *sa, boo
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     int opts = BEV_OPT_CLOSE_ON_FREE;
-    if (direct_tls)
-        c->bev = bufferevent_openssl_socket_new(srv->base, fd, SSL_new(srv->tls),
-                                                BUFFEREVENT_SSL_ACCEPTING, opts);
-    else
+    SSL *ssl = direct_tls ? SSL_new(srv->tls) : NULL;
+    if (direct_tls && ssl)
+        c->bev = bufferevent_openssl_socket_new(srv->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                opts);
+    else if (!direct_tls)
         c->bev = bufferevent_socket_new(srv->base, fd, opts);
+    if (!c->bev) {
+        log_error(c->tag, "cannot set up the connection from %s", c->peer);
+        SSL_free(ssl);
+        close(fd);
+        free(c);
+        return NULL;
+    }
     setup_bev(c);
     c->timer = evtimer_new(srv->base, timer_cb, c);
+    c->auth_deadline = now_ms() + (uint64_t)srv->cfg.auth_timeout * 1000u;
     arm_timer(c, TIMER_AUTH, srv->cfg.auth_timeout * 1000L);
     bool plaintext_ok = srv->cfg.allow_plaintext_loopback && loopback;
     c->stream = stream_new(&srv->stream_cfg, &c2s_hooks, c, direct_tls, plaintext_ok);
@@ -101,7 +123,7 @@ struct conn *conn_new(struct server *srv, int fd, const struct sockaddr *sa, boo
 
 void conn_free(struct conn *c)
 {
-    c2s_session_end(c);
+    c2s_session_free(c);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -124,7 +146,7 @@ static void reap(struct conn *c)
         return;
     c->reaped = true;
     c->closing = true;
-    c2s_session_end(c);
+    c2s_session_detach(c);
     bufferevent_disable(c->bev, EV_READ | EV_WRITE);
     evtimer_del(c->timer);
     server_reap(c->srv, c);
@@ -178,7 +200,7 @@ void conn_close(struct conn *c, const char *condition, const char *text)
     else
         stream_end(c->stream);
     conn_flush_stream(c);
-    c2s_session_end(c);
+    c2s_session_detach(c);
     if (c->reaped)
         return;
     c->linger_until = now_ms() + LINGER_SECONDS * 1000u;
@@ -212,11 +234,14 @@ static void start_tls(struct conn *c)
     c->tls_pending = false;
     struct evbuffer *in = bufferevent_get_input(c->bev);
     evbuffer_drain(in, evbuffer_get_length(in)); /* nothing may precede the TLS handshake */
-    struct bufferevent *tls = bufferevent_openssl_filter_new(
-        c->srv->base, c->bev, SSL_new(c->srv->tls), BUFFEREVENT_SSL_ACCEPTING,
-        BEV_OPT_CLOSE_ON_FREE);
+    SSL *ssl = SSL_new(c->srv->tls);
+    struct bufferevent *tls = ssl ? bufferevent_openssl_filter_new(c->srv->base, c->bev, ssl,
+                                                                   BUFFEREVENT_SSL_ACCEPTING,
+                                                                   BEV_OPT_CLOSE_ON_FREE)
+                                  : NULL;
     if (!tls) {
         log_warn(c->tag, "cannot start TLS");
+        SSL_free(ssl);
         reap(c);
         return;
     }
@@ -324,7 +349,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
         }
         resume_reading(c);
         if (stream_state(c->stream) != STREAM_BOUND)
-            arm_timer(c, TIMER_AUTH, c->srv->cfg.auth_timeout * 1000L);
+            arm_auth_timer(c); /* the deadline stays where it was */
         break;
     case TIMER_LINGER:
         linger(c);

@@ -16,13 +16,15 @@ struct stream;
 
 struct conn;
 
-/* Takes ownership of fd. direct_tls: XEP-0368 port, TLS from the first byte. */
+/* Takes ownership of fd. direct_tls: XEP-0368 port, TLS from the first byte. Returns NULL
+ * (fd closed, reason logged) when the connection cannot be set up. */
 struct conn *conn_new(struct server *srv, int fd, const struct sockaddr *sa, bool direct_tls);
 /* Queues bytes for the peer. A peer whose output passes max_output_bytes is dropped. */
 void conn_send(struct conn *c, const void *bytes, size_t n);
 /* Serializes st once into the server's scratch buffer and queues it. */
 void conn_send_stanza(struct conn *c, const struct stanza *st);
-/* Ends the stream (with a stream error when condition is not NULL), flushes, then frees. */
+/* Ends the stream (with a stream error when condition is not NULL) and detaches the session
+ * at once; the connection lingers until its output is flushed and is freed by the reaper. */
 void conn_close(struct conn *c, const char *condition, const char *text);
 /* Frees now; only the server's reaper calls this. */
 void conn_free(struct conn *c);

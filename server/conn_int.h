@@ -30,16 +30,20 @@ struct conn {
     bool direct_tls;
     bool shut; /* our side half-closed while lingering */
     uint64_t linger_until;
+    uint64_t auth_deadline; /* ms, monotonic: bound by then or closed */
     double tokens; /* stanza budget (token bucket) */
     uint64_t refill_ms;
     char tag[24];
-    char peer[64]; /* address without port, for throttling and logs */
+    char peer[64];     /* address without port, for logs */
+    char peer_key[64]; /* what throttling counts: the address, or its /64 for IPv6 */
 };
 
 extern const struct stream_hooks c2s_hooks;
 
-/* Tears down the session of a connection that is going away (idempotent). */
-void c2s_session_end(struct conn *c);
+/* A connection is going away: its session leaves the table now (idempotent). */
+void c2s_session_detach(struct conn *c);
+/* At the end of the loop turn: module farewells (unavailable presence), then free. */
+void c2s_session_free(struct conn *c);
 /* Queues the stream's pending output on the socket. */
 void conn_flush_stream(struct conn *c);
 

@@ -15,6 +15,7 @@
 #include "jid.h"
 #include "options.h"
 #include "scram.h"
+#include "server.h"
 #include "storage.h"
 
 /* Exit codes: done, refused (or failed), bad usage or configuration. */
@@ -23,10 +24,11 @@ enum { CTL_OK = 0, CTL_REFUSED = 1, CTL_USAGE = 2 };
 /* Same bound the server applies to in-band registration. */
 #define CTL_PASSWORD_MAX 1023
 
+/* parleyctl reads the same configuration as the server (module sections included) and
+ * opens the same store; nothing else of the server is started. */
 struct ctl {
-    struct server_config cfg;
-    struct cfg_section section;
-    struct jid *domain; /* cfg.domain prepared, to compare with the JIDs given */
+    struct server srv;
+    struct server_config cfg; /* a copy of srv.cfg for brevity; srv owns the strings */
     struct storage store;
     bool store_open;
 };
@@ -43,31 +45,12 @@ static int load_config(struct ctl *ctl, const char *path)
 {
     struct buf err;
     buf_init(&err);
-    ctl->section = (struct cfg_section){ "", server_options, server_options_count, &ctl->cfg };
-    int rc = config_load(path, &ctl->section, 1, &err);
-    if (rc != PL_OK) {
-        fprintf(stderr, "parleyctl: %s%s", err.len ? err.data : "cannot read config",
-                err.len && err.data[err.len - 1] == '\n' ? "" : "\n");
-        buf_fini(&err);
-        return CTL_USAGE;
-    }
+    int rc = server_load_config(&ctl->srv, path, &err);
+    if (rc != PL_OK)
+        fprintf(stderr, "parleyctl: %s\n", err.len ? err.data : "cannot read config");
     buf_fini(&err);
-    ctl->domain = jid_parse(ctl->cfg.domain);
-    if (!ctl->domain || ctl->domain->local || ctl->domain->resource) {
-        fprintf(stderr, "parleyctl: %s: domain '%s' is not a valid domain\n", path,
-                ctl->cfg.domain);
-        return CTL_USAGE;
-    }
-    return CTL_OK;
-}
-
-/* The layout server_db_path() uses, built here so parleyctl need not link the event loop. */
-static char *make_db_path(const struct server_config *cfg)
-{
-    struct buf b;
-    buf_init(&b);
-    buf_printf(&b, "%s/parley.db", cfg->data_dir);
-    return b.data;
+    ctl->cfg = ctl->srv.cfg;
+    return rc == PL_OK ? CTL_OK : CTL_USAGE;
 }
 
 static int open_store(struct ctl *ctl)
@@ -77,7 +60,7 @@ static int open_store(struct ctl *ctl)
         fprintf(stderr, "parleyctl: cannot create %s: %s\n", ctl->cfg.data_dir, strerror(errno));
         return CTL_USAGE;
     }
-    char *path = make_db_path(&ctl->cfg);
+    char *path = server_db_path(&ctl->cfg);
     int rc = storage_open_sqlite(&ctl->store, path);
     if (rc != PL_OK)
         fprintf(stderr, "parleyctl: cannot open database %s: %s\n", path, pl_strerror(rc));
@@ -101,7 +84,7 @@ static struct jid *parse_account(const struct ctl *ctl, const char *s)
         why = "has a resource; give the bare JID";
     if (why) {
         fprintf(stderr, "parleyctl: '%s' %s\n", s, why);
-    } else if (strcmp(j->domain, ctl->domain->domain) != 0) {
+    } else if (strcmp(j->domain, ctl->cfg.domain) != 0) {
         fprintf(stderr, "parleyctl: domain '%s' is not hosted here (domain = %s)\n", j->domain,
                 ctl->cfg.domain);
     } else {
@@ -236,7 +219,7 @@ static const struct ctl_command *find_command(const char *name, int argc)
 
 int main(int argc, char **argv)
 {
-    struct ctl ctl = { 0 };
+    static struct ctl ctl; /* large (struct server inside); zeroed */
     const char *conf = NULL;
     int opt;
 
@@ -262,8 +245,6 @@ int main(int argc, char **argv)
         ret = cmd->run(&ctl, argv + optind + 1);
     if (ctl.store_open)
         storage_close(&ctl.store);
-    jid_free(ctl.domain);
-    if (ctl.section.name)
-        config_free(&ctl.section, 1);
+    server_fini(&ctl.srv);
     return ret;
 }

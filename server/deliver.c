@@ -8,7 +8,7 @@
 #include "server.h"
 #include "session.h"
 
-void session_send(struct session *sess, const struct stanza *st)
+void deliver_to_session(struct session *sess, const struct stanza *st)
 {
     conn_send_stanza(sess->conn, st);
 }
@@ -50,7 +50,9 @@ static void message_to_bare(struct route_ctx *rc, struct stanza *st)
 {
     struct account_sessions *acct = session_account(&rc->srv->sessions, rc->to->bare);
     unsigned sent = 0;
-    if (st->type & (MSG_NORMAL | MSG_CHAT | MSG_ERROR)) {
+    if (st->type & MSG_ERROR)
+        return; /* RFC 6121 §8.5.2.1.1: an error to a bare JID is not delivered */
+    if (st->type & (MSG_NORMAL | MSG_CHAT)) {
         int best = highest_priority(acct);
         if (best >= 0)
             sent = fan_out(rc->srv, acct, st, best, best, NULL);
@@ -90,7 +92,7 @@ void deliver_local(struct route_ctx *rc, struct stanza *st)
     }
     struct session *s = session_find(&rc->srv->sessions, rc->to->full);
     if (s)
-        session_send(s, st);
+        deliver_to_session(s, st);
     else
         to_missing_resource(rc, st);
 }

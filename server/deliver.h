@@ -10,7 +10,7 @@ struct session;
 /* Default handling of a message, presence or iq addressed to a local JID (rc->to). */
 void deliver_local(struct route_ctx *rc, struct stanza *st);
 /* Sends st to one session. */
-void session_send(struct session *sess, const struct stanza *st);
+void deliver_to_session(struct session *sess, const struct stanza *st);
 /* Serializes st once and sends it to every available resource of bare with priority at
  * least min_priority, skipping `except`. Returns the number of recipients. */
 unsigned deliver_to_resources(struct server *srv, const char *bare, const struct stanza *st,

@@ -28,13 +28,20 @@ static bool parse_priority(const struct stanza *st, int *out)
     return true;
 }
 
-/* The broadcast carries the account's bare JID as 'to', the same for every resource,
- * so it is serialized once. */
+/* The broadcast carries the account's bare JID as 'to', the same for every resource, so
+ * it is serialized once; the stanza keeps it, ready to be shown to later siblings. */
 static void broadcast(struct route_ctx *rc, struct stanza *st, const struct session *except)
 {
     stanza_set_to(st, rc->sess->jid->bare);
     deliver_to_resources(rc->srv, rc->sess->jid->bare, st, INT_MIN, except);
-    stanza_set_to(st, NULL);
+}
+
+/* A resource that just came online learns which of its siblings are available. */
+static void send_siblings(struct session *sess)
+{
+    for (struct session *s = sess->account->first; s; s = s->next_resource)
+        if (s != sess && s->available && s->presence)
+            deliver_to_session(sess, s->presence);
 }
 
 static int presence_broadcast(struct route_ctx *rc, struct stanza *st)
@@ -54,11 +61,14 @@ static int presence_broadcast(struct route_ctx *rc, struct stanza *st)
     int priority;
     if (!parse_priority(st, &priority))
         return ROUTE_ERROR(COND_BAD_REQUEST);
+    bool initial = !sess->available;
     sess->priority = priority;
     sess->available = true;
     stanza_unref(sess->presence);
     sess->presence = stanza_ref(st);
     broadcast(rc, st, NULL); /* RFC 6121 §4.2.2: including the sending resource */
+    if (initial)
+        send_siblings(sess);
     return ROUTE_DONE;
 }
 

@@ -120,18 +120,21 @@ static int register_new(struct route_ctx *rc, struct stanza *st, struct xel *q)
         return reply_form(rc, st);
     if (xel_child(q, "remove", NS_REGISTER))
         return ROUTE_ERROR(COND_NOT_AUTHORIZED); /* only a logged-in account can cancel */
-    /* Account creation costs PBKDF2 and disk: one address gets as many per minute as it
-     * would get failed logins. */
+    /* Every attempt costs PBKDF2 and disk: one address gets as many per minute as it would
+     * get failed logins, and a name that is taken is refused before any key is derived. */
     char key[80];
     snprintf(key, sizeof(key), "register/%s", conn_peer(rc->conn));
     if (!throttle_allowed(rc->srv->auth_throttle, key))
         return ROUTE_ERROR(COND_RESOURCE_CONSTRAINT);
+    throttle_fail(rc->srv->auth_throttle, key);
     enum stanza_cond cond = read_credentials(rc, q, &account, &password);
     if (cond != COND_NONE)
         return ROUTE_ERROR(cond);
-    cond = cond_for(store_password(rc->srv, account->bare, password, true));
+    if (server_account_exists(rc->srv, account->bare))
+        cond = COND_CONFLICT;
+    else
+        cond = cond_for(store_password(rc->srv, account->bare, password, true));
     if (cond == COND_NONE) {
-        throttle_fail(rc->srv->auth_throttle, key);
         log_info(conn_tag(rc->conn), "registered %s", account->bare);
         reply_result(rc, st);
     }
@@ -194,7 +197,7 @@ static void close_other_conns(struct server *srv, const char *bare, const struct
     free(others);
 }
 
-/* Closing our own stream frees rc->sess at once, so nothing here touches it afterwards. */
+/* Closing our own stream detaches rc->sess; it stays allocated until the loop turn ends. */
 static int remove_account(struct route_ctx *rc, struct stanza *st)
 {
     const char *bare = rc->sess->jid->bare; /* owned by the stream, which outlives the close */

@@ -27,6 +27,14 @@ void router_error(struct server *srv, struct conn *conn, const struct stanza *st
     stanza_unref(r);
 }
 
+static unsigned count_elements(const struct xel *el)
+{
+    unsigned n = 0;
+    for (const struct xel *c = el->first; c; c = c->next)
+        n += c->name != NULL;
+    return n;
+}
+
 /* Phase IN: well-formed type and id, a parsable 'to', and a 'from' that cannot lie. */
 static int check_in(struct route_ctx *rc, struct stanza *st, struct jid **to)
 {
@@ -34,9 +42,10 @@ static int check_in(struct route_ctx *rc, struct stanza *st, struct jid **to)
     if (st->type == 0)
         return ROUTE_ERROR(COND_BAD_REQUEST);
     if (st->kind == STANZA_IQ) {
-        const struct xel *payload = xel_first_elem(st->root);
+        /* get and set carry exactly one payload element (RFC 6120 §8.2.3); text between
+         * elements is only formatting. */
         bool needs_payload = st->type & (IQ_GET | IQ_SET);
-        if (!st->id || (needs_payload && (!payload || payload->next)))
+        if (!st->id || (needs_payload && count_elements(st->root) != 1))
             return ROUTE_ERROR(COND_BAD_REQUEST);
     }
     if (st->to) {
@@ -53,9 +62,9 @@ static unsigned classify(struct route_ctx *rc)
 {
     if (!rc->to)
         return rc->sess ? (TARGET_SERVER | TARGET_ACCOUNT) : TARGET_SERVER;
-    if (!rc->to->local && !rc->to->resource)
-        return TARGET_SERVER;
-    return rc->to->resource && rc->to->local ? TARGET_FULL : TARGET_ACCOUNT;
+    if (!rc->to->local)
+        return TARGET_SERVER; /* the domain, or a resource of the server itself */
+    return rc->to->resource ? TARGET_FULL : TARGET_ACCOUNT;
 }
 
 static bool route_matches(const struct route *r, const struct route_ctx *rc,

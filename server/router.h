@@ -31,7 +31,7 @@ struct route_ctx {
     struct session *sess; /* sender; NULL before binding (registration) */
     struct conn *conn;    /* sender's connection */
     const struct jid *to; /* parsed 'to', NULL when absent */
-    unsigned target;      /* one enum route_target bit */
+    unsigned target;      /* enum route_target bits: SERVER|ACCOUNT when 'to' is absent */
     void *state;          /* the module's state */
 };
 

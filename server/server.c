@@ -39,11 +39,27 @@ static size_t config_sections(struct server *srv, struct cfg_section *sections)
     return n;
 }
 
+/* The domain is compared with prepared JIDs everywhere: prepare it once, here. */
+static int prepare_domain(struct server_config *cfg, const char *path, struct buf *err)
+{
+    struct jid *j = jid_parse(cfg->domain);
+    bool ok = j && !j->local && !j->resource;
+    if (ok) {
+        free(cfg->domain);
+        cfg->domain = xstrdup(j->domain);
+    } else {
+        buf_printf(err, "%s: domain: '%s' is not a valid domain", path, cfg->domain);
+    }
+    jid_free(j);
+    return ok ? PL_OK : PL_EINVAL;
+}
+
 int server_load_config(struct server *srv, const char *path, struct buf *err)
 {
     memset(srv, 0, sizeof(*srv));
     struct cfg_section sections[1 + MODULE_SLOTS];
-    return config_load(path, sections, config_sections(srv, sections), err);
+    int rc = config_load(path, sections, config_sections(srv, sections), err);
+    return rc == PL_OK ? prepare_domain(&srv->cfg, path, err) : rc;
 }
 
 char *server_db_path(const struct server_config *cfg)
@@ -139,8 +155,10 @@ static int open_storage(struct server *srv)
     }
     char *path = server_db_path(&srv->cfg);
     int rc = storage_open_sqlite(&srv->store, path);
-    if (rc != PL_OK)
+    if (rc != PL_OK) {
         log_error("server", "cannot open the database %s", path);
+        srv->store.ops = NULL; /* nothing to flush or close */
+    }
     free(path);
     return rc;
 }

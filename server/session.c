@@ -37,9 +37,12 @@ struct session *session_add(struct session_table *t, struct conn *conn, const st
     return s;
 }
 
-void session_remove(struct session_table *t, struct session *sess)
+void session_detach(struct session_table *t, struct session *sess)
 {
     struct account_sessions *acct = sess->account;
+    if (!acct)
+        return;
+    sess->account = NULL;
     hmap_del(&t->by_full, sess->jid->full);
     for (struct session **pp = &acct->first; *pp; pp = &(*pp)->next_resource) {
         if (*pp == sess) {
@@ -47,11 +50,18 @@ void session_remove(struct session_table *t, struct session *sess)
             break;
         }
     }
+    /* sess->next_resource stays: a fan-out loop standing on sess can still step past it. */
     if (--acct->count == 0) {
         hmap_del(&t->by_bare, acct->bare);
         free(acct->bare);
         free(acct);
     }
+}
+
+void session_free(struct session *sess)
+{
+    if (!sess)
+        return;
     stanza_unref(sess->presence);
     free(sess);
 }

@@ -16,7 +16,7 @@ struct account_sessions;
 #define MODULE_SLOTS 16
 
 /* One bound resource. jid is borrowed from the stream; presence is owned (NULL until the
- * initial presence). */
+ * initial presence); account is NULL once detached. */
 struct session {
     struct conn *conn;
     const struct jid *jid;
@@ -45,8 +45,13 @@ void session_table_fini(struct session_table *t);
 /* Registers a new session for conn under jid (borrowed; must outlive the session).
  * The caller has removed any session with the same full JID first. */
 struct session *session_add(struct session_table *t, struct conn *conn, const struct jid *jid);
-/* Unregisters and frees sess. */
-void session_remove(struct session_table *t, struct session *sess);
+/*
+ * Takes sess out of the table at once (it can no longer be found or receive fan-out) but
+ * keeps it allocated: it may be in use further up the stack. account becomes NULL.
+ */
+void session_detach(struct session_table *t, struct session *sess);
+/* Frees a detached session. */
+void session_free(struct session *sess);
 struct session *session_find(const struct session_table *t, const char *full);
 struct account_sessions *session_account(const struct session_table *t, const char *bare);
 

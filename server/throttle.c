@@ -67,14 +67,35 @@ bool throttle_allowed(struct throttle *t, const char *key)
     return !b || refill(t, b, now_s()) >= 1.0;
 }
 
-/* Keeps the table bounded: under a flood of distinct keys, forget them all and start over. */
-static void make_room(struct throttle *t)
+struct sweep {
+    struct throttle *t;
+    double now;
+    struct bucket *full[64]; /* refilled buckets found in this pass */
+    size_t n;
+};
+
+static void find_refilled(void *ctx, const char *key, void *value)
+{
+    struct sweep *sw = ctx;
+    (void)key;
+    if (sw->n < ARRAY_LEN(sw->full) && refill(sw->t, value, sw->now) >= sw->t->per_minute)
+        sw->full[sw->n++] = value;
+}
+
+/* Keeps the table bounded by forgetting buckets that have refilled (they hold nothing).
+ * Returns false when every bucket still counts: the new key then goes untracked, and the
+ * per-address bucket, checked first, still limits who can fill the table. */
+static bool make_room(struct throttle *t, double now)
 {
     if (t->keys.used < THROTTLE_MAX_KEYS)
-        return;
-    hmap_each(&t->keys, free_bucket, NULL);
-    hmap_fini(&t->keys);
-    hmap_init(&t->keys);
+        return true;
+    struct sweep sw = { .t = t, .now = now };
+    hmap_each(&t->keys, find_refilled, &sw);
+    for (size_t i = 0; i < sw.n; i++) {
+        hmap_del(&t->keys, sw.full[i]->key);
+        free(sw.full[i]);
+    }
+    return sw.n > 0;
 }
 
 void throttle_fail(struct throttle *t, const char *key)
@@ -82,7 +103,8 @@ void throttle_fail(struct throttle *t, const char *key)
     double now = now_s();
     struct bucket *b = hmap_get(&t->keys, key);
     if (!b) {
-        make_room(t);
+        if (!make_room(t, now))
+            return;
         size_t n = strlen(key) + 1;
         b = xmalloc(sizeof(*b) + n);
         memcpy(b->key, key, n);

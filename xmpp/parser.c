@@ -166,6 +166,10 @@ static void on_start(void *ud, const char *name, const char **atts)
         open_stream(p, &q, atts);
         return;
     }
+    if (event_end(p) - p->mark > p->lim.max_stanza_bytes) {
+        fail(p, PARSE_POLICY_VIOLATION); /* stop building a tree that is already too big */
+        return;
+    }
     flush_text(p);
     unsigned level = p->depth - 1;
     struct xel *el;
@@ -189,13 +193,14 @@ static void on_end(void *ud, const char *name)
         return; /* expat still reports the end of an empty element we refused */
     flush_text(p);
     p->depth--;
+    if (p->depth > 1)
+        return;
+    /* Only top-level events move the mark: a stanza counts from its start tag. */
     p->mark = event_end(p);
     if (p->depth == 0) {
         p->ev.close(p->ctx);
         return;
     }
-    if (p->depth > 1)
-        return;
     if (p->mark - p->stanza_start > p->lim.max_stanza_bytes) {
         fail(p, PARSE_POLICY_VIOLATION);
         return;

@@ -55,7 +55,8 @@ struct arena_block;
 
 /*
  * A stanza: the root element plus everything it points to, in one arena. Refcounted so
- * fan-out shares one tree. `type` is 0 when the type attribute has an unknown value.
+ * fan-out shares one tree. `type` is 0 when the type attribute has an unknown value (a
+ * message with an unknown type counts as normal, RFC 6121 §5.2.2).
  * id/to/from borrow the root's attributes (NULL when absent); stanza_set_to/_from keep
  * them in step.
  */

@@ -57,7 +57,8 @@ static unsigned type_of(enum stanza_kind kind, const char *attr)
         if (strcmp(types[i].name, attr) == 0 && types[i].bit != PRES_AVAILABLE)
             return types[i].bit;
     }
-    return 0;
+    /* RFC 6121 §5.2.2: a message type nobody understands is read as "normal". */
+    return kind == STANZA_MESSAGE ? MSG_NORMAL : 0;
 }
 
 void stanza_summarize(struct stanza *st)

@@ -37,9 +37,11 @@ struct stream_config {
  */
 struct stream_hooks {
     void (*starttls)(void *ctx);
-    /* Throttling before a password is checked: PL_OK, or PL_ELIMIT to refuse for now. */
+    /* Throttling before a password is checked: PL_OK, or PL_ELIMIT to refuse for now.
+     * bare is NULL when only the peer itself is asked about (before any username). */
     int (*auth_allowed)(void *ctx, const char *bare);
     int (*get_creds)(void *ctx, const char *bare, struct scram_creds *out);
+    /* bare is NULL when the attempt named no usable account. */
     void (*auth_result)(void *ctx, const char *bare, bool ok);
     /* Claims resource (NULL: the owner makes one up) for the authenticated user. On PL_OK
      * *full is the bound JID, owned by the stream; PL_EINVAL answers bad-request,

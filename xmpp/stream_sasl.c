@@ -61,8 +61,7 @@ static void add_b64_text(struct stanza *st, struct xel *el, const char *data, si
 static void fail_auth(struct stream *s, const char *condition, const char *bare)
 {
     bool counts = strcmp(condition, "not-authorized") == 0;
-    /* Reported before the reset: bare may point into the SCRAM state. */
-    if (counts && bare && s->hooks->auth_result)
+    if (counts && s->hooks->auth_result)
         s->hooks->auth_result(s->ctx, bare, false);
     sasl_reset(s);
     sasl_failure(s, condition);
@@ -107,6 +106,14 @@ static int fetch_creds(struct stream *s, const char *bare, struct scram_creds *c
     return rc;
 }
 
+/* The same PBKDF2 work a real account costs, so timing does not tell who exists. */
+static void unknown_user_delay(const char *passwd)
+{
+    static const unsigned char salt[SCRAM_SALT_LEN] = "parley-no-user";
+    struct scram_keys k;
+    scram_derive(SCRAM_SHA256, passwd, salt, sizeof(salt), SCRAM_MIN_ITERATIONS, &k);
+}
+
 static void plain_auth(struct stream *s, const char *msg, size_t len)
 {
     char *authzid = NULL, *authcid = NULL, *passwd = NULL, *bare = NULL;
@@ -117,7 +124,7 @@ static void plain_auth(struct stream *s, const char *msg, size_t len)
     }
     bare = user_for(s, authcid);
     if (!bare) {
-        fail_auth(s, "not-authorized", authcid); /* still counts against this address */
+        fail_auth(s, "not-authorized", NULL); /* still counts against this address */
         goto done;
     }
     if (*authzid && strcmp(authzid, bare) != 0) {
@@ -125,6 +132,8 @@ static void plain_auth(struct stream *s, const char *msg, size_t len)
         goto done;
     }
     int rc = fetch_creds(s, bare, &c);
+    if (rc == PL_ENOTFOUND)
+        unknown_user_delay(passwd); /* answer as slowly as for a real account */
     if (rc == PL_OK && scram_creds_check(&c, passwd))
         succeed(s, bare, NULL);
     else if (rc == PL_OK || rc == PL_ENOTFOUND)
@@ -159,10 +168,12 @@ static void scram_first(struct stream *s, const char *msg, size_t len)
         char nonce[SCRAM_NONCE_LEN + 1];
         struct buf b;
         buf_init(&b);
-        scram_random_nonce(nonce, SCRAM_NONCE_LEN);
         /* An unknown user gets a plausible challenge and fails at the proof. */
-        scram_server_challenge(s->scram, rc == PL_OK ? &c : NULL, nonce, &b);
-        send_challenge(s, &b);
+        if (scram_random_nonce(nonce, SCRAM_NONCE_LEN) == PL_OK &&
+            scram_server_challenge(s->scram, rc == PL_OK ? &c : NULL, nonce, &b) == PL_OK)
+            send_challenge(s, &b);
+        else
+            fail_auth(s, "temporary-auth-failure", NULL);
         buf_fini(&b);
     }
     free(bare);
@@ -177,7 +188,7 @@ static void scram_final(struct stream *s, const char *msg, size_t len)
     if (rc == PL_OK && bare)
         succeed(s, bare, &b);
     else if (rc == PL_EAUTH || rc == PL_OK)
-        fail_auth(s, "not-authorized", bare ? bare : s->scram->username);
+        fail_auth(s, "not-authorized", bare);
     else
         fail_auth(s, "malformed-request", NULL);
     buf_fini(&b);
@@ -219,6 +230,10 @@ static const struct mech_row *find_mech(const char *name)
 static void handle_auth(struct stream *s, const struct xel *el)
 {
     sasl_reset(s);
+    if (s->hooks->auth_allowed(s->ctx, NULL) != PL_OK) {
+        sasl_failure(s, "temporary-auth-failure"); /* before any payload is even parsed */
+        return;
+    }
     const struct mech_row *m = find_mech(xel_attr(el, "mechanism"));
     if (!m) {
         sasl_failure(s, "invalid-mechanism");

@@ -496,6 +496,20 @@ def test_registration_creates_account(server_factory):
     run(go())
 
 
+def test_registration_attempts_are_throttled_per_address(server_factory):
+    """Every attempt counts, failed or not, so nobody makes the server derive keys at will."""
+    srv = server_factory(allow_registration=True, auth_failures_per_minute=2)
+    r = tls_raw(srv)
+    first = iq(r, register_iq("a", "first", "pw-first"), "a")
+    taken = iq(r, register_iq("b", "first", "pw-again"), "b")
+    third = iq(r, register_iq("c", "third", "pw-third"), "c")
+    r.close()
+    assert first.get("type") == "result", ET.tostring(first)
+    assert stanza_error(taken) == "conflict", ET.tostring(taken)
+    assert stanza_error(third) == "resource-constraint", ET.tostring(third)
+    assert "third@localhost" not in srv.ctl("users").stdout.split()
+
+
 def test_registration_needs_tls(server_factory):
     """A registration iq before STARTTLS is refused: the password would cross in clear."""
     srv = server_factory(allow_registration=True)

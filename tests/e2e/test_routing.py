@@ -27,7 +27,7 @@ class Peer:
         self.parser = ET.XMLPullParser(events=("start", "end"))
         self.parser.feed("<s xmlns='jabber:client' "
                          "xmlns:stream='http://etherx.jabber.org/streams'>")
-        self.depth, self.queue = 0, []
+        self.depth, self.queue, self.siblings = 0, [], []
         self.feed(self.raw.buf)
         if presence is not None:
             self.available(presence)
@@ -87,6 +87,12 @@ class Peer:
             if st.tag == C + "presence" and st.get("from") == self.jid:
                 break
             others.append(st)
+        # Then the presence of siblings already online: kept apart in self.siblings.
+        bare = self.jid.split("/")[0] + "/"
+        for st in self.sync():
+            sibling = st.tag == C + "presence" and st.get("type") is None and \
+                st.get("from", "").startswith(bare)
+            (self.siblings if sibling else others).append(st)
         self.queue[:0] = others
 
     def request(self, xml):
@@ -312,6 +318,20 @@ def test_own_presence_broadcast(users):
     one.quiet("exactly one unavailable")
 
 
+def test_new_resource_learns_available_siblings(users):
+    """A resource coming online gets the current presence of the account's other resources."""
+    one = users("bob", "one")
+    one.send("<presence><show>dnd</show><priority>3</priority></presence>")
+    assert one.next().get("from") == "bob@localhost/one"
+    users("bob", "quiet")  # bound, never available: nothing to report
+    two = users("bob", "two", presence=0)
+    got = two.siblings
+    froms = [st.get("from") for st in got]
+    assert froms == ["bob@localhost/one"], "expected only one's presence: %s" % \
+        [dump(st) for st in got]
+    assert got[0].findtext(C + "show") == "dnd", dump(got[0])
+
+
 def test_explicit_unavailable_not_repeated_on_close(users):
     one = users("bob", "one", presence=0)
     two = users("bob", "two", presence=0)
@@ -437,8 +457,6 @@ def test_forged_from(users, forged):
     ("<iq type='get' id='{id}'/>", "bad-request"),
     ("<iq type='get' id='{id}'><ping xmlns='urn:xmpp:ping'/><x xmlns='y'/></iq>",
      "bad-request"),
-    ("<message to='bob@localhost' type='shout' id='{id}'><body>x</body></message>",
-     "bad-request"),
     ("<presence id='{id}'><priority>999</priority></presence>", "bad-request"),
     ("<presence id='{id}'><priority>-129</priority></presence>", "bad-request"),
     ("<presence id='{id}'><priority>high</priority></presence>", "bad-request"),
@@ -451,6 +469,24 @@ def test_stanza_errors(users, stanza, cond):
     assert st.get("to") == "alice@localhost/desk", "error not addressed to the sender: %s" \
         % dump(st)
     assert a.sync() == [], "more than one reply"
+
+
+def test_unknown_message_type_is_normal(users):
+    """RFC 6121 §5.2.2: a message type nobody understands is handled as "normal"."""
+    bob = users("bob", "one", presence=0)
+    a = users("alice", "desk", presence=0)
+    a.send("<message to='bob@localhost' type='shout' id='s1'><body>loud</body></message>")
+    got = bob.next()
+    assert body(got) == "loud" and got.get("from") == "alice@localhost/desk", dump(got)
+    assert a.sync() == [], "the sender got a reply"
+
+
+def test_pretty_printed_iq_is_accepted(users):
+    """Whitespace between elements is formatting, not a second payload."""
+    a = users("alice", "desk", presence=0)
+    st = a.request("<iq type='get' id='{id}' to='localhost'>\n  <ping xmlns='urn:xmpp:ping'/>\n"
+                   "</iq>")
+    assert st.get("type") == "result", dump(st)
 
 
 def test_iq_without_id_is_bad_request(users):

@@ -14,7 +14,7 @@
 static int fz_allowed(void *ctx, const char *bare)
 {
     (void)ctx;
-    return strncmp(bare, "slow", 4) == 0 ? PL_ELIMIT : PL_OK;
+    return bare && strncmp(bare, "slow", 4) == 0 ? PL_ELIMIT : PL_OK;
 }
 
 static int fz_creds(void *ctx, const char *bare, struct scram_creds *out)

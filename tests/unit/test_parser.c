@@ -207,6 +207,13 @@ static void test_size_limits(void **state)
     assert_int_equal(feed(&r, open_tag, 7, 0), PARSE_POLICY_VIOLATION);
     buf_fini(&r.log);
     free(open_tag);
+    /* Small children of a stanza that never ends add up to its size. */
+    char *endless = repeat(HEADER "<message>", "<a/>", 400, "");
+    assert_int_equal(feed(&r, endless, 0, 0), PARSE_POLICY_VIOLATION);
+    buf_fini(&r.log);
+    assert_int_equal(feed(&r, endless, 5, 0), PARSE_POLICY_VIOLATION);
+    buf_fini(&r.log);
+    free(endless);
     /* Many small stanzas never trip the per-stanza limit. */
     char *many = repeat(HEADER, "<presence/>", 500, "");
     assert_int_equal(feed(&r, many, 13, 0), PARSE_OK);

@@ -86,7 +86,7 @@ struct type_case {
 static const struct type_case types[] = {
     { "message", NULL, STANZA_MESSAGE, MSG_NORMAL },
     { "message", "headline", STANZA_MESSAGE, MSG_HEADLINE },
-    { "message", "bogus", STANZA_MESSAGE, 0 },
+    { "message", "bogus", STANZA_MESSAGE, MSG_NORMAL },
     { "presence", NULL, STANZA_PRESENCE, PRES_AVAILABLE },
     { "presence", "available", STANZA_PRESENCE, 0 }, /* never written explicitly */
     { "presence", "probe", STANZA_PRESENCE, PRES_PROBE },
