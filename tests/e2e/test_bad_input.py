@@ -9,6 +9,7 @@ import select
 import socket
 import ssl
 import struct
+import threading
 import time
 
 import pytest
@@ -609,6 +610,66 @@ def test_slow_reader_is_dropped_when_output_overflows(server_factory, transport)
     bob.close()
     ping(alice)
     alice.close()
+    assert_serves(server)
+
+
+def test_fan_out_survives_dropping_a_recipient(server_factory):
+    """Headlines to a bare JID go to every resource. When one of them stops reading and is
+    dropped in the middle of that fan-out, the others still get every message, intact."""
+    server = server_factory(max_output_bytes=65536)
+    server.adduser("alice", PW)
+    server.adduser("bob", "pw-bob")
+    ears = raw_connect(server.port)
+    ears.login_plain("bob", "pw-bob", "ears")
+    deaf = raw_connect(server.port, rcvbuf=4096)
+    deaf.login_plain("bob", "pw-bob", "deaf")  # bound last, so first in the account's list
+    for r in (ears, deaf):
+        r.send("<presence/>")
+    alice = prepare(server, BOUND)
+    got = {"n": 0, "bad": 0}
+    stop = threading.Event()
+
+    def drain():
+        buf = b""
+        ears.sock.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                chunk = ears.sock.recv(1 << 16)
+            except (socket.timeout, ssl.SSLWantReadError):
+                continue
+            if not chunk:
+                break
+            buf += chunk
+            for m in re.findall(rb"<message [^>]*>(.*?)</message>", buf, re.S):
+                got["n"] += 1
+                got["bad"] += m != b"<body>" + b"y" * 4000 + b"</body>"
+            buf = buf[buf.rfind(b"</message>") + 10:] if b"</message>" in buf else buf
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    sent = 0
+    try:
+        while sent < 600 and "not reading" not in server.log():
+            alice.send("".join("<message to='bob@localhost' type='headline'><body>%s</body>"
+                               "</message>" % ("y" * 4000) for _ in range(20)))
+            sent += 20
+            ping(alice)
+        for _ in range(20):  # a few more after the drop
+            alice.send("<message to='bob@localhost' type='headline'><body>%s</body></message>"
+                       % ("y" * 4000))
+            sent += 1
+        ping(alice)
+        deadline = time.monotonic() + 10
+        while got["n"] < sent and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        reader.join(5)
+    assert "not reading" in server.log(), "the deaf resource was never dropped"
+    assert got["n"] == sent and got["bad"] == 0, "ears got %d of %d (%d damaged)" % (
+        got["n"], sent, got["bad"])
+    for r in (ears, deaf, alice):
+        r.close()
     assert_serves(server)
 
 
