@@ -274,6 +274,8 @@ CASES = [
      ["<message to='alice@localhost/raw'><body>"] + ["a" * 1024] * 8, POLICY, False),
     ("huge-text-many-small-pieces", {"max_stanza_bytes": 4096}, BOUND,
      ["<message><body>"] + ["b" * 100] * 60, POLICY, False),
+    ("endless-small-children", {"max_stanza_bytes": 4096}, BOUND,
+     ["<message to='alice@localhost/raw'>"] + ["<a/>" * 256] * 8, POLICY, False),
     ("preauth-whitespace-flood", {}, PRE_TLS, [" " * 4096] * 20, POLICY, False),
     ("preauth-big-stanza", {}, POST_TLS,
      "<iq type='set' id='r'><query xmlns='jabber:iq:register'><username>%s</username>"
