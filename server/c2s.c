@@ -89,13 +89,8 @@ static void hook_stanza(void *ctx, struct stanza *st)
         stanza_unref(st); /* the stream is ending: nothing more is routed for it */
         return;
     }
-    c->tokens -= 1.0;
+    conn_charge(c, 1);
     router_dispatch(c->srv, c, st);
-}
-
-static void hook_closed(void *ctx)
-{
-    (void)ctx; /* the connection notices PL_ECLOSED from stream_feed and closes */
 }
 
 const struct stream_hooks c2s_hooks = {
@@ -105,7 +100,6 @@ const struct stream_hooks c2s_hooks = {
     .auth_result = hook_auth_result,
     .bind = hook_bind,
     .stanza = hook_stanza,
-    .closed = hook_closed,
 };
 
 void c2s_session_detach(struct conn *c)

@@ -357,6 +357,8 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+void conn_charge(struct conn *c, unsigned tokens) { c->tokens -= (double)tokens; }
+
 const char *conn_tag(const struct conn *c) { return c->tag; }
 const char *conn_peer(const struct conn *c) { return c->peer; }
 struct session *conn_session(const struct conn *c) { return c->sess; }

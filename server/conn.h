@@ -29,6 +29,9 @@ void conn_close(struct conn *c, const char *condition, const char *text);
 /* Frees now; only the server's reaper calls this. */
 void conn_free(struct conn *c);
 
+/* Spends stanza-rate tokens for expensive work; reading pauses while the budget is negative. */
+void conn_charge(struct conn *c, unsigned tokens);
+
 const char *conn_tag(const struct conn *c);
 const char *conn_peer(const struct conn *c);
 struct session *conn_session(const struct conn *c);

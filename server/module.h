@@ -24,7 +24,8 @@ struct module {
     /* Creates the module's state; opts points at its parsed options. PL_OK or an error. */
     int (*init)(struct server *srv, const void *opts, void **state);
     void (*fini)(void *state);
-    /* A resource was bound / is going away (before its unavailable presence goes out). */
+    /* A resource was bound / has gone: session_close runs at the end of the loop turn in
+     * which the connection ended, after the session left the table. */
     void (*session_open)(void *state, struct session *sess);
     void (*session_close)(void *state, struct session *sess);
 };

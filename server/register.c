@@ -235,7 +235,7 @@ static int register_iq(struct route_ctx *rc, struct stanza *st)
 
 static const struct route register_routes[] = {
     { .elem = "iq", .ns = NS_REGISTER, .types = IQ_GET | IQ_SET, .targets = TARGET_SERVER,
-      .min_state = SESS_NONE, .fn = register_iq },
+      .min_state = SESS_NONE, .cost = 50, .fn = register_iq }, /* PBKDF2 on every set */
 };
 
 static const char *const register_features[] = { NS_REGISTER, NULL };

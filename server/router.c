@@ -89,6 +89,7 @@ static int run_routes(struct route_ctx *rc, struct stanza *st)
             if (!route_matches(r, rc, st, payload_ns))
                 continue;
             rc->state = rc->srv->mod_state[m];
+            conn_charge(rc->conn, r->cost);
             int res = r->fn(rc, st);
             if (res != ROUTE_PASS)
                 return res;

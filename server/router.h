@@ -45,6 +45,7 @@ struct route {
     unsigned types;
     unsigned targets;
     enum sess_state min_state;
+    unsigned cost; /* rate-limit tokens beyond the one every stanza costs (expensive work) */
     int (*fn)(struct route_ctx *rc, struct stanza *st);
 };
 

@@ -73,12 +73,6 @@ void stream_write_simple(struct stream *s, const char *name, const char *ns, con
     stanza_unref(st);
 }
 
-void stream_send(struct stream *s, const struct stanza *st)
-{
-    if (s->state != STREAM_CLOSED)
-        stanza_write(st, &s->out);
-}
-
 static void write_header(struct stream *s, const char *lang)
 {
     unsigned char raw[16];

@@ -48,6 +48,7 @@ struct stream_hooks {
      * anything else not-allowed. */
     int (*bind)(void *ctx, const char *resource, struct jid **full);
     void (*stanza)(void *ctx, struct stanza *st);
+    /* The stream has ended (optional: stream_feed also returns PL_ECLOSED). */
     void (*closed)(void *ctx);
 };
 
@@ -69,8 +70,6 @@ void stream_tls_started(struct stream *s);
 void stream_error(struct stream *s, const char *condition, const char *text);
 /* Writes the closing tag (graceful shutdown). */
 void stream_end(struct stream *s);
-/* Writes a serialized stanza addressed to this stream. */
-void stream_send(struct stream *s, const struct stanza *st);
 
 enum stream_state stream_state(const struct stream *s);
 /* The bound full JID, or NULL before binding; borrowed. */
