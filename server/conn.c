@@ -221,12 +221,15 @@ static void linger(struct conn *c)
         shutdown(bufferevent_getfd(c->bev), SHUT_WR);
         c->shut = true;
     }
-    if (now_ms() >= c->linger_until) {
+    uint64_t now = now_ms();
+    if (now >= c->linger_until) {
         log_debug(c->tag, "closing: the peer neither reads nor closes");
         reap(c);
         return;
     }
-    arm_timer(c, TIMER_LINGER, 20);
+    /* Draining is polled; once half-closed only the peer's EOF (event_cb) or the deadline
+     * can end it, so sleep until the deadline. */
+    arm_timer(c, TIMER_LINGER, c->shut ? (long)(c->linger_until - now) : OUTPUT_POLL_MS);
 }
 
 static void start_tls(struct conn *c)
