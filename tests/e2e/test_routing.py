@@ -236,6 +236,7 @@ def test_resource_without_presence(users):
 
     avail = users("bob", "avail", presence=-5)  # negative, yet still the only candidate
     a.send("<message to='bob@localhost' type='headline'><body>3</body></message>")
+    a.sync()  # handled before anything else happens on bob's side
     quiet.quiet("headline to the bare JID went to a resource without presence")
     avail.quiet("headline to the bare JID went to a negative-priority resource")
     avail.available(0)
