@@ -234,28 +234,44 @@ static void test_billion_laughs_is_refused_at_once(void **state)
     buf_fini(&r.log);
 }
 
+/* Feeds a string that must be accepted whole. */
+static void feed_ok(struct recorder *r, const char *text, size_t n)
+{
+    size_t used;
+    enum parser_error err;
+    assert_int_equal(parser_feed(r->p, text, n, &used, &err), PL_OK);
+}
+
+static void rec_start(struct recorder *r)
+{
+    buf_init(&r->log);
+    r->p = parser_new(&limits, &events, r);
+}
+
+static void rec_finish(struct recorder *r)
+{
+    parser_free(r->p);
+    buf_fini(&r->log);
+}
+
 /* Releasing the parser between stanzas and reviving it keeps the namespace context. */
 static void test_release_and_revive(void **state)
 {
     (void)state;
     struct recorder r = { 0 };
-    buf_init(&r.log);
-    r.p = parser_new(&limits, &events, &r);
-    size_t used;
-    enum parser_error err;
+    rec_start(&r);
     const char *part1 = HEADER "<presence/>";
     const char *part2 = "<message><body>x</body></message>";
-    assert_int_equal(parser_feed(r.p, part1, strlen(part1), &used, &err), PL_OK);
+    feed_ok(&r, part1, strlen(part1));
     assert_true(parser_release_idle(r.p));
     assert_false(parser_release_idle(r.p));
-    assert_int_equal(parser_feed(r.p, part2, 9, &used, &err), PL_OK);
+    feed_ok(&r, part2, 9);
     assert_false(parser_release_idle(r.p)); /* half a stanza is buffered */
-    assert_int_equal(parser_feed(r.p, part2 + 9, strlen(part2) - 9, &used, &err), PL_OK);
+    feed_ok(&r, part2 + 9, strlen(part2) - 9);
     assert_string_equal(r.log.data, "open[stream|" NS_STREAM "|jabber:client|to=localhost]"
                                     "stanza[2,512,]<presence/>"
                                     "stanza[1,16,]<message><body>x</body></message>");
-    parser_free(r.p);
-    buf_fini(&r.log);
+    rec_finish(&r);
 }
 
 /* A stream element with another prefix survives a release: its closing tag still matches. */
@@ -263,19 +279,15 @@ static void test_revive_keeps_prefix(void **state)
 {
     (void)state;
     struct recorder r = { 0 };
-    buf_init(&r.log);
-    r.p = parser_new(&limits, &events, &r);
-    size_t used;
-    enum parser_error err;
+    rec_start(&r);
     const char *open = "<s:stream xmlns:s='" NS_STREAM "' xmlns='jabber:client' version='1.0'>";
     const char *rest = "<presence/></s:stream>";
-    assert_int_equal(parser_feed(r.p, open, strlen(open), &used, &err), PL_OK);
+    feed_ok(&r, open, strlen(open));
     assert_true(parser_release_idle(r.p));
-    assert_int_equal(parser_feed(r.p, rest, strlen(rest), &used, &err), PL_OK);
+    feed_ok(&r, rest, strlen(rest));
     assert_string_equal(r.log.data, "open[stream|" NS_STREAM "|jabber:client|to=]"
                                     "stanza[2,512,]<presence/>close");
-    parser_free(r.p);
-    buf_fini(&r.log);
+    rec_finish(&r);
 }
 
 /* parser_stop in a callback reports exactly how much input belonged to the old stream. */
@@ -283,8 +295,7 @@ static void test_stop_reports_used_bytes(void **state)
 {
     (void)state;
     struct recorder r = { .stop_after = 1 };
-    buf_init(&r.log);
-    r.p = parser_new(&limits, &events, &r);
+    rec_start(&r);
     const char *first = HEADER "<success/>";
     char *text = repeat(first, "<stream:stream>", 1, "");
     size_t used;
@@ -292,9 +303,8 @@ static void test_stop_reports_used_bytes(void **state)
     assert_int_equal(parser_feed(r.p, text, strlen(text), &used, &err), PL_ECLOSED);
     assert_int_equal(used, strlen(first));
     parser_reset(r.p);
-    assert_int_equal(parser_feed(r.p, HEADER, strlen(HEADER), &used, &err), PL_OK);
-    parser_free(r.p);
-    buf_fini(&r.log);
+    feed_ok(&r, HEADER, strlen(HEADER));
+    rec_finish(&r);
     free(text);
 }
 
