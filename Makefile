@@ -13,10 +13,14 @@ CONF    ?= conf/parley.conf
 INC_xmpp    := -Ixmpp
 INC_storage := -Istorage -Ixmpp
 INC_server  := -Iserver -Istorage -Ixmpp
+INC_bench   := -Ibench -Ixmpp
 
 LIB_DIRS := xmpp storage server
-PROGRAMS := server/main.c server/ctl.c
+PROGRAMS := server/main.c server/ctl.c bench/main.c
 LIB_SRC  := $(filter-out $(PROGRAMS),$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
+# The load bot: its own folder, built on the xmpp/ protocol library only.
+BENCH_SRC := $(filter-out $(PROGRAMS),$(wildcard bench/*.c))
+XMPP_SRC  := $(wildcard xmpp/*.c)
 
 RUN_DEPS  := build-essential pkg-config openssl libexpat1-dev libevent-dev libssl-dev \
              libsqlite3-dev uuid-dev
@@ -30,7 +34,7 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 inc_for = $(INC_$(firstword $(subst /, ,$(1))))
 
 .PHONY: all run test deps-run deps-test unit e2e fuzz-replay fuzz clean cert
-all: bin/parleyd bin/parleyctl
+all: bin/parleyd bin/parleyctl $(if $(wildcard bench/main.c),bin/parley-bench)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -43,10 +47,17 @@ $(B)/libparley.a: $(LIB_SRC:%.c=$(B)/%.o)
 	ar rcs $@ $^
 $(A)/libparley.a: $(LIB_SRC:%.c=$(A)/%.o)
 	ar rcs $@ $^
+$(B)/libbench.a: $(BENCH_SRC:%.c=$(B)/%.o) $(XMPP_SRC:%.c=$(B)/%.o)
+	ar rcs $@ $^
+$(A)/libbench.a: $(BENCH_SRC:%.c=$(A)/%.o)
+	ar rcs $@ $^
 
 bin/parleyctl: $(B)/server/ctl.o $(B)/libparley.a
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+bin/parley-bench: $(B)/bench/main.o $(B)/libbench.a
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $^ -levent_openssl -levent -lexpat -lssl -lcrypto -lm
 bin/parleyd: $(B)/server/main.o $(B)/libparley.a
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
@@ -59,10 +70,11 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(A)/tests/%)
 # Shared test helpers (e.g. the fault-injecting SQLite VFS) are linked into every test.
 UNIT_SUPPORT := $(wildcard tests/unit/support/*.c)
-$(A)/tests/%: tests/unit/%.c $(UNIT_SUPPORT) $(wildcard tests/unit/support/*.h) $(A)/libparley.a
+$(A)/tests/%: tests/unit/%.c $(UNIT_SUPPORT) $(wildcard tests/unit/support/*.h) \
+              $(A)/libparley.a $(A)/libbench.a
 	@mkdir -p $(dir $@)
-	$(CC) -O1 -g $(SAN) $(WARN) $(INC_server) -Itests/unit/support -o $@ $< $(UNIT_SUPPORT) \
-	    $(A)/libparley.a $(LIBS) -lcmocka
+	$(CC) -O1 -g $(SAN) $(WARN) $(INC_server) -Ibench -Itests/unit/support -o $@ $< \
+	    $(UNIT_SUPPORT) $(A)/libbench.a $(A)/libparley.a $(LIBS) -lcmocka -lm
 
 unit: $(UNIT_BIN)
 	@tests/run_unit.sh $(UNIT_BIN)

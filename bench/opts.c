@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: MIT */
+/* Command-line parsing for parley-bench: one table of options, one loop, bounds checked. */
+#include "opts.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base.h"
+
+enum opt_type { OT_STR, OT_LONG, OT_DOUBLE, OT_ENUM, OT_FLAG };
+
+struct opt_row {
+    const char *name;
+    enum opt_type type;
+    size_t off;
+    double min, max;           /* bounds for numbers */
+    const char *const *names;  /* values of an enum, in enum order */
+    const char *help;
+};
+
+static const char *const scenario_names[] = { "login", "chat", "register", NULL };
+static const char *const tls_names[] = { "starttls", "direct", "none", NULL };
+static const char *const sasl_names[] = { "scram-sha-256", "scram-sha-1", "plain", NULL };
+
+#define OFF(f) offsetof(struct bench_opts, f)
+
+static const struct opt_row opt_rows[] = {
+    { "--host", OT_STR, OFF(host), 0, 0, NULL, "loopback address of the server" },
+    { "--port", OT_LONG, OFF(port), 1, 65535, NULL, "server port" },
+    { "--domain", OT_STR, OFF(domain), 0, 0, NULL, "XMPP domain of the accounts" },
+    { "--users", OT_STR, OFF(users), 0, 0, NULL, "account name pattern with one %d" },
+    { "--first", OT_LONG, OFF(first), 0, 1e9, NULL, "number of the first account" },
+    { "--count", OT_LONG, OFF(count), 1, 1000000, NULL, "number of accounts/sessions" },
+    { "--password", OT_STR, OFF(password), 0, 0, NULL, "password of every account" },
+    { "--tls", OT_ENUM, OFF(tls), 0, 0, tls_names, "starttls|direct|none" },
+    { "--sasl", OT_ENUM, OFF(sasl), 0, 0, sasl_names, "scram-sha-256|scram-sha-1|plain" },
+    { "--rates", OT_STR, OFF(rates), 0, 0, NULL, "chat: messages/s per step, R1,R2,..." },
+    { "--step", OT_DOUBLE, OFF(step), 0.1, 86400, NULL, "chat: seconds per step" },
+    { "--duration", OT_DOUBLE, OFF(duration), 0, 86400, NULL, "login: seconds to hold" },
+    { "--timeout", OT_DOUBLE, OFF(timeout), 1, 86400, NULL, "seconds allowed for logins" },
+    { "--drain", OT_DOUBLE, OFF(drain), 0, 600, NULL, "chat: seconds to wait at the end" },
+    { "--json", OT_STR, OFF(json), 0, 0, NULL, "write results as JSON to FILE" },
+    { "--server-pid", OT_LONG, OFF(server_pid), 1, 4194304, NULL, "sample CPU/RSS of PID" },
+    { "--parallel", OT_LONG, OFF(parallel), 1, 100000, NULL, "logins in flight at once" },
+    { "--tick-ms", OT_LONG, OFF(tick_ms), 1, 100, NULL, "pacing timer period" },
+    { "--source", OT_STR, OFF(source), 0, 0, NULL, "source addresses A.B.C.D-A.B.C.E" },
+    { "--keycache", OT_STR, OFF(keycache), 0, 0, NULL, "SCRAM key cache file" },
+    { "--register-cmd", OT_STR, OFF(register_cmd), 0, 0, NULL, "register: 'cmd %s %s'" },
+    { "--resource", OT_STR, OFF(resource), 0, 0, NULL, "resource to bind" },
+    { "--quiet", OT_FLAG, OFF(quiet), 0, 0, NULL, "no progress lines" },
+};
+
+static void set_defaults(struct bench_opts *o)
+{
+    *o = (struct bench_opts){
+        .host = "127.0.0.1", .port = 5222, .domain = "localhost", .users = "user%d",
+        .first = 1, .count = 100, .password = "password", .tls = BTLS_STARTTLS,
+        .sasl = BSASL_SCRAM_SHA256, .rates = "1000", .step = 10, .duration = 10,
+        .timeout = 120, .drain = 2, .parallel = 100, .tick_ms = 5, .resource = "bench",
+    };
+}
+
+void opts_usage(FILE *out)
+{
+    fprintf(out, "usage: parley-bench login|chat|register [options]\noptions:\n");
+    for (size_t i = 0; i < ARRAY_LEN(opt_rows); i++)
+        fprintf(out, "  %-15s %s\n", opt_rows[i].name, opt_rows[i].help);
+}
+
+static int find_enum(const char *const *names, const char *v)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(names[i], v) == 0)
+            return i;
+    return -1;
+}
+
+static bool parse_number(const struct opt_row *r, const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (errno || end == v || *end || !isfinite(d) || d < r->min || d > r->max)
+        return false;
+    if (r->type == OT_LONG && d != floor(d))
+        return false;
+    *out = d;
+    return true;
+}
+
+/* Stores one value into its field; false when it does not fit the row. */
+static bool store(const struct opt_row *r, const char *v, struct bench_opts *o)
+{
+    char *field = (char *)o + r->off;
+    double d;
+    switch (r->type) {
+    case OT_STR: *(const char **)field = v; return true;
+    case OT_FLAG: *(bool *)field = true; return true;
+    case OT_ENUM: return (*(int *)field = find_enum(r->names, v)) >= 0;
+    case OT_LONG:
+        if (!parse_number(r, v, &d))
+            return false;
+        *(long *)field = (long)d;
+        return true;
+    case OT_DOUBLE:
+        if (!parse_number(r, v, &d))
+            return false;
+        *(double *)field = d;
+        return true;
+    }
+    return false;
+}
+
+static const struct opt_row *find_row(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_LEN(opt_rows); i++)
+        if (strcmp(opt_rows[i].name, name) == 0)
+            return &opt_rows[i];
+    return NULL;
+}
+
+static int parse_options(int argc, char **argv, struct bench_opts *o, FILE *err)
+{
+    for (int i = 2; i < argc; i++) {
+        const struct opt_row *r = find_row(argv[i]);
+        if (!r) {
+            fprintf(err, "parley-bench: unknown option %s\n", argv[i]);
+            return 2;
+        }
+        const char *v = "";
+        if (r->type != OT_FLAG) {
+            if (i + 1 >= argc) {
+                fprintf(err, "parley-bench: %s needs a value\n", r->name);
+                return 2;
+            }
+            v = argv[++i];
+        }
+        if (!store(r, v, o)) {
+            fprintf(err, "parley-bench: bad value for %s: %s\n", r->name, v);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+bool opts_host_is_loopback(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+/* The pattern is handed to printf with an int: exactly one %d and no other conversion. */
+static bool users_pattern_ok(const char *p)
+{
+    int conversions = 0;
+    for (const char *s = strchr(p, '%'); s; s = strchr(s + 2, '%')) {
+        if (s[1] == '%')
+            continue;
+        if (s[1] != 'd')
+            return false;
+        conversions++;
+    }
+    return conversions == 1;
+}
+
+static int check(const struct bench_opts *o, FILE *err)
+{
+    if (!opts_host_is_loopback(o->host)) {
+        fprintf(err, "parley-bench: refusing --host %s: only loopback targets (127.0.0.0/8, "
+                     "::1) are allowed\n", o->host);
+        return 2;
+    }
+    if (!users_pattern_ok(o->users)) {
+        fprintf(err, "parley-bench: --users needs exactly one %%d, e.g. 'user%%d'\n");
+        return 2;
+    }
+    if (o->first + o->count - 1 > 2147483647L) {
+        fprintf(err, "parley-bench: --first + --count is too large\n");
+        return 2;
+    }
+    if (o->scenario == SCEN_CHAT && o->count < 2) {
+        fprintf(err, "parley-bench: chat needs --count 2 or more\n");
+        return 2;
+    }
+    return 0;
+}
+
+int opts_parse(int argc, char **argv, struct bench_opts *o, FILE *err)
+{
+    set_defaults(o);
+    if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        opts_usage(stdout);
+        return 0;
+    }
+    o->scenario = argc >= 2 ? find_enum(scenario_names, argv[1]) : -1;
+    if (o->scenario < 0) {
+        opts_usage(err);
+        return 2;
+    }
+    o->scenario_name = scenario_names[o->scenario];
+    int rc = parse_options(argc, argv, o, err);
+    if (rc == 0)
+        rc = check(o, err);
+    return rc ? rc : -1;
+}
+
+/* By hand rather than printf: the pattern comes from the command line (-Wformat=2). */
+void opts_user_name(const struct bench_opts *o, long num, char *out, size_t size)
+{
+    size_t n = 0;
+    for (const char *p = o->users; *p && n + 1 < size; p++) {
+        if (p[0] == '%' && p[1] == 'd') {
+            n += (size_t)snprintf(out + n, size - n, "%ld", num);
+            p++;
+        } else {
+            out[n++] = p[0] == '%' && p[1] == '%' ? *p++ : *p;
+        }
+        if (n >= size)
+            n = size - 1;
+    }
+    out[n] = '\0';
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* parley-bench command line: the options every scenario reads, parsed from one table. */
+#ifndef PB_OPTS_H
+#define PB_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+enum bench_scenario { SCEN_LOGIN, SCEN_CHAT, SCEN_REGISTER };
+enum bench_tls { BTLS_STARTTLS, BTLS_DIRECT, BTLS_NONE };
+enum bench_sasl { BSASL_SCRAM_SHA256, BSASL_SCRAM_SHA1, BSASL_PLAIN };
+
+/* Parsed options; strings borrow argv or static defaults. */
+struct bench_opts {
+    int scenario; /* enum bench_scenario */
+    const char *scenario_name;
+    const char *host;
+    long port;
+    const char *domain;
+    const char *users; /* printf pattern with one %d */
+    long first;
+    long count;
+    const char *password;
+    int tls;  /* enum bench_tls */
+    int sasl; /* enum bench_sasl */
+    const char *rates;
+    double step;     /* seconds per rate step */
+    double duration; /* seconds to hold idle sessions (login) */
+    double timeout;  /* seconds for the whole login storm */
+    double drain;    /* seconds to wait for stragglers after the last step */
+    const char *json;
+    long server_pid;
+    long parallel;
+    long tick_ms;
+    const char *source;
+    const char *keycache;
+    const char *register_cmd;
+    const char *resource;
+    bool quiet; /* no progress lines */
+};
+
+/*
+ * Fills o from argv (argv[1] is the scenario). Returns -1 to go on, or an exit code (0 after
+ * --help, 2 on a usage error) with the reason already written to err.
+ */
+int opts_parse(int argc, char **argv, struct bench_opts *o, FILE *err);
+/* True when host is a literal loopback address (127.0.0.0/8 or ::1). */
+bool opts_host_is_loopback(const char *host);
+void opts_usage(FILE *out);
+/* Writes the account name for number num (the --users pattern) into out. */
+void opts_user_name(const struct bench_opts *o, long num, char *out, size_t size);
+
+#endif

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/* Run output: a progress line per second, the human summary, and the JSON results file. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base.h"
+#include "json_out.h"
+#include "run.h"
+#include "sasl_client.h"
+
+static const char *const tls_labels[] = { "STARTTLS", "direct TLS", "no TLS" };
+
+static double ms(uint64_t us) { return (double)us / 1000.0; }
+
+static double logins_per_s(const struct run *r)
+{
+    uint64_t end = r->login_end_us ? r->login_end_us : r->ps_last.at_us;
+    return end > r->t0_us ? (double)r->eng.logins / ((double)(end - r->t0_us) / 1e6) : 0;
+}
+
+static long rss_growth_per_session(const struct run *r)
+{
+    if (!r->ps_start.ok || !r->ps_last.ok || r->online_end == 0)
+        return -1;
+    return (r->ps_last.rss_kib - r->ps_start.rss_kib) / (long)r->online_end;
+}
+
+void report_progress(struct run *r, uint64_t now_us)
+{
+    if (r->o->quiet)
+        return;
+    struct proc_sample ps;
+    procstat_sample(r->o->server_pid, now_us, &ps);
+    double cpu = procstat_cpu_pct(&r->ps_prev, &ps);
+    r->ps_prev = ps;
+    const struct engine *e = &r->eng;
+    double target = 0, p99 = ms(hist_percentile(&e->login_us, 99));
+    if (r->phase == PH_STEPS && r->cur_step < r->steps.n) {
+        target = r->rates[r->cur_step];
+        p99 = ms(hist_percentile(&r->st[r->cur_step].lat_us, 99));
+    }
+    fprintf(stderr,
+            "[%6.1fs] %-5s target %.0f/s sent %" PRIu64 "/s recv %" PRIu64 "/s online %u "
+            "logging-in %u p99 %.2f ms errors %" PRIu64 " failures %" PRIu64,
+            (double)(now_us - r->t0_us) / 1e6,
+            (const char *[]){ "login", "hold", "chat", "drain", "done" }[r->phase], target,
+            r->sent - r->prev_sent, r->received - r->prev_received, e->online, e->in_flight,
+            p99, e->errors, e->failures);
+    if (ps.ok)
+        fprintf(stderr, " server cpu %.0f%% rss %ld KiB", cpu, ps.rss_kib);
+    fputc('\n', stderr);
+    r->prev_sent = r->sent;
+    r->prev_received = r->received;
+}
+
+static uint64_t lost_of(const struct step_stat *s)
+{
+    return s->sent > s->received ? s->sent - s->received : 0;
+}
+
+static void summary_steps(const struct run *r, FILE *out)
+{
+    fprintf(out, "%-4s %10s %10s %10s %8s %8s %8s %8s %8s %8s %8s %6s\n", "step", "target/s",
+            "sent", "received", "lost", "late", "p50 ms", "p90 ms", "p99 ms", "p99.9", "max ms",
+            "srv%");
+    for (size_t i = 0; i < r->steps.n; i++) {
+        const struct step_stat *s = &r->st[i];
+        const struct hist *h = &s->lat_us;
+        fprintf(out,
+                "%-4zu %10.0f %10" PRIu64 " %10" PRIu64 " %8" PRIu64 " %8" PRIu64
+                " %8.2f %8.2f %8.2f %8.2f %8.2f %6.0f\n",
+                i + 1, s->target, s->sent, s->received, lost_of(s), s->late,
+                ms(hist_percentile(h, 50)), ms(hist_percentile(h, 90)),
+                ms(hist_percentile(h, 99)), ms(hist_percentile(h, 99.9)), ms(h->max),
+                s->server_cpu_pct);
+        if (s->behind)
+            fprintf(out, "     (the bot fell behind: %" PRIu64 " sends skipped)\n", s->behind);
+    }
+}
+
+void report_summary(const struct run *r, FILE *out)
+{
+    const struct engine *e = &r->eng;
+    const struct bench_opts *o = r->o;
+    fprintf(out, "parley-bench %s: %zu accounts, %s:%ld, %s, %s\n", o->scenario_name, e->n,
+            o->host, o->port, tls_labels[o->tls], sasl_client_mech_name(o->sasl));
+    if (o->scenario == SCEN_REGISTER)
+        fprintf(out, "registered: %" PRIu64 " of %zu\n", e->registered, e->n);
+    else
+        fprintf(out, "logins: %" PRIu64 " ok, %" PRIu64 " failed, %.1f/s; latency p50 %.2f ms "
+                     "p99 %.2f ms max %.2f ms\n",
+                e->logins, e->failures, logins_per_s(r), ms(hist_percentile(&e->login_us, 50)),
+                ms(hist_percentile(&e->login_us, 99)), ms(e->login_us.max));
+    fprintf(out, "online at the end: %u; message errors: %" PRIu64 "\n", r->online_end,
+            e->errors);
+    if (e->failures)
+        fprintf(out, "last failure: %s\n", e->last_error);
+    if (o->scenario == SCEN_CHAT)
+        summary_steps(r, out);
+    if (r->ps_last.ok)
+        fprintf(out, "server: RSS %ld KiB (%ld KiB per session added), CPU %.1f%% in the "
+                     "login storm, %.1f%% while %s\n",
+                r->ps_last.rss_kib, rss_growth_per_session(r), r->storm_cpu_pct,
+                r->main_cpu_pct, o->scenario == SCEN_CHAT ? "chatting" : "holding");
+}
+
+static void json_step(struct json_out *j, const struct step_stat *s)
+{
+    const struct hist *h = &s->lat_us;
+    json_begin_object(j);
+    json_kv_number(j, "target_rate", s->target);
+    json_kv_uint(j, "sent", s->sent);
+    json_kv_uint(j, "received", s->received);
+    json_kv_uint(j, "lost", lost_of(s));
+    json_kv_uint(j, "late", s->late);
+    json_kv_uint(j, "behind", s->behind);
+    json_kv_number(j, "p50_ms", ms(hist_percentile(h, 50)));
+    json_kv_number(j, "p90_ms", ms(hist_percentile(h, 90)));
+    json_kv_number(j, "p99_ms", ms(hist_percentile(h, 99)));
+    json_kv_number(j, "p999_ms", ms(hist_percentile(h, 99.9)));
+    json_kv_number(j, "max_ms", ms(h->max));
+    json_kv_number(j, "server_cpu_pct", s->server_cpu_pct);
+    json_end_object(j);
+}
+
+static void json_logins(struct json_out *j, const struct run *r)
+{
+    const struct engine *e = &r->eng;
+    json_kv_uint(j, "logins", e->logins);
+    json_kv_uint(j, "login_failures", e->failures);
+    json_kv_number(j, "logins_per_s", logins_per_s(r));
+    json_kv_number(j, "login_p50_ms", ms(hist_percentile(&e->login_us, 50)));
+    json_kv_number(j, "login_p99_ms", ms(hist_percentile(&e->login_us, 99)));
+    json_kv_number(j, "login_max_ms", ms(e->login_us.max));
+    json_kv_uint(j, "online", r->online_end);
+    json_kv_uint(j, "registered", e->registered);
+    json_kv_uint(j, "errors", e->errors);
+    json_kv_string(j, "last_error", e->failures ? e->last_error : NULL);
+}
+
+static void json_server(struct json_out *j, const struct run *r)
+{
+    if (!r->ps_last.ok) {
+        json_kv_string(j, "server_rss_kib", NULL); /* no --server-pid: null, not zero */
+        json_kv_string(j, "server_cpu_pct", NULL);
+        return;
+    }
+    json_kv_uint(j, "server_rss_kib", (uint64_t)r->ps_last.rss_kib);
+    json_kv_uint(j, "server_rss_start_kib", (uint64_t)r->ps_start.rss_kib);
+    json_kv_number(j, "server_kib_per_session", (double)rss_growth_per_session(r));
+    json_kv_number(j, "server_cpu_pct", r->main_cpu_pct);
+    json_kv_number(j, "login_server_cpu_pct", r->storm_cpu_pct);
+}
+
+int report_json(const struct run *r, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        return PL_EIO;
+    }
+    struct json_out j;
+    json_init(&j, f);
+    json_begin_object(&j);
+    json_kv_string(&j, "scenario", r->o->scenario_name);
+    json_kv_uint(&j, "count", r->eng.n);
+    json_kv_string(&j, "tls", tls_labels[r->o->tls]);
+    json_kv_string(&j, "sasl", sasl_client_mech_name(r->o->sasl));
+    json_logins(&j, r);
+    json_server(&j, r);
+    json_key(&j, "steps");
+    json_begin_array(&j);
+    for (size_t i = 0; i < r->steps.n; i++)
+        json_step(&j, &r->st[i]);
+    json_end_array(&j);
+    json_end_object(&j);
+    fputc('\n', f);
+    bool ok = !ferror(f);
+    if (fclose(f) != 0 || !ok) {
+        perror(path);
+        return PL_EIO;
+    }
+    return PL_OK;
+}

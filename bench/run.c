@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+/* Drives a run: the login storm under the parallelism cap, then hold or chat, then the end. */
+#include "run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "base.h"
+
+#define CLOSE_GRACE_MS 300 /* lets the closing tags go out before the process ends */
+
+static void fill(struct run *r);
+
+static void on_online(void *ctx, struct client *c, uint64_t now_us)
+{
+    struct run *r = ctx;
+    (void)now_us;
+    if (r->o->scenario == SCEN_CHAT)
+        chat_online(r, c);
+    fill(r);
+}
+
+static void on_message(void *ctx, struct client *c, const struct stanza *st, uint64_t now_us)
+{
+    struct run *r = ctx;
+    (void)c;
+    if (r->o->scenario == SCEN_CHAT)
+        chat_message(r, st, now_us);
+}
+
+static void on_closed(void *ctx, struct client *c, bool failed)
+{
+    struct run *r = ctx;
+    (void)failed;
+    if (r->o->scenario == SCEN_CHAT)
+        chat_closed(r, c);
+    fill(r);
+}
+
+static const struct engine_hooks run_hooks = { on_online, on_message, on_closed };
+
+/*
+ * Starts clients while fewer than --parallel logins are in flight. Called as each login ends
+ * too, so the cap stays full instead of waiting for the next tick. A failed start closes its
+ * client at once, which calls back here: the guard keeps that from recursing.
+ */
+static void fill(struct run *r)
+{
+    struct engine *e = &r->eng;
+    if (r->phase != PH_LOGIN || r->filling)
+        return;
+    r->filling = true;
+    while (r->next_start < e->n && e->in_flight < (unsigned)r->o->parallel)
+        client_start(&e->clients[r->next_start++]);
+    r->filling = false;
+}
+
+static void storm(struct run *r, uint64_t now_us)
+{
+    struct engine *e = &r->eng;
+    fill(r);
+    engine_expire(e, now_us, (uint64_t)(r->o->timeout * 1e6));
+    bool over = now_us - r->t0_us > (uint64_t)(r->o->timeout * 1e6);
+    if (over && r->next_start < e->n) {
+        fprintf(stderr, "parley-bench: login storm timed out with %zu sessions not started\n",
+                e->n - r->next_start);
+        r->next_start = e->n;
+    }
+    if (r->next_start < e->n || e->in_flight > 0)
+        return;
+    r->login_end_us = now_us;
+    procstat_sample(r->o->server_pid, now_us, &r->ps_phase);
+    r->storm_cpu_pct = procstat_cpu_pct(&r->ps_start, &r->ps_phase);
+    if (r->o->scenario == SCEN_LOGIN)
+        run_enter(r, PH_HOLD, now_us);
+    else if (r->o->scenario == SCEN_CHAT && e->online >= 2)
+        run_enter(r, PH_STEPS, now_us);
+    else
+        run_enter(r, PH_DONE, now_us);
+}
+
+void run_enter(struct run *r, enum run_phase ph, uint64_t now_us)
+{
+    r->phase = ph;
+    r->phase_us = now_us;
+    if (ph == PH_STEPS)
+        chat_start(r, now_us);
+    if (ph == PH_HOLD || ph == PH_STEPS)
+        procstat_sample(r->o->server_pid, now_us, &r->ps_phase);
+    if (ph == PH_DONE) {
+        r->online_end = r->eng.online;
+        procstat_sample(r->o->server_pid, now_us, &r->ps_last);
+        evtimer_del(r->tick);
+        engine_close_all(&r->eng);
+        struct timeval grace = { 0, CLOSE_GRACE_MS * 1000 };
+        event_base_loopexit(r->eng.base, &grace);
+    }
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct run *r = arg;
+    (void)fd, (void)what;
+    uint64_t now = pb_now_us();
+    switch (r->phase) {
+    case PH_LOGIN:
+        storm(r, now);
+        break;
+    case PH_HOLD:
+        if (now - r->phase_us >= (uint64_t)(r->o->duration * 1e6)) {
+            procstat_sample(r->o->server_pid, now, &r->ps_last);
+            r->main_cpu_pct = procstat_cpu_pct(&r->ps_phase, &r->ps_last);
+            run_enter(r, PH_DONE, now);
+        }
+        break;
+    case PH_STEPS:
+    case PH_DRAIN:
+        chat_tick(r, now);
+        break;
+    case PH_DONE:
+        break;
+    }
+}
+
+static void second_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    report_progress(arg, pb_now_us());
+}
+
+int run_init(struct run *r, const struct bench_opts *o)
+{
+    memset(r, 0, sizeof(*r));
+    r->o = o;
+    if (engine_init(&r->eng, o, &run_hooks, r) != PL_OK)
+        return PL_EINVAL;
+    if (o->scenario == SCEN_CHAT && chat_init(r) != PL_OK)
+        return PL_EINVAL;
+    r->tick = event_new(r->eng.base, -1, EV_PERSIST, tick_cb, r);
+    r->second = event_new(r->eng.base, -1, EV_PERSIST, second_cb, r);
+    return r->tick && r->second ? PL_OK : PL_EINVAL;
+}
+
+void run_fini(struct run *r)
+{
+    if (r->tick)
+        event_free(r->tick);
+    if (r->second)
+        event_free(r->second);
+    chat_fini(r);
+    engine_fini(&r->eng);
+}
+
+static int exit_code(const struct run *r)
+{
+    if (r->o->scenario == SCEN_REGISTER)
+        return r->eng.registered == r->eng.n ? 0 : 1;
+    return r->eng.logins > 0 ? 0 : 1;
+}
+
+int run_main(struct run *r)
+{
+    r->t0_us = r->phase_us = pb_now_us();
+    r->ps_prev.at_us = r->t0_us;
+    procstat_sample(r->o->server_pid, r->t0_us, &r->ps_start);
+    r->ps_prev = r->ps_start;
+    struct timeval tick = { 0, r->o->tick_ms * 1000 }, second = { 1, 0 };
+    evtimer_add(r->tick, &tick);
+    evtimer_add(r->second, &second);
+    tick_cb(-1, 0, r); /* the storm starts now, not one tick later */
+    event_base_dispatch(r->eng.base);
+    if (r->phase != PH_DONE) {
+        r->online_end = r->eng.online;
+        procstat_sample(r->o->server_pid, pb_now_us(), &r->ps_last);
+    }
+    report_summary(r, stdout);
+    if (r->o->json && report_json(r, r->o->json) != PL_OK)
+        return 1;
+    return exit_code(r);
+}

@@ -1,0 +1,84 @@
+# SPDX-License-Identifier: MIT
+"""parley-bench against a real parleyd: register, login storm, chat; loopback targets only."""
+import json
+import os
+import subprocess
+
+from conftest import PARLEYCTL, ROOT
+
+BENCH = os.environ.get("PARLEY_BENCH", os.path.join(ROOT, "bin", "parley-bench"))
+USERS = 200
+PASSWORD = "bench-pw"
+
+
+def bench(*args, timeout=60):
+    r = subprocess.run([BENCH] + [str(a) for a in args], capture_output=True, text=True,
+                       timeout=timeout)
+    return r
+
+
+def bench_ok(*args):
+    r = bench(*args)
+    assert r.returncode == 0, "parley-bench %s failed:\n%s%s" % (args, r.stdout, r.stderr)
+    return r
+
+
+def register_users(server, count=USERS):
+    r = bench_ok("register", "--count", count, "--password", PASSWORD,
+                 "--register-cmd", "%s -c %s adduser %%s %%s" % (PARLEYCTL, server.conf))
+    assert "%d of %d accounts created" % (count, count) in r.stdout
+
+
+def common(server, tmp_path):
+    return ["--port", server.port, "--password", PASSWORD, "--server-pid", server.proc.pid,
+            "--keycache", tmp_path / "keys", "--parallel", 50]
+
+
+def test_chat_every_message_arrives(server, tmp_path):
+    register_users(server)
+    out = tmp_path / "chat.json"
+    bench_ok("chat", "--count", USERS, "--rates", 200, "--step", 3, "--tls", "starttls",
+             "--json", out, *common(server, tmp_path))
+    res = json.loads(out.read_text())
+    assert res["scenario"] == "chat"
+    assert res["online"] == USERS and res["login_failures"] == 0
+    (step,) = res["steps"]
+    assert step["target_rate"] == 200
+    assert step["sent"] > 0
+    assert step["lost"] == 0 and step["received"] == step["sent"]
+    assert step["p50_ms"] <= step["p99_ms"] <= step["max_ms"]
+    assert res["server_rss_kib"] > 0
+
+
+def test_login_storm_holds_sessions(server, tmp_path):
+    register_users(server)
+    out = tmp_path / "login.json"
+    bench_ok("login", "--count", USERS, "--duration", 1, "--json", out,
+             *common(server, tmp_path))
+    res = json.loads(out.read_text())
+    assert res["online"] == USERS
+    assert res["logins_per_s"] > 0
+    assert res["login_p99_ms"] > 0
+    # The second run finds every SCRAM key in the cache: no PBKDF2 in the bot.
+    bench_ok("login", "--count", USERS, "--duration", 0, "--json", out, "--sasl", "scram-sha-1",
+             "--tls", "direct", "--port", server.tls_port,
+             *common(server, tmp_path)[2:])
+    assert json.loads(out.read_text())["online"] == USERS
+
+
+def test_wrong_password_counts_failures(server, tmp_path):
+    register_users(server, 3)
+    out = tmp_path / "login.json"
+    r = bench("login", "--count", 3, "--duration", 0, "--json", out, "--port", server.port,
+              "--password", "wrong", "--keycache", tmp_path / "keys")
+    assert r.returncode == 1
+    res = json.loads(out.read_text())
+    assert res["online"] == 0 and res["login_failures"] == 3
+    assert "not-authorized" in res["last_error"]
+
+
+def test_non_loopback_host_is_refused():
+    for host in ("192.0.2.1", "10.0.0.1", "example.org", "2001:db8::1"):
+        r = bench("login", "--host", host, "--count", 1, timeout=10)
+        assert r.returncode != 0
+        assert "loopback" in r.stderr
