@@ -232,23 +232,36 @@ static void linger(struct conn *c)
     arm_timer(c, TIMER_LINGER, c->shut ? (long)(c->linger_until - now) : OUTPUT_POLL_MS);
 }
 
+/* Hands the socket from the plaintext bufferevent to a TLS one. A TLS bufferevent on the
+ * socket itself (rather than a filter stacked on the old one) saves a buffer layer, a copy
+ * per record and the memory of a second bufferevent for the life of the session. */
 static void start_tls(struct conn *c)
 {
     c->tls_pending = false;
-    struct evbuffer *in = bufferevent_get_input(c->bev);
-    evbuffer_drain(in, evbuffer_get_length(in)); /* nothing may precede the TLS handshake */
-    SSL *ssl = SSL_new(c->srv->tls);
-    struct bufferevent *tls = ssl ? bufferevent_openssl_filter_new(c->srv->base, c->bev, ssl,
-                                                                   BUFFEREVENT_SSL_ACCEPTING,
-                                                                   BEV_OPT_CLOSE_ON_FREE)
-                                  : NULL;
-    if (!tls) {
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    /* <proceed/> must reach the peer in plaintext first; on a fresh socket it always fits.
+     * (The old bufferevent keeps its copy and is freed below.) */
+    size_t n = evbuffer_get_length(out);
+    const unsigned char *bytes = evbuffer_pullup(out, (ev_ssize_t)n);
+    bool sent = n == 0 || send(fd, bytes, n, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)n;
+    SSL *ssl = sent ? SSL_new(c->srv->tls) : NULL;
+    if (!ssl) {
         log_warn(c->tag, "cannot start TLS");
-        SSL_free(ssl);
         reap(c);
         return;
     }
-    c->bev = tls;
+    bufferevent_setfd(c->bev, -1); /* keep the socket open when the old bufferevent goes */
+    bufferevent_free(c->bev);      /* pending input is dropped: nothing may precede TLS */
+    c->bev = bufferevent_openssl_socket_new(c->srv->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                            BEV_OPT_CLOSE_ON_FREE);
+    if (!c->bev) {
+        log_warn(c->tag, "cannot start TLS");
+        close(fd);
+        c->bev = bufferevent_socket_new(c->srv->base, -1, 0); /* something to free later */
+        reap(c);
+        return;
+    }
     setup_bev(c);
     stream_tls_started(c->stream);
 }
@@ -313,7 +326,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
     /* A client that does not read its own replies stops being read until it catches up. */
     if (!c->paused && queued(c) > (size_t)c->srv->cfg.max_output_bytes / 2)
         pause_reading(c, OUTPUT_POLL_MS);
-    stream_trim(c->stream);
+    c->active = true;
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
@@ -358,6 +371,13 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
         linger(c);
         break;
     }
+}
+
+void conn_trim_idle(struct conn *c)
+{
+    if (!c->active && !c->closing)
+        stream_trim(c->stream);
+    c->active = false;
 }
 
 void conn_charge(struct conn *c, unsigned tokens) { c->tokens -= (double)tokens; }

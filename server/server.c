@@ -103,6 +103,14 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
         event_base_loopexit(srv->base, NULL);
 }
 
+static void trim_idle(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *srv = arg;
+    (void)fd, (void)what;
+    for (struct conn *c = srv->conns; c; c = c->next)
+        conn_trim_idle(c);
+}
+
 static void stop_now(evutil_socket_t fd, short what, void *arg)
 {
     struct server *srv = arg;
@@ -227,6 +235,9 @@ int server_start(struct server *srv)
     srv->sig_int = evsignal_new(srv->base, SIGINT, on_signal, srv);
     evsignal_add(srv->sig_term, NULL);
     evsignal_add(srv->sig_int, NULL);
+    const struct timeval every_second = { 1, 0 };
+    srv->trim_timer = event_new(srv->base, -1, EV_PERSIST, trim_idle, srv);
+    event_add(srv->trim_timer, &every_second);
     if (init_modules(srv) != PL_OK)
         return PL_EINVAL;
     return open_listeners(srv);
@@ -241,7 +252,8 @@ int server_run(struct server *srv)
 
 static void free_events(struct server *srv)
 {
-    struct event *evs[] = { srv->reap_ev, srv->sig_term, srv->sig_int, srv->stop_timer };
+    struct event *evs[] = { srv->reap_ev, srv->sig_term, srv->sig_int, srv->stop_timer,
+                            srv->trim_timer };
     for (size_t i = 0; i < ARRAY_LEN(evs); i++)
         if (evs[i])
             event_free(evs[i]);

@@ -35,6 +35,7 @@ struct server {
     struct conn *reap; /* connections to free at the end of this loop turn */
     struct event *reap_ev;
     struct event *sig_term, *sig_int, *stop_timer;
+    struct event *trim_timer; /* the idle sweep, once a second */
     struct evconnlistener *listeners[2];
     time_t started;
     bool stopping;
