@@ -24,6 +24,7 @@
 
 #define LINGER_SECONDS 5
 #define OUTPUT_POLL_MS 20
+#define EAGER_TRIM_READS 8 /* per second: more than this is a busy connection */
 
 static void read_cb(struct bufferevent *bev, void *arg);
 static void event_cb(struct bufferevent *bev, short what, void *arg);
@@ -326,7 +327,11 @@ static void read_cb(struct bufferevent *bev, void *arg)
     /* A client that does not read its own replies stops being read until it catches up. */
     if (!c->paused && queued(c) > (size_t)c->srv->cfg.max_output_bytes / 2)
         pause_reading(c, OUTPUT_POLL_MS);
-    c->active = true;
+    /* A quiet connection gives its parser back at once (idle sessions stay small, and a login
+     * storm does not leave thousands of parsers to fragment the heap); a busy one keeps it
+     * until a sweep finds it idle, so it does not rebuild one per read. */
+    if (++c->reads <= EAGER_TRIM_READS)
+        stream_trim(c->stream);
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
@@ -373,11 +378,11 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-void conn_trim_idle(struct conn *c)
+bool conn_trim_idle(struct conn *c)
 {
-    if (!c->active && !c->closing)
-        stream_trim(c->stream);
-    c->active = false;
+    bool released = c->reads == 0 && !c->closing && stream_trim(c->stream);
+    c->reads = 0;
+    return released;
 }
 
 void conn_charge(struct conn *c, unsigned tokens) { c->tokens -= (double)tokens; }

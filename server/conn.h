@@ -29,10 +29,10 @@ void conn_close(struct conn *c, const char *condition, const char *text);
 /* Frees now; only the server's reaper calls this. */
 void conn_free(struct conn *c);
 
-/* Called about once a second: a connection that read nothing since the previous call gives
- * back its parser and buffers (they come back on the next byte). Busy connections keep
- * them, so a steady stream of stanzas does not rebuild a parser per read. */
-void conn_trim_idle(struct conn *c);
+/* Called about once a second: a busy connection (one that keeps its parser between reads)
+ * that read nothing since the previous call gives back its parser and buffers; they come
+ * back on the next byte. Returns true when a parser was released. */
+bool conn_trim_idle(struct conn *c);
 /* Spends stanza-rate tokens for expensive work; reading pauses while the budget is negative. */
 void conn_charge(struct conn *c, unsigned tokens);
 

@@ -3,6 +3,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <openssl/ssl.h>
@@ -22,6 +23,7 @@
 #include "tls.h"
 
 #define SHUTDOWN_GRACE_MS 2000
+#define TRIM_RETURN_PAGES 256
 
 /* The top-level keys, then one [section] per module that declares options. */
 static size_t config_sections(struct server *srv, struct cfg_section *sections)
@@ -107,8 +109,13 @@ static void trim_idle(evutil_socket_t fd, short what, void *arg)
 {
     struct server *srv = arg;
     (void)fd, (void)what;
+    size_t released = 0;
     for (struct conn *c = srv->conns; c; c = c->next)
-        conn_trim_idle(c);
+        released += conn_trim_idle(c);
+    /* After a burst (a login storm) many parsers go at once: give their pages back, so that
+     * idle sessions really cost what they hold. */
+    if (released >= TRIM_RETURN_PAGES)
+        malloc_trim(0);
 }
 
 static void stop_now(evutil_socket_t fd, short what, void *arg)

@@ -318,9 +318,8 @@ void stream_tls_started(struct stream *s)
     restart_parser(s);
 }
 
-void stream_trim(struct stream *s)
+bool stream_trim(struct stream *s)
 {
-    if (s->state == STREAM_BOUND)
-        parser_release_idle(s->parser);
     buf_shrink(&s->out, 0);
+    return s->state == STREAM_BOUND && parser_release_idle(s->parser);
 }

@@ -79,7 +79,8 @@ const char *stream_user(const struct stream *s);
 bool stream_tls_active(const struct stream *s);
 /* The stream id sent in our header (borrowed). */
 const char *stream_id(const struct stream *s);
-/* Frees parser state while idle between stanzas; see parser_release_idle(). */
-void stream_trim(struct stream *s);
+/* Frees parser state while idle between stanzas (see parser_release_idle()); returns true
+ * when the parser was released. */
+bool stream_trim(struct stream *s);
 
 #endif
