@@ -109,6 +109,8 @@ int engine_init(struct engine *e, const struct bench_opts *o, const struct engin
 
 void engine_fini(struct engine *e)
 {
+    /* The scenario may already have freed what its hooks touch: it hears nothing more. */
+    e->hooks = (struct engine_hooks){ 0 };
     for (size_t i = 0; i < e->n; i++) {
         client_close(&e->clients[i], false, NULL);
         free(e->clients[i].user);
@@ -162,6 +164,7 @@ int client_start(struct client *c)
     if (c->state != CL_IDLE)
         return PL_EINVAL;
     c->start_us = pb_now_us();
+    c->ending = false;
     c->fd = net_socket(&e->sources, e->server.ss.ss_family);
     int saved = c->fd < 0 ? errno : 0;
     c->bev = c->fd >= 0 ? make_bev(c) : NULL;
@@ -204,6 +207,16 @@ static void release(struct client *c)
     c->want_close = c->want_tls = c->want_restart = false;
 }
 
+/* A clean end says so in TLS too (close_notify), so the server reads an orderly EOF. */
+static void say_goodbye(struct client *c)
+{
+    SSL *ssl = c->tls_on && c->bev ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+    if (!ssl)
+        return;
+    SSL_shutdown(ssl); /* one alert straight to the socket; we do not wait for the answer */
+    ERR_clear_error(); /* a refused write must not be blamed on another connection */
+}
+
 void client_close(struct client *c, bool failed, const char *why)
 {
     if (c->state == CL_IDLE && !c->bev && c->fd < 0)
@@ -226,6 +239,8 @@ void client_close(struct client *c, bool failed, const char *why)
     else if (c->state != CL_IDLE)
         e->in_flight--;
     c->state = CL_IDLE;
+    if (c->ending && !failed)
+        say_goodbye(c);
     release(c);
     failed = failed && !e->closing;
     if (failed)
@@ -249,6 +264,14 @@ void client_printf(struct client *c, const char *fmt, ...)
     va_start(ap, fmt);
     evbuffer_add_vprintf(bufferevent_get_output(c->bev), fmt, ap);
     va_end(ap);
+}
+
+void client_end(struct client *c)
+{
+    if (!c->bev || c->ending)
+        return;
+    c->ending = true;
+    evbuffer_add(bufferevent_get_output(c->bev), "</stream:stream>", 16);
 }
 
 void client_send_header(struct client *c)
@@ -339,6 +362,10 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
     struct client *c = arg;
     if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
         return; /* connected: the stream header is already queued */
+    if ((what & BEV_EVENT_EOF) && c->ending) {
+        client_close(c, false, NULL); /* the answer to our closing tag */
+        return;
+    }
     char why[160];
     unsigned long ssl_err = bufferevent_get_openssl_error(bev);
     if (what & BEV_EVENT_EOF)
@@ -355,9 +382,10 @@ void engine_expire(struct engine *e, uint64_t now_us, uint64_t timeout_us)
 {
     for (size_t i = 0; i < e->n; i++) {
         struct client *c = &e->clients[i];
-        if (c->state != CL_IDLE && c->state != CL_ONLINE && now_us > c->start_us &&
-            now_us - c->start_us > timeout_us)
-            client_close(c, true, "login timed out");
+        bool pending = c->state != CL_IDLE && (c->state != CL_ONLINE || c->ending);
+        if (pending && now_us > c->start_us && now_us - c->start_us > timeout_us)
+            client_close(c, true, c->ending ? "the server did not end the stream"
+                                            : "login timed out");
     }
 }
 
@@ -367,6 +395,6 @@ void engine_close_all(struct engine *e)
     for (size_t i = 0; i < e->n; i++) {
         struct client *c = &e->clients[i];
         if (c->bev)
-            evbuffer_add(bufferevent_get_output(c->bev), "</stream:stream>", 16);
+            client_end(c);
     }
 }

@@ -301,7 +301,7 @@ static void on_open(void *ctx, const struct xel *header, const char *default_ns)
 static void on_close(void *ctx)
 {
     struct client *c = ctx;
-    client_close(c, !c->eng->closing, "the server ended the stream");
+    client_close(c, !c->eng->closing && !c->ending, "the server ended the stream");
 }
 
 const struct parser_events client_parser_events = { on_open, on_stanza, on_close };

@@ -57,6 +57,7 @@ struct client {
     bool want_tls;     /* switch to TLS once the feed returns */
     bool want_restart; /* new stream once the feed returns */
     bool close_failed; /* the close asked for during a feed is a failure */
+    bool ending;       /* our closing tag is out (client_end): the server's end is no failure */
 };
 
 /* What scenarios hear about; ctx is engine.ctx. Called from the loop, never re-entrantly. */
@@ -100,14 +101,20 @@ void engine_fini(struct engine *e);
 int client_start(struct client *c);
 /* Closes now, or once the current feed returns. failed counts it and keeps why. */
 void client_close(struct client *c, bool failed, const char *why);
+/*
+ * Ends an online session the clean way: sends </stream:stream> and waits for the server's
+ * own closing tag or EOF, which then close the client without counting a failure. c->ending
+ * stays set after that close, for the closed hook, until the next client_start.
+ */
+void client_end(struct client *c);
 /* The output buffer: append stanzas; the loop writes them out in one batch. */
 struct evbuffer *client_output(struct client *c);
 /* Appends formatted bytes to the output. */
 void client_printf(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Fails clients still logging in after timeout_us. */
+/* Fails clients still logging in, or still ending their stream, timeout_us after the start. */
 void engine_expire(struct engine *e, uint64_t now_us, uint64_t timeout_us);
 /* Ends every stream politely (the closing tag goes out with the next write); closes from
- * then on are not failures. engine_fini closes what is left. */
+ * then on are not failures. engine_fini closes what is left, without calling the hooks. */
 void engine_close_all(struct engine *e);
 
 /* Protocol side (client_xmpp.c). */

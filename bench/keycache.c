@@ -3,6 +3,7 @@
 #include "keycache.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,17 +80,37 @@ static void to_hex(const unsigned char *b, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1; /* we only ever write lowercase */
+}
+
+/* Exactly 2n lowercase hex digits into n bytes. */
 static bool from_hex(const char *s, unsigned char *out, size_t n)
 {
     if (strlen(s) != 2 * n)
         return false;
     for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        if (sscanf(s + 2 * i, "%2x", &v) != 1)
+        int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
+        if (hi < 0 || lo < 0)
             return false;
-        out[i] = (unsigned char)v;
+        out[i] = (unsigned char)(hi << 4 | lo);
     }
     return true;
+}
+
+/* The key length a cache key's hash prefix calls for; 0 for an unknown prefix. */
+static size_t key_len_of(const char *key)
+{
+    if (strncmp(key, "sha1:", 5) == 0)
+        return scram_key_len(SCRAM_SHA1);
+    if (strncmp(key, "sha256:", 7) == 0)
+        return scram_key_len(SCRAM_SHA256);
+    return 0;
 }
 
 static void load_line(struct keycache *kc, char *line)
@@ -99,21 +120,36 @@ static void load_line(struct keycache *kc, char *line)
     char *ck = strtok_r(NULL, " \n", &save);
     char *sk = strtok_r(NULL, " \n", &save);
     struct client_keys k = { 0 };
-    if (!key || !ck || !sk || strlen(ck) / 2 > SCRAM_KEY_MAX || strlen(sk) != strlen(ck))
-        return; /* a damaged line only costs one PBKDF2 run */
-    if (from_hex(ck, k.client_key, strlen(ck) / 2) && from_hex(sk, k.server_key, strlen(sk) / 2))
+    size_t kl = key ? key_len_of(key) : 0;
+    /* A damaged line only costs one PBKDF2 run: anything short of a whole entry is skipped. */
+    if (!kl || !ck || !sk || strtok_r(NULL, " \n", &save))
+        return;
+    if (from_hex(ck, k.client_key, kl) && from_hex(sk, k.server_key, kl))
         insert(kc, key, &k);
 }
 
-static void load(struct keycache *kc, const char *path)
+/* Loads the entries it can read; returns false when the file ends in the middle of a line. */
+static bool load(struct keycache *kc, const char *path)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
+        return true;
+    }
     char line[LINE_MAX_LEN];
-    while (fgets(line, sizeof(line), f))
-        load_line(kc, line);
+    bool at_start = true;
+    while (fgets(line, sizeof(line), f)) {
+        size_t n = strlen(line);
+        bool whole = n > 0 && line[n - 1] == '\n';
+        bool piece = !whole && n + 1 == sizeof(line); /* over-long lines arrive in pieces */
+        if (at_start && !piece)
+            load_line(kc, line);
+        at_start = whole;
+    }
     fclose(f);
+    return at_start;
 }
 
 /* mkdir -p of the file's folder; errors surface when the file is opened. */
@@ -130,20 +166,38 @@ static void make_parent(const char *path)
     free(dir);
 }
 
+/*
+ * The keys log in as the account: the file is private (0600, also when an older run left it
+ * readable) and never followed through a symlink someone else planted, e.g. in /tmp.
+ */
+static FILE *open_append(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fchmod(fd, 0600) == 0 ? fdopen(fd, "a") : NULL;
+    if (!f) {
+        int e = errno;
+        close(fd);
+        errno = e;
+    }
+    return f;
+}
+
 struct keycache *keycache_open(const char *path)
 {
     struct keycache *kc = xcalloc(1, sizeof(*kc));
     grow(kc);
     if (!path)
         return kc;
-    load(kc, path);
+    bool clean_end = load(kc, path);
     make_parent(path);
-    mode_t old = umask(077); /* the keys log in as the account: keep them private */
-    kc->file = fopen(path, "a");
-    umask(old);
+    kc->file = open_append(path);
     if (!kc->file)
         fprintf(stderr, "parley-bench: key cache %s: %s (keys kept in memory)\n", path,
                 strerror(errno));
+    else if (!clean_end)
+        fputc('\n', kc->file); /* a run killed mid-line must not swallow our first entry */
     return kc;
 }
 

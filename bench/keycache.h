@@ -17,9 +17,10 @@ struct client_keys {
 struct keycache;
 
 /*
- * Opens the cache: loads path when it exists, and appends new entries to it (created 0600,
- * its folder too). path NULL keeps the cache in memory only. Returns an owned cache; never
- * NULL (a file that cannot be used is reported on stderr and the cache stays in memory).
+ * Opens the cache: loads path when it exists, and appends new entries to it (mode 0600, its
+ * folder 0700 when created; a symlink is refused). Damaged lines are skipped: they only cost
+ * a PBKDF2 run. path NULL keeps the cache in memory only. Returns an owned cache; never NULL
+ * (a file that cannot be used is reported on stderr and the cache stays in memory).
  */
 struct keycache *keycache_open(const char *path);
 void keycache_close(struct keycache *kc);

@@ -19,9 +19,11 @@ int main(int argc, char **argv)
     if (o.scenario == SCEN_REGISTER && o.register_cmd)
         return register_with_command(&o);
     long nofile = net_raise_nofile();
-    if (nofile > 0 && o.count + 64 > nofile)
+    /* Churn holds at most one session per account, --parallel of them. */
+    long sessions = o.scenario == SCEN_CHURN && o.parallel < o.count ? o.parallel : o.count;
+    if (nofile > 0 && sessions + 64 > nofile)
         fprintf(stderr, "parley-bench: warning: %ld sessions need more than the %ld file "
-                        "descriptors allowed\n", o.count, nofile);
+                        "descriptors allowed\n", sessions, nofile);
     static struct run r; /* large: histograms inside */
     rc = run_init(&r, &o) == PL_OK ? run_main(&r) : 2;
     run_fini(&r);

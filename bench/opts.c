@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base.h"
+#include "net.h"
 
 enum opt_type { OT_STR, OT_LONG, OT_DOUBLE, OT_ENUM, OT_FLAG };
 
@@ -22,7 +23,16 @@ struct opt_row {
     const char *help;
 };
 
-static const char *const scenario_names[] = { "login", "chat", "register", NULL };
+static const char *const scenario_names[] = { "login", "chat", "register", "churn", NULL };
+/* One line each for --help, in enum order. */
+static const char *const scenario_help[] = {
+    "login storm under --parallel, then hold the sessions for --duration s",
+    "1:1 messages between random online pairs at --rates, --step s per rate",
+    "create the accounts: --register-cmd, else in-band (XEP-0077)",
+    "connect/login/disconnect cycles for --duration s, --parallel in flight",
+};
+_Static_assert(ARRAY_LEN(scenario_help) + 1 == ARRAY_LEN(scenario_names),
+               "one help line per scenario");
 static const char *const tls_names[] = { "starttls", "direct", "none", NULL };
 static const char *const sasl_names[] = { "scram-sha-256", "scram-sha-1", "plain", NULL };
 
@@ -40,12 +50,16 @@ static const struct opt_row opt_rows[] = {
     { "--sasl", OT_ENUM, OFF(sasl), 0, 0, sasl_names, "scram-sha-256|scram-sha-1|plain" },
     { "--rates", OT_STR, OFF(rates), 0, 0, NULL, "chat: messages/s per step, R1,R2,..." },
     { "--step", OT_DOUBLE, OFF(step), 0.1, 86400, NULL, "chat: seconds per step" },
-    { "--duration", OT_DOUBLE, OFF(duration), 0, 86400, NULL, "login: seconds to hold" },
-    { "--timeout", OT_DOUBLE, OFF(timeout), 1, 86400, NULL, "seconds allowed for logins" },
-    { "--drain", OT_DOUBLE, OFF(drain), 0, 600, NULL, "chat: seconds to wait at the end" },
+    { "--duration", OT_DOUBLE, OFF(duration), 0, 86400, NULL,
+      "login: seconds to hold; churn: seconds of cycles" },
+    { "--timeout", OT_DOUBLE, OFF(timeout), 1, 86400, NULL,
+      "seconds allowed for logins (churn: for each whole cycle)" },
+    { "--drain", OT_DOUBLE, OFF(drain), 0, 600, NULL,
+      "chat, churn: seconds to wait for stragglers at the end" },
     { "--json", OT_STR, OFF(json), 0, 0, NULL, "write results as JSON to FILE" },
     { "--server-pid", OT_LONG, OFF(server_pid), 1, 4194304, NULL, "sample CPU/RSS of PID" },
-    { "--parallel", OT_LONG, OFF(parallel), 1, 100000, NULL, "logins in flight at once" },
+    { "--parallel", OT_LONG, OFF(parallel), 1, 100000, NULL,
+      "logins (churn: sessions, one per account) in flight at once" },
     { "--tick-ms", OT_LONG, OFF(tick_ms), 1, 100, NULL, "pacing timer period" },
     { "--source", OT_STR, OFF(source), 0, 0, NULL, "source addresses A.B.C.D-A.B.C.E" },
     { "--keycache", OT_STR, OFF(keycache), 0, 0, NULL, "SCRAM key cache file" },
@@ -66,7 +80,10 @@ static void set_defaults(struct bench_opts *o)
 
 void opts_usage(FILE *out)
 {
-    fprintf(out, "usage: parley-bench login|chat|register [options]\noptions:\n");
+    fprintf(out, "usage: parley-bench SCENARIO [options]\nscenarios:\n");
+    for (size_t i = 0; i < ARRAY_LEN(scenario_help); i++)
+        fprintf(out, "  %-15s %s\n", scenario_names[i], scenario_help[i]);
+    fprintf(out, "options:\n");
     for (size_t i = 0; i < ARRAY_LEN(opt_rows); i++)
         fprintf(out, "  %-15s %s\n", opt_rows[i].name, opt_rows[i].help);
 }
@@ -170,6 +187,21 @@ static bool users_pattern_ok(const char *p)
     return conversions == 1;
 }
 
+/* Parsed here for the usage error; the engine parses the list again for its sockets. */
+static int check_sources(const struct bench_opts *o, FILE *err)
+{
+    struct net_addr server;
+    struct net_sources src;
+    if (net_addr_parse(o->host, (int)o->port, &server) != PL_OK ||
+        net_sources_parse(o->source, server.ss.ss_family, &src) != PL_OK) {
+        fprintf(err, "parley-bench: bad --source %s (A.B.C.D-A.B.C.E or A,B,..., the family "
+                     "of --host)\n", o->source);
+        return 2;
+    }
+    net_sources_fini(&src);
+    return 0;
+}
+
 static int check(const struct bench_opts *o, FILE *err)
 {
     if (!opts_host_is_loopback(o->host)) {
@@ -189,7 +221,7 @@ static int check(const struct bench_opts *o, FILE *err)
         fprintf(err, "parley-bench: chat needs --count 2 or more\n");
         return 2;
     }
-    return 0;
+    return check_sources(o, err);
 }
 
 int opts_parse(int argc, char **argv, struct bench_opts *o, FILE *err)

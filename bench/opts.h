@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-enum bench_scenario { SCEN_LOGIN, SCEN_CHAT, SCEN_REGISTER };
+enum bench_scenario { SCEN_LOGIN, SCEN_CHAT, SCEN_REGISTER, SCEN_CHURN };
 enum bench_tls { BTLS_STARTTLS, BTLS_DIRECT, BTLS_NONE };
 enum bench_sasl { BSASL_SCRAM_SHA256, BSASL_SCRAM_SHA1, BSASL_PLAIN };
 
@@ -26,12 +26,12 @@ struct bench_opts {
     int sasl; /* enum bench_sasl */
     const char *rates;
     double step;     /* seconds per rate step */
-    double duration; /* seconds to hold idle sessions (login) */
+    double duration; /* seconds to hold idle sessions (login), to run cycles (churn) */
     double timeout;  /* seconds for the whole login storm */
-    double drain;    /* seconds to wait for stragglers after the last step */
+    double drain;    /* seconds to wait for stragglers at the end (chat, churn) */
     const char *json;
     long server_pid;
-    long parallel;
+    long parallel; /* logins (churn: whole sessions) in flight at once */
     long tick_ms;
     const char *source;
     const char *keycache;
@@ -42,7 +42,8 @@ struct bench_opts {
 
 /*
  * Fills o from argv (argv[1] is the scenario). Returns -1 to go on, or an exit code (0 after
- * --help, 2 on a usage error) with the reason already written to err.
+ * --help, with the usage on stdout; 2 on a usage error) with the reason already written to
+ * err. Refuses a --host that is not loopback and a --source list that does not parse.
  */
 int opts_parse(int argc, char **argv, struct bench_opts *o, FILE *err);
 /* True when host is a literal loopback address (127.0.0.0/8 or ::1). */

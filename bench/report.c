@@ -11,6 +11,9 @@
 
 static const char *const tls_labels[] = { "STARTTLS", "direct TLS", "no TLS" };
 
+static const char *const phase_names[] = { "login", "hold", "chat", "churn", "drain", "done" };
+_Static_assert(ARRAY_LEN(phase_names) == PH_DONE + 1, "one name per phase");
+
 static double ms(uint64_t us) { return (double)us / 1000.0; }
 
 static double logins_per_s(const struct run *r)
@@ -43,10 +46,12 @@ void report_progress(struct run *r, uint64_t now_us)
     fprintf(stderr,
             "[%6.1fs] %-5s target %.0f/s sent %" PRIu64 "/s recv %" PRIu64 "/s online %u "
             "logging-in %u p99 %.2f ms errors %" PRIu64 " failures %" PRIu64,
-            (double)(now_us - r->t0_us) / 1e6,
-            (const char *[]){ "login", "hold", "chat", "drain", "done" }[r->phase], target,
+            (double)(now_us - r->t0_us) / 1e6, phase_names[r->phase], target,
             r->sent - r->prev_sent, r->received - r->prev_received, e->online, e->in_flight,
             p99, e->errors, e->failures);
+    if (r->o->scenario == SCEN_CHURN)
+        fprintf(stderr, " cycles %" PRIu64 "/s", r->churn.cycles - r->churn.prev_cycles);
+    r->churn.prev_cycles = r->churn.cycles;
     if (ps.ok)
         fprintf(stderr, " server cpu %.0f%% rss %ld KiB", cpu, ps.rss_kib);
     fputc('\n', stderr);
@@ -79,6 +84,25 @@ static void summary_steps(const struct run *r, FILE *out)
     }
 }
 
+/* Sessions churn keeps in flight: --parallel, but at most one per account. */
+static long churn_parallel(const struct run *r)
+{
+    return r->o->parallel < r->o->count ? r->o->parallel : r->o->count;
+}
+
+static void summary_churn(const struct run *r, FILE *out)
+{
+    const struct churn *ch = &r->churn;
+    double secs = ch->end_us > r->t0_us ? (double)(ch->end_us - r->t0_us) / 1e6 : 0;
+    fprintf(out, "churn: %" PRIu64 " cycles in %.1f s, %.1f cycles/s, up to %ld in flight; "
+                 "%" PRIu64 " failures\n",
+            ch->cycles, secs, churn_cycles_per_s(r), churn_parallel(r), r->eng.failures);
+    if (r->ps_last.ok)
+        fprintf(out, "server: RSS %ld KiB at the end (%ld KiB at the start), CPU %.1f%% while "
+                     "churning\n",
+                r->ps_last.rss_kib, r->ps_start.rss_kib, r->main_cpu_pct);
+}
+
 void report_summary(const struct run *r, FILE *out)
 {
     const struct engine *e = &r->eng;
@@ -98,7 +122,9 @@ void report_summary(const struct run *r, FILE *out)
         fprintf(out, "last failure: %s\n", e->last_error);
     if (o->scenario == SCEN_CHAT)
         summary_steps(r, out);
-    if (r->ps_last.ok)
+    if (o->scenario == SCEN_CHURN)
+        summary_churn(r, out);
+    else if (r->ps_last.ok)
         fprintf(out, "server: RSS %ld KiB (%ld KiB per session added), CPU %.1f%% in the "
                      "login storm, %.1f%% while %s\n",
                 r->ps_last.rss_kib, rss_growth_per_session(r), r->storm_cpu_pct,
@@ -153,6 +179,15 @@ static void json_server(struct json_out *j, const struct run *r)
     json_kv_number(j, "login_server_cpu_pct", r->storm_cpu_pct);
 }
 
+static void json_churn(struct json_out *j, const struct run *r)
+{
+    json_kv_uint(j, "cycles", r->churn.cycles);
+    json_kv_number(j, "cycles_per_s", churn_cycles_per_s(r));
+    json_kv_uint(j, "failures", r->eng.failures);
+    json_kv_uint(j, "parallel", (uint64_t)churn_parallel(r));
+    json_kv_number(j, "duration_s", r->o->duration);
+}
+
 int report_json(const struct run *r, const char *path)
 {
     FILE *f = fopen(path, "w");
@@ -168,6 +203,8 @@ int report_json(const struct run *r, const char *path)
     json_kv_string(&j, "tls", tls_labels[r->o->tls]);
     json_kv_string(&j, "sasl", sasl_client_mech_name(r->o->sasl));
     json_logins(&j, r);
+    if (r->o->scenario == SCEN_CHURN)
+        json_churn(&j, r);
     json_server(&j, r);
     json_key(&j, "steps");
     json_begin_array(&j);

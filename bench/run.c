@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Drives a run: the login storm under the parallelism cap, then hold or chat, then the end. */
+/* Drives a run: the login storm under the parallelism cap, then hold or chat; or churn. */
 #include "run.h"
 
 #include <stdio.h>
@@ -20,6 +20,8 @@ static void on_online(void *ctx, struct client *c, uint64_t now_us)
     (void)now_us;
     if (r->o->scenario == SCEN_CHAT)
         chat_online(r, c);
+    else if (r->o->scenario == SCEN_CHURN)
+        churn_online(r, c);
     fill(r);
 }
 
@@ -34,9 +36,10 @@ static void on_message(void *ctx, struct client *c, const struct stanza *st, uin
 static void on_closed(void *ctx, struct client *c, bool failed)
 {
     struct run *r = ctx;
-    (void)failed;
     if (r->o->scenario == SCEN_CHAT)
         chat_closed(r, c);
+    else if (r->o->scenario == SCEN_CHURN)
+        churn_closed(r, c, failed);
     fill(r);
 }
 
@@ -117,8 +120,16 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
         }
         break;
     case PH_STEPS:
-    case PH_DRAIN:
         chat_tick(r, now);
+        break;
+    case PH_CHURN:
+        churn_tick(r, now);
+        break;
+    case PH_DRAIN:
+        if (r->o->scenario == SCEN_CHURN)
+            churn_tick(r, now);
+        else
+            chat_tick(r, now);
         break;
     case PH_DONE:
         break;
@@ -139,6 +150,8 @@ int run_init(struct run *r, const struct bench_opts *o)
         return PL_EINVAL;
     if (o->scenario == SCEN_CHAT && chat_init(r) != PL_OK)
         return PL_EINVAL;
+    if (o->scenario == SCEN_CHURN && churn_init(r) != PL_OK)
+        return PL_EINVAL;
     r->tick = event_new(r->eng.base, -1, EV_PERSIST, tick_cb, r);
     r->second = event_new(r->eng.base, -1, EV_PERSIST, second_cb, r);
     return r->tick && r->second ? PL_OK : PL_EINVAL;
@@ -151,6 +164,7 @@ void run_fini(struct run *r)
     if (r->second)
         event_free(r->second);
     chat_fini(r);
+    churn_fini(r); /* its event goes before the loop does */
     engine_fini(&r->eng);
 }
 
@@ -158,6 +172,8 @@ static int exit_code(const struct run *r)
 {
     if (r->o->scenario == SCEN_REGISTER)
         return r->eng.registered == r->eng.n ? 0 : 1;
+    if (r->o->scenario == SCEN_CHURN)
+        return r->churn.cycles > 0 ? 0 : 1;
     return r->eng.logins > 0 ? 0 : 1;
 }
 

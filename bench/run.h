@@ -13,7 +13,7 @@
 
 #define LATE_US 100000u /* a message slower than this counts as late */
 
-enum run_phase { PH_LOGIN, PH_HOLD, PH_STEPS, PH_DRAIN, PH_DONE };
+enum run_phase { PH_LOGIN, PH_HOLD, PH_STEPS, PH_CHURN, PH_DRAIN, PH_DONE };
 
 /* Figures of one rate step; messages count in the step that sent them. */
 struct step_stat {
@@ -22,6 +22,19 @@ struct step_stat {
     uint64_t behind; /* sends the pacer skipped because the bot fell behind */
     struct hist lat_us;
     double server_cpu_pct;
+};
+
+/*
+ * Churn: every session cycles through connect, TLS, SASL, bind, initial presence and a clean
+ * close; idle clients wait in a ring, oldest first, so an account rests between its cycles.
+ */
+struct churn {
+    struct client **idle; /* ring of o->count slots */
+    size_t head, n_idle;
+    uint64_t cycles;      /* sessions that got online and ended cleanly */
+    uint64_t prev_cycles; /* at the last progress line */
+    uint64_t end_us;      /* when the last cycle ended, or the drain gave up */
+    struct event *kick;   /* starts new cycles outside the callbacks of the one that ended */
 };
 
 /* Everything a run owns; run_init/run_fini. */
@@ -49,6 +62,7 @@ struct run {
     uint64_t seq;
     uint64_t sent, received;           /* totals */
     uint64_t prev_sent, prev_received; /* at the last progress line */
+    struct churn churn;
 };
 
 /* Returns PL_OK or PL_EINVAL (message on stderr). */
@@ -68,6 +82,17 @@ void chat_message(struct run *r, const struct stanza *st, uint64_t now_us);
 /* Sends what the pacer says is due; moves on through the steps. */
 void chat_tick(struct run *r, uint64_t now_us);
 void chat_start(struct run *r, uint64_t now_us);
+
+/* Churn (scen_churn.c). churn_init also makes PH_CHURN the first phase. */
+int churn_init(struct run *r);
+void churn_fini(struct run *r);
+/* Ends the session that just got online: the cycle's clean close. */
+void churn_online(struct run *r, struct client *c);
+void churn_closed(struct run *r, struct client *c, bool failed);
+/* Keeps --parallel cycles in flight until --duration, then drains and ends the run. */
+void churn_tick(struct run *r, uint64_t now_us);
+/* Completed cycles per second of the run, 0 before any. */
+double churn_cycles_per_s(const struct run *r);
 
 /* Output (report.c). */
 void report_progress(struct run *r, uint64_t now_us);

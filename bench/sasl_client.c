@@ -58,17 +58,35 @@ static void append_saslname(struct buf *out, const char *s)
     }
 }
 
-int sasl_client_start(struct sasl_client *sc, struct buf *out)
+static void start_plain(struct sasl_client *sc, struct buf *out)
+{
+    buf_append(out, "", 1); /* empty authzid, then authcid and password */
+    buf_append(out, sc->user, strlen(sc->user) + 1);
+    buf_append(out, sc->password, strlen(sc->password));
+    sc->state = SASLC_DONE;
+}
+
+/* RFC 5802 §5.1: a nonce is printable ASCII except ','. */
+static bool nonce_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > SCRAM_NONCE_LEN)
+        return false;
+    for (; *s; s++)
+        if (*s < 0x21 || *s > 0x7e || *s == ',')
+            return false;
+    return true;
+}
+
+int sasl_client_start_nonce(struct sasl_client *sc, const char *cnonce, struct buf *out)
 {
     if (sc->mech == BSASL_PLAIN) {
-        buf_append(out, "", 1); /* empty authzid, then authcid and password */
-        buf_append(out, sc->user, strlen(sc->user) + 1);
-        buf_append(out, sc->password, strlen(sc->password));
-        sc->state = SASLC_DONE;
+        start_plain(sc, out);
         return PL_OK;
     }
-    if (scram_random_nonce(sc->cnonce, SCRAM_NONCE_LEN) != PL_OK)
-        return PL_EIO;
+    if (!nonce_ok(cnonce))
+        return PL_EINVAL;
+    memcpy(sc->cnonce, cnonce, strlen(cnonce) + 1);
     buf_reset(&sc->first_bare);
     buf_puts(&sc->first_bare, "n=");
     append_saslname(&sc->first_bare, sc->user);
@@ -78,6 +96,14 @@ int sasl_client_start(struct sasl_client *sc, struct buf *out)
     buf_append(out, sc->first_bare.data, sc->first_bare.len);
     sc->state = SASLC_FIRST;
     return PL_OK;
+}
+
+int sasl_client_start(struct sasl_client *sc, struct buf *out)
+{
+    char cnonce[SCRAM_NONCE_LEN + 1] = "";
+    if (sc->mech != BSASL_PLAIN && scram_random_nonce(cnonce, SCRAM_NONCE_LEN) != PL_OK)
+        return PL_EIO;
+    return sasl_client_start_nonce(sc, cnonce, out);
 }
 
 /* Finds "k=value" among comma-separated attributes; value is not NUL-terminated. */
@@ -114,14 +140,19 @@ static int parse_server_first(const struct sasl_client *sc, const char *msg, siz
         !find_attr(msg, len, 's', &s, &sn) || !find_attr(msg, len, 'i', &i, &in))
         return PL_EINVAL;
     size_t cn = strlen(sc->cnonce);
-    if (sf->nonce_len <= cn || memcmp(sf->nonce, sc->cnonce, cn) != 0 || in == 0 || in > 9)
+    if (sf->nonce_len <= cn || memcmp(sf->nonce, sc->cnonce, cn) != 0)
         return PL_EINVAL; /* the server nonce must extend ours */
-    char digits[10];
-    memcpy(digits, i, in);
-    digits[in] = '\0';
-    char *end;
-    unsigned long it = strtoul(digits, &end, 10);
-    if (*end || it == 0 || it > MAX_ITERATIONS)
+    const char *m;
+    size_t mn;
+    if (find_attr(msg, len, 'm', &m, &mn))
+        return PL_EINVAL; /* RFC 5802 §5.1: an unknown mandatory extension ends the exchange */
+    unsigned long it = 0;
+    for (size_t k = 0; k < in && it <= MAX_ITERATIONS; k++) {
+        if (i[k] < '0' || i[k] > '9')
+            return PL_EINVAL;
+        it = it * 10 + (unsigned long)(i[k] - '0');
+    }
+    if (in == 0 || it == 0 || it > MAX_ITERATIONS)
         return PL_EINVAL;
     sf->iterations = (unsigned)it;
     sf->salt = b64_decode(s, sn, &sf->salt_len);

@@ -31,6 +31,11 @@ void sasl_client_fini(struct sasl_client *sc);
 /* Appends the initial response (raw, not base64) to out. Returns PL_OK or PL_EIO. */
 int sasl_client_start(struct sasl_client *sc, struct buf *out);
 /*
+ * sasl_client_start with a given client nonce instead of a random one (the RFC test vectors):
+ * printable, no ',', 1 to SCRAM_NONCE_LEN characters. PLAIN ignores it. PL_OK or PL_EINVAL.
+ */
+int sasl_client_start_nonce(struct sasl_client *sc, const char *cnonce, struct buf *out);
+/*
  * Answers a challenge (raw bytes): server-first gets client-final appended to out, using kc
  * for the keys; a server-final sent as a challenge is verified and answered empty.
  * Returns PL_OK, PL_EINVAL for a malformed challenge, PL_EAUTH for a bad server signature.

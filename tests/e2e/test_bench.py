@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: MIT
-"""parley-bench against a real parleyd: register, login storm, chat; loopback targets only."""
+"""parley-bench against a real parleyd: register, login storm, chat, churn; loopback only."""
 import json
 import os
+import re
 import subprocess
+import time
 
 from conftest import PARLEYCTL, ROOT
 
@@ -64,6 +66,42 @@ def test_login_storm_holds_sessions(server, tmp_path):
              "--tls", "direct", "--port", server.tls_port,
              *common(server, tmp_path)[2:])
     assert json.loads(out.read_text())["online"] == USERS
+
+
+def log_problems(log):
+    """Lines at warn or error level, and connections that did not end in an orderly close."""
+    return [line for line in log.splitlines()
+            if re.match(r"\S+ (warn|error)\s", line) or "connection error" in line]
+
+
+def wait_all_closed(server, timeout=10):
+    """Every connection the server saw ends with the peer's orderly close; returns the log."""
+    deadline = time.time() + timeout
+    while True:
+        log = server.log()
+        opened, closed = log.count("connection from"), log.count("peer closed the connection")
+        if opened == closed or time.time() > deadline:
+            assert opened == closed, "%d connections, %d closed by the peer" % (opened, closed)
+            return log
+
+
+def test_churn_cycles_cleanly(server, tmp_path):
+    register_users(server, 20)
+    out = tmp_path / "churn.json"
+    r = bench_ok("churn", "--count", 20, "--duration", 2, "--json", out,
+                 *common(server, tmp_path))
+    res = json.loads(out.read_text())
+    assert res["scenario"] == "churn"
+    assert res["cycles"] > 0 and res["failures"] == 0, r.stdout + r.stderr
+    assert res["login_failures"] == 0 and res["errors"] == 0
+    assert res["logins"] >= res["cycles"] and res["online"] == 0
+    assert res["cycles_per_s"] > 0 and res["parallel"] == 20
+    assert 0 < res["login_p50_ms"] <= res["login_p99_ms"] <= res["login_max_ms"]
+    assert res["server_rss_kib"] > 0 and res["server_cpu_pct"] > 0
+    assert "%d cycles" % res["cycles"] in r.stdout
+    log = wait_all_closed(server)
+    assert log.count("connection from") >= res["cycles"]
+    assert not log_problems(log), "\n".join(log_problems(log)[:20])
 
 
 def test_wrong_password_counts_failures(server, tmp_path):
