@@ -35,9 +35,13 @@ int net_addr_parse(const char *host, int port, struct net_addr *out)
     return PL_EINVAL;
 }
 
+/* Doubling growth: a /16 range is 65,536 addresses, one realloc each would be quadratic. */
 static void add_source(struct net_sources *s, const struct net_addr *a)
 {
-    s->addrs = xrealloc(s->addrs, (s->n + 1) * sizeof(*s->addrs));
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 16;
+        s->addrs = xrealloc(s->addrs, s->cap * sizeof(*s->addrs));
+    }
     s->addrs[s->n++] = *a;
 }
 

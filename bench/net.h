@@ -16,6 +16,7 @@ struct net_addr {
 struct net_sources {
     struct net_addr *addrs;
     size_t n;
+    size_t cap;
     size_t next;
 };
 
