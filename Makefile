@@ -112,6 +112,15 @@ test: deps-test
 	$(MAKE) fuzz-replay
 	$(MAKE) e2e
 
+# --- side-by-side benchmark: Parley vs Prosody vs ejabberd (bench/suite/; not in `make test`) --
+# Installs the peers from Debian if missing, runs each server pinned to CPU 0 and the bot on
+# CPU 1, writes bench/RESULTS.md and its plots. bench-quick is a ~2-minute subset.
+.PHONY: bench bench-quick
+bench: deps-run all
+	bench/suite/bench.sh full
+bench-quick: deps-run all
+	bench/suite/bench.sh quick
+
 clean:
 	rm -rf build bin
 

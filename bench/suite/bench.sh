@@ -1,0 +1,320 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Side-by-side benchmark: Parley, Prosody and ejabberd, one at a time, each pinned to CPU 0
+# with the load bot (bin/parley-bench) on CPU 1, same scenarios, same certificate; then
+# bench/RESULTS.md and its plots. `make bench` runs `bench.sh full`, `make bench-quick`
+# runs `bench.sh quick` (about two minutes).
+#
+# Environment (all optional):
+#   BENCH_SERVERS    servers to run, in order (default: "parley prosody ejabberd")
+#   BENCH_WORK       work folder: certificate, configs, accounts, raw results (build/bench)
+#   BENCH_OUT        where RESULTS.md and the PNGs go (bench)
+#   BENCH_QUIET_WAIT seconds to wait for other work to leave the CPUs before each run (60)
+#   BENCH_RETRIES    runs of a scenario again when other work shared its cores (1)
+#   PORT_parley ... TLS_PORT_ejabberd   loopback ports (15222/15223, 16222/16223, 17222/17223:
+#                    below the kernel's ephemeral range, where the bot's own connections could
+#                    already hold the port)
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+SUITE=$ROOT/bench/suite
+cd "$ROOT" || exit 1
+# shellcheck source=lib.sh
+. "$SUITE/lib.sh"
+# shellcheck source=servers.sh
+. "$SUITE/servers.sh"
+
+MODE=${1:-quick}
+SERVERS=${BENCH_SERVERS:-parley prosody ejabberd}
+WORK=$(mkdir -p "${BENCH_WORK:-build/bench}" && cd "${BENCH_WORK:-build/bench}" && pwd)
+OUT=${BENCH_OUT:-bench}
+QUIET_WAIT=${BENCH_QUIET_WAIT:-60}
+RETRIES=${BENCH_RETRIES:-1}
+: "${PORT_parley:=15222}" "${TLS_PORT_parley:=15223}"
+: "${PORT_prosody:=16222}" "${TLS_PORT_prosody:=16223}"
+: "${PORT_ejabberd:=17222}" "${TLS_PORT_ejabberd:=17223}"
+DOMAIN=localhost
+PASSWORD=bench-pw-1
+SERVER_CPU=0
+BOT_CPU=1
+SOURCES=127.0.1.1-127.0.1.50 # spreads the bot's connections over 50 source addresses
+PARALLEL=50                  # logins in flight at once, the same for every server
+
+case $MODE in
+full)
+    LOGIN_COUNTS="1000 5000 10000"
+    HOLD=10
+    CHAT_RATES=1000,2000,5000,10000,20000,40000,80000,120000,160000,200000
+    CHAT_STEP=10
+    ;;
+quick)
+    LOGIN_COUNTS="1000"
+    HOLD=5
+    CHAT_RATES=1000,2000,5000,10000,20000
+    CHAT_STEP=3
+    ;;
+*) die "usage: bench.sh quick|full" ;;
+esac
+CHAT_USERS=1000
+ACCOUNTS=$CHAT_USERS
+for n in $LOGIN_COUNTS; do ((n > ACCOUNTS)) && ACCOUNTS=$n; done
+
+RES=$WORK/results-$MODE
+BOT=$WORK/bin/parley-bench # a copy: the bench keeps its binaries even if bin/ is rebuilt
+CERT=$WORK/cert.pem
+KEY=$WORK/key.pem
+KEYCACHE=$WORK/scram-keys
+
+# Whatever happens, no bot and no server of ours stays up.
+BOT_JOB=""
+cleanup() {
+    local rc=$?
+    if [ -n "$BOT_JOB" ]; then
+        pkill -TERM -P "$BOT_JOB" 2>/dev/null # the bot and the sampler, children of the job
+        kill -TERM "$BOT_JOB" 2>/dev/null
+        wait "$BOT_JOB" 2>/dev/null
+    fi
+    if [ -n "$SRV_PID" ]; then
+        log "stopping $SRV_NAME (PID $SRV_PID)"
+        srv_stop
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+[ "$(nproc)" -ge 2 ] || die "needs 2 CPUs (server on CPU $SERVER_CPU, bot on CPU $BOT_CPU)"
+for b in bin/parleyd bin/parleyctl bin/parley-bench; do
+    [ -x "$b" ] || die "$b is missing: run make all"
+done
+command -v taskset >/dev/null || die "taskset (util-linux) is missing"
+ulimit -n "$(ulimit -Hn)" 2>/dev/null # the servers hold 10,000 sessions too
+
+read -r eph_lo eph_hi </proc/sys/net/ipv4/ip_local_port_range
+for s in $SERVERS; do
+    for p in "$(srv_port "$s")" "$(srv_tls_port "$s")"; do
+        ((p >= eph_lo && p <= eph_hi)) &&
+            die "port $p ($s) is in the ephemeral range $eph_lo-$eph_hi: pick one below it"
+    done
+done
+
+"$SUITE/install.sh" || die "could not install or quiet the peers (see above)"
+
+mkdir -p "$WORK/bin" "$RES"
+cp bin/parleyd bin/parleyctl bin/parley-bench "$WORK/bin/"
+rm -f "$RES"/*.json "$RES"/*.run "$RES"/*.txt "$RES"/*.log "$RES"/*.error "$RES"/*.cpu \
+    "$RES"/*.times "$RES"/*.dat "$RES"/plots.gp "$RES"/meta.env
+
+# One self-signed ECDSA P-256 certificate for the three servers.
+if [ ! -s "$CERT" ] || [ ! -s "$KEY" ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+        -subj "/CN=$DOMAIN" -addext "subjectAltName=DNS:$DOMAIN" \
+        -keyout "$KEY" -out "$CERT" 2>/dev/null || die "openssl could not make the certificate"
+    chmod 600 "$KEY"
+fi
+
+meta() { printf '%s=%s\n' "$1" "$2" >>"$RES/meta.env"; }
+write_meta() {
+    meta mode "$MODE"
+    meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
+    meta nproc "$(nproc)"
+    meta cpu_model "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+    meta kernel "$(uname -sr)"
+    meta memory "$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+    meta os "$(. /etc/os-release && echo "$PRETTY_NAME")"
+    meta commit "$(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- server xmpp \
+        storage bench 2>/dev/null || echo ' (with local changes)')"
+    meta parley_version "$("$WORK/bin/parleyd" --version 2>&1 | head -n 1)"
+    local pkg otp erts
+    pkg=$(dpkg-query -W -f='${Version}' prosody 2>/dev/null)
+    meta prosody_version "Prosody $(cat /usr/lib/prosody/prosody.version 2>/dev/null) (Debian \
+$pkg), $(lua5.4 -v 2>&1 | cut -d' ' -f1-2)"
+    pkg=$(dpkg-query -W -f='${Version}' ejabberd 2>/dev/null)
+    otp=$(erl -noshell -eval 'io:format("~s", [erlang:system_info(otp_release)]), halt().')
+    erts=$(erl -noshell -eval 'io:format("~s", [erlang:system_info(version)]), halt().')
+    meta ejabberd_version "ejabberd $pkg (Debian), Erlang/OTP $otp (erts $erts)"
+    meta openssl_version "$(openssl version)"
+    meta login_counts "$LOGIN_COUNTS"
+    meta hold_s "$HOLD"
+    meta chat_rates "$CHAT_RATES"
+    meta chat_step_s "$CHAT_STEP"
+    meta chat_users "$CHAT_USERS"
+    meta parallel "$PARALLEL"
+    meta sources "$SOURCES"
+    meta servers "$SERVERS"
+    meta quiet_wait_s "$QUIET_WAIT"
+    meta retries "$RETRIES"
+}
+write_meta
+
+# TLS and SASL as a client sees them, once per server.
+probe() {
+    local name=$1 port tls
+    port=$(srv_port "$name")
+    tls=$(timeout 15 openssl s_client -connect "127.0.0.1:$port" -starttls xmpp \
+        -xmpphost "$DOMAIN" -brief </dev/null 2>&1 |
+        sed -n 's/^\(Protocol version\|Ciphersuite\|Peer Temp Key\|Server Temp Key\): //p' |
+        sed 's/, \([0-9]* bits\)/ (\1)/' | paste -sd ';' - | sed 's/;/, /g')
+    meta "${name}_tls" "$tls"
+    meta "${name}_offer" "$(timeout 20 /usr/bin/python3 "$SUITE/probe.py" "$port" "$DOMAIN")"
+    meta "${name}_sasl" "$(srv_sasl "$name" | tr '[:lower:]' '[:upper:]')"
+}
+
+# Accounting of one run from samples taken before and after it: CPU 0 and CPU 1 jiffies
+# ("busy total"), the server's CPU ticks, the bot's CPU seconds, the wall seconds.
+run_accounting() {
+    awk -v a0="$1" -v b0="$2" -v a1="$3" -v b1="$4" -v s0="$5" -v s1="$6" -v bot="$7" \
+        -v wall="$8" 'BEGIN {
+        split(a0, x0, " "); split(b0, y0, " "); split(a1, x1, " "); split(b1, y1, " ");
+        d0 = y0[2] - x0[2]; d1 = y1[2] - x1[2];
+        if (d0 <= 0 || d1 <= 0 || wall <= 0) exit;
+        busy0 = 100 * (y0[1] - x0[1]) / d0; busy1 = 100 * (y1[1] - x1[1]) / d1;
+        srv = 100 * (s1 - s0) / d0; botp = 100 * bot / wall;
+        printf "cpu0_busy_pct=%.1f\nserver_cpu_pct=%.1f\n", busy0, srv;
+        printf "cpu0_others_pct=%.1f\n", (busy0 > srv ? busy0 - srv : 0);
+        printf "cpu1_busy_pct=%.1f\nbot_cpu_pct=%.1f\n", busy1, botp;
+        printf "cpu1_others_pct=%.1f\n", (busy1 > botp ? busy1 - botp : 0) }'
+}
+
+# True when other work took more than 10 % of either core during the run in RUNFILE.
+run_was_noisy() {
+    awk -F= '$1 == "cpu0_others_pct" || $1 == "cpu1_others_pct" { if ($2 > 10) n++ }
+             END { exit !n }' "$1"
+}
+
+# Runs the bot on $BOT_CPU against the running server; results under $RES/NAME-TAG.*.
+run_bot() {
+    local name=$1 tag=$2 base bg a0 a1 b0 b1 t0 t1 s0 s1 rc bot_s me sampler
+    shift 2
+    base=$RES/$name-$tag
+    bg=$(wait_quiet "$QUIET_WAIT")
+    s0=$(proc_ticks "$SRV_PID")
+    a0=$(cpu_jiffies "cpu$SERVER_CPU") a1=$(cpu_jiffies "cpu$BOT_CPU") t0=$(date +%s.%N)
+    log "$name $tag: parley-bench $*"
+    (
+        # per-second CPU of the bot and the server, to tell a bot-limited step from the rest
+        me=$BASHPID
+        sample_cpu "$me" "$SRV_PID" "$BOT_CPU" >"$base.cpu" 2>/dev/null &
+        sampler=$!
+        taskset -c "$BOT_CPU" "$BOT" "$@" --port "$(srv_port "$name")" --domain "$DOMAIN" \
+            --password "$PASSWORD" --sasl "$(srv_sasl "$name")" --keycache "$KEYCACHE" \
+            --server-pid "$SRV_PID" --json "$base.json"
+        rc=$?
+        kill "$sampler" 2>/dev/null
+        # not waited for: `times` then counts the bot alone, not the sampler's pgrep and awk
+        times >"$base.times"
+        exit $rc
+    ) >"$base.txt" 2>"$base.log" &
+    BOT_JOB=$! # in the background, so that INT/TERM reach the trap at once, not at its end
+    wait "$BOT_JOB"
+    rc=$?
+    BOT_JOB=""
+    b0=$(cpu_jiffies "cpu$SERVER_CPU") b1=$(cpu_jiffies "cpu$BOT_CPU") t1=$(date +%s.%N)
+    s1=$(proc_ticks "$SRV_PID")
+    # bash `times`: the second line is the children's user and system time, i.e. the bot's
+    bot_s=$(sed -n '2p' "$base.times" | awk '{ gsub(/[ms]/, " "); split($0, x, " ");
+        printf "%.2f", x[1] * 60 + x[2] + x[3] * 60 + x[4] }')
+    {
+        echo "rc=$rc"
+        echo "wall_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
+        echo "bot_cpu_s=$bot_s"
+        run_accounting "$a0" "$b0" "$a1" "$b1" "$s0" "$s1" "$bot_s" \
+            "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
+        echo "background_before=$bg"
+    } >"$base.run"
+    sed -n '1,/^server:/p' "$base.txt" | sed 's/^/    /' >&2
+    if ! alive "$SRV_PID"; then
+        log "$name died during $tag"
+        tail -n 20 "$WORK/$name/console.log" >&2
+        SRV_PID=""
+        echo "$name stopped during the $tag run: $(srv_last_words "$name")" >"$RES/$name.error"
+        return 1
+    fi
+    [ "$rc" -eq 0 ] || log "$name $tag: the bot exited with $rc"
+    return 0
+}
+
+# One scenario on a freshly started server, run again (at most $RETRIES times) when other
+# work shared the cores; the last attempt's figures are kept, with the number of attempts.
+scenario() {
+    local name=$1 tag=$2 try
+    shift 2
+    for ((try = 1; ; try++)); do
+        srv_start "$name" ||
+            { fail_server "$name" "restart failed: $(srv_last_words "$name")"; return 1; }
+        run_bot "$name" "$tag" "$@" || return 1
+        srv_stop
+        if ! run_was_noisy "$RES/$name-$tag.run" || ((try > RETRIES)); then
+            break
+        fi
+        log "$name $tag: other work shared the cores during the run; running it again"
+    done
+    echo "attempts=$try" >>"$RES/$name-$tag.run"
+}
+
+fail_server() {
+    log "$1: $2"
+    echo "$2" >"$RES/$1.error"
+    srv_stop
+}
+
+# Accounts, warm-up and probes for one server; false when it cannot be made to work.
+setup_server() {
+    local name=$1
+    srv_prepare "$name"
+    if [ "$name" = parley ]; then
+        parley_register "$ACCOUNTS" || { fail_server parley "parleyctl adduser failed"; return 1; }
+    fi
+    srv_start "$name" || { fail_server "$name" "the server did not start: $(srv_last_words \
+"$name")"; return 1; }
+    probe "$name"
+    if [ "$name" != parley ]; then
+        peer_register "$name" "$ACCOUNTS" ||
+            { fail_server "$name" "in-band registration failed: $(tail -n 3 \
+"$WORK/$name/register.txt" | paste -sd ' ' -)"; return 1; }
+    fi
+    # One untimed login of every account: fills the bot's SCRAM key cache (Parley) and
+    # whatever the server caches on a first login, so the measured runs all start warm. Again
+    # whenever the bot changes, in case its key cache format did.
+    local warm
+    warm=$WORK/$name/warm.$(cksum <"$BOT" | cut -d' ' -f1) # holds how many accounts were warmed
+    if (($(cat "$warm" 2>/dev/null || echo 0) < ACCOUNTS)); then
+        log "$name: warm-up login of $ACCOUNTS accounts"
+        taskset -c "$BOT_CPU" "$BOT" login --port "$(srv_port "$name")" --domain "$DOMAIN" \
+            --count "$ACCOUNTS" --password "$PASSWORD" --sasl "$(srv_sasl "$name")" \
+            --keycache "$KEYCACHE" --parallel "$PARALLEL" --source "$SOURCES" --duration 0 \
+            --timeout 600 --quiet >"$WORK/$name/warmup.txt" 2>&1
+        if ! grep -q "^logins: $ACCOUNTS ok" "$WORK/$name/warmup.txt"; then
+            fail_server "$name" "warm-up login failed: $(grep -E '^(logins|last failure)' \
+"$WORK/$name/warmup.txt" | paste -sd ' ' -)"
+            return 1
+        fi
+        rm -f "$WORK/$name"/warm.* && echo "$ACCOUNTS" >"$warm"
+    fi
+    srv_stop
+}
+
+# Every scenario on a freshly started server, so memory left from the previous one does not
+# hide the per-session cost.
+run_server() {
+    local name=$1 n
+    setup_server "$name" || return 1
+    for n in $LOGIN_COUNTS; do
+        scenario "$name" "login-$n" login --count "$n" --parallel "$PARALLEL" \
+            --source "$SOURCES" --duration "$HOLD" --timeout 600 || return 1
+    done
+    scenario "$name" chat chat --count "$CHAT_USERS" --parallel "$PARALLEL" \
+        --source "$SOURCES" --rates "$CHAT_RATES" --step "$CHAT_STEP" --drain 5 \
+        --timeout 600 || return 1
+}
+
+t_start=$(date +%s)
+for s in $SERVERS; do
+    log "=== $s ==="
+    run_server "$s" || log "$s: skipped the rest of its scenarios"
+done
+meta duration_s "$(($(date +%s) - t_start))"
+
+/usr/bin/python3 "$SUITE/report.py" --results "$RES" --out "$OUT" ||
+    die "report generation failed"
+log "wrote $OUT/RESULTS.md in $(($(date +%s) - t_start)) s"

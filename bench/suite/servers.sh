@@ -1,0 +1,151 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+# The three servers for bench/suite/bench.sh (bash): config, accounts, start pinned to CPU 0,
+# stop by PID. Sourced, not run. Each server NAME has its own folder $WORK/NAME.
+#
+# Reads: WORK (copies of the binaries in $WORK/bin), SUITE, DOMAIN, PASSWORD, BOT, CERT, KEY,
+# SERVER_CPU, BOT_CPU, and the per-server ports PORT_<name>, TLS_PORT_<name>. Sets SRV_PID
+# and SRV_NAME while a server runs.
+
+SRV_PID=""
+SRV_NAME=""
+
+srv_port() { local v="PORT_$1"; echo "${!v}"; }
+srv_tls_port() { local v="TLS_PORT_$1"; echo "${!v}"; }
+
+# The SASL mechanism the bot uses: Parley stores SCRAM keys, so SCRAM-SHA-256 never runs
+# PBKDF2 on its side; the peers store plaintext passwords, and PLAIN is their fastest login.
+srv_sasl() { [ "$1" = parley ] && echo scram-sha-256 || echo plain; }
+
+# The file where NAME writes its errors (console.log holds what it printed).
+srv_logfile() {
+    case $1 in
+    prosody) echo "$WORK/prosody/prosody.log" ;;
+    ejabberd) echo "$WORK/ejabberd/ejabberd.log" ;;
+    *) echo "$WORK/$1/console.log" ;;
+    esac
+}
+
+# The last lines NAME logged, on one line, for an error report.
+srv_last_words() {
+    local f
+    f=$(srv_logfile "$1")
+    [ -s "$f" ] || f=$WORK/$1/console.log
+    grep -v '^[[:space:]*]*$' "$f" 2>/dev/null | tail -n 2 | paste -sd ' ' - | cut -c1-400
+}
+
+srv_prepare() {
+    local name=$1 dir="$WORK/$1"
+    mkdir -p "$dir"
+    local vars=("WORK=$dir" "PORT=$(srv_port "$name")" "TLS_PORT=$(srv_tls_port "$name")"
+                "CERT=$CERT" "KEY=$KEY" "CERT_DIR=$(dirname "$CERT")" "DOMAIN=$DOMAIN")
+    case $name in
+    parley)
+        mkdir -p "$dir/data" && chmod 700 "$dir/data"
+        render "$SUITE/parley.conf.in" "$dir/parley.conf" "${vars[@]}" ;;
+    prosody)
+        mkdir -p "$dir/data"
+        render "$SUITE/prosody.cfg.lua.in" "$dir/prosody.cfg.lua" "${vars[@]}" ;;
+    ejabberd)
+        mkdir -p "$dir/spool"
+        render "$SUITE/ejabberd.yml.in" "$dir/ejabberd.yml" "${vars[@]}" ;;
+    *) die "unknown server $name" ;;
+    esac
+}
+
+# Starts NAME pinned to $SERVER_CPU, waits for its c2s port; false (with its log shown) when it
+# does not come up within 90 s.
+srv_start() {
+    local name=$1 dir="$WORK/$1" port
+    port=$(srv_port "$name")
+    # (the ports sit below the ephemeral range, so no client socket of the bot can hold them)
+    if port_listening "$port" || port_listening "$(srv_tls_port "$name")"; then
+        log "$name: port $port or $(srv_tls_port "$name") is already in use by another program"
+        return 1
+    fi
+    : >"$dir/console.log"
+    : >"$(srv_logfile "$name")" # so that its last words are this start's
+    case $name in
+    parley)
+        taskset -c "$SERVER_CPU" "$WORK/bin/parleyd" -c "$dir/parley.conf" \
+            >>"$dir/console.log" 2>&1 &
+        ;;
+    prosody)
+        # -F: stay in the foreground, so $! is the Lua process itself.
+        taskset -c "$SERVER_CPU" prosody -F --config "$dir/prosody.cfg.lua" \
+            >>"$dir/console.log" 2>&1 &
+        ;;
+    ejabberd)
+        # The erl script execs erlexec, which execs beam.smp: $! is the VM, and taskset pins
+        # every thread of it. One scheduler and one dirty-CPU scheduler for the one core, and
+        # no scheduler busy-waiting, so that the VM neither fights itself for CPU 0 nor burns it
+        # spinning. No distribution (no -sname): no epmd is started, nothing else to stop.
+        (
+            cd "$dir" || exit 1
+            export EJABBERD_CONFIG_PATH="$dir/ejabberd.yml" EJABBERD_LOG_PATH="$dir/ejabberd.log"
+            export ERL_LIBS=/usr/lib/x86_64-linux-gnu ERL_MAX_PORTS=65536
+            export ERL_CRASH_DUMP="$dir/erl_crash.dump" ERL_CRASH_DUMP_BYTES=0
+            exec taskset -c "$SERVER_CPU" erl -noinput +K true +P 1000000 +S 1:1 +SDcpu 1:1 \
+                +sbwt none +sbwtdcpu none +sbwtdio none \
+                -mnesia dir "\"$dir/spool\"" -s ejabberd
+        ) >>"$dir/console.log" 2>&1 &
+        ;;
+    esac
+    SRV_PID=$!
+    SRV_NAME=$name
+    echo "$SRV_PID" >"$dir/server.pid"
+    if ! wait_listen "$SRV_PID" "$port" 90; then
+        log "$name did not start listening on $port; its output:"
+        tail -n 20 "$dir/console.log" >&2
+        [ "$(srv_logfile "$name")" = "$dir/console.log" ] || tail -n 5 "$(srv_logfile "$name")" >&2
+        srv_stop
+        return 1
+    fi
+    sleep 1 # listeners come up before every module is ready in the peers
+    return 0
+}
+
+srv_stop() {
+    [ -n "$SRV_PID" ] || return 0
+    local pid=$SRV_PID name=$SRV_NAME
+    SRV_PID=""
+    SRV_NAME=""
+    stop_pid "$pid" "$name" || die "could not stop $name (PID $pid)"
+    rm -f "$WORK/$name/server.pid"
+}
+
+# Accounts user1..userN with $PASSWORD: Parley's through parleyctl (before start), the peers'
+# through in-band registration with the bot (server running). Remembered in $dir/accounts.
+srv_accounts_have() { cat "$WORK/$1/accounts" 2>/dev/null || echo 0; }
+
+parley_register() {
+    local n=$1 have dir="$WORK/parley" t0
+    have=$(srv_accounts_have parley)
+    ((have >= n)) && return 0
+    t0=$(date +%s.%N)
+    "$BOT" register --domain "$DOMAIN" --first $((have + 1)) --count $((n - have)) \
+        --password "$PASSWORD" --timeout 1800 \
+        --register-cmd "$WORK/bin/parleyctl -c $dir/parley.conf adduser %s %s" >&2 ||
+        return 1
+    echo "$n" >"$dir/accounts"
+    log "parley: $((n - have)) accounts with parleyctl in $(awk -v a="$t0" -v b="$(date +%s.%N)" \
+        'BEGIN { printf "%.1f", b - a }') s"
+}
+
+peer_register() {
+    local name=$1 n=$2 have t0
+    have=$(srv_accounts_have "$name")
+    ((have >= n)) && return 0
+    t0=$(date +%s.%N)
+    taskset -c "$BOT_CPU" "$BOT" register --port "$(srv_port "$name")" --domain "$DOMAIN" \
+        --first $((have + 1)) --count $((n - have)) --password "$PASSWORD" --parallel 50 \
+        --timeout 1800 --quiet >"$WORK/$name/register.txt" 2>&1
+    if ! grep -q "^registered: $((n - have)) of $((n - have))" "$WORK/$name/register.txt"; then
+        log "$name: in-band registration failed:"
+        cat "$WORK/$name/register.txt" >&2
+        return 1
+    fi
+    echo "$n" >"$WORK/$name/accounts"
+    log "$name: $((n - have)) accounts by in-band registration in $(awk -v a="$t0" \
+        -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
+}
