@@ -390,6 +390,4 @@ void conn_charge(struct conn *c, unsigned tokens) { c->tokens -= (double)tokens;
 const char *conn_tag(const struct conn *c) { return c->tag; }
 const char *conn_peer(const struct conn *c) { return c->peer; }
 struct session *conn_session(const struct conn *c) { return c->sess; }
-struct stream *conn_stream(const struct conn *c) { return c->stream; }
-struct conn *conn_next(const struct conn *c) { return c->next; }
 bool conn_tls(const struct conn *c) { return stream_tls_active(c->stream); }

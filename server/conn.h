@@ -12,7 +12,6 @@
 
 struct server;
 struct session;
-struct stream;
 
 struct conn;
 
@@ -39,8 +38,6 @@ void conn_charge(struct conn *c, unsigned tokens);
 const char *conn_tag(const struct conn *c);
 const char *conn_peer(const struct conn *c);
 struct session *conn_session(const struct conn *c);
-struct stream *conn_stream(const struct conn *c);
-struct conn *conn_next(const struct conn *c);
 bool conn_tls(const struct conn *c);
 
 #endif

@@ -19,8 +19,6 @@ void buf_reset(struct buf *b);
 void buf_append(struct buf *b, const void *data, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Drops the first n bytes. */
-void buf_consume(struct buf *b, size_t n);
 /* Releases storage above keep bytes when the buffer is empty, so idle owners stay small. */
 void buf_shrink(struct buf *b, size_t keep);
 

@@ -83,8 +83,6 @@ void stanza_summarize(struct stanza *st);
 /* Sets or removes (value NULL) the root's to/from, keeping the summary in step. */
 void stanza_set_to(struct stanza *st, const char *to);
 void stanza_set_from(struct stanza *st, const char *from);
-/* Returns the value of a stanza's type attribute for a type bit ("get", "chat", ...). */
-const char *stanza_type_name(enum stanza_kind kind, unsigned type);
 
 /* Arena allocation: memory lives as long as the stanza. */
 void *stanza_alloc(struct stanza *st, size_t n);

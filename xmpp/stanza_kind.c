@@ -70,14 +70,6 @@ void stanza_summarize(struct stanza *st)
     st->from = xel_attr(st->root, "from");
 }
 
-const char *stanza_type_name(enum stanza_kind kind, unsigned type)
-{
-    for (size_t i = 0; i < ARRAY_LEN(types); i++)
-        if (types[i].kind == kind && types[i].bit == type)
-            return types[i].name;
-    return NULL;
-}
-
 void stanza_set_to(struct stanza *st, const char *to)
 {
     xel_set_attr(st, st->root, "to", to);

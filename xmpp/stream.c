@@ -54,10 +54,8 @@ void stream_free(struct stream *s)
 
 struct buf *stream_output(struct stream *s) { return &s->out; }
 enum stream_state stream_state(const struct stream *s) { return s->state; }
-const struct jid *stream_jid(const struct stream *s) { return s->jid; }
 const char *stream_user(const struct stream *s) { return s->user; }
 bool stream_tls_active(const struct stream *s) { return s->tls_active; }
-const char *stream_id(const struct stream *s) { return s->id; }
 
 void stream_write_el(struct stream *s, const struct xel *el)
 {

@@ -72,13 +72,9 @@ void stream_error(struct stream *s, const char *condition, const char *text);
 void stream_end(struct stream *s);
 
 enum stream_state stream_state(const struct stream *s);
-/* The bound full JID, or NULL before binding; borrowed. */
-const struct jid *stream_jid(const struct stream *s);
 /* The authenticated bare JID string, or NULL; borrowed. */
 const char *stream_user(const struct stream *s);
 bool stream_tls_active(const struct stream *s);
-/* The stream id sent in our header (borrowed). */
-const char *stream_id(const struct stream *s);
 /* Frees parser state while idle between stanzas (see parser_release_idle()); returns true
  * when the parser was released. */
 bool stream_trim(struct stream *s);
