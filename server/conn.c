@@ -24,7 +24,7 @@
 
 #define LINGER_SECONDS 5
 #define OUTPUT_POLL_MS 20
-#define EAGER_TRIM_READS 8 /* per second: more than this is a busy connection */
+#define EAGER_TRIM_READS 16 /* a login and the client's first requests fit in this many */
 
 static void read_cb(struct bufferevent *bev, void *arg);
 static void event_cb(struct bufferevent *bev, short what, void *arg);
@@ -327,11 +327,15 @@ static void read_cb(struct bufferevent *bev, void *arg)
     /* A client that does not read its own replies stops being read until it catches up. */
     if (!c->paused && queued(c) > (size_t)c->srv->cfg.max_output_bytes / 2)
         pause_reading(c, OUTPUT_POLL_MS);
-    /* A quiet connection gives its parser back at once (idle sessions stay small, and a login
-     * storm does not leave thousands of parsers to fragment the heap); a busy one keeps it
-     * until a sweep finds it idle, so it does not rebuild one per read. */
-    if (++c->reads <= EAGER_TRIM_READS)
+    /* While it logs in a connection gives its parser back after each read, so a login storm
+     * does not leave thousands of parsers behind to fragment the heap. After that it keeps
+     * the parser until a sweep finds it idle: a chatty session would otherwise rebuild one
+     * per read. */
+    c->reads++;
+    if (c->login_reads < EAGER_TRIM_READS) {
+        c->login_reads++;
         stream_trim(c->stream);
+    }
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)

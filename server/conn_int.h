@@ -29,7 +29,8 @@ struct conn {
     bool paused;      /* reading stopped (rate limit or our own output backlog) */
     bool direct_tls;
     bool shut;   /* our side half-closed while lingering */
-    unsigned reads; /* reads since the last idle sweep */
+    unsigned reads;       /* reads since the last idle sweep */
+    unsigned login_reads; /* reads so far, counted up to EAGER_TRIM_READS */
     uint64_t linger_until;
     uint64_t auth_deadline; /* ms, monotonic: bound by then or closed */
     double tokens; /* stanza budget (token bucket) */

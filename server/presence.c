@@ -65,7 +65,7 @@ static int presence_broadcast(struct route_ctx *rc, struct stanza *st)
     sess->priority = priority;
     sess->available = true;
     stanza_unref(sess->presence);
-    sess->presence = stanza_ref(st);
+    sess->presence = stanza_compact(st); /* kept as long as the session: no slack */
     broadcast(rc, st, NULL); /* RFC 6121 §4.2.2: including the sending resource */
     if (initial)
         send_siblings(sess);

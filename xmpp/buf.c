@@ -69,6 +69,14 @@ void buf_printf(struct buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+void buf_fit(struct buf *b)
+{
+    if (b->data && b->cap > b->len + 1) {
+        b->data = xrealloc(b->data, b->len + 1);
+        b->cap = b->len + 1;
+    }
+}
+
 void buf_shrink(struct buf *b, size_t keep)
 {
     if (b->len == 0 && b->cap > keep)

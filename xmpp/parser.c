@@ -136,6 +136,7 @@ static void open_stream(struct parser *p, const struct qname *q, const char **at
     buf_append(&p->header, q->local, q->local_len);
     buf_puts(&p->header, decls);
     buf_puts(&p->header, ">");
+    buf_fit(&p->header); /* kept for the stream's life, for revivals */
     free(decls);
     struct stanza *h = stanza_new_empty();
     h->root = xel_add_child_n(h, NULL, q->local, q->local_len, q->ns ? q->ns : "", q->ns_len);
@@ -276,6 +277,8 @@ static void create_xp(struct parser *p)
 {
     /* The encoding is forced: XMPP streams are UTF-8 whatever a declaration says. */
     p->xp = XML_ParserCreateNS("UTF-8", NS_SEP);
+    if (!p->stack) /* released with the parser: an idle stream needs neither */
+        p->stack = xcalloc(p->lim.max_depth + 1, sizeof(*p->stack));
     if (!p->xp)
         xmalloc((size_t)-1); /* aborts like every failed allocation */
     unsigned long salt = 0;
@@ -298,7 +301,6 @@ struct parser *parser_new(const struct parser_limits *lim, const struct parser_e
     p->lim = *lim;
     p->ev = *ev;
     p->ctx = ctx;
-    p->stack = xcalloc(lim->max_depth + 1, sizeof(*p->stack));
     buf_init(&p->text);
     buf_init(&p->header);
     create_xp(p);
@@ -313,6 +315,8 @@ static void drop_state(struct parser *p)
     stanza_unref(p->cur);
     p->cur = NULL;
     buf_fini(&p->text);
+    free(p->stack);
+    p->stack = NULL;
 }
 
 void parser_free(struct parser *p)
@@ -322,7 +326,6 @@ void parser_free(struct parser *p)
     drop_state(p);
     buf_fini(&p->header);
     free(p->default_ns);
-    free(p->stack);
     free(p);
 }
 

@@ -9,6 +9,8 @@
 #include "base.h"
 #include "ns.h"
 
+/* A stanza's first malloc, header included: glibc serves up to 1032 bytes from its per-thread
+ * cache, and every parsed stanza takes and returns one of these. */
 #define ARENA_FIRST 1024
 #define ARENA_MAX_BLOCK (64 * 1024)
 #define ALIGN 16
@@ -21,18 +23,42 @@ struct arena_block {
 
 static size_t align_up(size_t n) { return (n + ALIGN - 1) & ~(size_t)(ALIGN - 1); }
 
-struct stanza *stanza_new_empty(void)
+/* A stanza whose first block holds its header and room bytes more. */
+static struct stanza *new_with_room(size_t room)
 {
+    size_t size = align_up(sizeof(struct stanza)) + align_up(room);
     /* The stanza header lives at the start of its own first block: one malloc per stanza. */
-    struct arena_block *b = xmalloc(sizeof(*b) + ARENA_FIRST);
+    struct arena_block *b = xmalloc(sizeof(*b) + size);
     b->next = NULL;
-    b->size = ARENA_FIRST;
+    b->size = size;
     struct stanza *st = (struct stanza *)b->data;
     memset(st, 0, sizeof(*st));
     st->refs = 1;
     st->blocks = b;
     st->cur = b->data + align_up(sizeof(*st));
-    st->end = b->data + ARENA_FIRST;
+    st->end = b->data + size;
+    return st;
+}
+
+struct stanza *stanza_new_empty(void)
+{
+    return new_with_room(ARENA_FIRST - sizeof(struct arena_block) - align_up(sizeof(struct stanza)));
+}
+
+/* Arena bytes in use, the header included; older blocks count whole (they filled up). */
+static size_t arena_used(const struct stanza *st)
+{
+    size_t used = (size_t)(st->cur - st->blocks->data);
+    for (const struct arena_block *b = st->blocks->next; b; b = b->next)
+        used += b->size;
+    return used;
+}
+
+struct stanza *stanza_compact(const struct stanza *src)
+{
+    struct stanza *st = new_with_room(arena_used(src) - align_up(sizeof(struct stanza)));
+    st->root = xel_copy_into(st, NULL, src->root);
+    stanza_summarize(st);
     return st;
 }
 

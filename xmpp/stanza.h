@@ -76,6 +76,9 @@ struct stanza {
 struct stanza *stanza_new(const char *name, const char *ns);
 /* Returns a stanza with refcount 1 and no root yet: the caller sets st->root. */
 struct stanza *stanza_new_empty(void);
+/* Returns a copy of src (refcount 1) in an arena sized to fit: for stanzas kept for long,
+ * such as a session's last presence, which would otherwise hold a mostly empty block. */
+struct stanza *stanza_compact(const struct stanza *src);
 struct stanza *stanza_ref(struct stanza *st);
 void stanza_unref(struct stanza *st);
 /* Recomputes kind/type/id/to/from from the root (after parsing or building). */

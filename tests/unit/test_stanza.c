@@ -157,6 +157,35 @@ static void test_arena_growth_and_refs(void **state)
     stanza_unref(st);
 }
 
+/* A compact copy says the same, keeps its summary, and outlives its source. */
+static void test_compact_copy(void **state)
+{
+    (void)state;
+    struct stanza *small = stanza_new("presence", NS_CLIENT);
+    stanza_set_from(small, "a@x/r");
+    xel_add_text_child(small, small->root, "show", "away");
+    struct stanza *big = stanza_new("iq", NS_CLIENT);
+    xel_set_attr(big, big->root, "type", "set");
+    for (int i = 0; i < 500; i++)
+        xel_set_attr(big, xel_add_child(big, big->root, "item", "urn:x"), "n", "value");
+    struct stanza *src[] = { small, big };
+    for (size_t i = 0; i < ARRAY_LEN(src); i++) {
+        stanza_summarize(src[i]);
+        char *want = written(src[i]);
+        struct stanza *copy = stanza_compact(src[i]);
+        assert_int_equal(copy->kind, src[i]->kind);
+        assert_int_equal(copy->type, src[i]->type);
+        stanza_unref(src[i]);
+        char *got = written(copy);
+        assert_string_equal(got, want);
+        if (copy->kind == STANZA_PRESENCE)
+            assert_string_equal(copy->from, "a@x/r");
+        free(want);
+        free(got);
+        stanza_unref(copy);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -165,6 +194,7 @@ int main(void)
         cmocka_unit_test(test_summary_types),
         cmocka_unit_test(test_error_reply),
         cmocka_unit_test(test_arena_growth_and_refs),
+        cmocka_unit_test(test_compact_copy),
     };
     return cmocka_run_group_tests_name("stanza", tests, NULL, NULL);
 }
