@@ -29,9 +29,10 @@ static SSL_CTX *make_tls(const struct bench_opts *o)
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     /* Loopback benchmark against self-signed test certificates: nothing to verify against. */
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-    /* Idle sessions of a login storm give their record buffers back; chat keeps them, as
-     * reallocating per record would cost more than the memory. */
-    if (o->scenario != SCEN_CHAT)
+    /* Idle sessions of a login storm give their record buffers back; the stepped scenarios
+     * keep them, as reallocating per record would cost more than the memory. */
+    bool stepped = o->scenario == SCEN_CHAT || o->scenario == SCEN_MUC || o->scenario == SCEN_MIXED;
+    if (!stepped)
         SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     return ctx;
 }

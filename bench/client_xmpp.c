@@ -245,6 +245,8 @@ static void on_iq(struct client *c, struct stanza *st)
         went_online(c, st);
     else if (c->state == CL_REGISTERING && strcmp(id, "reg") == 0)
         registered(c, st);
+    else if (c->state == CL_ONLINE && c->eng->hooks.iq_result)
+        c->eng->hooks.iq_result(c->eng->ctx, c, st, c->eng->now_us);
 }
 
 static void on_message(struct client *c, struct stanza *st)
@@ -254,6 +256,13 @@ static void on_message(struct client *c, struct stanza *st)
         e->errors++;
     else if (e->hooks.message)
         e->hooks.message(e->ctx, c, st, e->now_us);
+}
+
+static void on_presence(struct client *c, struct stanza *st)
+{
+    struct engine *e = c->eng;
+    if (c->state == CL_ONLINE && e->hooks.presence)
+        e->hooks.presence(e->ctx, c, st, e->now_us);
 }
 
 struct stanza_row {
@@ -266,7 +275,7 @@ struct stanza_row {
 static const struct stanza_row stanza_rows[] = {
     { "message", NS_CLIENT, on_message },
     { "iq", NS_CLIENT, on_iq },
-    { "presence", NS_CLIENT, NULL },
+    { "presence", NS_CLIENT, on_presence },
     { "features", NS_STREAM, on_features },
     { "proceed", NS_TLS, on_proceed },
     { "failure", NS_TLS, on_tls_failure },

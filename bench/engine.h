@@ -66,6 +66,10 @@ struct engine_hooks {
     void (*message)(void *ctx, struct client *c, const struct stanza *st, uint64_t now_us);
     /* After a close (failed or deliberate); the client may be started again. */
     void (*closed)(void *ctx, struct client *c, bool failed);
+    /* Presence stanzas (MUC joins answer with presence); NULL drops them. */
+    void (*presence)(void *ctx, struct client *c, const struct stanza *st, uint64_t now_us);
+    /* Results and errors of iqs the scenario sent (not bind or registration); NULL drops them. */
+    void (*iq_result)(void *ctx, struct client *c, const struct stanza *st, uint64_t now_us);
 };
 
 struct engine {

@@ -23,18 +23,26 @@ struct opt_row {
     const char *help;
 };
 
-static const char *const scenario_names[] = { "login", "chat", "register", "churn", NULL };
+static const char *const scenario_names[] = { "login", "chat",  "register", "churn",
+                                              "muc",   "mixed", NULL };
 /* One line each for --help, in enum order. */
 static const char *const scenario_help[] = {
     "login storm under --parallel, then hold the sessions for --duration s",
     "1:1 messages between random online pairs at --rates, --step s per rate",
     "create the accounts: --register-cmd, else in-band (XEP-0077)",
     "connect/login/disconnect cycles for --duration s, --parallel in flight",
+    "--rooms of --occupants join (XEP-0045), then groupchat messages/s at --rates",
+    "chat, presence and groupchat actions/s at --rates, shared out by --mix",
 };
 _Static_assert(ARRAY_LEN(scenario_help) + 1 == ARRAY_LEN(scenario_names),
                "one help line per scenario");
 static const char *const tls_names[] = { "starttls", "direct", "none", NULL };
 static const char *const sasl_names[] = { "scram-sha-256", "scram-sha-1", "plain", NULL };
+const char *const opts_mix_names[MIX_KINDS] = { "chat", "presence", "muc" };
+
+#define MIX_EXAMPLE "chat=80,presence=15,muc=5"
+#define MIX_DEFAULT "chat=85,presence=15" /* needs no MUC service */
+#define MIX_WEIGHT_MAX 1e6
 
 #define OFF(f) offsetof(struct bench_opts, f)
 
@@ -48,14 +56,15 @@ static const struct opt_row opt_rows[] = {
     { "--password", OT_STR, OFF(password), 0, 0, NULL, "password of every account" },
     { "--tls", OT_ENUM, OFF(tls), 0, 0, tls_names, "starttls|direct|none" },
     { "--sasl", OT_ENUM, OFF(sasl), 0, 0, sasl_names, "scram-sha-256|scram-sha-1|plain" },
-    { "--rates", OT_STR, OFF(rates), 0, 0, NULL, "chat: messages/s per step, R1,R2,..." },
-    { "--step", OT_DOUBLE, OFF(step), 0.1, 86400, NULL, "chat: seconds per step" },
+    { "--rates", OT_STR, OFF(rates), 0, 0, NULL,
+      "chat, muc: messages/s per step (mixed: actions/s), R1,R2,..." },
+    { "--step", OT_DOUBLE, OFF(step), 0.1, 86400, NULL, "chat, muc, mixed: seconds per step" },
     { "--duration", OT_DOUBLE, OFF(duration), 0, 86400, NULL,
       "login: seconds to hold; churn: seconds of cycles" },
     { "--timeout", OT_DOUBLE, OFF(timeout), 1, 86400, NULL,
-      "seconds allowed for logins (churn: for each whole cycle)" },
+      "seconds allowed for logins, then for room joins (churn: for each whole cycle)" },
     { "--drain", OT_DOUBLE, OFF(drain), 0, 600, NULL,
-      "chat, churn: seconds to wait for stragglers at the end" },
+      "chat, churn, muc, mixed: seconds to wait for stragglers at the end" },
     { "--json", OT_STR, OFF(json), 0, 0, NULL, "write results as JSON to FILE" },
     { "--server-pid", OT_LONG, OFF(server_pid), 1, 4194304, NULL, "sample CPU/RSS of PID" },
     { "--parallel", OT_LONG, OFF(parallel), 1, 100000, NULL,
@@ -66,6 +75,14 @@ static const struct opt_row opt_rows[] = {
     { "--register-cmd", OT_STR, OFF(register_cmd), 0, 0, NULL, "register: 'cmd %s %s'" },
     { "--resource", OT_STR, OFF(resource), 0, 0, NULL, "resource to bind" },
     { "--quiet", OT_FLAG, OFF(quiet), 0, 0, NULL, "no progress lines" },
+    { "--muc-domain", OT_STR, OFF(muc_domain), 0, 0, NULL,
+      "muc, mixed with muc: MUC service, e.g. conference.localhost" },
+    { "--rooms", OT_LONG, OFF(rooms), 1, 1000000, NULL,
+      "muc, mixed with muc: rooms; account i joins room bench{i/occupants}" },
+    { "--occupants", OT_LONG, OFF(occupants), 1, 1000000, NULL,
+      "muc, mixed with muc: occupants per room (--count >= rooms x occupants)" },
+    { "--mix", OT_STR, OFF(mix), 0, 0, NULL,
+      "mixed: weights, e.g. " MIX_EXAMPLE " (default " MIX_DEFAULT ")" },
 };
 
 static void set_defaults(struct bench_opts *o)
@@ -75,6 +92,7 @@ static void set_defaults(struct bench_opts *o)
         .first = 1, .count = 100, .password = "password", .tls = BTLS_STARTTLS,
         .sasl = BSASL_SCRAM_SHA256, .rates = "1000", .step = 10, .duration = 10,
         .timeout = 120, .drain = 2, .parallel = 100, .tick_ms = 5, .resource = "bench",
+        .rooms = 20, .occupants = 50, .mix = MIX_DEFAULT,
     };
 }
 
@@ -202,7 +220,135 @@ static int check_sources(const struct bench_opts *o, FILE *err)
     return 0;
 }
 
-static int check(const struct bench_opts *o, FILE *err)
+/*
+ * A plain decimal number filling [v, end): digits, then optionally a point and digits. -1
+ * otherwise: strtod alone would also take spaces, signs, exponents, hex, "nan" and "inf".
+ */
+static double decimal(const char *v, const char *end)
+{
+    const char *digits = "0123456789";
+    size_t whole = strspn(v, digits), frac = 0;
+    if (v[whole] == '.')
+        frac = 1 + strspn(v + whole + 1, digits);
+    if (whole == 0 || v + whole + frac != end || frac == 1)
+        return -1;
+    return strtod(v, NULL);
+}
+
+/* One NAME=WEIGHT field of --mix, ending at end; false with the reason in why. */
+static bool parse_mix_field(const char *f, const char *end, double *weights, bool *seen,
+                            char *why, size_t why_size)
+{
+    const char *eq = memchr(f, '=', (size_t)(end - f));
+    int n = (int)(end - f);
+    if (!eq) {
+        snprintf(why, why_size, "'%.*s' is not NAME=WEIGHT", n, f);
+        return false;
+    }
+    int k = 0;
+    while (k < MIX_KINDS && (strlen(opts_mix_names[k]) != (size_t)(eq - f) ||
+                             strncmp(opts_mix_names[k], f, (size_t)(eq - f)) != 0))
+        k++;
+    if (k == MIX_KINDS) {
+        snprintf(why, why_size, "unknown kind '%.*s' (chat, presence, muc)", (int)(eq - f), f);
+        return false;
+    }
+    if (seen[k]) {
+        snprintf(why, why_size, "%s given twice", opts_mix_names[k]);
+        return false;
+    }
+    double w = decimal(eq + 1, end);
+    if (!(w >= 0 && w <= MIX_WEIGHT_MAX)) {
+        snprintf(why, why_size, "bad weight '%.*s' for %s", (int)(end - eq - 1), eq + 1,
+                 opts_mix_names[k]);
+        return false;
+    }
+    seen[k] = true;
+    weights[k] = w;
+    return true;
+}
+
+int opts_parse_mix(const char *text, double weights[MIX_KINDS], char *why, size_t why_size)
+{
+    bool seen[MIX_KINDS] = { false };
+    double total = 0;
+    for (int k = 0; k < MIX_KINDS; k++)
+        weights[k] = 0;
+    if (!text || !*text) {
+        snprintf(why, why_size, "empty");
+        return PL_EINVAL;
+    }
+    for (const char *f = text;;) {
+        const char *end = strchrnul(f, ',');
+        if (end == f) {
+            snprintf(why, why_size, "empty field");
+            return PL_EINVAL;
+        }
+        if (!parse_mix_field(f, end, weights, seen, why, why_size))
+            return PL_EINVAL;
+        if (!*end)
+            break;
+        f = end + 1;
+    }
+    for (int k = 0; k < MIX_KINDS; k++)
+        total += weights[k];
+    if (total <= 0) {
+        snprintf(why, why_size, "every weight is 0");
+        return PL_EINVAL;
+    }
+    return PL_OK;
+}
+
+bool opts_uses_muc(const struct bench_opts *o)
+{
+    return o->scenario == SCEN_MUC || (o->scenario == SCEN_MIXED && o->mix_weights[MIX_MUC] > 0);
+}
+
+/* muc, and mixed with a muc share: a MUC service, and an account for every seat. */
+static int check_muc(const struct bench_opts *o, FILE *err)
+{
+    const char *who = o->scenario == SCEN_MUC ? "muc" : "mixed with a muc share";
+    if (!o->muc_domain || !*o->muc_domain) {
+        fprintf(err, "parley-bench: %s needs --muc-domain (e.g. conference.localhost)\n", who);
+        return 2;
+    }
+    if (o->count < o->rooms * o->occupants) {
+        fprintf(err, "parley-bench: %s needs --count >= --rooms x --occupants (%ld x %ld = %ld), "
+                     "got %ld\n", who, o->rooms, o->occupants, o->rooms * o->occupants,
+                o->count);
+        return 2;
+    }
+    return 0;
+}
+
+static int check_mixed(struct bench_opts *o, FILE *err)
+{
+    char why[128];
+    if (opts_parse_mix(o->mix, o->mix_weights, why, sizeof(why)) != PL_OK) {
+        fprintf(err, "parley-bench: bad --mix '%s': %s (e.g. " MIX_EXAMPLE ")\n", o->mix, why);
+        return 2;
+    }
+    if (o->mix_weights[MIX_CHAT] > 0 && o->count < 2) {
+        fprintf(err, "parley-bench: mixed with a chat share needs --count 2 or more\n");
+        return 2;
+    }
+    return 0;
+}
+
+/* What one scenario asks of the options beyond their own bounds. */
+static int check_scenario(struct bench_opts *o, FILE *err)
+{
+    if (o->scenario == SCEN_CHAT && o->count < 2) {
+        fprintf(err, "parley-bench: chat needs --count 2 or more\n");
+        return 2;
+    }
+    int rc = o->scenario == SCEN_MIXED ? check_mixed(o, err) : 0;
+    if (rc == 0 && opts_uses_muc(o))
+        rc = check_muc(o, err);
+    return rc;
+}
+
+static int check(struct bench_opts *o, FILE *err)
 {
     if (!opts_host_is_loopback(o->host)) {
         fprintf(err, "parley-bench: refusing --host %s: only loopback targets (127.0.0.0/8, "
@@ -217,11 +363,8 @@ static int check(const struct bench_opts *o, FILE *err)
         fprintf(err, "parley-bench: --first + --count is too large\n");
         return 2;
     }
-    if (o->scenario == SCEN_CHAT && o->count < 2) {
-        fprintf(err, "parley-bench: chat needs --count 2 or more\n");
-        return 2;
-    }
-    return check_sources(o, err);
+    int rc = check_scenario(o, err);
+    return rc ? rc : check_sources(o, err);
 }
 
 int opts_parse(int argc, char **argv, struct bench_opts *o, FILE *err)

@@ -7,9 +7,12 @@
 #include <stddef.h>
 #include <stdio.h>
 
-enum bench_scenario { SCEN_LOGIN, SCEN_CHAT, SCEN_REGISTER, SCEN_CHURN };
+enum bench_scenario { SCEN_LOGIN, SCEN_CHAT, SCEN_REGISTER, SCEN_CHURN, SCEN_MUC, SCEN_MIXED };
 enum bench_tls { BTLS_STARTTLS, BTLS_DIRECT, BTLS_NONE };
 enum bench_sasl { BSASL_SCRAM_SHA256, BSASL_SCRAM_SHA1, BSASL_PLAIN };
+/* The kinds of traffic of the mixed scenario; opts_mix_names spells them for --mix. */
+enum mix_kind { MIX_CHAT, MIX_PRESENCE, MIX_MUC, MIX_KINDS };
+extern const char *const opts_mix_names[MIX_KINDS];
 
 /* Parsed options; strings borrow argv or static defaults. */
 struct bench_opts {
@@ -38,6 +41,11 @@ struct bench_opts {
     const char *register_cmd;
     const char *resource;
     bool quiet; /* no progress lines */
+    const char *muc_domain; /* muc, mixed: the MUC service, e.g. conference.localhost */
+    long rooms;             /* muc: rooms, each of `occupants` accounts */
+    long occupants;
+    const char *mix;                /* mixed: "chat=80,presence=15,muc=5" */
+    double mix_weights[MIX_KINDS]; /* --mix parsed by opts_parse (mixed only) */
 };
 
 /*
@@ -49,6 +57,15 @@ int opts_parse(int argc, char **argv, struct bench_opts *o, FILE *err);
 /* True when host is a literal loopback address (127.0.0.0/8 or ::1). */
 bool opts_host_is_loopback(const char *host);
 void opts_usage(FILE *out);
+/*
+ * Parses a --mix list: NAME=WEIGHT fields separated by commas, each name at most once, names
+ * from opts_mix_names, weights non-negative decimal numbers (percentages or any weights), at
+ * least one above 0. Kinds not named get 0. Returns PL_OK, or PL_EINVAL with the reason in why
+ * (weights then undefined).
+ */
+int opts_parse_mix(const char *text, double weights[MIX_KINDS], char *why, size_t why_size);
+/* True when the scenario sends groupchat: muc, or mixed with a muc weight. */
+bool opts_uses_muc(const struct bench_opts *o);
 /* Writes the account name for number num (the --users pattern) into out. */
 void opts_user_name(const struct bench_opts *o, long num, char *out, size_t size);
 

@@ -11,8 +11,16 @@
 
 static const char *const tls_labels[] = { "STARTTLS", "direct TLS", "no TLS" };
 
-static const char *const phase_names[] = { "login", "hold", "chat", "churn", "drain", "done" };
+/* The steps phase goes by the scenario's name (chat, muc, mixed): see phase_name. */
+static const char *const phase_names[] = { "login", "hold",  "join", "steps",
+                                           "churn", "drain", "done" };
 _Static_assert(ARRAY_LEN(phase_names) == PH_DONE + 1, "one name per phase");
+static const char *const kind_labels[MIX_KINDS] = { "chat", "presence", "muc" };
+
+static const char *phase_name(const struct run *r)
+{
+    return r->phase == PH_STEPS ? r->o->scenario_name : phase_names[r->phase];
+}
 
 static double ms(uint64_t us) { return (double)us / 1000.0; }
 
@@ -20,6 +28,12 @@ static double logins_per_s(const struct run *r)
 {
     uint64_t end = r->login_end_us ? r->login_end_us : r->ps_last.at_us;
     return end > r->t0_us ? (double)r->eng.logins / ((double)(end - r->t0_us) / 1e6) : 0;
+}
+
+/* The engine counts refused room joins with its failures (for the last error); not here. */
+static uint64_t login_failures(const struct run *r)
+{
+    return r->eng.failures - r->muc.join_failures;
 }
 
 static long rss_growth_per_session(const struct run *r)
@@ -46,11 +60,13 @@ void report_progress(struct run *r, uint64_t now_us)
     fprintf(stderr,
             "[%6.1fs] %-5s target %.0f/s sent %" PRIu64 "/s recv %" PRIu64 "/s online %u "
             "logging-in %u p99 %.2f ms errors %" PRIu64 " failures %" PRIu64,
-            (double)(now_us - r->t0_us) / 1e6, phase_names[r->phase], target,
+            (double)(now_us - r->t0_us) / 1e6, phase_name(r), target,
             r->sent - r->prev_sent, r->received - r->prev_received, e->online, e->in_flight,
             p99, e->errors, e->failures);
     if (r->o->scenario == SCEN_CHURN)
         fprintf(stderr, " cycles %" PRIu64 "/s", r->churn.cycles - r->churn.prev_cycles);
+    if (opts_uses_muc(r->o))
+        fprintf(stderr, " in rooms %zu", muc_joined(r));
     r->churn.prev_cycles = r->churn.cycles;
     if (ps.ok)
         fprintf(stderr, " server cpu %.0f%% rss %ld KiB", cpu, ps.rss_kib);
@@ -59,29 +75,89 @@ void report_progress(struct run *r, uint64_t now_us)
     r->prev_received = r->received;
 }
 
+static uint64_t missing(uint64_t expected, uint64_t received)
+{
+    return expected > received ? expected - received : 0;
+}
+
 static uint64_t lost_of(const struct step_stat *s)
 {
-    return s->sent > s->received ? s->sent - s->received : 0;
+    return missing(s->expected, s->received);
+}
+
+/* Deliveries per second of a step: what arrived, over the step's length. */
+static double per_s(const struct run *r, uint64_t n)
+{
+    return r->o->step > 0 ? (double)n / r->o->step : 0;
+}
+
+static void print_latency(FILE *out, const struct hist *h)
+{
+    fprintf(out, " %8.2f %8.2f %8.2f %8.2f %8.2f", ms(hist_percentile(h, 50)),
+            ms(hist_percentile(h, 90)), ms(hist_percentile(h, 99)),
+            ms(hist_percentile(h, 99.9)), ms(h->max));
+}
+
+/* One line under a mixed step: each kind's share. */
+static void print_kinds(FILE *out, const struct kind_stat *k)
+{
+    const struct kind_stat *c = &k[MIX_CHAT], *m = &k[MIX_MUC];
+    fprintf(out, "     chat: sent %" PRIu64 ", received %" PRIu64 ", lost %" PRIu64
+                 ", p99 %.2f ms | presence: sent %" PRIu64 " | muc: sent %" PRIu64
+                 ", deliveries %" PRIu64 " of %" PRIu64 ", lost %" PRIu64 ", p99 %.2f ms\n",
+            c->sent, c->received, missing(c->expected, c->received),
+            ms(hist_percentile(&c->lat_us, 99)), k[MIX_PRESENCE].sent, m->sent, m->received,
+            m->expected, missing(m->expected, m->received), ms(hist_percentile(&m->lat_us, 99)));
+}
+
+/* Chat as it always was; muc and mixed add what should have arrived and the arrival rate. */
+static void summary_header(const struct run *r, FILE *out)
+{
+    bool muc = r->o->scenario == SCEN_MUC;
+    fprintf(out, "%-4s %10s %10s", "step", "target/s", "sent");
+    if (r->o->scenario != SCEN_CHAT)
+        fprintf(out, " %10s %10s %10s", "expected", muc ? "delivered" : "received",
+                muc ? "deliv/s" : "recv/s");
+    else
+        fprintf(out, " %10s", "received");
+    fprintf(out, " %8s %8s %8s %8s %8s %8s %8s %6s\n", "lost", "late", "p50 ms", "p90 ms",
+            "p99 ms", "p99.9", "max ms", "srv%");
 }
 
 static void summary_steps(const struct run *r, FILE *out)
 {
-    fprintf(out, "%-4s %10s %10s %10s %8s %8s %8s %8s %8s %8s %8s %6s\n", "step", "target/s",
-            "sent", "received", "lost", "late", "p50 ms", "p90 ms", "p99 ms", "p99.9", "max ms",
-            "srv%");
+    summary_header(r, out);
     for (size_t i = 0; i < r->steps.n; i++) {
         const struct step_stat *s = &r->st[i];
-        const struct hist *h = &s->lat_us;
-        fprintf(out,
-                "%-4zu %10.0f %10" PRIu64 " %10" PRIu64 " %8" PRIu64 " %8" PRIu64
-                " %8.2f %8.2f %8.2f %8.2f %8.2f %6.0f\n",
-                i + 1, s->target, s->sent, s->received, lost_of(s), s->late,
-                ms(hist_percentile(h, 50)), ms(hist_percentile(h, 90)),
-                ms(hist_percentile(h, 99)), ms(hist_percentile(h, 99.9)), ms(h->max),
-                s->server_cpu_pct);
+        fprintf(out, "%-4zu %10.0f %10" PRIu64, i + 1, s->target, s->sent);
+        if (r->o->scenario != SCEN_CHAT)
+            fprintf(out, " %10" PRIu64 " %10" PRIu64 " %10.0f", s->expected, s->received,
+                    per_s(r, s->received));
+        else
+            fprintf(out, " %10" PRIu64, s->received);
+        fprintf(out, " %8" PRIu64 " %8" PRIu64, lost_of(s), s->late);
+        print_latency(out, &s->lat_us);
+        fprintf(out, " %6.0f\n", s->server_cpu_pct);
+        if (r->o->scenario == SCEN_MIXED)
+            print_kinds(out, r->mix.st[i]);
         if (s->behind)
             fprintf(out, "     (the bot fell behind: %" PRIu64 " sends skipped)\n", s->behind);
     }
+    if (r->o->scenario == SCEN_MUC)
+        fprintf(out, "(sent: groupchat messages; expected, delivered and lost: deliveries, one "
+                     "per occupant of the room, the sender's echo included)\n");
+}
+
+static void summary_rooms(const struct run *r, FILE *out)
+{
+    const struct muc *m = &r->muc;
+    double secs = m->join_end_us > m->join_start_us
+                      ? (double)(m->join_end_us - m->join_start_us) / 1e6
+                      : 0;
+    fprintf(out, "rooms: %zu x %ld occupants on %s; %zu of %zu seats joined in %.2f s, "
+                 "%" PRIu64 " refused\n",
+            m->n_rooms, r->o->occupants, r->o->muc_domain, m->seated, m->n_seats, secs,
+            m->join_failures);
 }
 
 /* Sessions churn keeps in flight: --parallel, but at most one per account. */
@@ -114,13 +190,16 @@ void report_summary(const struct run *r, FILE *out)
     else
         fprintf(out, "logins: %" PRIu64 " ok, %" PRIu64 " failed, %.1f/s; latency p50 %.2f ms "
                      "p99 %.2f ms max %.2f ms\n",
-                e->logins, e->failures, logins_per_s(r), ms(hist_percentile(&e->login_us, 50)),
-                ms(hist_percentile(&e->login_us, 99)), ms(e->login_us.max));
+                e->logins, login_failures(r), logins_per_s(r),
+                ms(hist_percentile(&e->login_us, 50)), ms(hist_percentile(&e->login_us, 99)),
+                ms(e->login_us.max));
     fprintf(out, "online at the end: %u; message errors: %" PRIu64 "\n", r->online_end,
             e->errors);
     if (e->failures)
         fprintf(out, "last failure: %s\n", e->last_error);
-    if (o->scenario == SCEN_CHAT)
+    if (opts_uses_muc(o))
+        summary_rooms(r, out);
+    if (o->scenario == SCEN_CHAT || o->scenario == SCEN_MUC || o->scenario == SCEN_MIXED)
         summary_steps(r, out);
     if (o->scenario == SCEN_CHURN)
         summary_churn(r, out);
@@ -128,12 +207,46 @@ void report_summary(const struct run *r, FILE *out)
         fprintf(out, "server: RSS %ld KiB (%ld KiB per session added), CPU %.1f%% in the "
                      "login storm, %.1f%% while %s\n",
                 r->ps_last.rss_kib, rss_growth_per_session(r), r->storm_cpu_pct,
-                r->main_cpu_pct, o->scenario == SCEN_CHAT ? "chatting" : "holding");
+                r->main_cpu_pct, o->scenario == SCEN_LOGIN ? "holding" : "sending");
 }
 
-static void json_step(struct json_out *j, const struct step_stat *s)
+static void json_latency(struct json_out *j, const struct hist *h, bool all)
 {
-    const struct hist *h = &s->lat_us;
+    json_kv_number(j, "p50_ms", ms(hist_percentile(h, 50)));
+    if (all)
+        json_kv_number(j, "p90_ms", ms(hist_percentile(h, 90)));
+    json_kv_number(j, "p99_ms", ms(hist_percentile(h, 99)));
+    if (all)
+        json_kv_number(j, "p999_ms", ms(hist_percentile(h, 99.9)));
+    json_kv_number(j, "max_ms", ms(h->max));
+}
+
+/* A mixed step's kinds: what was sent of each, and for chat and muc what arrived and when. */
+static void json_kinds(struct json_out *j, const struct kind_stat *k)
+{
+    json_key(j, "kinds");
+    json_begin_object(j);
+    for (int i = 0; i < MIX_KINDS; i++) {
+        json_key(j, kind_labels[i]);
+        json_begin_object(j);
+        json_kv_uint(j, "sent", k[i].sent);
+        if (i == MIX_MUC)
+            json_kv_uint(j, "deliveries_expected", k[i].expected);
+        if (i != MIX_PRESENCE) {
+            json_kv_uint(j, i == MIX_MUC ? "deliveries" : "received", k[i].received);
+            json_kv_uint(j, "lost", missing(k[i].expected, k[i].received));
+            json_kv_uint(j, "late", k[i].late);
+            json_latency(j, &k[i].lat_us, false);
+        }
+        json_end_object(j);
+    }
+    json_end_object(j);
+}
+
+/* The keys chat writes, then those of muc or mixed: the suite reads every run the same way. */
+static void json_step(struct json_out *j, const struct run *r, size_t i)
+{
+    const struct step_stat *s = &r->st[i];
     json_begin_object(j);
     json_kv_number(j, "target_rate", s->target);
     json_kv_uint(j, "sent", s->sent);
@@ -141,12 +254,39 @@ static void json_step(struct json_out *j, const struct step_stat *s)
     json_kv_uint(j, "lost", lost_of(s));
     json_kv_uint(j, "late", s->late);
     json_kv_uint(j, "behind", s->behind);
-    json_kv_number(j, "p50_ms", ms(hist_percentile(h, 50)));
-    json_kv_number(j, "p90_ms", ms(hist_percentile(h, 90)));
-    json_kv_number(j, "p99_ms", ms(hist_percentile(h, 99)));
-    json_kv_number(j, "p999_ms", ms(hist_percentile(h, 99.9)));
-    json_kv_number(j, "max_ms", ms(h->max));
+    json_latency(j, &s->lat_us, true);
     json_kv_number(j, "server_cpu_pct", s->server_cpu_pct);
+    if (r->o->scenario == SCEN_MUC) {
+        json_kv_uint(j, "deliveries_expected", s->expected);
+        json_kv_uint(j, "deliveries", s->received);
+        json_kv_number(j, "deliveries_per_s", per_s(r, s->received));
+    }
+    if (r->o->scenario == SCEN_MIXED) {
+        json_kv_uint(j, "expected", s->expected);
+        json_kinds(j, r->mix.st[i]);
+    }
+    json_end_object(j);
+}
+
+static void json_rooms(struct json_out *j, const struct run *r)
+{
+    const struct muc *m = &r->muc;
+    json_kv_string(j, "muc_domain", r->o->muc_domain);
+    json_kv_uint(j, "rooms", m->n_rooms);
+    json_kv_uint(j, "occupants", (uint64_t)r->o->occupants);
+    json_kv_uint(j, "joined", m->seated);
+    json_kv_uint(j, "join_failures", m->join_failures);
+    json_kv_number(j, "join_s", m->join_end_us > m->join_start_us
+                                    ? (double)(m->join_end_us - m->join_start_us) / 1e6
+                                    : 0);
+}
+
+static void json_mix(struct json_out *j, const struct run *r)
+{
+    json_key(j, "mix");
+    json_begin_object(j);
+    for (int k = 0; k < MIX_KINDS; k++)
+        json_kv_number(j, kind_labels[k], r->o->mix_weights[k]);
     json_end_object(j);
 }
 
@@ -154,7 +294,7 @@ static void json_logins(struct json_out *j, const struct run *r)
 {
     const struct engine *e = &r->eng;
     json_kv_uint(j, "logins", e->logins);
-    json_kv_uint(j, "login_failures", e->failures);
+    json_kv_uint(j, "login_failures", login_failures(r));
     json_kv_number(j, "logins_per_s", logins_per_s(r));
     json_kv_number(j, "login_p50_ms", ms(hist_percentile(&e->login_us, 50)));
     json_kv_number(j, "login_p99_ms", ms(hist_percentile(&e->login_us, 99)));
@@ -205,11 +345,15 @@ int report_json(const struct run *r, const char *path)
     json_logins(&j, r);
     if (r->o->scenario == SCEN_CHURN)
         json_churn(&j, r);
+    if (r->o->scenario == SCEN_MIXED)
+        json_mix(&j, r);
+    if (opts_uses_muc(r->o))
+        json_rooms(&j, r);
     json_server(&j, r);
     json_key(&j, "steps");
     json_begin_array(&j);
     for (size_t i = 0; i < r->steps.n; i++)
-        json_step(&j, &r->st[i]);
+        json_step(&j, r, i);
     json_end_array(&j);
     json_end_object(&j);
     fputc('\n', f);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Drives a run: the login storm under the parallelism cap, then hold or chat; or churn. */
+/* Drives a run: the login storm under the parallelism cap, then hold, room joins and stepped
+ * load (chat, muc, mixed); or churn. */
 #include "run.h"
 
 #include <stdio.h>
@@ -14,11 +15,17 @@
 
 static void fill(struct run *r);
 
+/* Scenarios that pick senders from the online list. */
+static bool uses_live(const struct run *r)
+{
+    return r->o->scenario == SCEN_CHAT || r->o->scenario == SCEN_MIXED;
+}
+
 static void on_online(void *ctx, struct client *c, uint64_t now_us)
 {
     struct run *r = ctx;
     (void)now_us;
-    if (r->o->scenario == SCEN_CHAT)
+    if (uses_live(r))
         chat_online(r, c);
     else if (r->o->scenario == SCEN_CHURN)
         churn_online(r, c);
@@ -31,19 +38,44 @@ static void on_message(void *ctx, struct client *c, const struct stanza *st, uin
     (void)c;
     if (r->o->scenario == SCEN_CHAT)
         chat_message(r, st, now_us);
+    else if (r->o->scenario == SCEN_MUC)
+        muc_message(r, st, now_us);
+    else if (r->o->scenario == SCEN_MIXED)
+        mixed_message(r, st, now_us);
+}
+
+static void on_presence(void *ctx, struct client *c, const struct stanza *st, uint64_t now_us)
+{
+    (void)now_us;
+    muc_presence(ctx, c, st);
+}
+
+static void on_iq_result(void *ctx, struct client *c, const struct stanza *st, uint64_t now_us)
+{
+    (void)now_us;
+    muc_iq_result(ctx, c, st);
 }
 
 static void on_closed(void *ctx, struct client *c, bool failed)
 {
     struct run *r = ctx;
-    if (r->o->scenario == SCEN_CHAT)
+    if (uses_live(r))
         chat_closed(r, c);
     else if (r->o->scenario == SCEN_CHURN)
         churn_closed(r, c, failed);
+    if (opts_uses_muc(r->o))
+        muc_closed(r, c);
     fill(r);
 }
 
-static const struct engine_hooks run_hooks = { on_online, on_message, on_closed };
+static const struct engine_hooks run_hooks = {
+    .online = on_online, .message = on_message, .closed = on_closed,
+};
+/* Only runs with rooms listen to presence and iq results: the others skip the calls. */
+static const struct engine_hooks muc_hooks = {
+    .online = on_online, .message = on_message, .closed = on_closed,
+    .presence = on_presence, .iq_result = on_iq_result,
+};
 
 /*
  * Starts clients while fewer than --parallel logins are in flight. Called as each login ends
@@ -59,6 +91,19 @@ static void fill(struct run *r)
     while (r->next_start < e->n && e->in_flight < (unsigned)r->o->parallel)
         client_start(&e->clients[r->next_start++]);
     r->filling = false;
+}
+
+static enum run_phase after_storm(const struct run *r)
+{
+    int scen = r->o->scenario;
+    unsigned online = r->eng.online;
+    if (scen == SCEN_LOGIN)
+        return PH_HOLD;
+    if (online > 0 && opts_uses_muc(r->o))
+        return PH_JOIN;
+    if ((scen == SCEN_CHAT && online >= 2) || (scen == SCEN_MIXED && online > 0))
+        return PH_STEPS;
+    return PH_DONE;
 }
 
 static void storm(struct run *r, uint64_t now_us)
@@ -77,20 +122,17 @@ static void storm(struct run *r, uint64_t now_us)
     r->login_end_us = now_us;
     procstat_sample(r->o->server_pid, now_us, &r->ps_phase);
     r->storm_cpu_pct = procstat_cpu_pct(&r->ps_start, &r->ps_phase);
-    if (r->o->scenario == SCEN_LOGIN)
-        run_enter(r, PH_HOLD, now_us);
-    else if (r->o->scenario == SCEN_CHAT && e->online >= 2)
-        run_enter(r, PH_STEPS, now_us);
-    else
-        run_enter(r, PH_DONE, now_us);
+    run_enter(r, after_storm(r), now_us);
 }
 
 void run_enter(struct run *r, enum run_phase ph, uint64_t now_us)
 {
     r->phase = ph;
     r->phase_us = now_us;
+    if (ph == PH_JOIN)
+        muc_join_start(r, now_us);
     if (ph == PH_STEPS)
-        chat_start(r, now_us);
+        stepped_start(r, now_us);
     if (ph == PH_HOLD || ph == PH_STEPS)
         procstat_sample(r->o->server_pid, now_us, &r->ps_phase);
     if (ph == PH_DONE) {
@@ -119,8 +161,11 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
             run_enter(r, PH_DONE, now);
         }
         break;
+    case PH_JOIN:
+        muc_join_tick(r, now);
+        break;
     case PH_STEPS:
-        chat_tick(r, now);
+        stepped_tick(r, now);
         break;
     case PH_CHURN:
         churn_tick(r, now);
@@ -129,7 +174,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
         if (r->o->scenario == SCEN_CHURN)
             churn_tick(r, now);
         else
-            chat_tick(r, now);
+            stepped_tick(r, now);
         break;
     case PH_DONE:
         break;
@@ -142,15 +187,33 @@ static void second_cb(evutil_socket_t fd, short what, void *arg)
     report_progress(arg, pb_now_us());
 }
 
+static bool stepped(int scenario)
+{
+    return scenario == SCEN_CHAT || scenario == SCEN_MUC || scenario == SCEN_MIXED;
+}
+
+/* Order matters: muc_init and mixed_init replace the chat sender that stepped_init sets. */
+static int scenario_init(struct run *r)
+{
+    int scen = r->o->scenario;
+    if (stepped(scen) && stepped_init(r) != PL_OK)
+        return PL_EINVAL;
+    if (opts_uses_muc(r->o) && muc_init(r) != PL_OK)
+        return PL_EINVAL;
+    if (scen == SCEN_MIXED && mixed_init(r) != PL_OK)
+        return PL_EINVAL;
+    if (scen == SCEN_CHURN && churn_init(r) != PL_OK)
+        return PL_EINVAL;
+    return PL_OK;
+}
+
 int run_init(struct run *r, const struct bench_opts *o)
 {
     memset(r, 0, sizeof(*r));
     r->o = o;
-    if (engine_init(&r->eng, o, &run_hooks, r) != PL_OK)
+    if (engine_init(&r->eng, o, opts_uses_muc(o) ? &muc_hooks : &run_hooks, r) != PL_OK)
         return PL_EINVAL;
-    if (o->scenario == SCEN_CHAT && chat_init(r) != PL_OK)
-        return PL_EINVAL;
-    if (o->scenario == SCEN_CHURN && churn_init(r) != PL_OK)
+    if (scenario_init(r) != PL_OK)
         return PL_EINVAL;
     r->tick = event_new(r->eng.base, -1, EV_PERSIST, tick_cb, r);
     r->second = event_new(r->eng.base, -1, EV_PERSIST, second_cb, r);
@@ -163,7 +226,9 @@ void run_fini(struct run *r)
         event_free(r->tick);
     if (r->second)
         event_free(r->second);
-    chat_fini(r);
+    mixed_fini(r);
+    muc_fini(r);
+    stepped_fini(r);
     churn_fini(r); /* its event goes before the loop does */
     engine_fini(&r->eng);
 }
@@ -174,6 +239,8 @@ static int exit_code(const struct run *r)
         return r->eng.registered == r->eng.n ? 0 : 1;
     if (r->o->scenario == SCEN_CHURN)
         return r->churn.cycles > 0 ? 0 : 1;
+    if (opts_uses_muc(r->o) && r->muc.joins == 0)
+        return 1; /* nobody got into a room */
     return r->eng.logins > 0 ? 0 : 1;
 }
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* One benchmark run: phases (login storm, hold or chat steps, drain), counters and results. */
+/* One benchmark run: phases (login storm, hold, room joins, stepped load, drain) and results. */
 #ifndef PB_RUN_H
 #define PB_RUN_H
 
@@ -13,12 +13,16 @@
 
 #define LATE_US 100000u /* a message slower than this counts as late */
 
-enum run_phase { PH_LOGIN, PH_HOLD, PH_STEPS, PH_CHURN, PH_DRAIN, PH_DONE };
+enum run_phase { PH_LOGIN, PH_HOLD, PH_JOIN, PH_STEPS, PH_CHURN, PH_DRAIN, PH_DONE };
 
-/* Figures of one rate step; messages count in the step that sent them. */
+/*
+ * Figures of one rate step; messages count in the step that sent them. expected is what
+ * should arrive: one per chat message, the room's occupants per groupchat message, nothing
+ * for a presence update; received counts arrivals (MUC: deliveries).
+ */
 struct step_stat {
     double target;
-    uint64_t sent, received, late;
+    uint64_t sent, expected, received, late;
     uint64_t behind; /* sends the pacer skipped because the bot fell behind */
     struct hist lat_us;
     double server_cpu_pct;
@@ -37,6 +41,54 @@ struct churn {
     struct event *kick;   /* starts new cycles outside the callbacks of the one that ended */
 };
 
+/* A seat in a room (muc): account i sits in room i / --occupants (scen_muc.c). */
+struct seat {
+    uint32_t room;
+    uint32_t pos;  /* index in muc.joined while joined */
+    uint8_t state; /* scen_muc.c's enum seat_state */
+};
+
+struct room {
+    uint32_t joined; /* occupants now in the room: deliveries expected per message */
+    uint32_t leader; /* the seat that creates (and if locked, configures) the room */
+    uint8_t state;   /* scen_muc.c's enum room_state */
+};
+
+/*
+ * MUC: each room's leader joins first and creates the room; once it is open (configured if
+ * it came back locked) the other seats join, --parallel joins in flight at most.
+ */
+struct muc {
+    char *domain; /* --muc-domain, XML-escaped once: written into every message */
+    size_t n_seats, n_rooms;
+    struct seat *seats; /* clients [0, n_seats) */
+    struct room *rooms;
+    uint32_t *queue; /* seats waiting to send their join; each is queued at most once */
+    size_t q_head, q_tail;
+    uint32_t *joined; /* seats in their room: the senders to pick from */
+    size_t n_joined;
+    uint64_t joins;         /* occupants that got in (and may have left since) */
+    size_t seated;          /* occupants in their rooms when the join phase ended */
+    unsigned in_flight;     /* joins sent and not yet answered */
+    size_t unsettled;       /* rooms being created or configured */
+    uint64_t join_failures; /* joins the room refused, and room configurations refused */
+    uint64_t join_start_us, join_end_us;
+};
+
+/* Figures of one kind of traffic in one step of the mixed scenario. */
+struct kind_stat {
+    uint64_t sent, expected, received, late;
+    struct hist lat_us;
+};
+
+/* Mixed: every step's actions are shared out among the kinds by weight. */
+struct mixed {
+    struct kind_stat (*st)[MIX_KINDS]; /* per step, per kind */
+    double credit[MIX_KINDS];          /* smooth weighted round robin, see pick_kind */
+    double total_weight;
+    uint8_t *away; /* per client: whether its last presence update said away */
+};
+
 /* Everything a run owns; run_init/run_fini. */
 struct run {
     const struct bench_opts *o;
@@ -50,7 +102,7 @@ struct run {
     unsigned online_end; /* sessions online when the run ended, before the closing */
     struct proc_sample ps_start, ps_phase, ps_last, ps_prev;
     double storm_cpu_pct, main_cpu_pct;
-    /* chat */
+    /* stepped load: chat, muc, mixed */
     double *rates;
     struct steps steps;
     struct rate rate;
@@ -60,9 +112,13 @@ struct run {
     size_t n_live;
     uint64_t rng;
     uint64_t seq;
-    uint64_t sent, received;           /* totals */
+    uint64_t sent, expected, received; /* totals */
     uint64_t prev_sent, prev_received; /* at the last progress line */
+    /* Sends one action of the stepped load; false when nobody can send it now. */
+    bool (*send)(struct run *r, struct step_stat *s, uint64_t now_us);
     struct churn churn;
+    struct muc muc;
+    struct mixed mix;
 };
 
 /* Returns PL_OK or PL_EINVAL (message on stderr). */
@@ -73,15 +129,47 @@ int run_main(struct run *r);
 /* Moves to the next phase; called by the phase code. */
 void run_enter(struct run *r, enum run_phase ph, uint64_t now_us);
 
-/* Chat (scen_chat.c). */
-int chat_init(struct run *r);
-void chat_fini(struct run *r);
+/* Stepped load (scen_chat.c): --rates, --step and the pacer, shared by chat, muc and mixed. */
+int stepped_init(struct run *r);
+void stepped_fini(struct run *r);
+void stepped_start(struct run *r, uint64_t now_us);
+/* Sends what the pacer says is due through r->send; moves on through the steps and the drain. */
+void stepped_tick(struct run *r, uint64_t now_us);
+/*
+ * Times a message that carries one of our ids ("STEP.USEC") into its step: latency, received,
+ * late. Returns false for anything else; else true with the step and the latency.
+ */
+bool stepped_arrival(struct run *r, const struct stanza *st, uint64_t now_us, size_t *step,
+                     uint64_t *lat_us);
+/* A random number for picking senders (xorshift64*). */
+uint64_t run_random(struct run *r);
+
+/* Chat (scen_chat.c): online sessions in a list, 1:1 messages between random pairs. */
 void chat_online(struct run *r, struct client *c);
 void chat_closed(struct run *r, struct client *c);
+bool chat_send(struct run *r, struct step_stat *s, uint64_t now_us);
 void chat_message(struct run *r, const struct stanza *st, uint64_t now_us);
-/* Sends what the pacer says is due; moves on through the steps. */
-void chat_tick(struct run *r, uint64_t now_us);
-void chat_start(struct run *r, uint64_t now_us);
+
+/* MUC (scen_muc.c). muc_init also sets r->send for the muc scenario. */
+int muc_init(struct run *r);
+void muc_fini(struct run *r);
+/* Starts the joins (PH_JOIN); muc_join_tick moves on to the steps once all are settled. */
+void muc_join_start(struct run *r, uint64_t now_us);
+void muc_join_tick(struct run *r, uint64_t now_us);
+void muc_presence(struct run *r, struct client *c, const struct stanza *st);
+void muc_iq_result(struct run *r, struct client *c, const struct stanza *st);
+void muc_closed(struct run *r, struct client *c);
+/* One groupchat message from a random occupant to its room; returns the deliveries expected,
+ * 0 when nobody is in a room. */
+uint64_t muc_send(struct run *r, struct step_stat *s, uint64_t now_us);
+void muc_message(struct run *r, const struct stanza *st, uint64_t now_us);
+/* Occupants in their rooms now. */
+size_t muc_joined(const struct run *r);
+
+/* Mixed (scen_mixed.c): chat, presence and groupchat by --mix. Sets r->send. */
+int mixed_init(struct run *r);
+void mixed_fini(struct run *r);
+void mixed_message(struct run *r, const struct stanza *st, uint64_t now_us);
 
 /* Churn (scen_churn.c). churn_init also makes PH_CHURN the first phase. */
 int churn_init(struct run *r);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Chat scenario: 1:1 messages between random online pairs at stepped rates, timed on arrival. */
+/* Chat scenario (1:1 messages between random online pairs), and the stepped load it shares. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 
 #define BURST_SECONDS 0.05 /* a stalled loop catches up at most this much sending */
 
-int chat_init(struct run *r)
+int stepped_init(struct run *r)
 {
     size_t n = steps_parse(r->o->rates, &r->rates);
     if (n == 0) {
@@ -27,10 +27,11 @@ int chat_init(struct run *r)
     }
     r->live = xcalloc(r->eng.n, sizeof(*r->live));
     r->rng = (uint64_t)pb_now_us() | 1;
+    r->send = chat_send;
     return PL_OK;
 }
 
-void chat_fini(struct run *r)
+void stepped_fini(struct run *r)
 {
     free(r->rates);
     free(r->st);
@@ -55,7 +56,7 @@ void chat_closed(struct run *r, struct client *c)
     r->live[i]->live_pos = i;
 }
 
-static uint64_t next_random(struct run *r)
+uint64_t run_random(struct run *r)
 {
     uint64_t x = r->rng; /* xorshift64*: fast and plenty for picking pairs */
     x ^= x >> 12;
@@ -66,10 +67,12 @@ static uint64_t next_random(struct run *r)
 }
 
 /* The id carries the step and the send time: "STEP.USEC". */
-static void send_one(struct run *r, struct step_stat *s, uint64_t now_us)
+bool chat_send(struct run *r, struct step_stat *s, uint64_t now_us)
 {
-    size_t a = (size_t)(next_random(r) % r->n_live);
-    size_t b = (size_t)(next_random(r) % (r->n_live - 1));
+    if (r->n_live < 2)
+        return false;
+    size_t a = (size_t)(run_random(r) % r->n_live);
+    size_t b = (size_t)(run_random(r) % (r->n_live - 1));
     if (b >= a)
         b++; /* never to oneself */
     struct client *from = r->live[a], *to = r->live[b];
@@ -78,10 +81,13 @@ static void send_one(struct run *r, struct step_stat *s, uint64_t now_us)
                         "%" PRIu64 "</body></message>",
                         to->jid, r->cur_step, now_us, ++r->seq);
     s->sent++;
+    s->expected++;
     r->sent++;
+    r->expected++;
+    return true;
 }
 
-void chat_start(struct run *r, uint64_t now_us)
+void stepped_start(struct run *r, uint64_t now_us)
 {
     r->steps.start_us = now_us;
     r->cur_step = 0;
@@ -112,10 +118,10 @@ static void next_step(struct run *r, size_t i, uint64_t now_us)
     rate_set(&r->rate, r->rates[i], now_us);
 }
 
-void chat_tick(struct run *r, uint64_t now_us)
+void stepped_tick(struct run *r, uint64_t now_us)
 {
     if (r->phase == PH_DRAIN) {
-        if (r->received >= r->sent || now_us - r->phase_us >= (uint64_t)(r->o->drain * 1e6))
+        if (r->received >= r->expected || now_us - r->phase_us >= (uint64_t)(r->o->drain * 1e6))
             run_enter(r, PH_DONE, now_us);
         return;
     }
@@ -126,30 +132,40 @@ void chat_tick(struct run *r, uint64_t now_us)
             return;
     }
     unsigned due = rate_due(&r->rate, now_us);
-    if (r->n_live < 2)
-        return;
     struct step_stat *s = &r->st[r->cur_step];
     for (unsigned k = 0; k < due; k++)
-        send_one(r, s, now_us);
+        if (!r->send(r, s, now_us))
+            break; /* nobody to send from: the rest of this tick would fail too */
 }
 
-void chat_message(struct run *r, const struct stanza *st, uint64_t now_us)
+bool stepped_arrival(struct run *r, const struct stanza *st, uint64_t now_us, size_t *step,
+                     uint64_t *lat_us)
 {
     const char *id = st->id;
     char *end;
     if (!id)
-        return;
-    unsigned long step = strtoul(id, &end, 10);
-    if (*end != '.' || step >= r->steps.n)
-        return; /* not one of ours */
+        return false;
+    unsigned long i = strtoul(id, &end, 10);
+    if (*end != '.' || i >= r->steps.n)
+        return false; /* not one of ours */
     uint64_t sent_us = strtoull(end + 1, &end, 10);
     if (*end || sent_us > now_us)
-        return;
-    struct step_stat *s = &r->st[step];
+        return false;
+    struct step_stat *s = &r->st[i];
     uint64_t lat = now_us - sent_us;
     hist_record(&s->lat_us, lat);
     s->received++;
     r->received++;
     if (lat > LATE_US)
         s->late++;
+    *step = i;
+    *lat_us = lat;
+    return true;
+}
+
+void chat_message(struct run *r, const struct stanza *st, uint64_t now_us)
+{
+    size_t step;
+    uint64_t lat;
+    stepped_arrival(r, st, now_us, &step, &lat);
 }

@@ -115,6 +115,55 @@ def test_wrong_password_counts_failures(server, tmp_path):
     assert "not-authorized" in res["last_error"]
 
 
+def test_mixed_chat_and_presence(server, tmp_path):
+    """Parley has no MUC yet: the mix is chat and presence only, shared 70/30 by the bot."""
+    register_users(server, 50)
+    out = tmp_path / "mixed.json"
+    r = bench_ok("mixed", "--mix", "chat=70,presence=30", "--count", 50, "--rates", 200,
+                 "--step", 3, "--json", out, *common(server, tmp_path))
+    res = json.loads(out.read_text())
+    assert res["scenario"] == "mixed"
+    assert res["online"] == 50 and res["login_failures"] == 0 and res["errors"] == 0
+    assert res["mix"] == {"chat": 70, "presence": 30, "muc": 0}
+    assert "rooms" not in res  # no muc share: nobody joins a room
+    (step,) = res["steps"]
+    chat, presence, muc = (step["kinds"][k] for k in ("chat", "presence", "muc"))
+    assert chat["sent"] > 0 and presence["sent"] > 0 and muc["sent"] == 0
+    assert step["sent"] == chat["sent"] + presence["sent"]
+    # every chat message arrives; presence updates expect nothing back
+    assert chat["received"] == chat["sent"] and chat["lost"] == 0
+    assert step["received"] == chat["sent"] and step["lost"] == 0
+    # the weights share the actions out exactly (smooth weighted round robin)
+    assert abs(presence["sent"] - 0.3 * step["sent"]) <= 1
+    assert 0 < step["p50_ms"] <= step["p99_ms"] <= step["max_ms"]
+    assert chat["p99_ms"] <= step["max_ms"]
+    assert "chat: sent %d, received %d, lost 0" % (chat["sent"], chat["sent"]) in r.stdout
+    assert "presence: sent %d" % presence["sent"] in r.stdout
+    assert re.search(r"\] mixed +target 200/s", r.stderr)  # progress lines name the scenario
+    log = server.log()
+    assert not log_problems(log), "\n".join(log_problems(log)[:20])
+
+
+def test_muc_and_mixed_usage_errors():
+    """Rooms need a MUC service and an account per seat; --mix is parsed strictly."""
+    cases = [
+        (["muc", "--count", 1000], "muc needs --muc-domain (e.g. conference.localhost)"),
+        (["muc", "--muc-domain", "conference.localhost", "--rooms", 4, "--occupants", 5,
+          "--count", 19], "muc needs --count >= --rooms x --occupants (4 x 5 = 20), got 19"),
+        (["muc", "--muc-domain", "conference.localhost"],  # the defaults: 20 x 50
+         "--count >= --rooms x --occupants (20 x 50 = 1000), got 100"),
+        (["mixed", "--mix", "chat=80,presence=15,muc=5"],
+         "mixed with a muc share needs --muc-domain"),
+        (["mixed", "--mix", "chat=80,bogus=20"], "bad --mix 'chat=80,bogus=20': unknown kind"),
+        (["mixed", "--mix", "chat=eighty"], "bad weight 'eighty' for chat"),
+    ]
+    for args, says in cases:
+        r = bench(*args, timeout=10)
+        assert r.returncode == 2, (args, r.returncode, r.stdout, r.stderr)
+        assert says in r.stderr, (args, r.stderr)
+        assert r.stdout == ""  # refused before any connection or summary
+
+
 def test_non_loopback_host_is_refused():
     for host in ("192.0.2.1", "10.0.0.1", "example.org", "2001:db8::1"):
         r = bench("login", "--host", host, "--count", 1, timeout=10)

@@ -83,7 +83,8 @@ static const struct field fields[] = {
     FIELD(drain, F_DOUBLE),    FIELD(json, F_STR),          FIELD(server_pid, F_LONG),
     FIELD(parallel, F_LONG),   FIELD(tick_ms, F_LONG),      FIELD(source, F_STR),
     FIELD(keycache, F_STR),    FIELD(register_cmd, F_STR),  FIELD(resource, F_STR),
-    FIELD(quiet, F_BOOL),
+    FIELD(quiet, F_BOOL),      FIELD(muc_domain, F_STR),    FIELD(rooms, F_LONG),
+    FIELD(occupants, F_LONG),  FIELD(mix, F_STR),
 };
 
 static void field_text(const struct bench_opts *o, const struct field *fd, char *out, size_t n)
@@ -119,7 +120,7 @@ static void check_field(const struct bench_opts *o, const char *want, const char
 
 struct valid_case {
     const char *args[MAX_ARGS];
-    const char *want[26]; /* "field=value" */
+    const char *want[32]; /* "field=value" */
 };
 
 static const struct valid_case valid_cases[] = {
@@ -128,7 +129,8 @@ static const struct valid_case valid_cases[] = {
         "users=user%d", "first=1", "count=100", "password=password", "tls=0", "sasl=0",
         "rates=1000", "step=10", "duration=10", "timeout=120", "drain=2", "json=(null)",
         "server_pid=0", "parallel=100", "tick_ms=5", "source=(null)", "keycache=(null)",
-        "register_cmd=(null)", "resource=bench", "quiet=false" } },
+        "register_cmd=(null)", "resource=bench", "quiet=false", "muc_domain=(null)", "rooms=20",
+        "occupants=50", "mix=chat=85,presence=15" } },
     { { "chat", "--host", "127.0.0.2", "--port", "15222", "--domain", "example.test", "--users",
         "bot-%d", "--first", "0", "--count", "2", "--password", "s3cr et", "--rates",
         "1000,5000", "--step", "0.1", "--drain", "0", "--quiet" },
@@ -156,6 +158,25 @@ static const struct valid_case valid_cases[] = {
     { { "login", "--port", "1", "--port", "2" }, { "port=2" } }, /* the last one wins */
     { { "login", "--first", "1000000000", "--count", "1000000" },
       { "first=1000000000", "count=1000000" } }, /* the largest numbers still fit an int */
+    { { "muc", "--muc-domain", "conference.localhost", "--rooms", "4", "--occupants", "5",
+        "--count", "20", "--rates", "50,100" },
+      { "scenario=4", "scenario_name=muc", "muc_domain=conference.localhost", "rooms=4",
+        "occupants=5", "count=20", "rates=50,100" } },
+    { { "muc", "--muc-domain", "c.l", "--rooms", "1", "--occupants", "1", "--count", "1" },
+      { "rooms=1", "occupants=1", "count=1" } }, /* one room of one: its own echo */
+    { { "muc", "--muc-domain", "c.l", "--count", "1000" }, /* the defaults fill 1000 seats */
+      { "rooms=20", "occupants=50", "count=1000" } },
+    { { "muc", "--muc-domain", "c.l", "--rooms", "1000000", "--occupants", "1", "--count",
+        "1000000" },
+      { "rooms=1000000", "occupants=1" } },
+    { { "mixed" }, { "scenario=5", "scenario_name=mixed", "mix=chat=85,presence=15" } },
+    { { "mixed", "--mix", "chat=70,presence=30" }, { "mix=chat=70,presence=30" } },
+    { { "mixed", "--mix", "presence=1", "--count", "1" }, { "count=1" } }, /* no chat share */
+    { { "mixed", "--mix", "chat=80,presence=15,muc=5", "--muc-domain", "conference.localhost",
+        "--rooms", "2", "--occupants", "3", "--count", "6" },
+      { "mix=chat=80,presence=15,muc=5", "rooms=2", "occupants=3" } },
+    { { "mixed", "--mix", "chat=1,muc=0" }, { "mix=chat=1,muc=0" } }, /* muc 0: no rooms */
+    { { "login", "--mix", "chat=1", "--rooms", "3" }, { "rooms=3" } }, /* only mixed reads it */
 };
 
 static void test_valid_sets(void **state)
@@ -233,6 +254,27 @@ static const struct error_case error_cases[] = {
     { { "login", "--source", "127.0.0.1,x" }, "bad --source" },
     { { "login", "--host", "::1", "--source", "127.0.0.1" }, "bad --source" },
     { { "churn", "--duration", "x" }, "bad value for --duration: x" },
+    { { "muc" }, "muc needs --muc-domain" },
+    { { "muc", "--muc-domain", "", "--count", "1000" }, "muc needs --muc-domain" },
+    { { "muc", "--muc-domain", "c.l" },
+      "--count >= --rooms x --occupants (20 x 50 = 1000), got 100" },
+    { { "muc", "--muc-domain", "c.l", "--rooms", "4", "--occupants", "5", "--count", "19" },
+      "--count >= --rooms x --occupants (4 x 5 = 20), got 19" },
+    { { "muc", "--muc-domain", "c.l", "--rooms", "0" }, "bad value for --rooms: 0" },
+    { { "muc", "--muc-domain", "c.l", "--occupants", "0" }, "bad value for --occupants: 0" },
+    { { "muc", "--muc-domain", "c.l", "--occupants", "2.5" }, "bad value for --occupants" },
+    { { "muc", "--muc-domain", "c.l", "--rooms", "1000001" }, "bad value for --rooms" },
+    { { "muc", "--muc-domain" }, "--muc-domain needs a value" },
+    { { "mixed", "--mix" }, "--mix needs a value" },
+    { { "mixed", "--mix", "chat=80,presence=15,muc=5" },
+      "mixed with a muc share needs --muc-domain" },
+    { { "mixed", "--mix", "muc=1", "--muc-domain", "c.l", "--rooms", "2", "--occupants", "3",
+        "--count", "5" },
+      "mixed with a muc share needs --count >= --rooms x --occupants (2 x 3 = 6), got 5" },
+    { { "mixed", "--mix", "chat=1", "--count", "1" }, "mixed with a chat share needs --count 2" },
+    { { "mixed", "--mix", "chat=80,bogus=20" }, "bad --mix 'chat=80,bogus=20': unknown kind" },
+    { { "mixed", "--mix", "" }, "bad --mix '': empty" },
+    { { "mixed", "--mix", "chat=0,presence=0" }, "every weight is 0" },
 };
 
 static void test_usage_errors(void **state)
@@ -392,11 +434,120 @@ static void test_help(void **state)
     f->err = open_memstream(&f->text, &f->len);
     opts_usage(f->err);
     fflush(f->err);
-    static const char *const words[] = { "login", "chat", "churn", "register", "--parallel",
-                                         "--duration", "--source", "--quiet" };
+    static const char *const words[] = { "login",      "chat",         "churn",   "register",
+                                         "muc",        "mixed",        "--rooms", "--occupants",
+                                         "--parallel", "--muc-domain", "--mix",   "--duration",
+                                         "--source",   "--quiet" };
     for (size_t i = 0; i < ARRAY_LEN(words); i++)
         if (!strstr(f->text, words[i]))
             fail_msg("usage does not mention %s", words[i]);
+}
+
+/* --mix: NAME=WEIGHT fields, strictly. The weights come back in enum mix_kind order. */
+struct mix_case {
+    const char *text;
+    double want[MIX_KINDS];
+};
+
+static const struct mix_case mix_cases[] = {
+    { "chat=80,presence=15,muc=5", { 80, 15, 5 } },
+    { "muc=5,chat=80,presence=15", { 80, 15, 5 } }, /* any order */
+    { "chat=70,presence=30", { 70, 30, 0 } },       /* any subset */
+    { "presence=1", { 0, 1, 0 } },
+    { "chat=2,muc=1", { 2, 0, 1 } }, /* weights, not only percentages */
+    { "chat=0.5,presence=0.25", { 0.5, 0.25, 0 } },
+    { "chat=0,presence=007", { 0, 7, 0 } },
+    { "chat=1000000", { 1e6, 0, 0 } },
+    { "muc=1", { 0, 0, 1 } },
+};
+
+/* A --mix refused, and what the reason says. */
+struct mix_error {
+    const char *text;
+    const char *why;
+};
+
+static const struct mix_error mix_errors[] = {
+    { NULL, "empty" },
+    { "", "empty" },
+    { ",", "empty field" },
+    { "chat=1,", "empty field" },
+    { ",chat=1", "empty field" },
+    { "chat=1,,muc=1", "empty field" },
+    { "chat", "'chat' is not NAME=WEIGHT" },
+    { "chat=1,presence", "'presence' is not NAME=WEIGHT" },
+    { "=5", "unknown kind ''" },
+    { "Chat=5", "unknown kind 'Chat'" }, /* names are lowercase */
+    { "chats=5", "unknown kind 'chats'" },
+    { "cha=5", "unknown kind 'cha'" },
+    { "groupchat=5", "unknown kind 'groupchat'" },
+    { " chat=5", "unknown kind ' chat'" },
+    { "chat =5", "unknown kind 'chat '" },
+    { "chat=1,chat=2", "chat given twice" },
+    { "chat=", "bad weight '' for chat" },
+    { "chat= 5", "bad weight ' 5' for chat" },
+    { "chat=5 ", "bad weight '5 ' for chat" },
+    { "chat=-1", "bad weight '-1' for chat" },
+    { "chat=+1", "bad weight '+1' for chat" },
+    { "chat=1e3", "bad weight '1e3' for chat" },
+    { "chat=0x10", "bad weight '0x10' for chat" },
+    { "chat=nan", "bad weight 'nan' for chat" },
+    { "chat=inf", "bad weight 'inf' for chat" },
+    { "chat=.5", "bad weight '.5' for chat" },
+    { "chat=5.", "bad weight '5.' for chat" },
+    { "chat=1.2.3", "bad weight '1.2.3' for chat" },
+    { "chat=80%", "bad weight '80%' for chat" },
+    { "chat=1000001", "bad weight '1000001' for chat" },
+    { "chat=1=2", "bad weight '1=2' for chat" },
+    { "chat=0", "every weight is 0" },
+    { "chat=0,presence=0.0,muc=0", "every weight is 0" },
+};
+
+static void test_mix_parser(void **state)
+{
+    (void)state;
+    char why[128];
+    double w[MIX_KINDS];
+    for (size_t i = 0; i < ARRAY_LEN(mix_cases); i++) {
+        const struct mix_case *c = &mix_cases[i];
+        if (opts_parse_mix(c->text, w, why, sizeof(why)) != PL_OK)
+            fail_msg("'%s' refused: %s", c->text, why);
+        for (int k = 0; k < MIX_KINDS; k++)
+            if (w[k] != c->want[k])
+                fail_msg("'%s': %s is %g, want %g", c->text, opts_mix_names[k], w[k], c->want[k]);
+    }
+    for (size_t i = 0; i < ARRAY_LEN(mix_errors); i++) {
+        const struct mix_error *c = &mix_errors[i];
+        why[0] = '\0';
+        int rc = opts_parse_mix(c->text, w, why, sizeof(why));
+        if (rc != PL_EINVAL || !strstr(why, c->why))
+            fail_msg("'%s': rc %d, said '%s', want '%s'", c->text ? c->text : "(null)", rc, why,
+                     c->why);
+    }
+}
+
+/* opts_parse fills the weights for mixed, and says which runs join rooms. */
+static void test_mix_in_options(void **state)
+{
+    struct fixture *f = *state;
+    struct bench_opts o;
+    const char *with_muc[] = { "mixed", "--mix", "chat=80,presence=15,muc=5", "--muc-domain",
+                               "c.l", "--count", "1000", NULL };
+    assert_int_equal(parse(f, with_muc, &o), -1);
+    assert_true(o.mix_weights[MIX_CHAT] == 80 && o.mix_weights[MIX_PRESENCE] == 15 &&
+                o.mix_weights[MIX_MUC] == 5);
+    assert_true(opts_uses_muc(&o));
+    const char *no_muc[] = { "mixed", NULL };
+    assert_int_equal(parse(f, no_muc, &o), -1);
+    assert_true(o.mix_weights[MIX_CHAT] == 85 && o.mix_weights[MIX_PRESENCE] == 15 &&
+                o.mix_weights[MIX_MUC] == 0);
+    assert_false(opts_uses_muc(&o));
+    const char *muc[] = { "muc", "--muc-domain", "c.l", "--count", "1000", NULL };
+    assert_int_equal(parse(f, muc, &o), -1);
+    assert_true(opts_uses_muc(&o));
+    const char *chat[] = { "chat", "--muc-domain", "c.l", NULL };
+    assert_int_equal(parse(f, chat, &o), -1);
+    assert_false(opts_uses_muc(&o));
 }
 
 int main(void)
@@ -407,6 +558,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_loopback_only, fixture_setup, fixture_teardown),
         cmocka_unit_test(test_source_ranges),
         cmocka_unit_test(test_user_names),
+        cmocka_unit_test(test_mix_parser),
+        cmocka_unit_test_setup_teardown(test_mix_in_options, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_help, fixture_setup, fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
