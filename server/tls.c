@@ -29,6 +29,8 @@ SSL_CTX *tls_ctx_new(const char *cert_file, const char *key_file)
     SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
     SSL_CTX_set_num_tickets(ctx, 0);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    /* No read-ahead: libevent's TLS bufferevent goes on reading only while SSL_pending() says
+     * so, and that ignores records OpenSSL has read but not yet decrypted; they would wait. */
     if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
         log_ssl_error("cannot load certificate", cert_file);
         goto fail;

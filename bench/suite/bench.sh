@@ -1,9 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Side-by-side benchmark: Parley, Prosody and ejabberd, one at a time, each pinned to CPU 0
-# with the load bot (bin/parley-bench) on CPU 1, same scenarios, same certificate; then
+# with the load bot (bin/parley-bench) on CPU 1, same scenarios, same certificates; then
 # bench/RESULTS.md and its plots. `make bench` runs `bench.sh full`, `make bench-quick`
-# runs `bench.sh quick` (about two minutes).
+# runs `bench.sh quick` (a few minutes).
+#
+# Scenarios, each on a freshly started server: login storms (ECDSA P-256 certificate, the
+# primary figures), 1:1 chat at stepped rates, login storms again with an RSA-2048
+# certificate, churn (connect/login/close cycles), and, when the bot has them, MUC (only on
+# servers where a client can join a room: see probe.py --muc) and mixed traffic.
 #
 # Environment (all optional):
 #   BENCH_SERVERS    servers to run, in order (default: "parley prosody ejabberd")
@@ -40,29 +45,55 @@ BOT_CPU=1
 SOURCES=127.0.1.1-127.0.1.50 # spreads the bot's connections over 50 source addresses
 PARALLEL=50                  # logins in flight at once, the same for every server
 
+MUC_DOMAIN=conference.$DOMAIN
+MUC_ROOMS=20
+MUC_OCCUPANTS=50 # account i joins room bench{i/50}: 20 full rooms
+
 case $MODE in
 full)
     LOGIN_COUNTS="1000 5000 10000"
+    RSA_LOGIN_COUNTS="1000 10000"
     HOLD=10
     CHAT_RATES=1000,2000,5000,10000,20000,40000,80000,120000,160000,200000
     CHAT_STEP=10
+    CHURN_S=20
+    MUC_RATES=100,200,300,500,1000,2000,4000 # groupchat messages/s, each to 50 occupants
+    MUC_STEP=10
+    MIXED_RATES=1000,2000,5000,10000,20000,40000
+    MIXED_STEP=10
     ;;
-quick)
+quick) # about two minutes: the ECDSA storm, chat and MUC; no RSA, churn or mixed runs
     LOGIN_COUNTS="1000"
+    RSA_LOGIN_COUNTS=""
     HOLD=5
     CHAT_RATES=1000,2000,5000,10000,20000
     CHAT_STEP=3
+    CHURN_S=0
+    MUC_RATES=100,200,500
+    MUC_STEP=3
+    MIXED_RATES=""
+    MIXED_STEP=3
     ;;
 *) die "usage: bench.sh quick|full" ;;
 esac
 CHAT_USERS=1000
+CHURN_USERS=1000 # accounts the churn cycles go round; $PARALLEL of them in flight
+MUC_USERS=$((MUC_ROOMS * MUC_OCCUPANTS))
+MIXED_USERS=$((CHAT_USERS > MUC_USERS ? CHAT_USERS : MUC_USERS)) # its MUC share uses the rooms
+# the mixed traffic: Parley has no MUC yet, so a server without MUC gets no MUC share
+MIX_MUC=chat=80,presence=15,muc=5
+MIX_NO_MUC=chat=85,presence=15
 ACCOUNTS=$CHAT_USERS
-for n in $LOGIN_COUNTS; do ((n > ACCOUNTS)) && ACCOUNTS=$n; done
+for n in $LOGIN_COUNTS $RSA_LOGIN_COUNTS $CHURN_USERS $MUC_USERS $MIXED_USERS; do
+    ((n > ACCOUNTS)) && ACCOUNTS=$n
+done
 
 RES=$WORK/results-$MODE
 BOT=$WORK/bin/parley-bench # a copy: the bench keeps its binaries even if bin/ is rebuilt
-CERT=$WORK/cert.pem
+CERT=$WORK/cert.pem # ECDSA P-256: the primary figures
 KEY=$WORK/key.pem
+RSA_CERT=$WORK/rsa-cert.pem # RSA-2048: the login storms again
+RSA_KEY=$WORK/rsa-key.pem
 KEYCACHE=$WORK/scram-keys
 
 # Whatever happens, no bot and no server of ours stays up.
@@ -105,13 +136,26 @@ cp bin/parleyd bin/parleyctl bin/parley-bench "$WORK/bin/"
 rm -f "$RES"/*.json "$RES"/*.run "$RES"/*.txt "$RES"/*.log "$RES"/*.error "$RES"/*.cpu \
     "$RES"/*.times "$RES"/*.dat "$RES"/plots.gp "$RES"/meta.env
 
-# One self-signed ECDSA P-256 certificate for the three servers.
-if [ ! -s "$CERT" ] || [ ! -s "$KEY" ]; then
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
-        -subj "/CN=$DOMAIN" -addext "subjectAltName=DNS:$DOMAIN" \
-        -keyout "$KEY" -out "$CERT" 2>/dev/null || die "openssl could not make the certificate"
-    chmod 600 "$KEY"
-fi
+# Self-signed certificates, the same for the three servers: ECDSA P-256 (every scenario) and
+# RSA-2048 (the login storms once more). make_cert CERT KEY OPENSSL-KEY-OPTIONS...
+make_cert() {
+    local cert=$1 key=$2
+    shift 2
+    [ -s "$cert" ] && [ -s "$key" ] && return 0
+    openssl req -x509 "$@" -nodes -days 3650 -subj "/CN=$DOMAIN" \
+        -addext "subjectAltName=DNS:$DOMAIN,DNS:$MUC_DOMAIN" -keyout "$key" -out "$cert" \
+        2>/dev/null || die "openssl could not make $cert"
+    chmod 600 "$key"
+}
+make_cert "$CERT" "$KEY" -newkey ec -pkeyopt ec_paramgen_curve:P-256
+make_cert "$RSA_CERT" "$RSA_KEY" -newkey rsa:2048
+
+# The bot's scenarios and options (muc and mixed come later than the suite: run them only
+# when the bot lists them).
+BOT_SCENARIOS=$("$BOT" --help 2>&1 | awk '/^scenarios:/ { on = 1; next } /^options:/ { on = 0 }
+    on { print $1 }' | paste -sd ' ' -)
+bot_has() { [[ " $BOT_SCENARIOS " == *" $1 "* ]]; }
+bot_has_option() { "$BOT" --help 2>&1 | grep -q -- "^  $1 "; }
 
 meta() { printf '%s=%s\n' "$1" "$2" >>"$RES/meta.env"; }
 write_meta() {
@@ -139,6 +183,18 @@ $pkg), $(lua5.4 -v 2>&1 | cut -d' ' -f1-2)"
     meta chat_rates "$CHAT_RATES"
     meta chat_step_s "$CHAT_STEP"
     meta chat_users "$CHAT_USERS"
+    meta rsa_login_counts "$RSA_LOGIN_COUNTS"
+    meta churn_s "$CHURN_S"
+    meta churn_users "$CHURN_USERS"
+    meta muc_domain "$MUC_DOMAIN"
+    meta muc_rooms "$MUC_ROOMS"
+    meta muc_occupants "$MUC_OCCUPANTS"
+    meta muc_rates "$MUC_RATES"
+    meta muc_step_s "$MUC_STEP"
+    meta mixed_rates "$MIXED_RATES"
+    meta mixed_step_s "$MIXED_STEP"
+    meta mixed_users "$MIXED_USERS"
+    meta bot_scenarios "$BOT_SCENARIOS"
     meta parallel "$PARALLEL"
     meta sources "$SOURCES"
     meta servers "$SERVERS"
@@ -147,17 +203,43 @@ $pkg), $(lua5.4 -v 2>&1 | cut -d' ' -f1-2)"
 }
 write_meta
 
-# TLS and SASL as a client sees them, once per server.
-probe() {
-    local name=$1 port tls
-    port=$(srv_port "$name")
+# What TLS the running server negotiates: version, cipher, key exchange, signature, and the
+# key of the certificate it sent (so the RSA runs show that the RSA certificate was served).
+tls_probe() {
+    local port=$1 tls key
     tls=$(timeout 15 openssl s_client -connect "127.0.0.1:$port" -starttls xmpp \
         -xmpphost "$DOMAIN" -brief </dev/null 2>&1 |
-        sed -n 's/^\(Protocol version\|Ciphersuite\|Peer Temp Key\|Server Temp Key\): //p' |
+        sed -n 's/^\(Protocol version\|Ciphersuite\|Peer Temp Key\|Server Temp Key\): //p;
+            s/^Signature type: \(.*\)/\1 signature/p' |
         sed 's/, \([0-9]* bits\)/ (\1)/' | paste -sd ';' - | sed 's/;/, /g')
-    meta "${name}_tls" "$tls"
+    key=$(timeout 15 openssl s_client -connect "127.0.0.1:$port" -starttls xmpp \
+        -xmpphost "$DOMAIN" </dev/null 2>/dev/null | openssl x509 -noout -text 2>/dev/null |
+        sed -n 's/^ *Public Key Algorithm: //p; s/^ *Public-Key: (\(.*\))/\1/p' |
+        sed 's/^rsaEncryption$/RSA/; s/^id-ecPublicKey$/EC/' | paste -sd ' ' -)
+    echo "$tls${key:+, certificate key $key}"
+}
+
+# TLS and SASL as a client sees them, once per server.
+probe() {
+    local name=$1 port
+    port=$(srv_port "$name")
+    meta "${name}_tls" "$(tls_probe "$port")"
     meta "${name}_offer" "$(timeout 20 /usr/bin/python3 "$SUITE/probe.py" "$port" "$DOMAIN")"
     meta "${name}_sasl" "$(srv_sasl "$name" | tr '[:lower:]' '[:upper:]')"
+}
+
+# Whether a client can join a room on $MUC_DOMAIN of the running server: two accounts join one
+# room (created on the join) and one groupchat message reaches both. Sets MUC_OK[name]
+# (yes/no) and records probe.py's one-line verdict.
+declare -A MUC_OK=()
+muc_probe() {
+    local name=$1 verdict
+    verdict=$(timeout 60 /usr/bin/python3 "$SUITE/probe.py" --muc "$(srv_port "$name")" \
+        "$DOMAIN" "$MUC_DOMAIN" user1 user2 "$PASSWORD" 2>&1 | tail -n 1)
+    [ -n "$verdict" ] || verdict="no: the MUC probe printed nothing"
+    meta "${name}_muc" "$verdict"
+    log "$name: MUC probe: $verdict"
+    if [[ $verdict == ok:* ]]; then MUC_OK[$name]=yes; else MUC_OK[$name]=no; fi
 }
 
 # Accounting of one run from samples taken before and after it: CPU 0 and CPU 1 jiffies
@@ -236,11 +318,14 @@ run_bot() {
 
 # One scenario on a freshly started server, run again (at most $RETRIES times) when other
 # work shared the cores; the last attempt's figures are kept, with the number of attempts.
+# scenario [--rsa] NAME TAG BOT-ARGS...: --rsa starts the server with the RSA-2048 certificate.
 scenario() {
-    local name=$1 tag=$2 try
+    local variant="" name tag try
+    [ "$1" = --rsa ] && { variant=rsa; shift; }
+    name=$1 tag=$2
     shift 2
     for ((try = 1; ; try++)); do
-        srv_start "$name" ||
+        srv_start "$name" "$variant" ||
             { fail_server "$name" "restart failed: $(srv_last_words "$name")"; return 1; }
         run_bot "$name" "$tag" "$@" || return 1
         srv_stop
@@ -291,6 +376,12 @@ setup_server() {
         fi
         rm -f "$WORK/$name"/warm.* && echo "$ACCOUNTS" >"$warm"
     fi
+    muc_probe "$name"
+    srv_stop
+    # the same server with the RSA-2048 certificate: what it negotiates then
+    srv_start "$name" rsa || { fail_server "$name" "the server did not start with the RSA \
+certificate: $(srv_last_words "$name")"; return 1; }
+    meta "${name}_tls_rsa" "$(tls_probe "$(srv_port "$name")")"
     srv_stop
 }
 
@@ -306,6 +397,41 @@ run_server() {
     scenario "$name" chat chat --count "$CHAT_USERS" --parallel "$PARALLEL" \
         --source "$SOURCES" --rates "$CHAT_RATES" --step "$CHAT_STEP" --drain 5 \
         --timeout 600 || return 1
+    for n in $RSA_LOGIN_COUNTS; do
+        scenario --rsa "$name" "login-rsa-$n" login --count "$n" --parallel "$PARALLEL" \
+            --source "$SOURCES" --duration "$HOLD" --timeout 600 || return 1
+    done
+    # cycles of connect, STARTTLS, login, bind, presence, close; $PARALLEL in flight
+    if ((CHURN_S > 0)); then
+        scenario "$name" churn churn --count "$CHURN_USERS" --parallel "$PARALLEL" \
+            --source "$SOURCES" --duration "$CHURN_S" --drain 5 --timeout 60 || return 1
+    fi
+    local muc_args=(--muc-domain "$MUC_DOMAIN")
+    bot_has_option --rooms && muc_args+=(--rooms "$MUC_ROOMS" --occupants "$MUC_OCCUPANTS")
+    if ! bot_has muc; then
+        log "$name: the bot has no muc scenario yet: no MUC run"
+    elif [ "${MUC_OK[$name]:-no}" != yes ]; then
+        log "$name: no MUC here (see the MUC probe above): no MUC run"
+    else
+        scenario "$name" muc muc --count "$MUC_USERS" --parallel "$PARALLEL" \
+            --source "$SOURCES" "${muc_args[@]}" --rates "$MUC_RATES" --step "$MUC_STEP" \
+            --drain 5 --timeout 600 || return 1
+    fi
+    if [ -z "$MIXED_RATES" ]; then
+        :
+    elif ! bot_has mixed; then
+        log "$name: the bot has no mixed scenario yet: no mixed run"
+    elif [ "${MUC_OK[$name]:-no}" = yes ]; then
+        meta "${name}_mix" "$MIX_MUC"
+        scenario "$name" mixed mixed --count "$MIXED_USERS" --parallel "$PARALLEL" \
+            --source "$SOURCES" --mix "$MIX_MUC" "${muc_args[@]}" --rates "$MIXED_RATES" \
+            --step "$MIXED_STEP" --drain 5 --timeout 600 || return 1
+    else
+        meta "${name}_mix" "$MIX_NO_MUC"
+        scenario "$name" mixed mixed --count "$MIXED_USERS" --parallel "$PARALLEL" \
+            --source "$SOURCES" --mix "$MIX_NO_MUC" --rates "$MIXED_RATES" \
+            --step "$MIXED_STEP" --drain 5 --timeout 600 || return 1
+    fi
 }
 
 t_start=$(date +%s)

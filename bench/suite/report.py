@@ -6,9 +6,12 @@ Usage:
   report.py --results build/bench/results-quick [--out bench]   writes RESULTS.md + PNGs
   report.py --results build/bench/results-quick --headline      prints the README table
 
-Reads meta.env (machine, versions, settings), NAME-login-N.json / NAME-chat.json (the bot's
---json output), NAME-*.run (CPU accounting of each run) and NAME.error (why a server could
-not be measured). Plots with gnuplot (Debian's gnuplot-nox). Standard library only.
+Reads meta.env (machine, versions, settings, probes), the bot's --json output of each run
+(NAME-login-N.json, NAME-chat.json, NAME-login-rsa-N.json, NAME-churn.json, NAME-muc.json,
+NAME-mixed.json; any of them may be missing: older runs, a bot without the muc or mixed
+scenario, a server without MUC), NAME-*.run (CPU accounting of each run) and NAME.error (why a
+server could not be measured). Plots with gnuplot (Debian's gnuplot-nox). Standard library
+only.
 """
 import argparse
 import json
@@ -34,6 +37,8 @@ REFERENCE = {
     "chat": {"ejabberd": "~7,500", "prosody": "~3,000", "target": "≥ 40,000 (p99 < 10 ms)"},
     "cpu_msg": {"ejabberd": "", "prosody": "", "target": "≥ 8× less than ejabberd"},
     "muc": {"ejabberd": "~20,000", "prosody": "~5,000", "target": "≥ 100,000"},
+    "rsa": {"ejabberd": "", "prosody": "", "target": ""},
+    "churn": {"ejabberd": "", "prosody": "", "target": ""},
     "mam": {"ejabberd": "", "prosody": "", "target": "< 5 ms at 10M messages"},
 }
 
@@ -67,6 +72,27 @@ def read_text(path):
         return None
 
 
+def normalize_steps(j, fanout_keys=False):
+    """Fills what the tables need in the stepped results of a muc or mixed run, whichever way
+    the bot names them: target_rate (or target), lost (at least the deliveries that did not
+    arrive, when the bot counts deliveries), latencies (None when absent)."""
+    if not j:
+        return j
+    for st in j.get("steps") or []:
+        if st.get("target_rate") is None:
+            st["target_rate"] = st.get("target") or 0
+        for k in ("sent", "received"):
+            st[k] = st.get(k) or 0
+        lost = st.get("lost") or 0
+        if fanout_keys and st.get("deliveries_expected") is not None and \
+                st.get("deliveries") is not None:
+            lost = max(lost, st["deliveries_expected"] - st["deliveries"])
+        st["lost"] = lost
+        for k in ("p50_ms", "p99_ms", "max_ms", "server_cpu_pct"):
+            st.setdefault(k, None)
+    return j
+
+
 class Results:
     """Everything one bench.sh run left in its results folder."""
 
@@ -76,18 +102,36 @@ class Results:
         self.servers = [s for s in self.meta.get("servers", " ".join(SERVERS)).split()
                         if s in SERVERS]
         self.login_counts = [int(n) for n in self.meta.get("login_counts", "").split()]
+        self.rsa_counts = [int(n) for n in self.meta.get("rsa_login_counts", "").split()]
         self.step_s = float(self.meta.get("chat_step_s", "10"))
+        self.muc_step_s = float(self.meta.get("muc_step_s", "10"))
+        self.mixed_step_s = float(self.meta.get("mixed_step_s", "10"))
+        self.bot_scenarios = self.meta.get("bot_scenarios", "").split()
         self.login = {}  # (server, n) -> json
+        self.login_rsa = {}  # (server, n) -> json
         self.chat = {}  # server -> json
-        self.runs = {}  # (server, tag) -> run env
+        self.churn = {}  # server -> json
+        self.muc = {}  # server -> json
+        self.mixed = {}  # server -> json
+        self.runs = {}  # (server, tag) -> run env, in the order bench.sh runs them
         self.errors = {}  # server -> text
         for s in self.servers:
             for n in self.login_counts:
                 self.login[(s, n)] = read_json(self.path(s, f"login-{n}", "json"))
                 self.runs[(s, f"login-{n}")] = read_env(self.path(s, f"login-{n}", "run"))
             self.chat[s] = read_json(self.path(s, "chat", "json"))
-            self.attach_step_cpu(s)
             self.runs[(s, "chat")] = read_env(self.path(s, "chat", "run"))
+            for n in self.rsa_counts:
+                self.login_rsa[(s, n)] = read_json(self.path(s, f"login-rsa-{n}", "json"))
+                self.runs[(s, f"login-rsa-{n}")] = read_env(self.path(s, f"login-rsa-{n}",
+                                                                      "run"))
+            self.churn[s] = read_json(self.path(s, "churn", "json"))
+            self.runs[(s, "churn")] = read_env(self.path(s, "churn", "run"))
+            self.muc[s] = normalize_steps(read_json(self.path(s, "muc", "json")), True)
+            self.runs[(s, "muc")] = read_env(self.path(s, "muc", "run"))
+            self.mixed[s] = normalize_steps(read_json(self.path(s, "mixed", "json")))
+            self.runs[(s, "mixed")] = read_env(self.path(s, "mixed", "run"))
+            self.attach_step_cpu(s)
             err = read_text(os.path.join(folder, f"{s}.error"))
             if err:
                 self.errors[s] = err
@@ -133,22 +177,39 @@ class Results:
                 for k, vals in buckets.items()}
 
     def attach_step_cpu(self, server):
-        """Adds bot_cpu_pct to each chat step and to each login storm (its login phase)."""
+        """Adds bot_cpu_pct to each step of the stepped runs, to each login storm (its login
+        phase), and bot and server CPU of the churn phase to the churn run."""
         chat = self.chat.get(server)
         if chat:
             cpu = self.phase_cpu(server, "chat")
             for st in chat.get("steps", []):
                 st["bot_cpu_pct"] = cpu.get(("chat", st["target_rate"]), (None, None))[0]
-        for n in self.login_counts:
-            j = self.login.get((server, n))
-            if j and j.get("logins_per_s"):
-                j["bot_cpu_pct"] = self.storm_bot_cpu(server, n, j["logins"] / j["logins_per_s"])
+        for tag, j in (("muc", self.muc.get(server)), ("mixed", self.mixed.get(server))):
+            if not j:
+                continue
+            cpu = self.phase_cpu(server, tag)
+            for st in j.get("steps") or []:
+                # whatever the bot calls the phase of its steps: the one at that target rate
+                hits = [v for (phase, target), v in cpu.items()
+                        if target == st["target_rate"] and phase not in ("login", "drain")]
+                st["bot_cpu_pct"] = hits[0][0] if hits else None
+        for counts, store, tag in ((self.login_counts, self.login, "login"),
+                                   (self.rsa_counts, self.login_rsa, "login-rsa")):
+            for n in counts:
+                j = store.get((server, n))
+                if j and j.get("logins_per_s"):
+                    j["bot_cpu_pct"] = self.storm_bot_cpu(server, f"{tag}-{n}",
+                                                          j["logins"] / j["logins_per_s"])
+        churn = self.churn.get(server)
+        if churn:
+            bot, srv = self.phase_cpu(server, "churn").get(("churn", 0.0), (None, None))
+            churn["bot_cpu_pct"], churn["churn_server_cpu_pct"] = bot, srv
 
-    def storm_bot_cpu(self, server, n, storm_s):
+    def storm_bot_cpu(self, server, tag, storm_s):
         """The bot's share of its core from its start to the end of the storm (STORM_S in),
         with its CPU ticks interpolated between the per-second samples."""
         try:
-            with open(self.path(server, f"login-{n}", "cpu"), encoding="utf-8") as f:
+            with open(self.path(server, tag, "cpu"), encoding="utf-8") as f:
                 samples = [tuple(float(x) for x in line.split()[:2]) for line in f
                            if len(line.split()) == 3]
         except (OSError, ValueError):
@@ -166,8 +227,18 @@ class Results:
     def quick(self):
         return self.meta.get("mode") == "quick"
 
-    def rates(self):
-        return [float(r) for r in self.meta.get("chat_rates", "").split(",") if r]
+    def rates(self, key="chat_rates"):
+        return [float(r) for r in self.meta.get(key, "").split(",") if r]
+
+    def status(self, server, scenario, data):
+        """Why SERVER has no DATA for SCENARIO (muc, mixed): None when it has some."""
+        if data and data.get("steps"):
+            return None
+        if scenario == "muc" and self.meta.get(f"{server}_muc", "").startswith("no"):
+            return "no MUC yet" if server == "parley" else "no MUC (join failed)"
+        if scenario not in self.bot_scenarios:
+            return "pending"  # the bot has no such scenario yet, or the run is older than it
+        return "not measured"
 
 
 # ---- figures ---------------------------------------------------------------------------
@@ -196,7 +267,7 @@ def step_verdict(step, step_s, p99_limit=P99_LIMIT_MS):
     return "ok"
 
 
-def max_sustained(chat, step_s, p99_limit=P99_LIMIT_MS):
+def max_sustained(chat, step_s, p99_limit=P99_LIMIT_MS, lost_what="messages"):
     """Highest target rate with every step up to it sustained: (rate, why the climb ended,
     lower_bound). lower_bound is true when the server was not the limit: it sustained the
     last step, or the bot fell short or ran near 100 % of its core (a step the server still
@@ -216,13 +287,40 @@ def max_sustained(chat, step_s, p99_limit=P99_LIMIT_MS):
                 best = st["target_rate"]
             return best, f"the bot's limit at {rate} ({bot_note})", True
         if v != "ok":
-            why = {"lost": f"{st['lost']:,} messages lost at {rate}",
+            why = {"lost": f"{st['lost']:,} {lost_what} lost at {rate}",
                    "late": f"p99 {st['p99_ms']:,.1f} ms at {rate}"}[v]
             if bot_limited(st, step_s):
                 why += f" ({bot_note})"
             return best, why, False
         best = st["target_rate"]
     return best, "all steps sustained", True
+
+
+def fanout(step, res):
+    """Deliveries per groupchat message in a MUC step: from the bot's counts when it gives
+    them, else the occupants per room."""
+    exp, sent = step.get("deliveries_expected"), step.get("sent")
+    if exp and sent:
+        return exp / sent
+    return float(res.meta.get("muc_occupants", "50"))
+
+
+def muc_sustained(res, server):
+    """max_sustained of the MUC run, in deliveries/s (target messages/s × fan-out)."""
+    j = res.muc.get(server)
+    best, why, low = max_sustained(j, res.muc_step_s, lost_what="deliveries")
+    if best is not None:
+        st = find_step(j, best)
+        best = best * fanout(st, res)
+    return best, why, low
+
+
+def deliveries_per_s(step, res):
+    if step.get("deliveries_per_s") is not None:
+        return step["deliveries_per_s"]
+    if step.get("deliveries") is not None and res.muc_step_s > 0:
+        return step["deliveries"] / res.muc_step_s
+    return None
 
 
 def cpu_us_per_msg(step, step_s):
@@ -235,11 +333,13 @@ def cpu_us_per_msg(step, step_s):
 def fmt_num(v, digits=0):
     if v is None:
         return "—"
+    if isinstance(v, str):  # a verdict instead of a figure ("no MUC yet", "pending")
+        return v
     return f"{v:,.{digits}f}"
 
 
 def fmt_ratio(a, b):
-    if a is None or b is None or b == 0:
+    if not isinstance(a, (int, float)) or not isinstance(b, (int, float)) or b == 0:
         return "—"
     r = a / b
     return f"{r:.2f}×" if r < 10 else f"{r:.1f}×"
@@ -301,6 +401,33 @@ def headline_rows(res):
                      {s: cpu_us_per_msg(find_step(res.chat.get(s), pair), res.step_s)
                       if s in ("parley", "ejabberd") else None for s in res.servers},
                      "↓", "cpu_msg", 1))
+    n = max(res.rsa_counts) if res.rsa_counts else None
+    if n:
+        lg = {s: res.login_rsa.get((s, n)) for s in res.servers}
+        busy = {s for s, j in lg.items() if j and (j.get("bot_cpu_pct") or 0) >= BOT_BUSY_PCT}
+        rows.append((f"TLS logins/s, RSA-2048 certificate ({n:,} sessions)",
+                     {s: j and j.get("logins_per_s") for s, j in lg.items()}, "↑", "rsa", 0,
+                     busy))
+    if any(res.churn.get(s) for s in res.servers) or "churn_s" in res.meta:
+        rows.append((f"churn cycles/s (connect, STARTTLS, login, close; "
+                     f"{res.meta.get('parallel', '?')} in flight)",
+                     {s: (res.churn.get(s) or {}).get("cycles_per_s") for s in res.servers},
+                     "↑", "churn", 0,
+                     {s for s in res.servers if ((res.churn.get(s) or {}).get("bot_cpu_pct")
+                                                 or 0) >= BOT_BUSY_PCT}))
+    muc_vals, muc_top = {}, set()
+    for s in res.servers:
+        why = res.status(s, "muc", res.muc.get(s))
+        if why:
+            muc_vals[s] = why
+            continue
+        best, _, low = muc_sustained(res, s)
+        muc_vals[s] = best
+        if low and best:
+            muc_top.add(s)
+    rows.append((f"MUC deliveries/s ({res.meta.get('muc_rooms', '20')} rooms × "
+                 f"{res.meta.get('muc_occupants', '50')}, p99 ≤ 100 ms, none lost)",
+                 muc_vals, "↑", "muc", 0, muc_top))
     return rows
 
 
@@ -322,20 +449,27 @@ def headline_table(res):
         at_top = rest[0] if rest else set()  # a lower bound: the top step, or the bot's limit
         bounds = bounds or bool(at_top)
         row = [f"{label} {better}"]
-        row += [("≥ " if s in at_top else "") + fmt_num(vals.get(s), digits)
-                if s not in res.errors or vals.get(s) is not None
-                else "not measured" for s in res.servers]
-        row += [("≥ " if "parley" in at_top and p not in at_top else "") +
+        for s in res.servers:
+            v = vals.get(s)
+            if v is None and s in res.errors:
+                row.append("not measured")
+            elif isinstance(v, str) or v is None:
+                row.append(fmt_num(v))
+            else:
+                row.append(("≥ " if s in at_top else "") + fmt_num(v, digits))
+        row += [("≥ " if "parley" in at_top and p not in at_top and
+                 fmt_ratio(vals.get("parley"), vals.get(p)) != "—" else "") +
                 fmt_ratio(vals.get("parley"), vals.get(p)) for p in peers]
         r = REFERENCE.get(ref, {}) if ref else {}
         row += [r.get("target", ""),
                 " / ".join(x for x in (r.get("ejabberd", ""), r.get("prosody", "")) if x)]
         rows.append(row)
-    for label, ref in (("MUC deliveries/s (20 rooms × 50)", "muc"),
-                       ("MAM last page of 50, 10M archived", "mam")):
-        r = REFERENCE[ref]
-        rows.append([label, *(["pending"] * len(res.servers)), *(["—"] * len(peers)),
-                     r["target"], " / ".join(x for x in (r["ejabberd"], r["prosody"]) if x)])
+    r = REFERENCE["mam"]
+    rows.append(["MAM last page of 50, 10M archived",
+                 *("pending: Parley has no archive yet" if s == "parley" else "pending"
+                   for s in res.servers),
+                 *(["—"] * len(peers)), r["target"],
+                 " / ".join(x for x in (r["ejabberd"], r["prosody"]) if x)])
     note = ("\n\n≥: a lower bound: the server sustained the highest step the suite ran, or "
             "the load bot was at ≥ 90 % of its one core (it could not drive the server harder)."
             if bounds else "")
@@ -358,6 +492,19 @@ def login_section(res):
                "reference figures on this kind of machine: ejabberd 23.01 ~535 logins/s and "
                "67.4 KB per idle TLS session, Prosody 0.12 ~300 logins/s and 47.9 KB.")
     out.append("")
+    out.append(storm_table(res, res.login_counts, res.login))
+    out += ["", "¹ The bot's share of CPU 1 from its start to the end of the storm (the suite "
+            "samples its CPU time every second; interpolated). At ≥ 90 % the bot, not the "
+            "server, sets the login rate. When neither the server nor the bot is near 100 %, "
+            f"the rate is bound by the {res.meta.get('parallel', '?')} logins in flight divided "
+            "by the login latency (the round trips of STARTTLS, TLS, SASL, bind).", "",
+            "![login latency vs rate](login_latency.png)", ""]
+    return out
+
+
+def storm_table(res, counts, store, primary=None):
+    """The login storm table for COUNTS from STORE ((server, n) -> json); with PRIMARY (the
+    ECDSA store), one more row: logins/s as a share of the ECDSA storm of the same size."""
     peers = [p for p in PEERS if p in res.servers and "parley" in res.servers]
     header = ["sessions", "metric", *(TITLES[s] for s in res.servers),
               *(f"Parley/{TITLES[p]}" for p in peers)]
@@ -369,12 +516,12 @@ def login_section(res):
                ("server CPU in the storm, % ↓", lambda j: j.get("login_server_cpu_pct"), 0),
                ("bot CPU in the storm, % ¹", lambda j: j.get("bot_cpu_pct"), 0),
                ("sessions online / failed", None, 0)]
-    for n in res.login_counts:
+    for n in counts:
         for label, fn, digits in metrics:
             row = [f"{n:,}", label]
             vals = {}
             for s in res.servers:
-                j = res.login.get((s, n))
+                j = store.get((s, n))
                 if not j:
                     row.append("not measured")
                     continue
@@ -386,13 +533,272 @@ def login_section(res):
             compare = "↑" in label or "↓" in label  # a ratio only for the figures of merit
             row += [fmt_ratio(vals.get("parley"), vals.get(p)) if compare else "" for p in peers]
             rows.append(row)
+            if primary is not None and fn is not None and label.startswith("logins/s"):
+                share = [fmt_ratio(vals.get(s), (primary.get((s, n)) or {}).get("logins_per_s"))
+                         for s in res.servers]
+                rows.append([f"{n:,}", "logins/s, share of ECDSA P-256", *share,
+                             *([""] * len(peers))])
+    return md_table(header, rows)
+
+
+def rsa_section(res):
+    if not res.rsa_counts:
+        return []
+    out = ["## Login storm with an RSA-2048 certificate", ""]
+    out.append(
+        f"The same storms ({', '.join(f'{n:,}' for n in res.rsa_counts)} sessions, "
+        f"{res.meta.get('parallel', '?')} in flight, held {res.meta.get('hold_s', '?')} s), "
+        "each on a freshly started server whose only change is the certificate: a self-signed "
+        "RSA-2048 one (made by the suite with openssl) instead of ECDSA P-256. The issue asks "
+        "for both; the ECDSA figures above are the primary ones. With TLS 1.3 the server signs "
+        "each full handshake (RSA-PSS here, ECDSA above), and an RSA-2048 signature takes more "
+        "CPU than an ECDSA P-256 one: the share of the ECDSA rate shows what that costs a "
+        "login.")
+    out.append("")
+    out.append(storm_table(res, res.rsa_counts, res.login_rsa, primary=res.login))
+    out += ["", "Share of ECDSA P-256: the RSA storm's logins/s divided by the ECDSA storm of "
+            "the same size above. Bot CPU as ¹ above.", ""]
+    return out
+
+
+def churn_section(res):
+    if not any(res.churn.get(s) for s in res.servers) and "churn_s" not in res.meta:
+        return []
+    m = res.meta
+    out = ["## Churn", ""]
+    out.append(
+        f"For {m.get('churn_s', '?')} s the bot runs cycles of connect, STARTTLS, SASL, bind, "
+        f"initial presence and close (its `</stream:stream>` goes out with the presence, the "
+        f"cycle ends when the server has closed the stream), {m.get('parallel', '?')} cycles in "
+        f"flight over {int(m.get('churn_users', '1000')):,} accounts (one session per account "
+        f"at a time), from {m.get('sources', '?')}; then waits up to 5 s for the cycles in "
+        "flight. Every cycle is a new TCP connection and a full TLS handshake (no session "
+        "resumption). Cycles/s counts the cycles that ended cleanly over the whole run. The bot "
+        "times the login part of each cycle (connect to the bind result), not the close; the "
+        "mean time of a whole cycle follows from the cycles in flight divided by the cycle "
+        "rate (Little's law), close included. "
+        "Server CPU is the server's share of CPU 0 while the cycles ran; CPU per cycle is that "
+        "divided by the cycle rate. RSS growth is the server's resident memory at the end "
+        "minus at the start: what the churn left behind.")
+    out.append("")
+    peers = [p for p in PEERS if p in res.servers and "parley" in res.servers]
+    header = ["metric", *(TITLES[s] for s in res.servers),
+              *(f"Parley/{TITLES[p]}" for p in peers)]
+
+    def srv_cpu(j):
+        v = j.get("churn_server_cpu_pct")
+        return v if v is not None else j.get("server_cpu_pct")
+
+    def cpu_per_cycle(j):
+        c, r = srv_cpu(j), j.get("cycles_per_s")
+        return c / 100 * 1000 / r if c is not None and r else None
+
+    def rss_growth(j):
+        a, b = j.get("server_rss_start_kib"), j.get("server_rss_kib")
+        return (b - a) / 1024 if a is not None and b is not None else None
+
+    def mean_cycle(j):
+        r, n = j.get("cycles_per_s"), j.get("parallel")
+        return 1000 * n / r if r and n else None
+
+    metrics = [("cycles/s ↑", lambda j: j.get("cycles_per_s"), 0),
+               ("login in a cycle, p50 ms ↓", lambda j: j.get("login_p50_ms"), 1),
+               ("login in a cycle, p99 ms ↓", lambda j: j.get("login_p99_ms"), 1),
+               ("whole cycle, mean ms (≈ in flight ÷ cycles/s) ↓", mean_cycle, 1),
+               ("server CPU, % ↓", srv_cpu, 0),
+               ("server CPU per cycle, ms ↓", cpu_per_cycle, 2),
+               ("server RSS growth, MiB", rss_growth, 1),
+               ("bot CPU, % ¹", lambda j: j.get("bot_cpu_pct"), 0),
+               ("cycles / failures", None, 0)]
+    rows = []
+    for label, fn, digits in metrics:
+        row, vals = [label], {}
+        for s in res.servers:
+            j = res.churn.get(s)
+            if not j:
+                row.append("not measured")
+                continue
+            if fn is None:
+                row.append(f"{j.get('cycles', 0):,} / {j.get('failures', 0):,}")
+                continue
+            vals[s] = fn(j)
+            row.append(fmt_num(vals[s], digits))
+        compare = "↑" in label or "↓" in label
+        row += [fmt_ratio(vals.get("parley"), vals.get(p)) if compare else "" for p in peers]
+        rows.append(row)
     out.append(md_table(header, rows))
-    out += ["", "¹ The bot's share of CPU 1 from its start to the end of the storm (the suite "
-            "samples its CPU time every second; interpolated). At ≥ 90 % the bot, not the "
-            "server, sets the login rate. When neither the server nor the bot is near 100 %, "
-            f"the rate is bound by the {res.meta.get('parallel', '?')} logins in flight divided "
-            "by the login latency (the round trips of STARTTLS, TLS, SASL, bind).", "",
-            "![login latency vs rate](login_latency.png)", ""]
+    last = [f"{TITLES[s]}: {j['last_error']}" for s in res.servers
+            if (j := res.churn.get(s)) and j.get("failures") and j.get("last_error")]
+    out += ["", "¹ The bot's share of CPU 1 while the cycles ran (the suite's per-second "
+            "samples, the first second left out). At ≥ 90 % the bot, not the server, sets the "
+            "cycle rate."]
+    if last:
+        out += ["", "Last failure: " + "; ".join(last) + "."]
+    out.append("")
+    return out
+
+
+def stepped_summary(res, data, step_s, scenario, unit, to_out=None, lost_what="messages"):
+    """The summary table of a stepped run: max sustained rate and the first step that was not
+    (or why there is no run). TO_OUT(step, target) converts the target rate into UNIT (MUC:
+    deliveries/s), shown next to the target."""
+    rows = []
+    for s in res.servers:
+        why_not = res.status(s, scenario, data.get(s))
+        if why_not:
+            text = res.errors.get(s, "") if why_not == "not measured" else ""
+            rows.append([TITLES[s], why_not, *([""] if to_out else []), text])
+            continue
+        best, why, low = max_sustained(data[s], step_s, lost_what=lost_what)
+        bound = "≥ " if low and best else ""
+        row = [TITLES[s]]
+        if to_out:
+            row.append(bound + fmt_num(to_out(find_step(data[s], best), best)
+                                       if best is not None else None))
+        rows.append(row + [bound + fmt_num(best), why])
+    return md_table(["server", f"max sustained {unit} (p99 ≤ 100 ms, none lost)",
+                     *(["at target msg/s"] if to_out else []), "first step not sustained"],
+                    rows)
+
+
+def stepped_latency(res, data, rates, step_s, label, scenario, lost_label="lost"):
+    header = [label]
+    for s in res.servers:
+        header += [f"{TITLES[s]} p50 / p99 ms", f"{TITLES[s]} {lost_label}"]
+    rows = []
+    for rate in rates:
+        row = [fmt_num(rate)]
+        for s in res.servers:
+            st = find_step(data.get(s), rate)
+            if not st:
+                why_not = res.status(s, scenario, data.get(s)) or "—"
+                row += [why_not if why_not != "not measured" else "—", "—"]
+                continue
+            mark = {"ok": "", "late": " ⚠", "lost": " ✗", "bot": ""}[step_verdict(st, step_s)]
+            if bot_limited(st, step_s):
+                mark += " (bot)"
+            lat = (f"{st['p50_ms']:.2f} / {st['p99_ms']:.2f}"
+                   if st["received"] and st["p50_ms"] is not None and st["p99_ms"] is not None
+                   else "none arrived")
+            row += [f"{lat}{mark}", f"{st['lost']:,}"]
+        rows.append(row)
+    return md_table(header, rows)
+
+
+def muc_section(res):
+    m = res.meta
+    rates = res.rates("muc_rates")
+    if not rates or not any(res.muc.get(s) for s in res.servers):
+        return []  # nothing measured: the pending section says why
+    rooms, occ = int(m.get("muc_rooms", "20")), int(m.get("muc_occupants", "50"))
+    out = ["## MUC", ""]
+    out.append(
+        f"{rooms * occ:,} users log in (same storm as above) and join {rooms} rooms of "
+        f"{m.get('muc_domain', 'conference.localhost')}, {occ} occupants each (account i joins "
+        f"room bench{{i/{occ}}}; the first join creates the room). Then the bot sends groupchat "
+        f"messages to random rooms at stepped target rates, {res.muc_step_s:g} s per step; each "
+        f"message goes to every occupant of its room, and every delivery's latency is measured "
+        f"from the send time carried in the stanza. A step is sustained when no delivery is "
+        f"lost and p99 ≤ {P99_LIMIT_MS:g} ms; deliveries/s is the target message rate times "
+        f"the deliveries per message. Server CPU per delivery is the server's CPU time during "
+        f"the step divided by the deliveries.")
+    out.append("")
+    out.append("Targets (issue 3): Parley ≥ 100,000 deliveries/s. The issue's reference "
+               "figures: ejabberd 23.01 ~20,000, Prosody 0.12 ~5,000. Parley has no MUC yet; "
+               "before each server's runs the suite checks that a client can join a room there "
+               "(`probe.py --muc`: two accounts join a new room, one groupchat message reaches "
+               "both) and runs this scenario only where it can.")
+    out.append("")
+    out.append(stepped_summary(res, res.muc, res.muc_step_s, "muc", "deliveries/s",
+                               lambda st, r: r * fanout(st, res), "deliveries"))
+    out.append("")
+    out.append(stepped_latency(res, res.muc, rates, res.muc_step_s,
+                               f"target msg/s (× {occ} deliveries)", "muc", "deliveries lost"))
+    out += ["", "⚠ p99 over 100 ms, ✗ deliveries lost, (bot) the bot sent less than 98 % of "
+            f"the target rate or used ≥ {BOT_BUSY_PCT:g} % of its core.", ""]
+    peers = [p for p in PEERS if p in res.servers and "parley" in res.servers]
+    header = ["target msg/s", *(f"{TITLES[s]} deliveries/s · server % · µs/delivery · bot %"
+                                for s in res.servers),
+              *(f"Parley/{TITLES[p]} µs per delivery" for p in peers)]
+    rows = []
+    for rate in rates:
+        row, us = [fmt_num(rate)], {}
+        for s in res.servers:
+            st = find_step(res.muc.get(s), rate)
+            if not st:
+                row.append(res.status(s, "muc", res.muc.get(s)) or "—")
+                continue
+            dps = deliveries_per_s(st, res)
+            if step_verdict(st, res.muc_step_s) in ("ok", "bot") and dps and \
+                    st.get("server_cpu_pct") is not None:
+                us[s] = st["server_cpu_pct"] / 100 * 1e6 / dps
+            row.append(f"{fmt_num(dps)} · {fmt_num(st.get('server_cpu_pct'))} · "
+                       f"{fmt_num(us.get(s), 1)} · {fmt_num(st.get('bot_cpu_pct'))}")
+        row += [fmt_ratio(us.get("parley"), us.get(p)) for p in peers]
+        rows.append(row)
+    out.append(md_table(header, rows))
+    out += ["", "Deliveries/s as the bot counted them; server % its share of CPU 0 during the "
+            "step; µs/delivery only where the server kept up (—: it ran at 100 % and queued).",
+            ""]
+    if any(res.muc.get(s) for s in res.servers):
+        out += ["![MUC p99 latency vs deliveries/s](muc_latency.png)", ""]
+    return out
+
+
+def mixed_section(res):
+    m = res.meta
+    rates = res.rates("mixed_rates")
+    if not rates or not any(res.mixed.get(s) for s in res.servers):
+        return []  # nothing measured: the pending section says why
+    out = ["## Mixed traffic", ""]
+    mixes = {s: m.get(f"{s}_mix") for s in res.servers}
+    out.append(
+        f"{int(m.get('mixed_users', m.get('chat_users', '1000'))):,} users log in (where the "
+        f"server has MUC they also join the rooms of the MUC scenario), then the bot performs "
+        f"actions at stepped total target rates, {res.mixed_step_s:g} s per step, shared out "
+        f"by weight: a 1:1 chat message to a random online user, a presence update, or a "
+        f"groupchat message to a random room. Latency and loss are over what should arrive "
+        f"(chat messages and groupchat deliveries); a step is sustained when nothing is lost "
+        f"and p99 ≤ {P99_LIMIT_MS:g} ms.")
+    out.append("")
+    out.append("Mix per server: " + "; ".join(
+        f"{TITLES[s]} {mixes[s] or '—'}" for s in res.servers) + ".")
+    known = {v for v in mixes.values() if v}
+    if len(known) > 1:
+        out.append("")
+        out.append("The mixes differ (a server without MUC gets the MUC share as chat), so "
+                   "the figures are side by side but not Parley/peer ratios.")
+    out.append("")
+    out.append(stepped_summary(res, res.mixed, res.mixed_step_s, "mixed", "actions/s"))
+    out.append("")
+    out.append(stepped_latency(res, res.mixed, rates, res.mixed_step_s, "target actions/s",
+                               "mixed"))
+    out += ["", "⚠ p99 over 100 ms, ✗ lost, (bot) the bot sent less than 98 % of the target "
+            f"rate or used ≥ {BOT_BUSY_PCT:g} % of its core.", ""]
+    header = ["target actions/s",
+              *(f"{TITLES[s]} chat p99 · muc p99 ms · server % · bot %" for s in res.servers)]
+    rows = []
+    for rate in rates:
+        row = [fmt_num(rate)]
+        for s in res.servers:
+            st = find_step(res.mixed.get(s), rate)
+            if not st:
+                row.append(res.status(s, "mixed", res.mixed.get(s)) or "—")
+                continue
+            kinds = st.get("kinds") or {}
+
+            def kind_p99(k, kinds=kinds):
+                kd = kinds.get(k) or {}
+                if not kd.get("sent"):
+                    return "—"
+                return fmt_num(kd.get("p99_ms"), 2) + (" ✗" if kd.get("lost") else "")
+            row.append(f"{kind_p99('chat')} · {kind_p99('muc')} · "
+                       f"{fmt_num(st.get('server_cpu_pct'))} · {fmt_num(st.get('bot_cpu_pct'))}")
+        rows.append(row)
+    out.append(md_table(header, rows))
+    out += ["", "Per kind: the p99 of chat deliveries and of groupchat deliveries (— where the "
+            "mix has none; ✗ some lost); server % the server's share of CPU 0 during the step, "
+            "bot % the bot's share of CPU 1.", ""]
     return out
 
 
@@ -478,21 +884,33 @@ def chat_section(res):
     return out
 
 
-def pending_section():
-    return ["## MUC, churn, mixed, MAM: pending", "",
-            "Not measured yet: MUC and MAM do not exist in Parley yet, the bot has no `muc` or "
-            "`mixed` scenario yet, and its new `churn` scenario is not in the suite yet. They "
-            "will come here, side by side like the tables above:", "",
-            "- MUC: 20 rooms × 50 occupants, groupchat stepped until p99 > 100 ms or loss "
-            "(deliveries/s). Targets: Parley ≥ 100,000; reference ejabberd ~20,000, "
-            "Prosody ~5,000. **Pending.**",
-            "- churn (connect, login, disconnect cycles) and mixed (presence + chat + MUC). "
-            "**Pending.**",
-            "- MAM: time to fetch the last page of 50 from archives of 1M and 10M messages "
-            "(Parley; the peers where their SQLite backends allow). Target < 5 ms at 10M. "
-            "**Pending.**",
-            "- Login storm with an RSA-2048 certificate (the issue asks for it next to ECDSA "
-            "P-256). **Pending**: the suite uses the one ECDSA P-256 certificate for now.", ""]
+def pending_section(res):
+    items = []
+    if not any(res.muc.get(s) for s in res.servers):
+        why = ("the bot has no `muc` scenario yet" if "muc" not in res.bot_scenarios else
+               "no server here could be measured")
+        items.append("- MUC: 20 rooms × 50 occupants, groupchat stepped until p99 > 100 ms or "
+                     "loss (deliveries/s). Targets: Parley ≥ 100,000; reference ejabberd "
+                     f"~20,000, Prosody ~5,000. **Pending**: {why}; Parley has no MUC yet.")
+    if not any(res.mixed.get(s) for s in res.servers):
+        why = ("the bot has no `mixed` scenario yet" if "mixed" not in res.bot_scenarios else
+               "no server here could be measured")
+        items.append(f"- Mixed traffic (chat + presence + MUC). **Pending**: {why}.")
+    if not any(res.churn.get(s) for s in res.servers) and "churn_s" not in res.meta:
+        items.append("- Churn (connect, login, disconnect cycles): not in this run (it predates "
+                     "the scenario in the suite).")
+    if not res.rsa_counts:
+        items.append("- Login storm with an RSA-2048 certificate: not in this run (it predates "
+                     "the RSA certificate in the suite).")
+    items.append("- MAM: time to fetch the last page of 50 from archives of 1M and 10M messages "
+                 "(Parley; the peers where their SQLite backends allow). Target < 5 ms at 10M. "
+                 "**Pending**: Parley has no archive yet.")
+    title = "MAM" if len(items) == 1 else "Still pending"
+    return [f"## {title}: pending" if title == "MAM" else f"## {title}", "",
+            "Not measured yet; it will come here, side by side like the tables above:"
+            if len(items) == 1 else
+            "Not measured yet; they will come here, side by side like the tables above:", "",
+            *items, ""]
 
 
 def noisy_runs(res):
@@ -551,14 +969,24 @@ def method_section(res):
         f"whole BEAM is pinned); Prosody as `taskset -c 0 prosody -F --config ...` (Lua 5.4, "
         f"epoll backend); Parley as `taskset -c 0 bin/parleyd -c ...`. Each server is stopped "
         f"by PID after each scenario and started afresh for the next.")
-    out.append(
-        "- **TLS**: STARTTLS on the c2s port for every login, one self-signed ECDSA P-256 "
-        "certificate (made by the suite with openssl) for all three; what each negotiated:")
+    if res.rsa_counts:
+        out.append(
+            "- **TLS**: STARTTLS on the c2s port for every login, self-signed certificates made "
+            "by the suite with openssl, the same for all three: ECDSA P-256 for every scenario "
+            "(the primary figures), RSA-2048 for the second set of login storms only. What each "
+            "negotiated with each:")
+    else:
+        out.append(
+            "- **TLS**: STARTTLS on the c2s port for every login, one self-signed ECDSA P-256 "
+            "certificate (made by the suite with openssl) for all three; what each negotiated:")
     for s in res.servers:
         tls = (m.get(s + "_tls") or "not probed").replace(";", ", ")
         offer = m.get(s + "_offer") or ""
         offer = offer[offer.find("SASL offered"):] if "SASL offered" in offer else offer
-        out.append(f"  - {TITLES[s]}: {tls}; {offer}")
+        out.append(f"  - {TITLES[s]}: {tls}" + (f"; {offer}" if offer else ""))
+        if res.rsa_counts:
+            out.append(f"  - {TITLES[s]} with the RSA-2048 certificate: "
+                       f"{(m.get(s + '_tls_rsa') or 'not probed').replace(';', ', ')}")
     out.append(
         "- **SASL and storage**: " + "; ".join(
             f"{TITLES[s]} {m.get(s + '_sasl', '?')}" for s in res.servers) +
@@ -572,6 +1000,18 @@ def method_section(res):
         "`shaper: none` on c2s, max_fsm_queue 1,000,000, registration_timeout infinity; Parley "
         "max_stanzas_per_second 1,000,000 and auth throttles raised. Logging at error level "
         "for all three. Loopback only (127.0.0.1); configs in `bench/suite/`.")
+    if "muc_domain" in m:
+        probes = "; ".join(f"{TITLES[s]} {muc_probe_text(m.get(s + '_muc'))}"
+                           for s in res.servers)
+        out.append(
+            f"- **MUC**: {m['muc_domain']} on the peers: Prosody's `Component \"muc\"` "
+            "with rooms made on join and open at once (`muc_room_locking = false`), no "
+            "history (`muc_room_default_history_length = 0`, `max_history_messages = 0`), no "
+            "tombstones, no room cap, occupant ids off (mod_muc in 0.12 has no rate limits; "
+            "mod_muc_limits is not loaded); ejabberd's mod_muc with `access_create: all`, "
+            "`max_users: 1000`, `history_size: 0`, no room/message/presence shapers, "
+            "`min_message_interval: 0`, no MAM or logging. Before the runs the suite checks "
+            f"that a client can join a room (`probe.py --muc`): {probes}.")
     out.append(
         "- **Accounts**: user1…userN, created once per work folder: Parley's with "
         "`parley-bench register --register-cmd 'bin/parleyctl -c CONF adduser %s %s'`, the "
@@ -582,10 +1022,30 @@ def method_section(res):
         f"{m.get('sources', '?')}; storms of {', '.join(m.get('login_counts', '').split())} "
         f"sessions held {m.get('hold_s', '?')} s; chat with {m.get('chat_users', '?')} users at "
         f"{m.get('chat_rates', '').replace(',', ', ')} msg/s, {m.get('chat_step_s', '?')} s per "
-        f"step. Run: `make bench{'-quick' if res.quick else ''}` "
+        "step" + (f"; RSA-2048 storms of {', '.join(m['rsa_login_counts'].split())} sessions"
+                  if m.get("rsa_login_counts") else "") +
+        (f"; churn for {m['churn_s']} s over {m.get('churn_users', '?')} accounts"
+         if m.get("churn_s") else "") +
+        (f"; MUC {m.get('muc_rooms')} rooms × {m.get('muc_occupants')} at "
+         f"{m['muc_rates'].replace(',', ', ')} msg/s, {m.get('muc_step_s')} s per step"
+         if m.get("muc_rates") else "") +
+        (f"; mixed at {m['mixed_rates'].replace(',', ', ')} actions/s, "
+         f"{m.get('mixed_step_s')} s per step" if m.get("mixed_rates") else "") +
+        (f"; the bot's scenarios: {', '.join(m['bot_scenarios'].split())}"
+         if m.get("bot_scenarios") else "") +
+        f". Run: `make bench{'-quick' if res.quick else ''}` "
         f"({int(m.get('duration_s', '0') or 0)} s).")
     out.append("")
     return out
+
+
+def muc_probe_text(verdict):
+    """The MUC probe's verdict, short: joins work, or why not."""
+    if not verdict:
+        return "not probed"
+    if verdict.startswith("ok"):
+        return "joins work"
+    return "no MUC (" + verdict.split(":", 1)[-1].strip() + ")"
 
 
 def machine_section(res):
@@ -618,12 +1078,23 @@ def results_md(res):
     kind = "quick run (`make bench-quick`)" if res.quick else "full run (`make bench`)"
     out = [f"# Parley vs Prosody vs ejabberd — {kind}", ""]
     if res.quick:
+        extra = []
+        if res.rsa_counts:
+            extra.append("the storm again with an RSA-2048 certificate")
+        if res.meta.get("churn_s"):
+            extra.append(f"{res.meta['churn_s']} s of churn")
+        if any(res.muc.get(s) for s in res.servers):
+            extra.append(f"MUC steps up to {max(res.rates('muc_rates')):,.0f} msg/s")
+        if any(res.mixed.get(s) for s in res.servers):
+            extra.append(f"mixed steps up to {max(res.rates('mixed_rates')):,.0f} actions/s")
         out += ["> **Quick run**: one 1,000-session login storm and chat steps of "
-                f"{res.step_s:g} s up to {max(res.rates()):,.0f} msg/s. Indicative only: one "
+                f"{res.step_s:g} s up to {max(res.rates()):,.0f} msg/s" +
+                "".join(f", {x}" for x in extra) + ". Indicative only: one "
                 "short storm and 3-second steps move by tens of percent from one run to the next "
                 "(one stall of 30 ms is 1 % of a 10,000 msg/s step). `make bench` runs the full "
                 "set (storms of 1,000 / 5,000 / 10,000, chat steps of 10 s up to 200,000 "
-                "msg/s).", ""]
+                "msg/s, RSA-2048 storms of 1,000 / 10,000, 20 s of churn, MUC and mixed steps "
+                "of 10 s).", ""]
     out += [f"Generated by `bench/suite/report.py` on {res.meta.get('date', '?')}; each server "
             "pinned to CPU 0, the load bot to CPU 1. ↑ higher is better, ↓ lower is better; "
             "ratios are Parley/peer.", "", "## Headline", "", headline_table(res), ""]
@@ -633,8 +1104,12 @@ def results_md(res):
                 f"({', '.join(noisy)}): see Measurement hygiene below.", ""]
     out += errors_section(res)
     out += login_section(res)
+    out += rsa_section(res)
     out += chat_section(res)
-    out += pending_section()
+    out += churn_section(res)
+    out += muc_section(res)
+    out += mixed_section(res)
+    out += pending_section(res)
     out += method_section(res)
     out += machine_section(res)
     out += hygiene_section(res)
@@ -686,6 +1161,19 @@ def plots(res, out_dir):
                 f"title '{TITLES[s]}', '{f}' using 1:2:(sprintf('%gk', $3 / 1000)) "
                 f"with labels left "
                 f"offset 1,0 font ',9' notitle")
+    muc_lines = []
+    for s in res.servers:
+        j = res.muc.get(s)
+        rows = [(st["target_rate"] * fanout(st, res), max(st["p50_ms"], 0.01),
+                 max(st["p99_ms"], 0.01)) for st in (j or {}).get("steps") or []
+                if st["received"] > 0 and st["p50_ms"] is not None and st["p99_ms"] is not None]
+        if rows:
+            f = os.path.join(dat, f"{s}-muc.dat")
+            write_dat(f, rows)
+            muc_lines.append(f"'{f}' using 1:3 with linespoints lw 2 pt 7 lc rgb '{COLORS[s]}' "
+                             f"title '{TITLES[s]} p99'")
+            muc_lines.append(f"'{f}' using 1:2 with linespoints lw 1 dt 2 pt 6 "
+                             f"lc rgb '{COLORS[s]}' title '{TITLES[s]} p50'")
     common = ("set terminal pngcairo size 900,560 font 'DejaVu Sans,11'\n"
               "set grid\nset key top left\n")
     script = common
@@ -707,6 +1195,17 @@ def plots(res, out_dir):
                    "set ylabel 'server CPU, % of one core'\nset yrange [0:110]\n"
                    "plot " + ", ".join(cpu_lines) + "\n"
                    "unset logscale\nset autoscale y\n")
+    if muc_lines:
+        script += (f"set output '{os.path.join(out_dir, 'muc_latency.png')}'\n"
+                   f"set title 'MUC, {res.meta.get('muc_rooms', '20')} rooms × "
+                   f"{res.meta.get('muc_occupants', '50')}: latency vs deliveries/s ({label})'\n"
+                   "set logscale xy\nset xlabel 'target deliveries/s'\n"
+                   "set xrange [*:*]\nset format x '%.0s%c'\n"
+                   "set ylabel 'delivery latency, ms'\n"
+                   f"set arrow from graph 0, first {P99_LIMIT_MS} to graph 1, first "
+                   f"{P99_LIMIT_MS} nohead dt 3 lc rgb 'gray40'\n"
+                   "plot " + ", ".join(muc_lines) + "\n"
+                   "unset arrow\nunset logscale\nset autoscale\n")
     if login_lines:
         script += (f"set output '{os.path.join(out_dir, 'login_latency.png')}'\n"
                    f"set title 'TLS login storm: login p99 vs logins/s, labels: sessions "

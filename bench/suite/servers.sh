@@ -4,8 +4,11 @@
 # stop by PID. Sourced, not run. Each server NAME has its own folder $WORK/NAME.
 #
 # Reads: WORK (copies of the binaries in $WORK/bin), SUITE, DOMAIN, PASSWORD, BOT, CERT, KEY,
-# SERVER_CPU, BOT_CPU, and the per-server ports PORT_<name>, TLS_PORT_<name>. Sets SRV_PID
-# and SRV_NAME while a server runs.
+# RSA_CERT, RSA_KEY, SERVER_CPU, BOT_CPU, and the per-server ports PORT_<name>,
+# TLS_PORT_<name>. Sets SRV_PID and SRV_NAME while a server runs.
+#
+# Each server has two configs that differ only in the certificate: the primary one (ECDSA
+# P-256, $CERT) and the "rsa" variant (RSA-2048, $RSA_CERT); both use the same data.
 
 SRV_PID=""
 SRV_NAME=""
@@ -34,30 +37,42 @@ srv_last_words() {
     grep -v '^[[:space:]*]*$' "$f" 2>/dev/null | tail -n 2 | paste -sd ' ' - | cut -c1-400
 }
 
-srv_prepare() {
-    local name=$1 dir="$WORK/$1"
-    mkdir -p "$dir"
-    local vars=("WORK=$dir" "PORT=$(srv_port "$name")" "TLS_PORT=$(srv_tls_port "$name")"
-                "CERT=$CERT" "KEY=$KEY" "CERT_DIR=$(dirname "$CERT")" "DOMAIN=$DOMAIN")
+# The config file of NAME for VARIANT ("" for the primary one, or rsa).
+srv_config() {
+    local name=$1 variant=${2:-} dir="$WORK/$1" suffix=""
+    [ -n "$variant" ] && suffix="-$variant"
     case $name in
-    parley)
-        mkdir -p "$dir/data" && chmod 700 "$dir/data"
-        render "$SUITE/parley.conf.in" "$dir/parley.conf" "${vars[@]}" ;;
-    prosody)
-        mkdir -p "$dir/data"
-        render "$SUITE/prosody.cfg.lua.in" "$dir/prosody.cfg.lua" "${vars[@]}" ;;
-    ejabberd)
-        mkdir -p "$dir/spool"
-        render "$SUITE/ejabberd.yml.in" "$dir/ejabberd.yml" "${vars[@]}" ;;
+    parley) echo "$dir/parley$suffix.conf" ;;
+    prosody) echo "$dir/prosody$suffix.cfg.lua" ;;
+    ejabberd) echo "$dir/ejabberd$suffix.yml" ;;
     *) die "unknown server $name" ;;
     esac
 }
 
-# Starts NAME pinned to $SERVER_CPU, waits for its c2s port; false (with its log shown) when it
-# does not come up within 90 s.
+srv_prepare() {
+    local name=$1 dir="$WORK/$1" tmpl variant crt k
+    mkdir -p "$dir"
+    case $name in
+    parley) tmpl=parley.conf.in; mkdir -p "$dir/data" && chmod 700 "$dir/data" ;;
+    prosody) tmpl=prosody.cfg.lua.in; mkdir -p "$dir/data" ;;
+    ejabberd) tmpl=ejabberd.yml.in; mkdir -p "$dir/spool" ;;
+    *) die "unknown server $name" ;;
+    esac
+    for variant in "" rsa; do
+        crt=$CERT k=$KEY
+        [ "$variant" = rsa ] && crt=$RSA_CERT k=$RSA_KEY
+        render "$SUITE/$tmpl" "$(srv_config "$name" "$variant")" "WORK=$dir" \
+            "PORT=$(srv_port "$name")" "TLS_PORT=$(srv_tls_port "$name")" "CERT=$crt" \
+            "KEY=$k" "CERT_DIR=$(dirname "$crt")" "DOMAIN=$DOMAIN"
+    done
+}
+
+# Starts NAME pinned to $SERVER_CPU with the config of VARIANT (optional: "" or rsa), waits
+# for its c2s port; false (with its log shown) when it does not come up within 90 s.
 srv_start() {
-    local name=$1 dir="$WORK/$1" port
+    local name=$1 dir="$WORK/$1" port conf
     port=$(srv_port "$name")
+    conf=$(srv_config "$name" "${2:-}")
     # (the ports sit below the ephemeral range, so no client socket of the bot can hold them)
     if port_listening "$port" || port_listening "$(srv_tls_port "$name")"; then
         log "$name: port $port or $(srv_tls_port "$name") is already in use by another program"
@@ -67,12 +82,12 @@ srv_start() {
     : >"$(srv_logfile "$name")" # so that its last words are this start's
     case $name in
     parley)
-        taskset -c "$SERVER_CPU" "$WORK/bin/parleyd" -c "$dir/parley.conf" \
+        taskset -c "$SERVER_CPU" "$WORK/bin/parleyd" -c "$conf" \
             >>"$dir/console.log" 2>&1 &
         ;;
     prosody)
         # -F: stay in the foreground, so $! is the Lua process itself.
-        taskset -c "$SERVER_CPU" prosody -F --config "$dir/prosody.cfg.lua" \
+        taskset -c "$SERVER_CPU" prosody -F --config "$conf" \
             >>"$dir/console.log" 2>&1 &
         ;;
     ejabberd)
@@ -82,7 +97,7 @@ srv_start() {
         # spinning. No distribution (no -sname): no epmd is started, nothing else to stop.
         (
             cd "$dir" || exit 1
-            export EJABBERD_CONFIG_PATH="$dir/ejabberd.yml" EJABBERD_LOG_PATH="$dir/ejabberd.log"
+            export EJABBERD_CONFIG_PATH="$conf" EJABBERD_LOG_PATH="$dir/ejabberd.log"
             export ERL_LIBS=/usr/lib/x86_64-linux-gnu ERL_MAX_PORTS=65536
             export ERL_CRASH_DUMP="$dir/erl_crash.dump" ERL_CRASH_DUMP_BYTES=0
             exec taskset -c "$SERVER_CPU" erl -noinput +K true +P 1000000 +S 1:1 +SDcpu 1:1 \
@@ -118,15 +133,40 @@ srv_stop() {
 # through in-band registration with the bot (server running). Remembered in $dir/accounts.
 srv_accounts_have() { cat "$WORK/$1/accounts" 2>/dev/null || echo 0; }
 
+# The accounts user1..userN that Parley's database lacks, one JID a line, in order.
+parley_missing() {
+    local n=$1 i
+    comm -23 <(for ((i = 1; i <= n; i++)); do echo "user$i@$DOMAIN"; done | sort) \
+        <("$WORK/bin/parleyctl" -c "$WORK/parley/parley.conf" users | sort) | sort -V
+}
+
 parley_register() {
-    local n=$1 have dir="$WORK/parley" t0
+    local n=$1 have dir="$WORK/parley" t0 ctl jid first failed=0
     have=$(srv_accounts_have parley)
     ((have >= n)) && return 0
     t0=$(date +%s.%N)
-    "$BOT" register --domain "$DOMAIN" --first $((have + 1)) --count $((n - have)) \
-        --password "$PASSWORD" --timeout 1800 \
-        --register-cmd "$WORK/bin/parleyctl -c $dir/parley.conf adduser %s %s" >&2 ||
-        return 1
+    ctl=("$WORK/bin/parleyctl" -c "$dir/parley.conf")
+    if [ ! -e "$dir/data/parley.db" ]; then
+        # The first parleyctl creates the database and switches it to WAL: alone, or the
+        # others started with it find it locked.
+        "${ctl[@]}" adduser "user1@$DOMAIN" "$PASSWORD" >&2 || return 1
+        have=1
+    else
+        # an earlier run may have stopped half-way: go on from the first one missing
+        first=$(parley_missing "$n" | head -n 1)
+        first=${first#user}
+        have=$((${first%%@*} - 1))
+        ((have < 0)) && have=$n # none missing
+    fi
+    if ((have < n)) && ! "$BOT" register --domain "$DOMAIN" --first $((have + 1)) \
+        --count $((n - have)) --password "$PASSWORD" --timeout 1800 \
+        --register-cmd "${ctl[*]} adduser %s %s" >&2; then
+        # some failed: add what is missing one at a time
+        while read -r jid; do
+            "${ctl[@]}" adduser "$jid" "$PASSWORD" </dev/null >&2 || failed=$((failed + 1))
+        done < <(parley_missing "$n")
+        ((failed == 0)) || return 1
+    fi
     echo "$n" >"$dir/accounts"
     log "parley: $((n - have)) accounts with parleyctl in $(awk -v a="$t0" -v b="$(date +%s.%N)" \
         'BEGIN { printf "%.1f", b - a }') s"
