@@ -61,6 +61,7 @@ full)
     MUC_STEP=10
     MIXED_RATES=1000,2000,5000,10000,20000,40000
     MIXED_STEP=10
+    BOTCAP_RATES=50000,100000,120000 # the bot's own capacity, against Parley only
     ;;
 quick) # about two minutes: the ECDSA storm, chat and MUC; no RSA, churn or mixed runs
     LOGIN_COUNTS="1000"
@@ -73,10 +74,12 @@ quick) # about two minutes: the ECDSA storm, chat and MUC; no RSA, churn or mixe
     MUC_STEP=3
     MIXED_RATES=""
     MIXED_STEP=3
+    BOTCAP_RATES=
     ;;
 *) die "usage: bench.sh quick|full" ;;
 esac
 CHAT_USERS=1000
+BOTCAP_USERS=200
 CHURN_USERS=1000 # accounts the churn cycles go round; $PARALLEL of them in flight
 MUC_USERS=$((MUC_ROOMS * MUC_OCCUPANTS))
 MIXED_USERS=$((CHAT_USERS > MUC_USERS ? CHAT_USERS : MUC_USERS)) # its MUC share uses the rooms
@@ -192,6 +195,8 @@ $pkg), $(lua5.4 -v 2>&1 | cut -d' ' -f1-2)"
     meta muc_rates "$MUC_RATES"
     meta muc_step_s "$MUC_STEP"
     meta mixed_rates "$MIXED_RATES"
+    meta botcap_rates "$BOTCAP_RATES"
+    meta botcap_users "$BOTCAP_USERS"
     meta mixed_step_s "$MIXED_STEP"
     meta mixed_users "$MIXED_USERS"
     meta bot_scenarios "$BOT_SCENARIOS"
@@ -416,6 +421,13 @@ run_server() {
         scenario "$name" muc muc --count "$MUC_USERS" --parallel "$PARALLEL" \
             --source "$SOURCES" "${muc_args[@]}" --rates "$MUC_RATES" --step "$MUC_STEP" \
             --drain 5 --timeout 600 || return 1
+    fi
+    # The bot's own ceiling: few sessions, so each one carries many messages per second and
+    # the server (the fastest of the three) is not what stops it.
+    if [ "$name" = parley ] && [ -n "$BOTCAP_RATES" ]; then
+        scenario "$name" botcap chat --count "$BOTCAP_USERS" --parallel "$PARALLEL" \
+            --source "$SOURCES" --rates "$BOTCAP_RATES" --step "$CHAT_STEP" --drain 5 \
+            --timeout 600 || return 1
     fi
     if [ -z "$MIXED_RATES" ]; then
         :
