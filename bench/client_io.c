@@ -204,6 +204,10 @@ static void release(struct client *c)
     }
     free(c->jid);
     c->jid = NULL;
+    if (c->sm_enabled && c->sm_out > c->sm_acked)
+        c->eng->sm_unacked += c->sm_out - c->sm_acked; /* XEP-0198 h counts mod 2^32 */
+    c->sm_on = c->sm_enabled = false;
+    c->sm_out = c->sm_in = c->sm_acked = 0;
     c->tls_on = c->authed = false;
     c->want_close = c->want_tls = c->want_restart = false;
 }
@@ -257,6 +261,12 @@ struct evbuffer *client_output(struct client *c)
     return bufferevent_get_output(c->bev);
 }
 
+struct evbuffer *client_stanza_output(struct client *c)
+{
+    c->sm_out += c->sm_on;
+    return bufferevent_get_output(c->bev);
+}
+
 void client_printf(struct client *c, const char *fmt, ...)
 {
     if (!c->bev)
@@ -272,6 +282,9 @@ void client_end(struct client *c)
     if (!c->bev || c->ending)
         return;
     c->ending = true;
+    /* The server answers before its own closing tag: the final count of what it handled. */
+    if (c->sm_enabled)
+        client_printf(c, "<r xmlns='" NS_SM "'/>");
     evbuffer_add(bufferevent_get_output(c->bev), "</stream:stream>", 16);
 }
 

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Client protocol: features, STARTTLS, SASL, bind, presence, registration, incoming stanzas. */
+#include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +106,8 @@ static void on_features(struct client *c, struct stanza *st)
         send_register(c);
     } else if (!c->authed) {
         start_auth(c, st);
+    } else if (o->sm && !xel_child(st->root, "sm", NS_SM)) {
+        fail_with(c, "the server offers no stream management (XEP-0198)", NULL);
     } else {
         client_printf(c, "<iq type='set' id='bind'><bind xmlns='" NS_BIND "'><resource>");
         send_escaped(c, o->resource);
@@ -197,7 +201,11 @@ static void went_online(struct client *c, struct stanza *st)
     xml_escape(xel_text(jid), strlen(xel_text(jid)), &b);
     c->jid = xstrndup(b.data, b.len); /* escaped once here, written into every message */
     buf_fini(&b);
-    client_printf(c, "<presence/>");
+    if (e->o->sm) {
+        client_printf(c, "<enable xmlns='" NS_SM "'/>");
+        c->sm_on = true;
+    }
+    evbuffer_add(client_stanza_output(c), "<presence/>", 11);
     c->state = CL_ONLINE;
     e->in_flight--;
     e->online++;
@@ -223,7 +231,7 @@ static void registered(struct client *c, struct stanza *st)
 static void answer_request(struct client *c, struct stanza *st)
 {
     bool ping = xel_child(st->root, "ping", NS_PING) != NULL;
-    client_printf(c, "<iq type='%s' id='", ping ? "result" : "error");
+    evbuffer_add_printf(client_stanza_output(c), "<iq type='%s' id='", ping ? "result" : "error");
     send_escaped(c, st->id ? st->id : "");
     if (st->from) {
         client_printf(c, "' to='");
@@ -265,6 +273,43 @@ static void on_presence(struct client *c, struct stanza *st)
         e->hooks.presence(e->ctx, c, st, e->now_us);
 }
 
+static void on_sm_enabled(struct client *c, struct stanza *st)
+{
+    (void)st;
+    if (!c->sm_on || c->sm_enabled) {
+        fail_with(c, "unexpected <enabled/>", NULL);
+        return;
+    }
+    c->sm_enabled = true;
+    c->eng->sm_enabled++;
+}
+
+static void on_sm_failed(struct client *c, struct stanza *st)
+{
+    fail_with(c, "stream management refused", condition(st));
+}
+
+/* The server asks how many of its stanzas we have handled. */
+static void on_sm_request(struct client *c, struct stanza *st)
+{
+    (void)st;
+    if (c->sm_enabled)
+        client_printf(c, "<a xmlns='" NS_SM "' h='%" PRIu32 "'/>", c->sm_in);
+}
+
+static void on_sm_ack(struct client *c, struct stanza *st)
+{
+    const char *h = xel_attr(st->root, "h");
+    char *end;
+    unsigned long v = h ? strtoul(h, &end, 10) : 0;
+    if (!c->sm_enabled || !h || !*h || *end || v > UINT32_MAX) {
+        fail_with(c, "bad stream management ack", h);
+        return;
+    }
+    c->sm_acked = (uint32_t)v;
+    c->eng->sm_acks++;
+}
+
 struct stanza_row {
     const char *name;
     const char *ns;
@@ -283,12 +328,19 @@ static const struct stanza_row stanza_rows[] = {
     { "success", NS_SASL, on_success },
     { "failure", NS_SASL, on_sasl_failure },
     { "error", NS_STREAM, on_stream_error },
+    { "r", NS_SM, on_sm_request },
+    { "a", NS_SM, on_sm_ack },
+    { "enabled", NS_SM, on_sm_enabled },
+    { "failed", NS_SM, on_sm_failed },
 };
 
 static void on_stanza(void *ctx, struct stanza *st)
 {
     struct client *c = ctx;
     const struct xel *r = st->root;
+    /* XEP-0198 counts the stanzas proper: message, presence, iq (jabber:client) */
+    if (c->sm_enabled && r->ns && strcmp(r->ns, NS_CLIENT) == 0)
+        c->sm_in++;
     for (size_t i = 0; i < ARRAY_LEN(stanza_rows); i++) {
         const struct stanza_row *row = &stanza_rows[i];
         if (strcmp(r->name, row->name) == 0 && r->ns && strcmp(r->ns, row->ns) == 0) {

@@ -58,6 +58,11 @@ struct client {
     bool want_restart; /* new stream once the feed returns */
     bool close_failed; /* the close asked for during a feed is a failure */
     bool ending;       /* our closing tag is out (client_end): the server's end is no failure */
+    bool sm_on;        /* XEP-0198: <enable/> is out; stanzas count from here */
+    bool sm_enabled;   /* the server said <enabled/> */
+    uint32_t sm_out;   /* stanzas sent since <enable/> */
+    uint32_t sm_in;    /* stanzas received since <enabled/>: the h of our acks */
+    uint32_t sm_acked; /* the server's last h: how many of ours it has handled */
 };
 
 /* What scenarios hear about; ctx is engine.ctx. Called from the loop, never re-entrantly. */
@@ -90,6 +95,8 @@ struct engine {
     unsigned in_flight; /* started and neither online nor closed */
     unsigned online;
     uint64_t logins, failures, registered, errors;
+    uint64_t sm_enabled, sm_acks; /* sessions with stream management on; acks received */
+    uint64_t sm_unacked;          /* stanzas the server never acked, at each session's close */
     struct hist login_us; /* connect start to bind result */
     char last_error[160];
     uint64_t now_us; /* clock read once per batch of input */
@@ -113,6 +120,8 @@ void client_close(struct client *c, bool failed, const char *why);
 void client_end(struct client *c);
 /* The output buffer: append stanzas; the loop writes them out in one batch. */
 struct evbuffer *client_output(struct client *c);
+/* The output buffer for one whole stanza: counted for stream management (XEP-0198). */
+struct evbuffer *client_stanza_output(struct client *c);
 /* Appends formatted bytes to the output. */
 void client_printf(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Fails clients still logging in, or still ending their stream, timeout_us after the start. */

@@ -75,6 +75,8 @@ static const struct opt_row opt_rows[] = {
     { "--register-cmd", OT_STR, OFF(register_cmd), 0, 0, NULL, "register: 'cmd %s %s'" },
     { "--resource", OT_STR, OFF(resource), 0, 0, NULL, "resource to bind" },
     { "--quiet", OT_FLAG, OFF(quiet), 0, 0, NULL, "no progress lines" },
+    { "--sm", OT_FLAG, OFF(sm), 0, 0, NULL,
+      "stream management (XEP-0198): enable it, answer <r/>, ask for an ack at the end" },
     { "--muc-domain", OT_STR, OFF(muc_domain), 0, 0, NULL,
       "muc, mixed with muc: MUC service, e.g. conference.localhost" },
     { "--rooms", OT_LONG, OFF(rooms), 1, 1000000, NULL,

@@ -41,6 +41,7 @@ struct bench_opts {
     const char *register_cmd;
     const char *resource;
     bool quiet; /* no progress lines */
+    bool sm;    /* stream management (XEP-0198) on every session */
     const char *muc_domain; /* muc, mixed: the MUC service, e.g. conference.localhost */
     long rooms;             /* muc: rooms, each of `occupants` accounts */
     long occupants;

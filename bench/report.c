@@ -195,6 +195,9 @@ void report_summary(const struct run *r, FILE *out)
                 ms(e->login_us.max));
     fprintf(out, "online at the end: %u; message errors: %" PRIu64 "\n", r->online_end,
             e->errors);
+    if (o->sm)
+        fprintf(out, "stream management: %" PRIu64 " sessions enabled, %" PRIu64 " acks, %" PRIu64
+                     " stanzas never acked\n", e->sm_enabled, e->sm_acks, e->sm_unacked);
     if (e->failures)
         fprintf(out, "last failure: %s\n", e->last_error);
     if (opts_uses_muc(o))
@@ -302,6 +305,11 @@ static void json_logins(struct json_out *j, const struct run *r)
     json_kv_uint(j, "online", r->online_end);
     json_kv_uint(j, "registered", e->registered);
     json_kv_uint(j, "errors", e->errors);
+    if (r->o->sm) {
+        json_kv_uint(j, "sm_enabled", e->sm_enabled);
+        json_kv_uint(j, "sm_acks", e->sm_acks);
+        json_kv_uint(j, "sm_unacked", e->sm_unacked);
+    }
     json_kv_string(j, "last_error", e->failures ? e->last_error : NULL);
 }
 

@@ -36,12 +36,12 @@ static bool send_presence(struct run *r, struct step_stat *s)
     uint8_t *away = &r->mix.away[c - r->eng.clients];
     *away = !*away;
     if (*away)
-        evbuffer_add_printf(client_output(c),
+        evbuffer_add_printf(client_stanza_output(c),
                             "<presence><show>away</show><status>parley-bench %" PRIu64
                             "</status></presence>",
                             ++r->seq);
     else
-        evbuffer_add(client_output(c), "<presence/>", 11);
+        evbuffer_add(client_stanza_output(c), "<presence/>", 11);
     s->sent++;
     r->sent++;
     return true;

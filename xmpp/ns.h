@@ -15,6 +15,7 @@
 #define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
 #define NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
 #define NS_PING "urn:xmpp:ping"
+#define NS_SM "urn:xmpp:sm:3"
 #define NS_VERSION "jabber:iq:version"
 #define NS_TIME "urn:xmpp:time"
 #define NS_REGISTER "jabber:iq:register"

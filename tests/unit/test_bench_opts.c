@@ -84,7 +84,7 @@ static const struct field fields[] = {
     FIELD(parallel, F_LONG),   FIELD(tick_ms, F_LONG),      FIELD(source, F_STR),
     FIELD(keycache, F_STR),    FIELD(register_cmd, F_STR),  FIELD(resource, F_STR),
     FIELD(quiet, F_BOOL),      FIELD(muc_domain, F_STR),    FIELD(rooms, F_LONG),
-    FIELD(occupants, F_LONG),  FIELD(mix, F_STR),
+    FIELD(occupants, F_LONG),  FIELD(mix, F_STR),        FIELD(sm, F_BOOL),
 };
 
 static void field_text(const struct bench_opts *o, const struct field *fd, char *out, size_t n)
@@ -130,13 +130,13 @@ static const struct valid_case valid_cases[] = {
         "rates=1000", "step=10", "duration=10", "timeout=120", "drain=2", "json=(null)",
         "server_pid=0", "parallel=100", "tick_ms=5", "source=(null)", "keycache=(null)",
         "register_cmd=(null)", "resource=bench", "quiet=false", "muc_domain=(null)", "rooms=20",
-        "occupants=50", "mix=chat=85,presence=15" } },
+        "occupants=50", "mix=chat=85,presence=15", "sm=false" } },
     { { "chat", "--host", "127.0.0.2", "--port", "15222", "--domain", "example.test", "--users",
         "bot-%d", "--first", "0", "--count", "2", "--password", "s3cr et", "--rates",
-        "1000,5000", "--step", "0.1", "--drain", "0", "--quiet" },
+        "1000,5000", "--step", "0.1", "--drain", "0", "--quiet", "--sm" },
       { "scenario=1", "scenario_name=chat", "host=127.0.0.2", "port=15222",
         "domain=example.test", "users=bot-%d", "first=0", "count=2", "password=s3cr et",
-        "rates=1000,5000", "step=0.1", "drain=0", "quiet=true" } },
+        "rates=1000,5000", "step=0.1", "drain=0", "quiet=true", "sm=true" } },
     { { "churn", "--duration", "2.5", "--parallel", "20", "--count", "20", "--tls", "direct",
         "--sasl", "scram-sha-1", "--timeout", "1", "--server-pid", "4194304" },
       { "scenario=3", "scenario_name=churn", "duration=2.5", "parallel=20", "count=20",
