@@ -45,11 +45,10 @@ def open_stream(sock, domain):
     return read_until(sock, rb"</stream:features>")
 
 
-def main():
-    if sys.argv[1] == "--muc":
-        sys.exit(muc_main(*sys.argv[2:8]))
-    port, domain = int(sys.argv[1]), sys.argv[2]
+def starttls(port, domain):
+    """Connects, upgrades with STARTTLS, opens the TLS stream; returns (socket, features)."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no delayed-ACK stalls
     open_stream(sock, domain)
     sock.sendall(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
     read_until(sock, rb"<proceed")
@@ -57,7 +56,15 @@ def main():
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE  # the suite's own self-signed certificate
     tls = ctx.wrap_socket(sock, server_hostname=domain)
-    features = open_stream(tls, domain).decode("utf-8", "replace")
+    return tls, open_stream(tls, domain)
+
+
+def main():
+    if sys.argv[1] == "--muc":
+        sys.exit(muc_main(*sys.argv[2:8]))
+    port, domain = int(sys.argv[1]), sys.argv[2]
+    tls, features = starttls(port, domain)
+    features = features.decode("utf-8", "replace")
     mechs = re.findall(r"<mechanism>([^<]+)</mechanism>", features)
     print(f"SASL offered: {', '.join(mechs) or 'none'}")
     tls.close()
@@ -67,17 +74,8 @@ class Client:
     """One logged-in XMPP session over STARTTLS, with a read buffer to wait on."""
 
     def __init__(self, port, domain, user, password, resource):
-        sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no delayed-ACK stalls
-        open_stream(sock, domain)
-        sock.sendall(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
-        read_until(sock, rb"<proceed")
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE  # the suite's own self-signed certificate
-        self.sock = ctx.wrap_socket(sock, server_hostname=domain)
+        self.sock, features = starttls(port, domain)
         self.buf = b""
-        features = open_stream(self.sock, domain)
         if b"<mechanism>PLAIN</mechanism>" not in features:
             raise ValueError(f"{user}: PLAIN not offered")
         creds = base64.b64encode(f"\0{user}\0{password}".encode()).decode()

@@ -376,16 +376,21 @@ def find_step(chat, rate):
     return None
 
 
+def logins_row(label, lg, ref):
+    """The logins/s headline row of the storms LG (server -> json): bot-bound ones are lower
+    bounds."""
+    busy = {s for s, j in lg.items() if j and (j.get("bot_cpu_pct") or 0) >= BOT_BUSY_PCT}
+    return (label, {s: j and j.get("logins_per_s") for s, j in lg.items()}, "↑", ref, 0, busy)
+
+
 def headline_rows(res):
     """Rows of the headline table: (label, {server: value}, better, ref key, digits)."""
     rows = []
     n = max(res.login_counts) if res.login_counts else None
     if n:
         lg = {s: res.login.get((s, n)) for s in res.servers}
-        busy = {s for s, j in lg.items() if j and (j.get("bot_cpu_pct") or 0) >= BOT_BUSY_PCT}
-        rows.append((f"TLS logins/s ({n:,} sessions, {res.meta.get('parallel', '?')} in flight)",
-                     {s: j and j.get("logins_per_s") for s, j in lg.items()}, "↑", "logins", 0,
-                     busy))
+        rows.append(logins_row(f"TLS logins/s ({n:,} sessions, "
+                               f"{res.meta.get('parallel', '?')} in flight)", lg, "logins"))
         rows.append(("login p99, ms", {s: j and j.get("login_p99_ms") for s, j in lg.items()},
                      "↓", None, 1))
         rows.append((f"server KiB per idle TLS session ({n:,} held)",
@@ -410,11 +415,8 @@ def headline_rows(res):
                      "↓", "cpu_msg", 1))
     n = max(res.rsa_counts) if res.rsa_counts else None
     if n:
-        lg = {s: res.login_rsa.get((s, n)) for s in res.servers}
-        busy = {s for s, j in lg.items() if j and (j.get("bot_cpu_pct") or 0) >= BOT_BUSY_PCT}
-        rows.append((f"TLS logins/s, RSA-2048 certificate ({n:,} sessions)",
-                     {s: j and j.get("logins_per_s") for s, j in lg.items()}, "↑", "rsa", 0,
-                     busy))
+        rows.append(logins_row(f"TLS logins/s, RSA-2048 certificate ({n:,} sessions)",
+                               {s: res.login_rsa.get((s, n)) for s in res.servers}, "rsa"))
     if any(res.churn.get(s) for s in res.servers) or "churn_s" in res.meta:
         rows.append((f"churn cycles/s (connect, STARTTLS, login, close; "
                      f"{res.meta.get('parallel', '?')} in flight)",
@@ -509,6 +511,26 @@ def login_section(res):
     return out
 
 
+def metric_cells(res, runs, metric, peers, count_keys):
+    """One table row's cells for METRIC (label, fn, digits) over RUNS (server -> json): the
+    value per server, then Parley/peer ratios for the figures of merit (labels with ↑ or ↓).
+    fn None means the "done / failed" counts under COUNT_KEYS. Returns (cells, values)."""
+    label, fn, digits = metric
+    cells, vals = [], {}
+    for s in res.servers:
+        j = runs.get(s)
+        if not j:
+            cells.append("not measured")
+        elif fn is None:
+            cells.append(f"{j.get(count_keys[0], 0):,} / {j.get(count_keys[1], 0):,}")
+        else:
+            vals[s] = fn(j)
+            cells.append(fmt_num(vals[s], digits))
+    compare = "↑" in label or "↓" in label
+    cells += [fmt_ratio(vals.get("parley"), vals.get(p)) if compare else "" for p in peers]
+    return cells, vals
+
+
 def storm_table(res, counts, store, primary=None):
     """The login storm table for COUNTS from STORE ((server, n) -> json); with PRIMARY (the
     ECDSA store), one more row: logins/s as a share of the ECDSA storm of the same size."""
@@ -525,21 +547,9 @@ def storm_table(res, counts, store, primary=None):
                ("sessions online / failed", None, 0)]
     for n in counts:
         for label, fn, digits in metrics:
-            row = [f"{n:,}", label]
-            vals = {}
-            for s in res.servers:
-                j = store.get((s, n))
-                if not j:
-                    row.append("not measured")
-                    continue
-                if fn is None:
-                    row.append(f"{j.get('online', 0):,} / {j.get('login_failures', 0):,}")
-                    continue
-                vals[s] = fn(j)
-                row.append(fmt_num(vals[s], digits))
-            compare = "↑" in label or "↓" in label  # a ratio only for the figures of merit
-            row += [fmt_ratio(vals.get("parley"), vals.get(p)) if compare else "" for p in peers]
-            rows.append(row)
+            cells, vals = metric_cells(res, {s: store.get((s, n)) for s in res.servers},
+                                       (label, fn, digits), peers, ("online", "login_failures"))
+            rows.append([f"{n:,}", label, *cells])
             if primary is not None and fn is not None and label.startswith("logins/s"):
                 share = [fmt_ratio(vals.get(s), (primary.get((s, n)) or {}).get("logins_per_s"))
                          for s in res.servers]
@@ -618,21 +628,9 @@ def churn_section(res):
                ("bot CPU, % ¹", lambda j: j.get("bot_cpu_pct"), 0),
                ("cycles / failures", None, 0)]
     rows = []
-    for label, fn, digits in metrics:
-        row, vals = [label], {}
-        for s in res.servers:
-            j = res.churn.get(s)
-            if not j:
-                row.append("not measured")
-                continue
-            if fn is None:
-                row.append(f"{j.get('cycles', 0):,} / {j.get('failures', 0):,}")
-                continue
-            vals[s] = fn(j)
-            row.append(fmt_num(vals[s], digits))
-        compare = "↑" in label or "↓" in label
-        row += [fmt_ratio(vals.get("parley"), vals.get(p)) if compare else "" for p in peers]
-        rows.append(row)
+    for metric in metrics:
+        cells, _ = metric_cells(res, res.churn, metric, peers, ("cycles", "failures"))
+        rows.append([metric[0], *cells])
     out.append(md_table(header, rows))
     last = [f"{TITLES[s]}: {j['last_error']}" for s in res.servers
             if (j := res.churn.get(s)) and j.get("failures") and j.get("last_error")]
