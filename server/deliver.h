@@ -12,7 +12,9 @@ void deliver_local(struct route_ctx *rc, struct stanza *st);
 /* Sends st to one session. */
 void deliver_to_session(struct session *sess, const struct stanza *st);
 /* Serializes st once and sends it to every available resource of bare with priority at
- * least min_priority, skipping `except`. Returns the number of recipients. */
+ * least min_priority, skipping `except` and, silently, whoever privacy policy keeps st from
+ * (module_filter_out of the sender, module_filter_in of each resource). Returns the number
+ * of recipients. */
 unsigned deliver_to_resources(struct server *srv, const char *bare, const struct stanza *st,
                               int min_priority, const struct session *except);
 

@@ -3,6 +3,7 @@
 #ifndef PL_MODULE_H
 #define PL_MODULE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -10,6 +11,15 @@
 
 struct server;
 struct session;
+
+/* A stanza policy's decision between two parties: allowed (ROUTE_PASS), dropped silently
+ * (ROUTE_DONE) or refused with an error to the sender (ROUTE_ERROR(cond)), which may carry one
+ * application-specific condition element (e.g. <blocked xmlns='urn:xmpp:blocking:errors'/>). */
+struct filter_verdict {
+    int res;
+    const char *app_name; /* NULL: none */
+    const char *app_ns;
+};
 
 struct module {
     const char *name;
@@ -28,10 +38,86 @@ struct module {
      * which the connection ended, after the session left the table. */
     void (*session_open)(void *state, struct session *sess);
     void (*session_close)(void *state, struct session *sess);
+    /* Stanza policy (privacy lists, blocking), both optional; see module_filter_out/_in. Each
+     * fills v and returns v->res. */
+    int (*filter_out)(void *state, const char *owner, const struct session *sender,
+                      const char *to, const struct stanza *st, struct filter_verdict *v);
+    int (*filter_in)(void *state, const char *owner, const struct session *sess,
+                     const struct stanza *st, struct filter_verdict *v);
 };
 
 /* The static registry (server/modules.c). */
 extern const struct module *const modules[];
 extern const size_t modules_count;
+
+/*
+ * Stanza policy across all modules (server/filter.c); the first module that does not allow
+ * decides. Stanzas between resources of one account, and stanzas without 'from', are always
+ * allowed. Both return v->res (see struct filter_verdict).
+ * module_filter_out: may account `owner` send st to the JID `to`? sender is the sending
+ *   session, or NULL when the server acts for the account (e.g. presence broadcast or probe
+ *   answers on its behalf), in which case the account-wide (default) policy applies.
+ * module_filter_in: may st (from st->from) reach owner's session sess? sess NULL asks for the
+ *   account as a whole: stanzas the server handles on its behalf or keeps while it is offline.
+ * Delivery (deliver.c) and the router already ask for everything they route; a module that
+ * sends a stanza between two accounts itself (presence broadcast, probe answers) asks both.
+ */
+int module_filter_out(struct server *srv, const char *owner, const struct session *sender,
+                      const char *to, const struct stanza *st, struct filter_verdict *v);
+int module_filter_in(struct server *srv, const char *owner, const struct session *sess,
+                     const struct stanza *st, struct filter_verdict *v);
+/* The error reply a refusing verdict sends to st's sender (owned), or NULL when st must not be
+ * answered (an error or a result, or a verdict that drops). */
+struct stanza *module_filter_error(const struct stanza *st, const struct filter_verdict *v);
+
+/*
+ * What a feature module may ask of the server (server/module_api.c), so that feature folders
+ * need only this header, router.h and storage.h. Sessions and stanzas returned are borrowed.
+ */
+struct storage;
+struct jid;
+
+/* The server's store; writes made through it join the loop turn's batch. */
+struct storage *module_storage(struct server *srv);
+/* Asks for the batch to be committed at the end of this loop turn. */
+void module_storage_dirty(struct server *srv);
+/* The domain this server hosts (prepared). */
+const char *module_domain(const struct server *srv);
+/* When the server started (seconds since the epoch). */
+long long module_started(const struct server *srv);
+/* Does a local account exist for bare (online or stored)? */
+bool module_account_exists(struct server *srv, const char *bare);
+
+/* The state m's init made (NULL when m is not registered or has no state). */
+void *module_state(struct server *srv, const struct module *m);
+/* The registry position of m, i.e. its per-session slot; -1 when m is not registered. */
+int module_slot(const struct module *m);
+/* The module's per-session pointer at slot (owned by the module; NULL until set). */
+void *module_session_slot_get(const struct session *sess, int slot);
+void module_session_slot_set(struct session *sess, int slot, void *p);
+
+/* The account's bound resources: first (NULL when none online), then next. */
+struct session *module_sessions_first(struct server *srv, const char *bare);
+struct session *module_sessions_next(const struct session *sess);
+/* The session bound to a full JID, or NULL. */
+struct session *module_session_find(struct server *srv, const char *full);
+const struct jid *module_session_jid(const struct session *sess);
+bool module_session_available(const struct session *sess);
+int module_session_priority(const struct session *sess);
+/* The session's last available presence (NULL when unavailable). */
+const struct stanza *module_session_presence(const struct session *sess);
+/* Records availability: presence (owned by the session from now on, may be NULL) replaces
+ * the previous one, which is released. */
+void module_session_set_presence(struct session *sess, bool available, int priority,
+                                 struct stanza *presence);
+
+/* Sends st to one session. */
+void module_send(struct session *sess, const struct stanza *st);
+/* Sends already serialized bytes to one session. */
+void module_send_bytes(struct session *sess, const void *bytes, size_t n);
+/* Serializes st once and sends it to every available resource of bare, skipping except.
+ * Returns the number of recipients. */
+unsigned module_send_available(struct server *srv, const char *bare, const struct stanza *st,
+                               const struct session *except);
 
 #endif

@@ -137,6 +137,39 @@ static int route_default(struct route_ctx *rc, struct stanza *st)
     return ROUTE_DONE;
 }
 
+/* Stanzas the server handles for the addressed account instead of delivering them to one of
+ * its sessions: iq to the bare JID, subscription requests and answers, probes. */
+static bool consumed_for_account(const struct route_ctx *rc, const struct stanza *st)
+{
+    const unsigned account_presence = PRES_SUBSCRIBE | PRES_SUBSCRIBED | PRES_UNSUBSCRIBE |
+                                      PRES_UNSUBSCRIBED | PRES_PROBE;
+    return (st->kind == STANZA_IQ && (rc->target & TARGET_ACCOUNT)) ||
+           (st->kind == STANZA_PRESENCE && (st->type & account_presence));
+}
+
+/*
+ * Privacy comes before any other handling of a stanza to another account (XEP-0016 §2.2 rule
+ * 4): the sender's outbound policy, then for stanzas consumed on the account's behalf its
+ * account-wide policy. Delivery asks each recipient session for the rest.
+ */
+static int check_policy(struct route_ctx *rc, struct stanza *st)
+{
+    if (!rc->sess || !rc->to || !rc->to->local || strcmp(rc->to->bare, rc->sess->jid->bare) == 0)
+        return ROUTE_PASS;
+    struct filter_verdict v;
+    if (module_filter_out(rc->srv, rc->sess->jid->bare, rc->sess, rc->to->full, st, &v) ==
+            ROUTE_PASS &&
+        (!consumed_for_account(rc, st) ||
+         module_filter_in(rc->srv, rc->to->bare, NULL, st, &v) == ROUTE_PASS))
+        return ROUTE_PASS;
+    struct stanza *r = module_filter_error(st, &v);
+    if (r) {
+        conn_send_stanza(rc->conn, r);
+        stanza_unref(r);
+    }
+    return ROUTE_DONE;
+}
+
 static int route(struct route_ctx *rc, struct stanza *st)
 {
     if (rc->to && !server_hosts(rc->srv, rc->to->domain))
@@ -144,7 +177,9 @@ static int route(struct route_ctx *rc, struct stanza *st)
                                            : refuse(st, COND_REMOTE_SERVER_NOT_FOUND);
     if (rc->to && rc->to->local && !account_known(rc->srv, rc->to->bare))
         return refuse(st, COND_SERVICE_UNAVAILABLE);
-    int res = run_routes(rc, st);
+    int res = check_policy(rc, st);
+    if (res == ROUTE_PASS)
+        res = run_routes(rc, st);
     return res == ROUTE_PASS ? route_default(rc, st) : res;
 }
 

@@ -188,6 +188,7 @@ static void fill_stream_config(struct server *srv)
     sc->max_bytes_before_auth = (size_t)srv->cfg.max_bytes_before_auth;
     sc->tls_available = srv->tls != NULL;
     sc->registration = srv->cfg.allow_registration;
+    sc->roster_versioning = true; /* the roster module is always built in */
     sc->max_auth_failures = (unsigned)srv->cfg.max_auth_failures;
 }
 

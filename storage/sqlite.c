@@ -31,6 +31,44 @@ static const char *const migrations[] = {
      " stored_key_sha256 BLOB NOT NULL,"
      " server_key_sha256 BLOB NOT NULL,"
      " created INTEGER NOT NULL)"),
+    /* 2: rosters (items with their subscription state and any pending inbound request),
+     * roster versions (XEP-0237) and last logouts (XEP-0012). */
+    ("CREATE TABLE roster_items ("
+     " owner TEXT NOT NULL,"
+     " contact TEXT NOT NULL,"
+     " name TEXT,"
+     " groups TEXT NOT NULL DEFAULT '',"
+     " state INTEGER NOT NULL,"
+     " in_roster INTEGER NOT NULL,"
+     " status TEXT,"
+     " PRIMARY KEY (owner, contact)) WITHOUT ROWID;"
+     "CREATE TABLE roster_versions ("
+     " owner TEXT PRIMARY KEY NOT NULL,"
+     " ver INTEGER NOT NULL) WITHOUT ROWID;"
+     "CREATE TABLE last_activity ("
+     " jid TEXT PRIMARY KEY NOT NULL,"
+     " seconds INTEGER NOT NULL,"
+     " status TEXT) WITHOUT ROWID;"
+     /* A deleted account takes its roster and history along (parleyctl deluser). */
+     "CREATE TRIGGER roster_account_gone AFTER DELETE ON accounts BEGIN"
+     " DELETE FROM roster_items WHERE owner = OLD.jid;"
+     " DELETE FROM roster_versions WHERE owner = OLD.jid;"
+     " DELETE FROM last_activity WHERE jid = OLD.jid;"
+     " END"),
+    /* 3: privacy lists (XEP-0016; the XEP-0191 blocklist is one of them): a list exists while
+     * it has items; kinds are the item's stanza-kind bits; the default list per account. */
+    ("CREATE TABLE privacy_items ("
+     " owner TEXT NOT NULL,"
+     " list TEXT NOT NULL,"
+     " ord INTEGER NOT NULL,"
+     " type INTEGER NOT NULL,"
+     " value TEXT,"
+     " allow INTEGER NOT NULL,"
+     " kinds INTEGER NOT NULL,"
+     " PRIMARY KEY (owner, list, ord)) WITHOUT ROWID;"
+     "CREATE TABLE privacy_defaults ("
+     " owner TEXT PRIMARY KEY NOT NULL,"
+     " list TEXT NOT NULL) WITHOUT ROWID"),
 };
 
 /* One row per enum sq_stmt_id. Insert and update share ?1..?7 (jid, salt, iterations, the four
@@ -49,6 +87,28 @@ static const char *const sq_sql[SQ_STMT_COUNT] = {
     [SQ_ACCOUNT_GET] = ("SELECT salt, iterations, stored_key_sha1, server_key_sha1,"
                         " stored_key_sha256, server_key_sha256 FROM accounts WHERE jid = ?1"),
     [SQ_ACCOUNT_LIST] = "SELECT jid FROM accounts ORDER BY jid",
+    [SQ_ROSTER_LOAD] = ("SELECT contact, name, groups, state, in_roster, status FROM roster_items"
+                        " WHERE owner = ?1"),
+    [SQ_ROSTER_PUT] = ("INSERT OR REPLACE INTO roster_items (owner, contact, name, groups, state,"
+                       " in_roster, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+    [SQ_ROSTER_REMOVE] = "DELETE FROM roster_items WHERE owner = ?1 AND contact = ?2",
+    [SQ_ROSTER_VER_GET] = "SELECT ver FROM roster_versions WHERE owner = ?1",
+    [SQ_ROSTER_VER_SET] = "INSERT OR REPLACE INTO roster_versions (owner, ver) VALUES (?1, ?2)",
+    [SQ_LAST_GET] = "SELECT seconds, status FROM last_activity WHERE jid = ?1",
+    [SQ_LAST_SET] = ("INSERT OR REPLACE INTO last_activity (jid, seconds, status)"
+                     " VALUES (?1, ?2, ?3)"),
+    [SQ_PRIVACY_LOAD] = ("SELECT list, ord, type, value, allow, kinds FROM privacy_items"
+                         " WHERE owner = ?1 ORDER BY list, ord"),
+    [SQ_PRIVACY_DEFAULT_GET] = "SELECT list FROM privacy_defaults WHERE owner = ?1",
+    [SQ_PRIVACY_LIST_DELETE] = "DELETE FROM privacy_items WHERE owner = ?1 AND list = ?2",
+    [SQ_PRIVACY_ITEM_INSERT] = ("INSERT INTO privacy_items (owner, list, ord, type, value, allow,"
+                                " kinds) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+    [SQ_PRIVACY_DEFAULT_SET] = ("INSERT OR REPLACE INTO privacy_defaults (owner, list)"
+                                " VALUES (?1, ?2)"),
+    [SQ_PRIVACY_DEFAULT_CLEAR] = "DELETE FROM privacy_defaults WHERE owner = ?1",
+    [SQ_PRIVACY_SAVEPOINT] = "SAVEPOINT privacy_list",
+    [SQ_PRIVACY_RELEASE] = "RELEASE privacy_list",
+    [SQ_PRIVACY_ROLLBACK_TO] = "ROLLBACK TO privacy_list",
 };
 
 /* ---- helpers shared with the op files -------------------------------------------------------- */
@@ -345,6 +405,14 @@ const struct storage_ops storage_sqlite_ops = {
     .creds_get = sq_creds_get,
     .account_list = sq_account_list,
     .flush = sq_flush,
+    .roster_load = sq_roster_load,
+    .roster_put = sq_roster_put,
+    .roster_remove = sq_roster_remove,
+    .last_get = sq_last_get,
+    .last_set = sq_last_set,
+    .privacy_load = sq_privacy_load,
+    .privacy_list_set = sq_privacy_list_set,
+    .privacy_default_set = sq_privacy_default_set,
 };
 
 int storage_open_sqlite(struct storage *st, const char *path)

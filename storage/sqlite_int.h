@@ -21,6 +21,22 @@ enum sq_stmt_id {
     SQ_ACCOUNT_DELETE,
     SQ_ACCOUNT_GET,
     SQ_ACCOUNT_LIST,
+    SQ_ROSTER_LOAD,
+    SQ_ROSTER_PUT,
+    SQ_ROSTER_REMOVE,
+    SQ_ROSTER_VER_GET,
+    SQ_ROSTER_VER_SET,
+    SQ_LAST_GET,
+    SQ_LAST_SET,
+    SQ_PRIVACY_LOAD,
+    SQ_PRIVACY_DEFAULT_GET,
+    SQ_PRIVACY_LIST_DELETE,
+    SQ_PRIVACY_ITEM_INSERT,
+    SQ_PRIVACY_DEFAULT_SET,
+    SQ_PRIVACY_DEFAULT_CLEAR,
+    SQ_PRIVACY_SAVEPOINT,
+    SQ_PRIVACY_RELEASE,
+    SQ_PRIVACY_ROLLBACK_TO,
     SQ_STMT_COUNT
 };
 
@@ -71,5 +87,21 @@ int sq_account_set_creds(struct storage *st, const char *bare, const struct scra
 int sq_account_delete(struct storage *st, const char *bare);
 int sq_creds_get(struct storage *st, const char *bare, struct scram_creds *out);
 int sq_account_list(struct storage *st, void (*fn)(void *ctx, const char *bare), void *ctx);
+
+/* Roster and last-activity ops (sqlite_roster.c), with the contracts of struct storage_ops. */
+int sq_roster_load(struct storage *st, const char *owner, long long *ver,
+                   void (*fn)(void *ctx, const struct roster_row *row), void *ctx);
+int sq_roster_put(struct storage *st, const char *owner, const struct roster_row *row,
+                  long long ver);
+int sq_roster_remove(struct storage *st, const char *owner, const char *contact, long long ver);
+int sq_last_get(struct storage *st, const char *bare, long long *when, char **status);
+int sq_last_set(struct storage *st, const char *bare, long long when, const char *status);
+
+/* Privacy list ops (sqlite_privacy.c), with the contracts of struct storage_ops. */
+int sq_privacy_load(struct storage *st, const char *owner, char **default_name,
+                    void (*fn)(void *ctx, const struct privacy_row *row), void *ctx);
+int sq_privacy_list_set(struct storage *st, const char *owner, const char *name,
+                        const struct privacy_row *rows, size_t n);
+int sq_privacy_default_set(struct storage *st, const char *owner, const char *name);
 
 #endif

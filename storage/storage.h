@@ -4,10 +4,32 @@
 #define PL_STORAGE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "scram.h"
 
 struct storage;
+
+/* One privacy list item as stored (strings borrowed for the call). type, action and kinds
+ * are privacy/rules.h values, opaque to storage. */
+struct privacy_row {
+    const char *list;
+    unsigned order;
+    int type;
+    const char *value; /* NULL for fall-through items */
+    bool allow;
+    unsigned kinds;
+};
+
+/* One roster item as stored (all strings borrowed for the call). */
+struct roster_row {
+    const char *contact; /* the contact's bare JID */
+    const char *name;    /* NULL: none */
+    const char *groups;  /* group names joined by '\n'; "" for none */
+    unsigned state;      /* subscription bits (roster/subscription.h), opaque to storage */
+    bool in_roster;      /* false: only a pending inbound request, not shown to the owner */
+    const char *status;  /* the pending inbound request's <status/>, NULL for none */
+};
 
 /* A backend. Every function returns PL_OK or a negative enum pl_err. Account keys are
  * prepared bare JIDs ("user@domain"). */
@@ -27,6 +49,27 @@ struct storage_ops {
     int (*account_list)(struct storage *st, void (*fn)(void *ctx, const char *bare), void *ctx);
     /* Commits writes batched during this loop turn. */
     int (*flush)(struct storage *st);
+    /* Roster of owner: calls fn for each item and sets *ver to the roster version (0 when
+     * none). Writes join the loop turn's batch and set the roster version to ver. */
+    int (*roster_load)(struct storage *st, const char *owner, long long *ver,
+                       void (*fn)(void *ctx, const struct roster_row *row), void *ctx);
+    int (*roster_put)(struct storage *st, const char *owner, const struct roster_row *row,
+                      long long ver);
+    int (*roster_remove)(struct storage *st, const char *owner, const char *contact,
+                         long long ver);
+    /* Last logout of an account (XEP-0012): PL_ENOTFOUND when never seen offline; *status is
+     * owned by the caller (NULL when none). last_set joins the batch. */
+    int (*last_get)(struct storage *st, const char *bare, long long *when, char **status);
+    int (*last_set)(struct storage *st, const char *bare, long long when, const char *status);
+    /* Privacy lists (XEP-0016) of owner: calls fn for every item of every list, by list name
+     * then order, and sets *default_name (owned by the caller, NULL when none). */
+    int (*privacy_load)(struct storage *st, const char *owner, char **default_name,
+                        void (*fn)(void *ctx, const struct privacy_row *row), void *ctx);
+    /* Replaces list `name` by rows (n == 0 removes it); joins the loop turn's batch. */
+    int (*privacy_list_set)(struct storage *st, const char *owner, const char *name,
+                            const struct privacy_row *rows, size_t n);
+    /* Sets the default list name (NULL: none); joins the batch. */
+    int (*privacy_default_set)(struct storage *st, const char *owner, const char *name);
 };
 
 /* A store: its backend and the backend's private state. */
@@ -63,5 +106,43 @@ static inline int account_list(struct storage *st, void (*fn)(void *, const char
     return st->ops->account_list(st, fn, ctx);
 }
 static inline int storage_flush(struct storage *st) { return st->ops->flush(st); }
+static inline int roster_load(struct storage *st, const char *owner, long long *ver,
+                              void (*fn)(void *, const struct roster_row *), void *ctx)
+{
+    return st->ops->roster_load(st, owner, ver, fn, ctx);
+}
+static inline int roster_put(struct storage *st, const char *owner, const struct roster_row *row,
+                             long long ver)
+{
+    return st->ops->roster_put(st, owner, row, ver);
+}
+static inline int roster_remove(struct storage *st, const char *owner, const char *contact,
+                                long long ver)
+{
+    return st->ops->roster_remove(st, owner, contact, ver);
+}
+static inline int last_get(struct storage *st, const char *bare, long long *when, char **status)
+{
+    return st->ops->last_get(st, bare, when, status);
+}
+static inline int last_set(struct storage *st, const char *bare, long long when,
+                           const char *status)
+{
+    return st->ops->last_set(st, bare, when, status);
+}
+static inline int privacy_load(struct storage *st, const char *owner, char **default_name,
+                               void (*fn)(void *, const struct privacy_row *), void *ctx)
+{
+    return st->ops->privacy_load(st, owner, default_name, fn, ctx);
+}
+static inline int privacy_list_set(struct storage *st, const char *owner, const char *name,
+                                   const struct privacy_row *rows, size_t n)
+{
+    return st->ops->privacy_list_set(st, owner, name, rows, n);
+}
+static inline int privacy_default_set(struct storage *st, const char *owner, const char *name)
+{
+    return st->ops->privacy_default_set(st, owner, name);
+}
 
 #endif

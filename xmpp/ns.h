@@ -20,5 +20,8 @@
 #define NS_TIME "urn:xmpp:time"
 #define NS_REGISTER "jabber:iq:register"
 #define NS_REGISTER_FEATURE "http://jabber.org/features/iq-register"
+#define NS_ROSTER "jabber:iq:roster"
+#define NS_ROSTER_VER "urn:xmpp:features:rosterver"
+#define NS_LAST "jabber:iq:last"
 
 #endif

@@ -133,6 +133,8 @@ static void write_features(struct stream *s)
     if (s->user) {
         xel_add_child(st, f, "bind", NS_BIND);
         xel_add_child(st, xel_add_child(st, f, "session", NS_SESSION), "optional", NS_SESSION);
+        if (s->cfg->roster_versioning)
+            xel_add_child(st, f, "ver", NS_ROSTER_VER);
     } else {
         if (!s->tls_active && s->cfg->tls_available) {
             struct xel *tls = xel_add_child(st, f, "starttls", NS_TLS);

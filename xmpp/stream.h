@@ -27,6 +27,7 @@ struct stream_config {
     size_t max_bytes_before_auth;    /* total input before authentication */
     bool tls_available;              /* a certificate is loaded */
     bool registration;               /* advertise XEP-0077 in-band registration */
+    bool roster_versioning;          /* advertise RFC 6121 §2.6 roster versions after auth */
     unsigned max_auth_failures;      /* per connection, then policy-violation */
 };
 

@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: MIT */
+/* Presence (RFC 6121 §3-4): subscriptions through the state table, broadcast to resources and
+ * subscribers serialized once, probes answered from last presence, directed presence. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base.h"
+#include "jid.h"
+#include "ns.h"
+#include "roster_int.h"
+
+/* Directed presence remembered per session; past this, the oldest entries are not tracked. */
+#define DIRECTED_MAX 1000
+/* Bytes of a subscription request's <status/> kept with it until it is answered. */
+#define STATUS_MAX 1024
+
+static const char *bare_of(const struct session *s)
+{
+    return module_session_jid(s)->bare;
+}
+
+/* ---- serialize once, address each recipient ------------------------------------------- */
+
+/*
+ * Serializes st, which has no 'to', into m->out; out_send splices 'to' in after the name.
+ * sender is the session it comes from, NULL when the server speaks for the account: privacy
+ * policy (module_filter_out/_in) is asked for every recipient, as the router would.
+ */
+static void out_set(struct roster_mod *m, const struct stanza *st, const struct session *sender)
+{
+    buf_reset(&m->out);
+    stanza_write(st, &m->out);
+    m->out_head = 1 + strlen(st->root->name);
+    m->out_st = st;
+    m->out_sender = sender;
+    jid_free(m->out_from);
+    m->out_from = st->from ? jid_parse(st->from) : NULL;
+}
+
+static bool out_allowed(struct roster_mod *m, const char *to)
+{
+    struct filter_verdict v;
+    return !m->out_from || module_filter_out(m->srv, m->out_from->bare, m->out_sender, to,
+                                             m->out_st, &v) == ROUTE_PASS;
+}
+
+static void out_write(struct roster_mod *m, struct session *s, const char *to)
+{
+    struct filter_verdict v;
+    if (module_filter_in(m->srv, bare_of(s), s, m->out_st, &v) != ROUTE_PASS)
+        return; /* presence refused by privacy is dropped silently */
+    struct buf *h = &m->head;
+    buf_reset(h);
+    buf_append(h, m->out.data, m->out_head);
+    buf_puts(h, " to='");
+    xml_escape(to, strlen(to), h);
+    buf_append(h, "'", 1);
+    module_send_bytes(s, h->data, h->len);
+    module_send_bytes(s, m->out.data + m->out_head, m->out.len - m->out_head);
+}
+
+/* Sends m->out to one session, addressed to `to`. */
+static void out_send(struct roster_mod *m, struct session *s, const char *to)
+{
+    if (out_allowed(m, to))
+        out_write(m, s, to);
+}
+
+/* Sends m->out to bare's available resources (to = bare), except one. */
+static void out_send_account(struct roster_mod *m, const char *bare, const struct session *except)
+{
+    struct session *s = module_sessions_first(m->srv, bare);
+    if (!s || !out_allowed(m, bare))
+        return;
+    for (; s; s = module_sessions_next(s))
+        if (s != except && module_session_available(s))
+            out_write(m, s, bare);
+}
+
+static struct stanza *presence_new(const char *type, const char *from, const char *status)
+{
+    struct stanza *st = stanza_new("presence", NS_CLIENT);
+    if (type)
+        xel_set_attr(st, st->root, "type", type);
+    if (status)
+        xel_add_text_child(st, st->root, "status", status);
+    stanza_set_from(st, from);
+    stanza_summarize(st);
+    return st;
+}
+
+/* ---- subscriptions ---------------------------------------------------------------------- */
+
+static const char *const sub_type[] = { "subscribe", "subscribed", "unsubscribe",
+                                        "unsubscribed" };
+
+struct applied {
+    unsigned actions;
+    int from_delta; /* +1: the contact now receives the owner's presence; -1: no longer */
+};
+
+static void set_status(struct roster_item *it, const char *status, bool *changed)
+{
+    if ((!status && !it->status) || (status && it->status && strcmp(status, it->status) == 0))
+        return;
+    free(it->status);
+    it->status = status ? xstrdup(status) : NULL;
+    *changed = true;
+}
+
+/* One side's roster: state through the table, visibility, pending request, store, push. */
+static struct applied apply(struct roster_mod *m, const char *owner, const char *contact,
+                            enum sub_event ev, const char *status)
+{
+    struct roster *r = roster_peek(m, owner);
+    if (!r)
+        return (struct applied){ 0, 0 };
+    struct roster_item *it = roster_item_get(r, contact);
+    unsigned old = it->state;
+    bool was_visible = it->in_roster;
+    struct sub_result res = subscription_apply(old, ev);
+    it->state = res.state;
+    /* The owner's own request, approval or pre-approval puts the contact on the roster
+     * (§3.1.2, §3.1.5, §3.4). */
+    if (ev == SUB_OUT_SUBSCRIBE || (ev == SUB_OUT_SUBSCRIBED && res.state != old))
+        it->in_roster = true;
+    bool changed = old != res.state || was_visible != it->in_roster;
+    if (ev == SUB_IN_SUBSCRIBE && (res.state & SUB_PENDING_IN))
+        set_status(it, status, &changed);
+    else if (!(res.state & SUB_PENDING_IN))
+        set_status(it, NULL, &changed);
+    unsigned shown = SUB_TO | SUB_FROM | SUB_PENDING_OUT | SUB_APPROVED;
+    bool push = it->in_roster && (!was_visible || ((old ^ res.state) & shown));
+    if (changed)
+        roster_item_save(m, r, it); /* may free a hidden item left with no state */
+    if (push)
+        roster_push(m, r, it, false);
+    int delta = ((res.state & SUB_FROM) != 0) - ((old & SUB_FROM) != 0);
+    return (struct applied){ res.actions, delta };
+}
+
+/* The owner's available presences (or their end) for the contact's resources (§3.1.5,
+ * §3.2.2, §3.3.3): one direction of subscription has just opened or closed. */
+static void from_changed(struct roster_mod *m, const char *owner, const char *contact, int delta)
+{
+    for (struct session *s = module_sessions_first(m->srv, owner); s;
+         s = module_sessions_next(s)) {
+        if (!module_session_available(s))
+            continue;
+        if (delta > 0) {
+            if (!module_session_presence(s))
+                continue;
+            out_set(m, module_session_presence(s), s);
+            out_send_account(m, contact, NULL);
+        } else {
+            struct stanza *u = presence_new("unavailable", module_session_jid(s)->full, NULL);
+            out_set(m, u, s);
+            out_send_account(m, contact, NULL);
+            stanza_unref(u);
+        }
+    }
+}
+
+/* Delivers a subscription stanza from one bare JID to another's available resources. */
+static void deliver_sub(struct roster_mod *m, const char *from, const char *to, const char *type,
+                        const char *status)
+{
+    struct stanza *st = presence_new(type, from, status);
+    out_set(m, st, NULL);
+    out_send_account(m, to, NULL);
+    stanza_unref(st);
+}
+
+void presence_sub_send(struct roster_mod *m, const char *owner, const char *contact,
+                       enum sub_event ev, const char *status)
+{
+    struct applied out = apply(m, owner, contact, ev, NULL), in = { 0, 0 }, back = { 0, 0 };
+    if ((out.actions & SUB_ACT_ROUTE) && module_account_exists(m->srv, contact)) {
+        enum sub_event in_ev = (enum sub_event)(ev + SUB_IN_SUBSCRIBE - SUB_OUT_SUBSCRIBE);
+        in = apply(m, contact, owner, in_ev, status);
+        if (in.actions & SUB_ACT_ROUTE)
+            deliver_sub(m, owner, contact, sub_type[ev - SUB_OUT_SUBSCRIBE], status);
+        if (in.actions & SUB_ACT_AUTOREPLY) {
+            back = apply(m, owner, contact, SUB_IN_SUBSCRIBED, NULL);
+            if (back.actions & SUB_ACT_ROUTE)
+                deliver_sub(m, contact, owner, "subscribed", NULL);
+        }
+    }
+    /* Presence follows the stanzas that explain it. */
+    if (out.from_delta)
+        from_changed(m, owner, contact, out.from_delta);
+    if (in.from_delta)
+        from_changed(m, contact, owner, in.from_delta);
+}
+
+static enum sub_event out_event(unsigned type)
+{
+    switch (type) {
+    case PRES_SUBSCRIBE: return SUB_OUT_SUBSCRIBE;
+    case PRES_SUBSCRIBED: return SUB_OUT_SUBSCRIBED;
+    case PRES_UNSUBSCRIBE: return SUB_OUT_UNSUBSCRIBE;
+    default: return SUB_OUT_UNSUBSCRIBED;
+    }
+}
+
+/* The request's <status/>, cut at a character boundary to what is worth storing with it. */
+static const char *status_of(const struct stanza *st, char *buf, size_t n)
+{
+    const struct xel *status = xel_child(st->root, "status", NULL);
+    if (!status)
+        return NULL;
+    size_t len = strlen(xel_text(status));
+    if (len >= n) {
+        len = n - 1;
+        while (len > 0 && ((unsigned char)xel_text(status)[len] & 0xC0) == 0x80)
+            len--; /* do not split a UTF-8 sequence */
+    }
+    memcpy(buf, xel_text(status), len);
+    buf[len] = '\0';
+    return buf;
+}
+
+/* A subscription stanza from a client: to a bare JID, stamped with the owner's bare JID. */
+int presence_sub_route(struct route_ctx *rc, struct stanza *st)
+{
+    struct roster_mod *m = rc->state;
+    const char *owner = bare_of(rc->sess);
+    char status[STATUS_MAX + 1];
+    if (!rc->to || !rc->to->local || strcmp(rc->to->bare, owner) == 0)
+        return ROUTE_DONE; /* nothing to subscribe to */
+    presence_sub_send(m, owner, rc->to->bare, out_event(st->type),
+                      status_of(st, status, sizeof(status)));
+    return ROUTE_DONE;
+}
+
+/* ---- probes ----------------------------------------------------------------------------- */
+
+/* Answers a probe of contact for one session (RFC 6121 §4.3.2): the last presence of each
+ * available resource, or unavailable from the bare JID when there is none, as Prosody does. */
+static void answer_probe(struct roster_mod *m, const char *contact, struct session *to)
+{
+    unsigned n = 0;
+    for (struct session *s = module_sessions_first(m->srv, contact); s;
+         s = module_sessions_next(s)) {
+        if (!module_session_available(s) || !module_session_presence(s))
+            continue;
+        out_set(m, module_session_presence(s), NULL);
+        out_send(m, to, module_session_jid(to)->full);
+        n++;
+    }
+    if (n)
+        return;
+    struct stanza *u = presence_new("unavailable", contact, NULL);
+    out_set(m, u, NULL);
+    out_send(m, to, module_session_jid(to)->full);
+    stanza_unref(u);
+}
+
+/* RFC 6121 §4.3: answered only when the prober may see the contact's presence, which its own
+ * roster says as well as the contact's (the two sides of a subscription agree). */
+int presence_probe_route(struct route_ctx *rc, struct stanza *st)
+{
+    struct roster_mod *m = rc->state;
+    (void)st;
+    if (!rc->to || !rc->to->local)
+        return ROUTE_DONE;
+    const char *owner = bare_of(rc->sess);
+    struct roster *r = roster_acquire(m, owner);
+    struct roster_item *it = r ? roster_item_find(r, rc->to->bare) : NULL;
+    if (strcmp(rc->to->bare, owner) == 0 || (it && (it->state & SUB_TO)))
+        answer_probe(m, rc->to->bare, rc->sess);
+    return ROUTE_DONE;
+}
+
+/* ---- broadcast -------------------------------------------------------------------------- */
+
+struct walk {
+    struct roster_mod *m;
+    struct session *sess;
+};
+
+static void to_subscriber(void *ctx, const char *key, void *value)
+{
+    struct walk *w = ctx;
+    const struct roster_item *it = value;
+    if (it->state & SUB_FROM)
+        out_send_account(w->m, key, NULL);
+}
+
+/* Sends m->out to the owner's other resources and to every subscriber's resources. */
+static void broadcast(struct roster_mod *m, struct session *sess, const struct session *except)
+{
+    const char *owner = bare_of(sess);
+    out_send_account(m, owner, except);
+    struct roster *r = roster_acquire(m, owner);
+    struct walk w = { m, sess };
+    if (r)
+        hmap_each(&r->items, to_subscriber, &w);
+}
+
+/* At initial presence: contacts' presence (probes), siblings, and pending requests. */
+static void on_initial(void *ctx, const char *key, void *value)
+{
+    struct walk *w = ctx;
+    const struct roster_item *it = value;
+    if (it->state & SUB_TO)
+        answer_probe(w->m, key, w->sess);
+    if (it->state & SUB_PENDING_IN) {
+        struct stanza *req = presence_new("subscribe", key, it->status);
+        out_set(w->m, req, NULL);
+        out_send(w->m, w->sess, bare_of(w->sess));
+        stanza_unref(req);
+    }
+}
+
+static void initial_presence(struct roster_mod *m, struct session *sess)
+{
+    const char *owner = bare_of(sess);
+    for (struct session *s = module_sessions_first(m->srv, owner); s; s = module_sessions_next(s))
+        if (s != sess && module_session_available(s) && module_session_presence(s)) {
+            out_set(m, module_session_presence(s), s);
+            out_send(m, sess, owner);
+        }
+    struct roster *r = roster_acquire(m, owner);
+    struct walk w = { m, sess };
+    if (r)
+        hmap_each(&r->items, on_initial, &w);
+}
+
+/* RFC 6121 §4.7.2.3: an integer in -128..127; absent means 0. */
+static bool parse_priority(const struct stanza *st, int *out)
+{
+    const struct xel *p = xel_child(st->root, "priority", NULL);
+    *out = 0;
+    if (!p)
+        return true;
+    char *end;
+    long v = strtol(xel_text(p), &end, 10);
+    bool digits = end != xel_text(p);
+    end += strspn(end, " \t\r\n"); /* xs:byte collapses surrounding whitespace */
+    if (!digits || *end || v < -128 || v > 127)
+        return false;
+    *out = (int)v;
+    return true;
+}
+
+static void send_directed_unavailable(void *ctx, const char *key, void *value)
+{
+    struct walk *w = ctx;
+    (void)value;
+    struct jid *j = jid_parse(key);
+    struct roster *r = j ? roster_acquire(w->m, bare_of(w->sess)) : NULL;
+    struct roster_item *it = r ? roster_item_find(r, j->bare) : NULL;
+    if (j && !(it && (it->state & SUB_FROM))) { /* subscribers had the broadcast */
+        struct session *s = j->resource ? module_session_find(w->m->srv, j->full) : NULL;
+        if (s)
+            out_send(w->m, s, j->full);
+        else if (!j->resource)
+            out_send_account(w->m, j->bare, NULL);
+    }
+    jid_free(j);
+}
+
+static void free_key(void *ctx, const char *key, void *value)
+{
+    (void)ctx, (void)value;
+    free((char *)key);
+}
+
+/* The session stops being available: unavailable st (no 'to') goes everywhere its presence
+ * went, directed presence included (§4.6.3). */
+static void go_unavailable(struct roster_mod *m, struct session *sess, const struct stanza *st)
+{
+    struct roster_sess *rs = roster_sess_get(m, sess);
+    module_session_set_presence(sess, false, 0, NULL);
+    out_set(m, st, sess);
+    broadcast(m, sess, sess);
+    if (!rs)
+        return;
+    struct walk w = { m, sess };
+    hmap_each(&rs->directed, send_directed_unavailable, &w);
+    hmap_each(&rs->directed, free_key, NULL);
+    hmap_fini(&rs->directed);
+    hmap_init(&rs->directed);
+}
+
+/* Directed presence (§4.6): remembered so that going offline reaches the same JIDs. */
+static int directed(struct route_ctx *rc, struct stanza *st)
+{
+    struct roster_sess *rs = roster_sess_get(rc->state, rc->sess);
+    if (!rs || !rc->to->local)
+        return ROUTE_PASS;
+    char *known = hmap_get(&rs->directed, rc->to->full);
+    if (st->type == PRES_UNAVAILABLE && known) {
+        hmap_del(&rs->directed, rc->to->full);
+        free(known);
+    } else if (st->type != PRES_UNAVAILABLE && !known && rs->directed.used < DIRECTED_MAX) {
+        char *key = xstrdup(rc->to->full);
+        hmap_put(&rs->directed, key, key);
+    }
+    return ROUTE_PASS; /* delivered by the default rules */
+}
+
+int presence_route(struct route_ctx *rc, struct stanza *st)
+{
+    struct roster_mod *m = rc->state;
+    struct session *sess = rc->sess;
+    if (rc->to)
+        return directed(rc, st);
+    if (st->type == PRES_UNAVAILABLE) {
+        struct roster_sess *rs = roster_sess_get(m, sess);
+        char buf[STATUS_MAX + 1];
+        const char *status = status_of(st, buf, sizeof(buf));
+        if (rs) { /* kept for last activity (XEP-0012) */
+            free(rs->gone_status);
+            rs->gone_status = status ? xstrdup(status) : NULL;
+        }
+        if (module_session_available(sess))
+            go_unavailable(m, sess, st);
+        return ROUTE_DONE;
+    }
+    int priority;
+    if (!parse_priority(st, &priority))
+        return ROUTE_ERROR(COND_BAD_REQUEST);
+    bool initial = !module_session_available(sess);
+    /* Kept as long as the session, compact, without 'to': each send addresses it. */
+    module_session_set_presence(sess, true, priority, stanza_compact(st));
+    out_set(m, st, sess);
+    broadcast(m, sess, NULL); /* RFC 6121 §4.2.2: including the sending resource */
+    if (initial)
+        initial_presence(m, sess);
+    return ROUTE_DONE;
+}
+
+/* A session has ended (it is out of the session table): unavailable if it never said so,
+ * and the account's last logout once no resource is left (XEP-0012). */
+void presence_session_gone(struct roster_mod *m, struct session *sess)
+{
+    struct roster_sess *rs = roster_sess_get(m, sess);
+    if (module_session_available(sess)) {
+        struct stanza *u = presence_new("unavailable", module_session_jid(sess)->full, NULL);
+        /* The session's own policy still applies: privacy's session_close runs after ours. */
+        go_unavailable(m, sess, u);
+        stanza_unref(u);
+    }
+    const char *bare = bare_of(sess);
+    if (!module_sessions_first(m->srv, bare))
+        last_set(module_storage(m->srv), bare, (long long)time(NULL),
+                 rs ? rs->gone_status : NULL);
+    module_storage_dirty(m->srv);
+}

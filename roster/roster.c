@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: MIT */
+/* The roster module: jabber:iq:roster get/set/remove, roster pushes, XEP-0237 versions. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base.h"
+#include "jid.h"
+#include "ns.h"
+#include "roster_int.h"
+
+/* RFC 6121 §2.3.3 lets a server bound names and groups; the JID part limit is a fair one. */
+#define ROSTER_TEXT_MAX 1023
+#define ROSTER_GROUPS_MAX 64
+/* Memory per account stays bounded: past this, new items are refused (RFC 6121 §2.3.3). */
+#define ROSTER_ITEMS_MAX 10000
+
+struct roster_sess *roster_sess_get(struct roster_mod *m, struct session *sess)
+{
+    return sess ? module_session_slot_get(sess, m->slot) : NULL;
+}
+
+static const char *owner_of(struct route_ctx *rc)
+{
+    return module_session_jid(rc->sess)->bare;
+}
+
+/* A roster belongs to its owner alone: requests addressed to someone else are refused. */
+static bool addressed_to_self(struct route_ctx *rc)
+{
+    return !rc->to || (!rc->to->resource && strcmp(rc->to->bare, owner_of(rc)) == 0);
+}
+
+static void version_text(const struct roster *r, char *out, size_t n)
+{
+    snprintf(out, n, "%lld", r->ver);
+}
+
+static struct stanza *push_new(struct roster_mod *m, const struct roster *r,
+                               const struct roster_item *it, bool removed)
+{
+    char id[32], ver[24];
+    struct stanza *st = stanza_new("iq", NS_CLIENT);
+    snprintf(id, sizeof(id), "push%lu", ++m->push_id);
+    xel_set_attr(st, st->root, "type", "set");
+    xel_set_attr(st, st->root, "id", id);
+    struct xel *q = xel_add_child(st, st->root, "query", NS_ROSTER);
+    version_text(r, ver, sizeof(ver));
+    xel_set_attr(st, q, "ver", ver);
+    roster_item_write(st, q, it, removed);
+    return st;
+}
+
+void roster_push(struct roster_mod *m, struct roster *r, const struct roster_item *it,
+                 bool removed)
+{
+    struct stanza *st = NULL;
+    for (struct session *s = module_sessions_first(m->srv, r->owner); s;
+         s = module_sessions_next(s)) {
+        struct roster_sess *rs = roster_sess_get(m, s);
+        if (!rs || !rs->interested)
+            continue;
+        if (!st)
+            st = push_new(m, r, it, removed);
+        stanza_set_to(st, module_session_jid(s)->full);
+        module_send(s, st);
+    }
+    stanza_unref(st);
+}
+
+struct item_list {
+    struct stanza *st;
+    struct xel *q;
+};
+
+static void list_item(void *ctx, const char *key, void *value)
+{
+    struct item_list *l = ctx;
+    const struct roster_item *it = value;
+    (void)key;
+    if (it->in_roster)
+        roster_item_write(l->st, l->q, it, false);
+}
+
+/* RFC 6121 §2.1.3 with XEP-0237: an unchanged version gets an empty result. */
+static int roster_get(struct route_ctx *rc, struct stanza *st)
+{
+    struct roster_mod *m = rc->state;
+    struct roster *r = roster_acquire(m, owner_of(rc));
+    struct roster_sess *rs = roster_sess_get(m, rc->sess);
+    if (!r)
+        return ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
+    if (rs)
+        rs->interested = true;
+    char ver[24];
+    version_text(r, ver, sizeof(ver));
+    const char *asked = xel_attr(xel_first_elem(st->root), "ver");
+    struct stanza *res = stanza_iq_result(st);
+    if (!asked || strcmp(asked, ver) != 0) {
+        struct item_list l = { res, xel_add_child(res, res->root, "query", NS_ROSTER) };
+        xel_set_attr(res, l.q, "ver", ver);
+        hmap_each(&r->items, list_item, &l);
+    }
+    router_reply(rc, res);
+    stanza_unref(res);
+    return ROUTE_DONE;
+}
+
+static bool text_ok(const char *s)
+{
+    size_t n = strlen(s);
+    return n > 0 && n <= ROSTER_TEXT_MAX && !strchr(s, '\n');
+}
+
+/* Collects the <group/> names of item: not-acceptable for empty or oversized names,
+ * bad-request for duplicates (RFC 6121 §2.3.3). */
+static int read_groups(const struct xel *item, const char **groups, size_t *n)
+{
+    *n = 0;
+    for (const struct xel *c = item->first; c; c = c->next) {
+        if (!c->name || strcmp(c->name, "group") != 0)
+            continue;
+        const char *g = xel_text(c);
+        if (!text_ok(g) || *n == ROSTER_GROUPS_MAX)
+            return ROUTE_ERROR(COND_NOT_ACCEPTABLE);
+        for (size_t i = 0; i < *n; i++)
+            if (strcmp(groups[i], g) == 0)
+                return ROUTE_ERROR(COND_BAD_REQUEST);
+        groups[(*n)++] = g;
+    }
+    return ROUTE_DONE;
+}
+
+static int roster_update(struct roster_mod *m, const char *owner, const char *contact,
+                         const struct xel *item)
+{
+    struct roster *r = roster_acquire(m, owner);
+    if (!r)
+        return ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
+    const char *groups[ROSTER_GROUPS_MAX];
+    size_t n;
+    const char *name = xel_attr(item, "name");
+    if (name && strlen(name) > ROSTER_TEXT_MAX)
+        return ROUTE_ERROR(COND_NOT_ACCEPTABLE);
+    int res = read_groups(item, groups, &n);
+    if (res != ROUTE_DONE)
+        return res;
+    if (!roster_item_find(r, contact) && r->items.used >= ROSTER_ITEMS_MAX)
+        return ROUTE_ERROR(COND_RESOURCE_CONSTRAINT);
+    struct roster_item *it = roster_item_get(r, contact);
+    roster_item_set_info(it, name, groups, n);
+    it->in_roster = true;
+    if (roster_item_save(m, r, it) != PL_OK)
+        return ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
+    roster_push(m, r, it, false);
+    return ROUTE_DONE;
+}
+
+/* RFC 6121 §2.5.2: cancel both directions, tell the contact, then forget the item. */
+static int roster_delete(struct roster_mod *m, const char *owner, const char *contact)
+{
+    struct roster *r = roster_acquire(m, owner);
+    struct roster_item *it = r ? roster_item_find(r, contact) : NULL;
+    if (!it || !it->in_roster)
+        return ROUTE_ERROR(COND_ITEM_NOT_FOUND);
+    unsigned state = it->state;
+    /* Hidden first: the cancellations below change its state without pushing each step. */
+    it->in_roster = false;
+    if (state & (SUB_TO | SUB_PENDING_OUT))
+        presence_sub_send(m, owner, contact, SUB_OUT_UNSUBSCRIBE, NULL);
+    if (state & (SUB_FROM | SUB_PENDING_IN))
+        presence_sub_send(m, owner, contact, SUB_OUT_UNSUBSCRIBED, NULL);
+    it = roster_item_find(r, contact); /* the item may have gone with its state */
+    struct roster_item gone = { .jid = (char *)contact };
+    if (it && roster_item_drop(m, r, it) != PL_OK)
+        return ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
+    roster_push(m, r, &gone, true);
+    return ROUTE_DONE;
+}
+
+/* Absent, "remove", or one of the states (which a set ignores); anything else is malformed. */
+static bool subscription_value_ok(const char *v)
+{
+    static const char *const ok[] = { "remove", "none", "to", "from", "both" };
+    if (!v)
+        return true;
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+        if (strcmp(v, ok[i]) == 0)
+            return true;
+    return false;
+}
+
+/* RFC 6121 §2.1.5 and §2.3.3: exactly one item, a valid bare JID other than the owner's. */
+static int roster_set(struct route_ctx *rc, struct stanza *st)
+{
+    struct roster_mod *m = rc->state;
+    const struct xel *q = xel_first_elem(st->root);
+    const struct xel *item = xel_child(q, "item", NS_ROSTER);
+    unsigned n = 0;
+    for (const struct xel *c = q->first; c; c = c->next)
+        n += c->name != NULL;
+    if (!item || n != 1 || !xel_attr(item, "jid"))
+        return ROUTE_ERROR(COND_BAD_REQUEST);
+    const char *sub = xel_attr(item, "subscription");
+    if (!subscription_value_ok(sub))
+        return ROUTE_ERROR(COND_BAD_REQUEST);
+    if (sub && strcmp(sub, "remove") != 0)
+        sub = NULL; /* §2.1.2.5: a set ignores every value but "remove" (slixmpp sends "none") */
+    struct jid *j = jid_parse(xel_attr(item, "jid"));
+    int res;
+    if (!j || j->resource)
+        res = ROUTE_ERROR(COND_JID_MALFORMED);
+    else if (strcmp(j->bare, owner_of(rc)) == 0)
+        res = ROUTE_ERROR(COND_NOT_ALLOWED);
+    else if (sub)
+        res = roster_delete(m, owner_of(rc), j->bare);
+    else
+        res = roster_update(m, owner_of(rc), j->bare, item);
+    jid_free(j);
+    if (res == ROUTE_DONE) {
+        struct stanza *ok = stanza_iq_result(st);
+        router_reply(rc, ok);
+        stanza_unref(ok);
+    }
+    return res;
+}
+
+static int roster_iq(struct route_ctx *rc, struct stanza *st)
+{
+    if (!addressed_to_self(rc))
+        return ROUTE_ERROR(COND_FORBIDDEN);
+    return st->type == IQ_GET ? roster_get(rc, st) : roster_set(rc, st);
+}
+
+/* ---- module lifecycle ---- */
+
+static void roster_session_open(void *state, struct session *sess)
+{
+    struct roster_mod *m = state;
+    struct roster_sess *rs = xcalloc(1, sizeof(*rs));
+    hmap_init(&rs->directed);
+    module_session_slot_set(sess, m->slot, rs);
+    roster_acquire(m, module_session_jid(sess)->bare);
+}
+
+static void free_key(void *ctx, const char *key, void *value)
+{
+    (void)ctx, (void)value;
+    free((char *)key);
+}
+
+static void roster_session_close(void *state, struct session *sess)
+{
+    struct roster_mod *m = state;
+    struct roster_sess *rs = roster_sess_get(m, sess);
+    presence_session_gone(m, sess);
+    const char *bare = module_session_jid(sess)->bare;
+    if (!module_sessions_first(m->srv, bare))
+        roster_release(m, bare);
+    if (!rs)
+        return;
+    hmap_each(&rs->directed, free_key, NULL);
+    hmap_fini(&rs->directed);
+    free(rs->gone_status);
+    free(rs);
+    module_session_slot_set(sess, m->slot, NULL);
+}
+
+static int roster_init(struct server *srv, const void *opts, void **state)
+{
+    (void)opts;
+    struct roster_mod *m = xcalloc(1, sizeof(*m));
+    m->srv = srv;
+    m->slot = module_slot(&roster_module);
+    hmap_init(&m->rosters);
+    buf_init(&m->out);
+    buf_init(&m->head);
+    *state = m;
+    return m->slot >= 0 ? PL_OK : PL_EINVAL;
+}
+
+static void roster_fini(void *state)
+{
+    struct roster_mod *m = state;
+    roster_release_all(m);
+    buf_fini(&m->out);
+    buf_fini(&m->head);
+    jid_free(m->out_from);
+    free(m);
+}
+
+static const struct route roster_routes[] = {
+    { .elem = "iq", .ns = NS_ROSTER, .types = IQ_GET | IQ_SET,
+      .targets = TARGET_SERVER | TARGET_ACCOUNT | TARGET_FULL, .min_state = SESS_BOUND,
+      .fn = roster_iq },
+    { .elem = "presence", .types = PRES_AVAILABLE | PRES_UNAVAILABLE,
+      .targets = TARGET_SERVER | TARGET_ACCOUNT | TARGET_FULL, .min_state = SESS_BOUND,
+      .fn = presence_route },
+    { .elem = "presence",
+      .types = PRES_SUBSCRIBE | PRES_SUBSCRIBED | PRES_UNSUBSCRIBE | PRES_UNSUBSCRIBED,
+      .targets = TARGET_SERVER | TARGET_ACCOUNT | TARGET_FULL, .min_state = SESS_BOUND,
+      .fn = presence_sub_route },
+    { .elem = "presence", .types = PRES_PROBE,
+      .targets = TARGET_SERVER | TARGET_ACCOUNT | TARGET_FULL, .min_state = SESS_BOUND,
+      .fn = presence_probe_route },
+};
+
+static const char *const roster_features[] = { NS_ROSTER, NS_ROSTER_VER, NULL };
+
+const struct module roster_module = {
+    .name = "roster",
+    .routes = roster_routes,
+    .n_routes = sizeof(roster_routes) / sizeof(roster_routes[0]),
+    .features = roster_features,
+    .init = roster_init,
+    .fini = roster_fini,
+    .session_open = roster_session_open,
+    .session_close = roster_session_close,
+};

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/* Private to roster/: the in-memory rosters, the module state and what its files share. */
+#ifndef PL_ROSTER_INT_H
+#define PL_ROSTER_INT_H
+
+#include <stdbool.h>
+
+#include "buf.h"
+#include "hmap.h"
+#include "module.h"
+#include "roster.h"
+#include "storage.h"
+#include "subscription.h"
+
+/* One contact in an owner's roster; owned by its struct roster. */
+struct roster_item {
+    char *jid;      /* the contact's bare JID, the map key */
+    char *name;     /* NULL: none */
+    char **groups;  /* n_groups owned names */
+    size_t n_groups;
+    unsigned state; /* enum sub_bits */
+    bool in_roster; /* false: only a pending inbound request, hidden from the owner */
+    char *status;   /* the pending inbound request's <status/>, NULL for none */
+};
+
+/* An account's roster, loaded while one of its resources is bound. */
+struct roster {
+    char *owner;
+    struct hmap items; /* contact bare JID -> struct roster_item */
+    long long ver;     /* XEP-0237 version: bumped by every stored change */
+};
+
+/* Per-session state in the module's session slot. */
+struct roster_sess {
+    bool interested;       /* asked for the roster: gets pushes (RFC 6121 §2.1.6) */
+    struct hmap directed;  /* JIDs sent directed presence (owned keys, value unused) */
+    char *gone_status;     /* <status/> of an explicit unavailable, for last activity */
+};
+
+/* The roster module's state. */
+struct roster_mod {
+    struct server *srv;
+    int slot;
+    struct hmap rosters;  /* owner bare JID -> struct roster, for accounts online */
+    struct roster *loose; /* the last roster read for an offline owner (roster_peek) */
+    struct buf out;       /* a presence serialized once, without 'to' */
+    size_t out_head;      /* where 'to' goes in out: just after the element name */
+    struct buf head;      /* the element name and 'to' for one recipient */
+    const struct stanza *out_st;        /* what out holds (borrowed), for privacy checks */
+    const struct session *out_sender;   /* the session it comes from; NULL: the account */
+    struct jid *out_from;               /* its parsed 'from' (owned) */
+    unsigned long push_id; /* ids of roster pushes */
+};
+
+extern const struct module roster_module;
+
+/* ---- items.c: rosters in memory, kept in step with storage ---- */
+
+/* The roster of an online owner, loaded on first use; NULL for unknown accounts. */
+struct roster *roster_acquire(struct roster_mod *m, const char *owner);
+/* Forgets owner's roster (its last resource has gone). */
+void roster_release(struct roster_mod *m, const char *owner);
+/* Forgets every roster (module shutdown). */
+void roster_release_all(struct roster_mod *m);
+/* Owner's roster, loaded or read for the moment (valid until the next roster_peek). NULL
+ * when owner is not a local account. */
+struct roster *roster_peek(struct roster_mod *m, const char *owner);
+struct roster_item *roster_item_find(struct roster *r, const char *contact);
+/* Returns contact's item, created empty (state none, hidden) when absent. */
+struct roster_item *roster_item_get(struct roster *r, const char *contact);
+/* Stores the item (bumping the version); a hidden item with no state is removed instead. */
+int roster_item_save(struct roster_mod *m, struct roster *r, struct roster_item *it);
+/* Removes and frees the item (bumping the version). */
+int roster_item_drop(struct roster_mod *m, struct roster *r, struct roster_item *it);
+/* Replaces name and groups (copied). */
+void roster_item_set_info(struct roster_item *it, const char *name, const char *const *groups,
+                          size_t n_groups);
+/* Appends <item/> for it under query (subscription "remove" when removed). */
+void roster_item_write(struct stanza *st, struct xel *query, const struct roster_item *it,
+                       bool removed);
+
+/* ---- roster.c: pushes ---- */
+
+/* Sends a roster push of it to owner's interested resources (RFC 6121 §2.1.6). */
+void roster_push(struct roster_mod *m, struct roster *r, const struct roster_item *it,
+                 bool removed);
+/* The session's roster state (NULL before session_open). */
+struct roster_sess *roster_sess_get(struct roster_mod *m, struct session *sess);
+
+/* ---- presence.c ---- */
+
+/* Handles a subscription stanza of type ev (an outbound event) from owner to contact
+ * (bare JIDs): both rosters, delivery to the contact, automatic answers. status may be NULL. */
+void presence_sub_send(struct roster_mod *m, const char *owner, const char *contact,
+                       enum sub_event ev, const char *status);
+/* Presence routes and hooks, used by the roster module's tables. */
+int presence_route(struct route_ctx *rc, struct stanza *st);
+int presence_sub_route(struct route_ctx *rc, struct stanza *st);
+int presence_probe_route(struct route_ctx *rc, struct stanza *st);
+void presence_session_gone(struct roster_mod *m, struct session *sess);
+
+#endif

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/* The server as feature modules see it: storage, sessions, slots and delivery, behind calls. */
+#include "module.h"
+
+#include <event2/event.h>
+#include <limits.h>
+
+#include "conn.h"
+#include "deliver.h"
+#include "server.h"
+#include "session.h"
+
+struct storage *module_storage(struct server *srv)
+{
+    return &srv->store;
+}
+
+/* The reap event runs at the end of the loop turn and flushes storage after reaping. */
+void module_storage_dirty(struct server *srv)
+{
+    if (srv->reap_ev)
+        event_active(srv->reap_ev, EV_TIMEOUT, 0);
+}
+
+const char *module_domain(const struct server *srv)
+{
+    return srv->cfg.domain;
+}
+
+long long module_started(const struct server *srv)
+{
+    return (long long)srv->started;
+}
+
+bool module_account_exists(struct server *srv, const char *bare)
+{
+    return session_account(&srv->sessions, bare) || server_account_exists(srv, bare);
+}
+
+int module_slot(const struct module *m)
+{
+    for (size_t i = 0; i < modules_count && i < MODULE_SLOTS; i++)
+        if (modules[i] == m)
+            return (int)i;
+    return -1;
+}
+
+void *module_state(struct server *srv, const struct module *m)
+{
+    int slot = module_slot(m);
+    return slot >= 0 ? srv->mod_state[slot] : NULL;
+}
+
+void *module_session_slot_get(const struct session *sess, int slot)
+{
+    return slot >= 0 && slot < MODULE_SLOTS ? sess->slots[slot] : NULL;
+}
+
+void module_session_slot_set(struct session *sess, int slot, void *p)
+{
+    if (slot >= 0 && slot < MODULE_SLOTS)
+        sess->slots[slot] = p;
+}
+
+struct session *module_sessions_first(struct server *srv, const char *bare)
+{
+    struct account_sessions *acct = session_account(&srv->sessions, bare);
+    return acct ? acct->first : NULL;
+}
+
+struct session *module_sessions_next(const struct session *sess)
+{
+    return sess->next_resource;
+}
+
+struct session *module_session_find(struct server *srv, const char *full)
+{
+    return session_find(&srv->sessions, full);
+}
+
+const struct jid *module_session_jid(const struct session *sess)
+{
+    return sess->jid;
+}
+
+bool module_session_available(const struct session *sess)
+{
+    return sess->available;
+}
+
+int module_session_priority(const struct session *sess)
+{
+    return sess->priority;
+}
+
+const struct stanza *module_session_presence(const struct session *sess)
+{
+    return sess->presence;
+}
+
+void module_session_set_presence(struct session *sess, bool available, int priority,
+                                 struct stanza *presence)
+{
+    sess->available = available;
+    sess->priority = priority;
+    stanza_unref(sess->presence);
+    sess->presence = presence;
+}
+
+void module_send(struct session *sess, const struct stanza *st)
+{
+    deliver_to_session(sess, st);
+}
+
+void module_send_bytes(struct session *sess, const void *bytes, size_t n)
+{
+    conn_send(sess->conn, bytes, n);
+}
+
+unsigned module_send_available(struct server *srv, const char *bare, const struct stanza *st,
+                               const struct session *except)
+{
+    return deliver_to_resources(srv, bare, st, INT_MIN, except);
+}

@@ -1,0 +1,197 @@
+# SPDX-License-Identifier: MIT
+"""RFC 6121 §3-4: subscriptions, broadcast, probes, directed presence, offline requests."""
+import asyncio
+
+from roster_helpers import C, bare, dump, item_state, peers, subscribe_both  # noqa: F401
+from xmpp_helpers import TIMEOUT, offline, online, run
+
+
+def is_sub(ptype, frm):
+    return lambda st: st.tag == C + "presence" and st.get("type") == ptype and \
+        st.get("from") == frm
+
+
+def test_mutual_subscription(peers):
+    a = peers("alice", "desk", presence=0)
+    b = peers("bob", "desk", presence=0)
+    a.pres(bare("bob"), "subscribe", status="hi, it's Alice")
+    _, item = a.wait_push(bare("bob"))
+    assert item_state(item) == ("none", "subscribe")
+    req = b.wait_for(is_sub("subscribe", bare("alice")), "subscribe")
+    assert req.findtext(C + "status") == "hi, it's Alice"
+    b.pres(bare("alice"), "subscribed")
+    _, item = b.wait_push(bare("alice"))
+    assert item_state(item) == ("from", None)
+    a.wait_for(is_sub("subscribed", bare("bob")), "subscribed")
+    _, item = a.wait_push(bare("bob"))
+    assert item_state(item) == ("to", None)
+    a.wait_presence(b.jid)  # Bob's presence follows the approval
+    # And back: Bob subscribes to Alice.
+    b.pres(bare("alice"), "subscribe")
+    a.wait_for(is_sub("subscribe", bare("bob")), "subscribe")
+    a.pres(bare("bob"), "subscribed")
+    b.wait_for(is_sub("subscribed", bare("alice")), "subscribed")
+    b.wait_presence(a.jid)
+    for p, other in ((a, "bob"), (b, "alice")):
+        _, items = p.roster()
+        assert item_state(items[bare(other)]) == ("both", None), dump(items[bare(other)])
+
+
+def test_broadcast_and_unavailable_on_disconnect(peers):
+    a = peers("alice", "desk", presence=0)
+    b = peers("bob", "desk", presence=0)
+    c = peers("carol", "desk", presence=0)
+    subscribe_both(a, b)
+    a.send("<presence><show>away</show><status>lunch</status></presence>")
+    st = b.wait_presence(a.jid)
+    assert st.findtext(C + "show") == "away" and st.get("to") == bare("bob"), dump(st)
+    a.close()
+    b.wait_presence(a.jid, "unavailable")
+    c.quiet("carol has no subscription: she sees nothing")
+
+
+def test_explicit_unavailable_reaches_subscribers(peers):
+    a = peers("alice", "desk", presence=0)
+    b = peers("bob", "desk", presence=0)
+    subscribe_both(a, b)
+    a.send("<presence type='unavailable'><status>bye</status></presence>")
+    st = b.wait_presence(a.jid, "unavailable")
+    assert st.findtext(C + "status") == "bye"
+
+
+def test_probe_at_login(peers):
+    a = peers("alice", "desk", presence=0)
+    b = peers("bob", "desk", presence=0)
+    subscribe_both(a, b)
+    b.send("<presence><show>dnd</show></presence>")
+    a.wait_presence(b.jid)
+    a2 = peers("alice", "phone")
+    a2.send("<presence/>")
+    st = a2.wait_presence(b.jid)
+    assert st.findtext(C + "show") == "dnd" and st.get("to") == a2.jid, dump(st)
+    b.wait_presence(a2.jid)  # and Bob hears of the new resource
+
+
+def test_offline_subscription_request_delivered_at_login(peers, server):
+    a = peers("alice", "desk", presence=0)
+    a.pres(bare("bob"), "subscribe", status="remember me")
+    a.wait_push(bare("bob"))
+    server.restart()  # stored durably, not only in memory
+    b = peers("bob", "desk", roster=False)
+    b.send("<presence/>")
+    req = b.wait_for(is_sub("subscribe", bare("alice")), "stored subscribe")
+    assert req.findtext(C + "status") == "remember me"
+    _, items = b.roster()
+    assert bare("alice") not in items, "a pending request is not a roster item"
+    b.pres(bare("alice"), "subscribed")
+    _, item = b.wait_push(bare("alice"))
+    assert item_state(item) == ("from", None)
+
+
+def test_pre_approval(peers):
+    a = peers("alice", "desk", presence=0)
+    b = peers("bob", "desk", presence=0)
+    b.pres(bare("alice"), "subscribed")  # RFC 6121 §3.4: approved before asked
+    _, item = b.wait_push(bare("alice"))
+    assert item.get("approved") == "true" and item.get("subscription") == "none"
+    a.quiet("a pre-approval is not routed")
+    a.pres(bare("bob"), "subscribe")
+    a.wait_for(is_sub("subscribed", bare("bob")), "automatic subscribed")
+    a.wait_presence(b.jid)
+    _, items = b.roster()
+    assert item_state(items[bare("alice")]) == ("from", None)
+
+
+def test_unsubscribe_and_unsubscribed(peers):
+    a = peers("alice", "desk", presence=0)
+    b = peers("bob", "desk", presence=0)
+    subscribe_both(a, b)
+    a.pres(bare("bob"), "unsubscribe")  # Alice no longer wants Bob's presence
+    b.wait_for(is_sub("unsubscribe", bare("alice")), "unsubscribe")
+    a.wait_presence(b.jid, "unavailable")
+    b.pres(bare("alice"), "unsubscribed")  # Bob stops Alice's view... already gone: from only
+    _, items = a.roster()
+    assert item_state(items[bare("bob")]) == ("from", None) or \
+        item_state(items[bare("bob")]) == ("none", None)
+
+
+def test_directed_presence_cleaned_up(peers):
+    a = peers("alice", "desk", presence=0)
+    c = peers("carol", "desk", presence=0)
+    a.send("<presence to='%s'><show>chat</show></presence>" % c.jid)
+    c.wait_presence(a.jid)
+    a.close()
+    c.wait_presence(a.jid, "unavailable")
+
+
+def test_probe_of_offline_contact_answered_unavailable(peers):
+    a = peers("alice", "desk", presence=0)
+    b = peers("bob", "desk", presence=0)
+    subscribe_both(a, b)
+    b.close()
+    a.wait_presence(b.jid, "unavailable")
+    a2 = peers("alice", "phone")
+    a2.send("<presence/>")
+    a2.wait_presence(bare("bob"), "unavailable")
+    a2.drain()
+    a2.send("<presence to='bob@localhost' type='probe'/>")
+    a2.wait_presence(bare("bob"), "unavailable")
+
+
+def test_probe_without_subscription_is_ignored(peers):
+    a = peers("alice", "desk", presence=0)
+    peers("bob", "desk", presence=0)
+    a.send("<presence to='bob@localhost' type='probe'/>")
+    a.quiet("no subscription: no answer")
+
+
+def test_subscriptions_survive_restart(peers, server):
+    a = peers("alice", "desk", presence=0)
+    b = peers("bob", "desk", presence=0)
+    subscribe_both(a, b)
+    ver, _ = a.roster()
+    a.close()
+    b.close()
+    server.restart()
+    a = peers("alice", "desk", presence=0, roster=False)
+    got = a.roster(ver=ver)
+    assert got is None, "the version survived the restart with the roster"
+    _, items = a.roster()
+    assert item_state(items[bare("bob")]) == ("both", None)
+    b = peers("bob", "desk", presence=0)
+    a.wait_presence(b.jid)
+    b.wait_for(lambda st: st.get("from") == a.jid, "alice's presence (probe at login)")
+
+
+# --- The same through slixmpp, a real client library --------------------------------------
+
+async def _slix_mutual(server):
+    a = await online(server, "alice", "pw-alice", resource="slix")
+    b = await online(server, "bob", "pw-bob", resource="slix")
+    await a.get_roster()
+    await b.get_roster()
+    # slixmpp approves requests and asks back on its own (auto_authorize, auto_subscribe).
+    a.send_presence_subscription(pto=bare("bob"))
+    deadline = asyncio.get_event_loop().time() + TIMEOUT
+    while asyncio.get_event_loop().time() < deadline:
+        if a.client_roster[bare("bob")]["subscription"] == "both" and \
+                b.client_roster[bare("alice")]["subscription"] == "both":
+            break
+        await asyncio.sleep(0.1)
+    assert a.client_roster[bare("bob")]["subscription"] == "both"
+    assert b.client_roster[bare("alice")]["subscription"] == "both"
+    # Bob's presence reaches Alice; his disconnect too.
+    while True:
+        p = await asyncio.wait_for(a.presences.get(), TIMEOUT)
+        if p["from"].full == b.boundjid.full and p["type"] in ("available", ""):
+            break
+    await offline(b)
+    while True:
+        p = await asyncio.wait_for(a.presences.get(), TIMEOUT)
+        if p["from"].full == b.boundjid.full and p["type"] == "unavailable":
+            break
+    await offline(a)
+
+
+def test_slixmpp_mutual_subscription_and_presence(peers, server):
+    run(_slix_mutual(server))
