@@ -65,6 +65,13 @@ static bool decide(struct privacy *p, const struct priv_account *acct, const str
     return ok;
 }
 
+bool priv_presence_out_allowed(struct privacy *p, const struct priv_account *acct,
+                               const struct session *sess, const char *to)
+{
+    bool blocked;
+    return decide(p, acct, sess, to, PRIV_PRES_OUT, &blocked);
+}
+
 /* Only messages and iq requests are answered; everything else is dropped quietly. */
 static bool answerable(const struct stanza *st)
 {

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "base.h"
-#include "log.h"
 #include "privacy.h"
 #include "storage.h"
 
@@ -154,7 +153,7 @@ static struct priv_account *account_load(struct privacy *p, const char *bare)
     load_finish_list(&c);
     free(c.items);
     if (rc != PL_OK) {
-        log_error("privacy", "cannot load the privacy lists of %s", bare);
+        module_log(LOG_ERROR, "privacy", "cannot load the privacy lists of %s", bare);
         priv_account_free(acct);
         return NULL;
     }
@@ -189,7 +188,7 @@ static int commit(struct privacy *p)
 {
     int rc = storage_flush(module_storage(p->srv));
     if (rc != PL_OK)
-        log_error("privacy", "cannot store a privacy list change: %s", pl_strerror(rc));
+        module_log(LOG_ERROR, "privacy", "cannot store a privacy list change: %s", pl_strerror(rc));
     return rc;
 }
 

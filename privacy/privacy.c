@@ -7,6 +7,7 @@
 #include "base.h"
 #include "ns.h"
 #include "privacy.h"
+#include "roster.h"
 
 /* The query's only child element, or NULL when it has none or several. */
 static const struct xel *only_child(const struct xel *query, unsigned *count)
@@ -219,6 +220,17 @@ static int remove_list(struct route_ctx *rc, struct stanza *st, struct priv_sess
     return ROUTE_DONE;
 }
 
+/* XEP-0016 §2.1: a group item SHOULD name a group of the user's roster; a typo would
+ * otherwise be a rule that silently never matches. */
+static bool groups_known(struct privacy *p, const char *bare, const struct priv_item *items,
+                         size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (items[i].type == PRIV_T_GROUP && !roster_has_group(p->srv, bare, items[i].value))
+            return false;
+    return true;
+}
+
 /* XEP-0016 §2.6-2.7: a list is created or replaced as a whole, then pushed. */
 static int edit_list(struct route_ctx *rc, struct stanza *st, struct priv_session *ps,
                      const struct xel *req, const char *name)
@@ -229,6 +241,10 @@ static int edit_list(struct route_ctx *rc, struct stanza *st, struct priv_sessio
     enum stanza_cond cond = priv_items_parse(req, &items, &n);
     if (cond != COND_NONE)
         return ROUTE_ERROR(cond);
+    if (!groups_known(p, ps->acct->bare, items, n)) {
+        priv_items_free(items, n);
+        return ROUTE_ERROR(COND_ITEM_NOT_FOUND);
+    }
     int rc_store = priv_list_store(p, ps->acct, name, items, n);
     priv_items_free(items, n);
     if (rc_store != PL_OK)
@@ -283,7 +299,12 @@ int privacy_iq(struct route_ctx *rc, struct stanza *st)
     const struct xel *query = xel_first_elem(st->root);
     if (st->type & IQ_GET)
         return privacy_get(rc, st, ps, query);
-    return privacy_set(rc, st, ps, query);
+    /* XEP-0016 §2.11: whichever way a set changes the lists in force (an active list, the
+     * default, an edit of a list in use), contacts it hides the user from are told. */
+    struct priv_seen *seen = priv_seen_take(p, ps->acct->bare);
+    int res = privacy_set(rc, st, ps, query);
+    priv_seen_settle(p, seen);
+    return res;
 }
 
 /* ---- the module -------------------------------------------------------------------------- */

@@ -6,6 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* hmap.h is server/'s string-keyed hash map: a container with no server state and no I/O
+ * (stdlib only), shared by feature folders as roster/ does, like xmpp/buf.h. Everything
+ * else of the server is reached through module.h. */
 #include "hmap.h"
 #include "module.h"
 #include "rules.h"
@@ -84,7 +87,8 @@ void priv_push_list(struct privacy *p, const char *bare, const char *name);
 void blocking_push_resync(struct privacy *p, const char *bare);
 /* XEP-0191 §5.3/§5.4 presence side effects of blocking (blocked true) or unblocking the
  * JID jid (prepared): unavailable presence both ways, or current presence both ways, as far
- * as the roster lets each side see the other (block_presence.c). */
+ * as the roster lets each side see the other; a block also ends presence the user's resources
+ * directed to JIDs it covers (block_presence.c). */
 void priv_block_presence(struct privacy *p, const char *owner, const char *jid, bool blocked);
 /* iq handlers of the two namespaces (routes of the privacy module). */
 int privacy_iq(struct route_ctx *rc, struct stanza *st);
@@ -104,5 +108,24 @@ int priv_filter_out(void *state, const char *owner, const struct session *sender
                     const struct stanza *st, struct filter_verdict *v);
 int priv_filter_in(void *state, const char *owner, const struct session *sess,
                    const struct stanza *st, struct filter_verdict *v);
+/* May sess of acct (NULL: the account as a whole) send presence notifications to the JID
+ * `to` (prepared, bare or full), as the blocklist and the applied list say? */
+bool priv_presence_out_allowed(struct privacy *p, const struct priv_account *acct,
+                               const struct session *sess, const char *to);
+
+/* ---- visibility.c: who stops seeing the user's presence (XEP-0016 §2.11) ----------------- */
+
+/* Who may see each available resource of bare right now: its subscribers, and the JIDs it
+ * sent directed presence to, as far as the lists in force allow. Owned by the caller, who
+ * passes it to priv_seen_settle once the lists have changed. */
+struct priv_seen;
+struct priv_seen *priv_seen_take(struct privacy *p, const char *bare);
+/* Sends unavailable presence from each resource to whoever saw it in seen and may no longer
+ * (the lists now deny presence-out to them); frees seen. */
+void priv_seen_settle(struct privacy *p, struct priv_seen *seen);
+/* Unavailable presence from sess to `to` (bare: each of its available resources; full: that
+ * resource when available), sent directly: the lists now in force would stop it on the
+ * normal path, and it is the last presence the other side must hear (block_presence.c). */
+void priv_send_unavailable(struct privacy *p, const struct session *from, const char *to);
 
 #endif

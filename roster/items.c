@@ -153,6 +153,15 @@ static void join_groups(const struct roster_item *it, struct buf *b)
     }
 }
 
+/* Callers that ignore a write's result (subscription steps) still fail the roster set around
+ * them: roster_tx_end looks at the first error. */
+static int note_error(struct roster_mod *m, int rc)
+{
+    if (rc != PL_OK && m->store_err == PL_OK)
+        m->store_err = rc;
+    return rc;
+}
+
 int roster_item_save(struct roster_mod *m, struct roster *r, struct roster_item *it)
 {
     if (!it->in_roster && !(it->state & (SUB_STATE_MASK | SUB_APPROVED)))
@@ -166,7 +175,7 @@ int roster_item_save(struct roster_mod *m, struct roster *r, struct roster_item 
     int rc = roster_put(module_storage(m->srv), r->owner, &row, ++r->ver);
     module_storage_dirty(m->srv);
     buf_fini(&groups);
-    return rc;
+    return note_error(m, rc);
 }
 
 int roster_item_drop(struct roster_mod *m, struct roster *r, struct roster_item *it)
@@ -175,7 +184,21 @@ int roster_item_drop(struct roster_mod *m, struct roster *r, struct roster_item 
     int rc = roster_remove(module_storage(m->srv), r->owner, it->jid, ++r->ver);
     module_storage_dirty(m->srv);
     item_free(it);
-    return rc;
+    return note_error(m, rc);
+}
+
+void roster_reload(struct roster_mod *m, const char *owner)
+{
+    struct roster *r = hmap_del(&m->rosters, owner);
+    if (r) {
+        roster_free(r);
+        r = load(m, owner);
+        if (r)
+            hmap_put(&m->rosters, r->owner, r);
+    } else if (m->loose && strcmp(m->loose->owner, owner) == 0) {
+        roster_free(m->loose);
+        m->loose = NULL; /* read again when next asked for */
+    }
 }
 
 void roster_item_set_info(struct roster_item *it, const char *name, const char *const *groups,
@@ -230,4 +253,87 @@ void roster_contact_get(struct server *srv, const char *owner_bare, const char *
     out->sub = (enum roster_sub)(it->state & (SUB_TO | SUB_FROM));
     out->groups = (const char *const *)it->groups;
     out->n_groups = it->n_groups;
+}
+
+/* Owned copies of JIDs, so that callbacks run after the map walk: a callback may read another
+ * roster through roster_peek, which would free the one being walked. */
+struct jid_list {
+    char **v;
+    size_t n;
+    unsigned want; /* enum sub_bits an item needs, 0: any key */
+};
+
+static void jid_list_add(struct jid_list *l, const char *jid)
+{
+    l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+    l->v[l->n++] = xstrdup(jid);
+}
+
+static void jid_list_run(struct jid_list *l, void (*fn)(void *ctx, const char *jid), void *ctx)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        fn(ctx, l->v[i]);
+        free(l->v[i]);
+    }
+    free(l->v);
+}
+
+static void collect_subscriber(void *ctx, const char *key, void *value)
+{
+    struct jid_list *l = ctx;
+    const struct roster_item *it = value;
+    if (it->state & l->want)
+        jid_list_add(l, key);
+}
+
+void roster_for_each_subscriber(struct server *srv, const char *owner_bare,
+                                void (*fn)(void *ctx, const char *contact_bare), void *ctx)
+{
+    struct roster_mod *m = module_state(srv, &roster_module);
+    struct roster *r = m && owner_bare ? roster_peek(m, owner_bare) : NULL;
+    struct jid_list l = { .want = SUB_FROM };
+    if (r)
+        hmap_each(&r->items, collect_subscriber, &l);
+    jid_list_run(&l, fn, ctx);
+}
+
+struct group_find {
+    const char *group;
+    bool found;
+};
+
+static void find_group(void *ctx, const char *key, void *value)
+{
+    struct group_find *g = ctx;
+    const struct roster_item *it = value;
+    (void)key;
+    for (size_t i = 0; it->in_roster && i < it->n_groups && !g->found; i++)
+        g->found = strcmp(it->groups[i], g->group) == 0;
+}
+
+bool roster_has_group(struct server *srv, const char *owner_bare, const char *group)
+{
+    struct roster_mod *m = module_state(srv, &roster_module);
+    struct roster *r = m && owner_bare && group ? roster_peek(m, owner_bare) : NULL;
+    struct group_find g = { .group = group };
+    if (r)
+        hmap_each(&r->items, find_group, &g);
+    return g.found;
+}
+
+static void collect_key(void *ctx, const char *key, void *value)
+{
+    (void)value;
+    jid_list_add(ctx, key);
+}
+
+void roster_for_each_directed(struct server *srv, const struct session *sess,
+                              void (*fn)(void *ctx, const char *jid), void *ctx)
+{
+    struct roster_mod *m = module_state(srv, &roster_module);
+    const struct roster_sess *rs = m && sess ? module_session_slot_get(sess, m->slot) : NULL;
+    struct jid_list l = { 0 };
+    if (rs)
+        hmap_each(&rs->directed, collect_key, &l);
+    jid_list_run(&l, fn, ctx);
 }

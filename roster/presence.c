@@ -56,8 +56,8 @@ static void out_write(struct roster_mod *m, struct session *s, const char *to)
     buf_puts(h, " to='");
     xml_escape(to, strlen(to), h);
     buf_append(h, "'", 1);
-    module_send_bytes(s, h->data, h->len);
-    module_send_bytes(s, m->out.data + m->out_head, m->out.len - m->out_head);
+    roster_send(m, s, h->data, h->len);
+    roster_send(m, s, m->out.data + m->out_head, m->out.len - m->out_head);
 }
 
 /* Sends m->out to one session, addressed to `to`. */
@@ -172,11 +172,25 @@ static void deliver_sub(struct roster_mod *m, const char *from, const char *to, 
     stanza_unref(st);
 }
 
+/* May the contact's account take a subscription stanza of type from owner? Asked here rather
+ * than by the router, so that a refusal skips only the contact's side (as ejabberd does): the
+ * owner's roster still records what the owner sent. */
+static bool contact_accepts(struct roster_mod *m, const char *owner, const char *contact,
+                            enum sub_event ev)
+{
+    struct filter_verdict v;
+    struct stanza *st = presence_new(sub_type[ev - SUB_OUT_SUBSCRIBE], owner, NULL);
+    bool ok = module_filter_in(m->srv, contact, NULL, st, &v) == ROUTE_PASS;
+    stanza_unref(st);
+    return ok;
+}
+
 void presence_sub_send(struct roster_mod *m, const char *owner, const char *contact,
                        enum sub_event ev, const char *status)
 {
     struct applied out = apply(m, owner, contact, ev, NULL), in = { 0, 0 }, back = { 0, 0 };
-    if ((out.actions & SUB_ACT_ROUTE) && module_account_exists(m->srv, contact)) {
+    if ((out.actions & SUB_ACT_ROUTE) && module_account_exists(m->srv, contact) &&
+        contact_accepts(m, owner, contact, ev)) {
         enum sub_event in_ev = (enum sub_event)(ev + SUB_IN_SUBSCRIBE - SUB_OUT_SUBSCRIBE);
         in = apply(m, contact, owner, in_ev, status);
         if (in.actions & SUB_ACT_ROUTE)
@@ -236,6 +250,29 @@ int presence_sub_route(struct route_ctx *rc, struct stanza *st)
 
 /* ---- probes ----------------------------------------------------------------------------- */
 
+/* The unavailable presence answering a probe of contact when none of its resources is
+ * available: RFC 6121 §4.3.2 says it SHOULD carry the last unavailable presence, which for an
+ * account with no session is its last logout (kept for XEP-0012), stamped with XEP-0203. */
+static struct stanza *last_unavailable(struct roster_mod *m, const char *contact)
+{
+    long long when;
+    char *status = NULL, stamp[32];
+    struct stanza *u;
+    if (module_sessions_first(m->srv, contact) ||
+        last_get(module_storage(m->srv), contact, &when, &status) != PL_OK)
+        return presence_new("unavailable", contact, NULL);
+    u = presence_new("unavailable", contact, status && *status ? status : NULL);
+    free(status);
+    time_t t = (time_t)when;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || !strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm))
+        return u; /* a stored time out of range: no stamp rather than a wrong one */
+    struct xel *d = xel_add_child(u, u->root, "delay", NS_DELAY);
+    xel_set_attr(u, d, "from", module_domain(m->srv));
+    xel_set_attr(u, d, "stamp", stamp);
+    return u;
+}
+
 /* Answers a probe of contact for one session (RFC 6121 §4.3.2): the last presence of each
  * available resource, or unavailable from the bare JID when there is none, as Prosody does. */
 static void answer_probe(struct roster_mod *m, const char *contact, struct session *to)
@@ -251,7 +288,7 @@ static void answer_probe(struct roster_mod *m, const char *contact, struct sessi
     }
     if (n)
         return;
-    struct stanza *u = presence_new("unavailable", contact, NULL);
+    struct stanza *u = last_unavailable(m, contact);
     out_set(m, u, NULL);
     out_send(m, to, module_session_jid(to)->full);
     stanza_unref(u);

@@ -55,6 +55,8 @@ void roster_push(struct roster_mod *m, struct roster *r, const struct roster_ite
                  bool removed)
 {
     struct stanza *st = NULL;
+    struct buf b;
+    buf_init(&b);
     for (struct session *s = module_sessions_first(m->srv, r->owner); s;
          s = module_sessions_next(s)) {
         struct roster_sess *rs = roster_sess_get(m, s);
@@ -63,9 +65,73 @@ void roster_push(struct roster_mod *m, struct roster *r, const struct roster_ite
         if (!st)
             st = push_new(m, r, it, removed);
         stanza_set_to(st, module_session_jid(s)->full);
-        module_send(s, st);
+        buf_reset(&b);
+        stanza_write(st, &b);
+        roster_send(m, s, b.data, b.len);
     }
     stanza_unref(st);
+    buf_fini(&b);
+}
+
+/* ---- a roster set commits before anything about it goes out ---------------------------- */
+
+void roster_send(struct roster_mod *m, struct session *sess, const void *bytes, size_t n)
+{
+    if (!m->holding) {
+        module_send_bytes(sess, bytes, n);
+        return;
+    }
+    /* Sessions are reaped only at the end of the loop turn, so sess outlives the hold. */
+    m->held_to = xrealloc(m->held_to, (m->n_held + 1) * sizeof(*m->held_to));
+    m->held_to[m->n_held++] = (struct held_out){ sess, m->held.len, n };
+    buf_append(&m->held, bytes, n);
+}
+
+static void held_clear(struct roster_mod *m)
+{
+    buf_reset(&m->held);
+    free(m->held_to);
+    m->held_to = NULL;
+    m->n_held = 0;
+}
+
+static void held_release(struct roster_mod *m)
+{
+    for (size_t i = 0; i < m->n_held; i++)
+        module_send_bytes(m->held_to[i].sess, m->held.data + m->held_to[i].off,
+                          m->held_to[i].len);
+    held_clear(m);
+}
+
+/* Earlier writes of this loop turn commit on their own, so that a failure of this set's commit
+ * rolls back nothing but this set (which roster_tx_end can undo in memory). */
+static void roster_tx_begin(struct roster_mod *m)
+{
+    module_storage_commit(m->srv); /* a failure is the earlier writes' own, and logged */
+    m->holding = true;
+    m->store_err = PL_OK;
+}
+
+/* Ends the set begun by roster_tx_begin (res: its outcome so far). Committed: what it held goes
+ * out and res is returned. Otherwise (design.md: an acknowledgement promising durability goes
+ * out only after the commit) nothing goes out, the rosters of owner and contact are read back
+ * from storage, and the set fails with internal-server-error. */
+static int roster_tx_end(struct roster_mod *m, int res, const char *owner, const char *contact)
+{
+    m->holding = false;
+    int rc = m->store_err;
+    if (rc == PL_OK)
+        rc = module_storage_commit(m->srv);
+    else
+        module_storage_rollback(m->srv);
+    if (rc == PL_OK) {
+        held_release(m);
+        return res;
+    }
+    held_clear(m);
+    roster_reload(m, owner);
+    roster_reload(m, contact);
+    return ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
 }
 
 struct item_list {
@@ -178,19 +244,24 @@ static int roster_delete(struct roster_mod *m, const char *owner, const char *co
     return ROUTE_DONE;
 }
 
-/* Absent, "remove", or one of the states (which a set ignores); anything else is malformed. */
-static bool subscription_value_ok(const char *v)
+/* Adds, updates or removes contact, committed before its pushes and result go out. */
+static int roster_change(struct roster_mod *m, const char *owner, const char *contact,
+                         const struct xel *item, bool remove)
 {
-    static const char *const ok[] = { "remove", "none", "to", "from", "both" };
-    if (!v)
-        return true;
-    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-        if (strcmp(v, ok[i]) == 0)
-            return true;
-    return false;
+    roster_tx_begin(m);
+    int res = remove ? roster_delete(m, owner, contact) : roster_update(m, owner, contact, item);
+    return roster_tx_end(m, res, owner, contact);
 }
 
-/* RFC 6121 §2.1.5 and §2.3.3: exactly one item, a valid bare JID other than the owner's. */
+/*
+ * RFC 6121 §2.3.3 errors of a roster set: more than one <item/> (or a duplicate <group/>, see
+ * read_groups) is bad-request; an oversized name, an empty or oversized group is not-acceptable;
+ * a set for someone else's roster is forbidden (roster_iq). The RFC names no error for a missing
+ * item or 'jid' (bad-request: RFC 6120 §8.3.3.1, the schema requires them), an unparsable JID
+ * (jid-malformed) or the owner's own JID (not-allowed). §2.1.2.5: "in a roster set the server
+ * MUST ignore all values of the 'subscription' attribute other than 'remove'", unknown values
+ * included (slixmpp sends "none" with every update).
+ */
 static int roster_set(struct route_ctx *rc, struct stanza *st)
 {
     struct roster_mod *m = rc->state;
@@ -202,20 +273,15 @@ static int roster_set(struct route_ctx *rc, struct stanza *st)
     if (!item || n != 1 || !xel_attr(item, "jid"))
         return ROUTE_ERROR(COND_BAD_REQUEST);
     const char *sub = xel_attr(item, "subscription");
-    if (!subscription_value_ok(sub))
-        return ROUTE_ERROR(COND_BAD_REQUEST);
-    if (sub && strcmp(sub, "remove") != 0)
-        sub = NULL; /* §2.1.2.5: a set ignores every value but "remove" (slixmpp sends "none") */
+    bool remove = sub && strcmp(sub, "remove") == 0;
     struct jid *j = jid_parse(xel_attr(item, "jid"));
     int res;
     if (!j || j->resource)
         res = ROUTE_ERROR(COND_JID_MALFORMED);
     else if (strcmp(j->bare, owner_of(rc)) == 0)
         res = ROUTE_ERROR(COND_NOT_ALLOWED);
-    else if (sub)
-        res = roster_delete(m, owner_of(rc), j->bare);
     else
-        res = roster_update(m, owner_of(rc), j->bare, item);
+        res = roster_change(m, owner_of(rc), j->bare, item, remove);
     jid_free(j);
     if (res == ROUTE_DONE) {
         struct stanza *ok = stanza_iq_result(st);
@@ -275,6 +341,7 @@ static int roster_init(struct server *srv, const void *opts, void **state)
     hmap_init(&m->rosters);
     buf_init(&m->out);
     buf_init(&m->head);
+    buf_init(&m->held);
     *state = m;
     return m->slot >= 0 ? PL_OK : PL_EINVAL;
 }
@@ -285,6 +352,8 @@ static void roster_fini(void *state)
     roster_release_all(m);
     buf_fini(&m->out);
     buf_fini(&m->head);
+    buf_fini(&m->held);
+    free(m->held_to);
     jid_free(m->out_from);
     free(m);
 }

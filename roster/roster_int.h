@@ -50,6 +50,18 @@ struct roster_mod {
     const struct session *out_sender;   /* the session it comes from; NULL: the account */
     struct jid *out_from;               /* its parsed 'from' (owned) */
     unsigned long push_id; /* ids of roster pushes */
+    /* A roster set in progress (roster_tx_begin/_end): what it sends waits for its commit. */
+    bool holding;
+    struct buf held;                /* the held bytes, in order */
+    struct held_out *held_to;       /* who gets which part of held */
+    size_t n_held;
+    int store_err;                  /* the first storage error since roster_tx_begin */
+};
+
+/* A part of roster_mod.held: bytes [off, off + len) for sess. */
+struct held_out {
+    struct session *sess;
+    size_t off, len;
 };
 
 extern const struct module roster_module;
@@ -72,6 +84,8 @@ struct roster_item *roster_item_get(struct roster *r, const char *contact);
 int roster_item_save(struct roster_mod *m, struct roster *r, struct roster_item *it);
 /* Removes and frees the item (bumping the version). */
 int roster_item_drop(struct roster_mod *m, struct roster *r, struct roster_item *it);
+/* Replaces the copy of owner's roster in memory by what storage holds (after a rollback). */
+void roster_reload(struct roster_mod *m, const char *owner);
 /* Replaces name and groups (copied). */
 void roster_item_set_info(struct roster_item *it, const char *name, const char *const *groups,
                           size_t n_groups);
@@ -79,7 +93,10 @@ void roster_item_set_info(struct roster_item *it, const char *name, const char *
 void roster_item_write(struct stanza *st, struct xel *query, const struct roster_item *it,
                        bool removed);
 
-/* ---- roster.c: pushes ---- */
+/* ---- roster.c: pushes and output held for a commit ---- */
+
+/* Sends bytes to one session, or holds them until the roster set in progress commits. */
+void roster_send(struct roster_mod *m, struct session *sess, const void *bytes, size_t n);
 
 /* Sends a roster push of it to owner's interested resources (RFC 6121 §2.1.6). */
 void roster_push(struct roster_mod *m, struct roster *r, const struct roster_item *it,

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "options.h" /* enum log_level */
 #include "router.h"
 
 struct server;
@@ -81,12 +82,21 @@ struct jid;
 struct storage *module_storage(struct server *srv);
 /* Asks for the batch to be committed at the end of this loop turn. */
 void module_storage_dirty(struct server *srv);
+/* Commits the batch now, for an acknowledgement that promises durability: send it only when
+ * this returns PL_OK. On failure the batch is lost (rolled back) and an error returned. */
+int module_storage_commit(struct server *srv);
+/* Drops the batch now (writes of a request that failed half-way). PL_OK or an error. */
+int module_storage_rollback(struct server *srv);
 /* The domain this server hosts (prepared). */
 const char *module_domain(const struct server *srv);
 /* When the server started (seconds since the epoch). */
 long long module_started(const struct server *srv);
 /* Does a local account exist for bare (online or stored)? */
 bool module_account_exists(struct server *srv, const char *bare);
+/* One log line under tag (server/log.c's format and runtime threshold; lines past 1 KiB are
+ * cut). Never pass message bodies or credentials above LOG_DEBUG. */
+void module_log(enum log_level level, const char *tag, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* The state m's init made (NULL when m is not registered or has no state). */
 void *module_state(struct server *srv, const struct module *m);

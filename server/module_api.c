@@ -4,9 +4,12 @@
 
 #include <event2/event.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 
 #include "conn.h"
 #include "deliver.h"
+#include "log.h"
 #include "server.h"
 #include "session.h"
 
@@ -20,6 +23,27 @@ void module_storage_dirty(struct server *srv)
 {
     if (srv->reap_ev)
         event_active(srv->reap_ev, EV_TIMEOUT, 0);
+}
+
+int module_storage_commit(struct server *srv)
+{
+    return storage_flush(&srv->store);
+}
+
+int module_storage_rollback(struct server *srv)
+{
+    return storage_rollback(&srv->store);
+}
+
+/* Formatted here so that log.c keeps one variadic entry point. */
+void module_log(enum log_level level, const char *tag, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    log_msg(level, tag, "%s", line);
 }
 
 const char *module_domain(const struct server *srv)

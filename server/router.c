@@ -138,13 +138,13 @@ static int route_default(struct route_ctx *rc, struct stanza *st)
 }
 
 /* Stanzas the server handles for the addressed account instead of delivering them to one of
- * its sessions: iq to the bare JID, subscription requests and answers, probes. */
+ * its sessions: iq to the bare JID, probes. Subscription requests and answers are consumed too,
+ * but the presence module asks the recipient's policy itself: a refusal there must still let
+ * the sender's own roster record what it sent (RFC 6121 §3.1.2, as ejabberd does). */
 static bool consumed_for_account(const struct route_ctx *rc, const struct stanza *st)
 {
-    const unsigned account_presence = PRES_SUBSCRIBE | PRES_SUBSCRIBED | PRES_UNSUBSCRIBE |
-                                      PRES_UNSUBSCRIBED | PRES_PROBE;
     return (st->kind == STANZA_IQ && (rc->target & TARGET_ACCOUNT)) ||
-           (st->kind == STANZA_PRESENCE && (st->type & account_presence));
+           (st->kind == STANZA_PRESENCE && (st->type & PRES_PROBE));
 }
 
 /*

@@ -69,6 +69,15 @@ static const char *const migrations[] = {
      "CREATE TABLE privacy_defaults ("
      " owner TEXT PRIMARY KEY NOT NULL,"
      " list TEXT NOT NULL) WITHOUT ROWID"),
+    /* 4: a deleted account takes its privacy lists along, like its roster (migration 2); rows
+     * left by accounts deleted before this step go now, so a new account of the same name
+     * does not inherit them. */
+    ("DELETE FROM privacy_items WHERE owner NOT IN (SELECT jid FROM accounts);"
+     "DELETE FROM privacy_defaults WHERE owner NOT IN (SELECT jid FROM accounts);"
+     "CREATE TRIGGER privacy_account_gone AFTER DELETE ON accounts BEGIN"
+     " DELETE FROM privacy_items WHERE owner = OLD.jid;"
+     " DELETE FROM privacy_defaults WHERE owner = OLD.jid;"
+     " END"),
 };
 
 /* One row per enum sq_stmt_id. Insert and update share ?1..?7 (jid, salt, iterations, the four
@@ -217,6 +226,17 @@ int sq_batch_commit(struct sq_store *s)
             sq_run(s, q);
     }
     return rc;
+}
+
+int sq_batch_rollback(struct sq_store *s)
+{
+    if (!s->in_batch)
+        return PL_OK;
+    s->in_batch = false;
+    if (sqlite3_get_autocommit(s->db))
+        return PL_OK; /* SQLite has already rolled the batch back after an error */
+    sqlite3_stmt *q = sq_get(s, SQ_ROLLBACK);
+    return q ? sq_run(s, q) : PL_EIO;
 }
 
 /* ---- open: file, pragmas, migrations, statements --------------------------------------------- */
@@ -394,6 +414,7 @@ fail:
 
 /* Account writes run in autocommit, so this only commits a batch some op opened. */
 static int sq_flush(struct storage *st) { return sq_batch_commit(sq_store(st)); }
+static int sq_rollback(struct storage *st) { return sq_batch_rollback(sq_store(st)); }
 
 const struct storage_ops storage_sqlite_ops = {
     .name = "sqlite",
@@ -405,6 +426,7 @@ const struct storage_ops storage_sqlite_ops = {
     .creds_get = sq_creds_get,
     .account_list = sq_account_list,
     .flush = sq_flush,
+    .rollback = sq_rollback,
     .roster_load = sq_roster_load,
     .roster_put = sq_roster_put,
     .roster_remove = sq_roster_remove,

@@ -80,6 +80,8 @@ int sq_fail(struct sq_store *s, const char *what);
  */
 int sq_batch_begin(struct sq_store *s);
 int sq_batch_commit(struct sq_store *s);
+/* Drops the open batch (no-op when none is open). */
+int sq_batch_rollback(struct sq_store *s);
 
 /* Account ops (sqlite_accounts.c), with the contracts of struct storage_ops. */
 int sq_account_create(struct storage *st, const char *bare, const struct scram_creds *c);

@@ -49,6 +49,8 @@ struct storage_ops {
     int (*account_list)(struct storage *st, void (*fn)(void *ctx, const char *bare), void *ctx);
     /* Commits writes batched during this loop turn. */
     int (*flush)(struct storage *st);
+    /* Drops writes batched during this loop turn (a request that failed half-way). */
+    int (*rollback)(struct storage *st);
     /* Roster of owner: calls fn for each item and sets *ver to the roster version (0 when
      * none). Writes join the loop turn's batch and set the roster version to ver. */
     int (*roster_load)(struct storage *st, const char *owner, long long *ver,
@@ -106,6 +108,7 @@ static inline int account_list(struct storage *st, void (*fn)(void *, const char
     return st->ops->account_list(st, fn, ctx);
 }
 static inline int storage_flush(struct storage *st) { return st->ops->flush(st); }
+static inline int storage_rollback(struct storage *st) { return st->ops->rollback(st); }
 static inline int roster_load(struct storage *st, const char *owner, long long *ver,
                               void (*fn)(void *, const struct roster_row *), void *ctx)
 {

@@ -23,5 +23,6 @@
 #define NS_ROSTER "jabber:iq:roster"
 #define NS_ROSTER_VER "urn:xmpp:features:rosterver"
 #define NS_LAST "jabber:iq:last"
+#define NS_DELAY "urn:xmpp:delay"
 
 #endif

@@ -177,3 +177,18 @@ def test_block_applies_while_offline(peers):
     got = [s for s in b.drain() if s.get("from", "").startswith(bare("alice"))]
     assert not got, [dump(s) for s in got]
     assert not [s for s in a.drain() if s.get("from", "").startswith(bare("bob"))]
+
+
+def test_block_ends_directed_presence(peers):
+    """XEP-0191 §3.3: presence the user directed to the blocked JID ends too, even without a
+    subscription."""
+    a, b, c = peers("alice", presence=0), peers("bob", presence=0), peers("carol", presence=0)
+    a.send("<presence to='%s'><show>chat</show></presence>" % b.jid)
+    a.send("<presence to='%s'><show>chat</show></presence>" % bare("carol"))
+    b.wait_presence(a.jid)
+    c.wait_presence(a.jid)
+    block(a, "bob@localhost")
+    b.wait_presence(a.jid, "unavailable")
+    c.sync()
+    got = [s for s in c.drain() if s.get("from") == a.jid and s.get("type") == "unavailable"]
+    assert not got, [dump(s) for s in got]  # carol is not blocked

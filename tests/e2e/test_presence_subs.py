@@ -1,9 +1,14 @@
 # SPDX-License-Identifier: MIT
 """RFC 6121 §3-4: subscriptions, broadcast, probes, directed presence, offline requests."""
 import asyncio
+import calendar
+import time
 
 from roster_helpers import C, bare, dump, item_state, peers, subscribe_both  # noqa: F401
+from test_blocking import block, wait_block_push
 from xmpp_helpers import TIMEOUT, offline, online, run
+
+DELAY = "{urn:xmpp:delay}delay"
 
 
 def is_sub(ptype, frm):
@@ -138,11 +143,68 @@ def test_probe_of_offline_contact_answered_unavailable(peers):
     a2.wait_presence(bare("bob"), "unavailable")
 
 
+def probe_until_offline(peer, contact, timeout=5):
+    """Probes contact until the answer shows its last logout (the server notices a closed
+    socket a moment after the client closed it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        peer.send("<presence to='%s' type='probe'/>" % contact)
+        st = peer.wait_presence(contact, "unavailable")
+        if st.find(DELAY) is not None or time.monotonic() > deadline:
+            return st
+        time.sleep(0.1)
+
+
+def test_probe_answer_carries_last_unavailable_presence(peers):
+    """RFC 6121 §4.3.2: the unavailable presence answering a probe SHOULD be the contact's last
+    unavailable presence, with a XEP-0203 stamp of when it went offline."""
+    a = peers("alice", "desk", presence=0)
+    b = peers("bob", "desk", presence=0)
+    subscribe_both(a, b)
+    gone = time.time()
+    b.send("<presence type='unavailable'><status>gone fishing</status></presence>")
+    a.wait_presence(b.jid, "unavailable")
+    b.close()
+    st = probe_until_offline(a, bare("bob"))
+    for answer in (st, None):
+        if answer is None:  # the probe the server sends at login
+            a2 = peers("alice", "phone")
+            a2.send("<presence/>")
+            answer = a2.wait_presence(bare("bob"), "unavailable")
+        assert answer.findtext(C + "status") == "gone fishing", dump(answer)
+        delay = answer.find(DELAY)
+        assert delay is not None, dump(answer)
+        stamp = calendar.timegm(time.strptime(delay.get("stamp"), "%Y-%m-%dT%H:%M:%SZ"))
+        assert gone - 2 <= stamp <= time.time() + 1, dump(answer)
+
+
 def test_probe_without_subscription_is_ignored(peers):
     a = peers("alice", "desk", presence=0)
     peers("bob", "desk", presence=0)
     a.send("<presence to='bob@localhost' type='probe'/>")
     a.quiet("no subscription: no answer")
+
+
+def test_request_to_a_blocker_still_updates_the_senders_roster(peers):
+    """Privacy skips only the recipient's side of a subscription stanza (as ejabberd does):
+    the sender's roster still shows its request pending."""
+    a = peers("alice", "desk", presence=0)
+    b = peers("bob", "desk", presence=0)
+    block(b, bare("alice"))
+    wait_block_push(b, "block")
+    a.pres(bare("bob"), "subscribe", status="hi")
+    _, item = a.wait_push(bare("bob"))
+    assert item_state(item) == ("none", "subscribe"), dump(item)
+    got = [st for st in b.drain() if st.tag == C + "presence"]  # (privacy pushes may come)
+    assert not got, "a blocked contact's request reaches nobody: %s" % [dump(x) for x in got]
+    _, items = b.roster()
+    assert bare("alice") not in items
+    block(b, bare("alice"), cmd="unblock")
+    wait_block_push(b, "unblock")
+    b2 = peers("bob", "phone", roster=False)
+    b2.send("<presence/>")
+    got = b2.drain()
+    assert not [s for s in got if s.get("type") == "subscribe"], "the request was not kept"
 
 
 def test_subscriptions_survive_restart(peers, server):

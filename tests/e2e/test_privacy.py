@@ -79,6 +79,8 @@ def nothing_from(peer, frm_bare):
 def test_list_management(peers):
     a = peers("alice")
     assert names(a) == (None, None, [])
+    st = a.set_item(bare("bob"), groups=("Enemies",))  # group items name roster groups
+    assert st.get("type") == "result", dump(st)
     set_list(a, "public", item(3, "deny", "jid", "bob@localhost"),
              item(68, "allow"), item(5, "deny", "group", "Enemies", ("message", "presence-in")))
     set_list(a, "private", item(10, "allow", "subscription", "both"), item(15, "deny"))
@@ -122,6 +124,8 @@ BAD_SETS = [
     ("remove unknown", "<list name='nope'/>", "item-not-found"),
     ("activate unknown", "<active name='nope'/>", "item-not-found"),
     ("default unknown", "<default name='nope'/>", "item-not-found"),
+    ("group not in the roster", "<list name='x'>%s</list>" % item(1, "deny", "group", "Nobody"),
+     "item-not-found"),
     ("text only", "just text", "bad-request"),
     ("name too long", "<list name='%s'>%s</list>" % ("n" * 1024, item(1, "deny")), "bad-request"),
     ("too many items", "<list name='big'>%s</list>" % "".join(
@@ -312,3 +316,65 @@ def test_broadcast_presence_in_and_out(peers):
     assert not got, [dump(s) for s in got]  # presence-out: bob no longer sees alice
     got = presences_from(a, c.jid)
     assert not got, [dump(s) for s in got]  # presence-in: alice no longer sees carol
+
+
+def unavailable_from(peer, frm):
+    return [s for s in presences_from(peer, frm) if s.get("type") == "unavailable"]
+
+
+def test_presence_out_denied_sends_unavailable(peers):
+    """XEP-0016 §2.11: activating a list that denies presence-out tells subscribers and
+    directed-presence recipients once; contacts still allowed hear nothing."""
+    a, b, c = peers("alice", presence=0), peers("bob", presence=0), peers("carol", presence=0)
+    subscribe_both(a, b)
+    subscribe_both(a, c)
+    a.send("<presence><show>away</show></presence>")
+    b.wait_presence(a.jid)
+    c.wait_presence(a.jid)
+    set_list(a, "hide-bob", item(1, "deny", "jid", "bob@localhost", ("presence-out",)))
+    for p in (a, b, c):
+        p.drain()
+    assert use(a, "active", "hide-bob").get("type") == "result"
+    b.wait_presence(a.jid, "unavailable")
+    c.sync()
+    assert not presences_from(c, a.jid)  # carol may still see alice
+    # already hidden: choosing the same list again tells bob nothing more
+    assert use(a, "active", "hide-bob").get("type") == "result"
+    b.sync()
+    assert not unavailable_from(b, a.jid)
+
+
+def test_presence_out_edit_of_list_in_use_and_directed(peers):
+    a, b, c = peers("alice", presence=0), peers("bob", presence=0), peers("carol", presence=0)
+    subscribe_both(a, b)
+    a.send("<presence to='%s'><show>chat</show></presence>" % c.jid)  # directed: no roster
+    c.wait_presence(a.jid)
+    set_list(a, "quiet", item(1, "allow"))
+    assert use(a, "active", "quiet").get("type") == "result"
+    for p in (b, c):
+        p.drain()
+    set_list(a, "quiet", item(1, "deny", "jid", "carol@localhost", ("presence-out",)),
+             item(2, "allow"))
+    c.wait_presence(a.jid, "unavailable")
+    b.sync()
+    assert not presences_from(b, a.jid)
+    set_list(a, "quiet", item(1, "deny", None, None, ("presence-out",)))
+    b.wait_presence(a.jid, "unavailable")
+    c.sync()
+    assert not unavailable_from(c, a.jid)  # told once already
+
+
+def test_presence_out_default_list_hides_every_resource(peers):
+    a1, a2 = peers("alice", "one", presence=0), peers("alice", "two", presence=0)
+    a3 = peers("alice", "three", presence=0)
+    b = peers("bob", presence=0)
+    subscribe_both(a1, b)
+    b.drain()
+    set_list(a1, "hide-bob", item(1, "deny", "jid", "bob@localhost", ("presence-out",)))
+    set_list(a1, "open", item(1, "allow"))
+    assert use(a3, "active", "open").get("type") == "result"  # three keeps its own list
+    assert use(a1, "default", "hide-bob").get("type") == "result"
+    for p in (a1, a2):
+        b.wait_presence(p.jid, "unavailable")
+    b.sync()
+    assert not unavailable_from(b, a3.jid)

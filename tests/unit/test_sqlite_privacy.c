@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include "base.h"
@@ -201,12 +202,77 @@ static void test_list_set_under_faults(void **state)
     print_message("privacy list set+flush: %u fault points\n", n - 1);
 }
 
+static void create_account(struct storage *st, const char *bare)
+{
+    struct scram_creds c;
+    memset(&c, 0, sizeof(c));
+    c.salt_len = 16;
+    c.iterations = SCRAM_MIN_ITERATIONS;
+    memset(c.salt, 7, c.salt_len);
+    assert_int_equal(account_create(st, bare, &c), PL_OK);
+}
+
+/* parleyctl deluser: the account's lists and default go with it; others stay. */
+static void test_account_delete_takes_lists(void **state)
+{
+    struct fx *f = *state;
+    struct dump d;
+    int rc;
+    fx_open(f);
+    create_account(&f->st, "alice@x");
+    create_account(&f->st, "bob@x");
+    assert_int_equal(privacy_list_set(&f->st, "alice@x", "public", two_rows, 2), PL_OK);
+    assert_int_equal(privacy_default_set(&f->st, "alice@x", "public"), PL_OK);
+    assert_int_equal(privacy_list_set(&f->st, "bob@x", "private", other_rows, 2), PL_OK);
+    assert_int_equal(storage_flush(&f->st), PL_OK);
+    assert_int_equal(account_delete(&f->st, "alice@x"), PL_OK);
+    char *def = load(&f->st, "alice@x", &d, &rc);
+    assert_int_equal(rc, PL_OK);
+    assert_null(def);
+    assert_string_equal(d.text, ""); /* a new alice@x would not inherit them */
+    free(load(&f->st, "bob@x", &d, &rc));
+    assert_string_equal(d.text, "private:10:3:both:1:15\nprivate:15:0:-:0:5\n");
+}
+
+static void raw_exec(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* A store from before migration 4, with rows of an account deleted back then: the upgrade
+ * drops them and keeps those of live accounts. */
+static void test_upgrade_drops_orphan_rows(void **state)
+{
+    struct fx *f = *state;
+    struct dump d;
+    int rc;
+    fx_open(f);
+    create_account(&f->st, "bob@x");
+    assert_int_equal(privacy_list_set(&f->st, "bob@x", "private", other_rows, 1), PL_OK);
+    assert_int_equal(privacy_list_set(&f->st, "gone@x", "public", two_rows, 2), PL_OK);
+    assert_int_equal(privacy_default_set(&f->st, "gone@x", "public"), PL_OK);
+    assert_int_equal(storage_flush(&f->st), PL_OK);
+    storage_close(&f->st);
+    raw_exec(f->path, "DROP TRIGGER privacy_account_gone; PRAGMA user_version = 3");
+    fx_open(f);
+    char *def = load(&f->st, "gone@x", &d, &rc);
+    assert_null(def);
+    assert_string_equal(d.text, "");
+    free(load(&f->st, "bob@x", &d, &rc));
+    assert_string_equal(d.text, "private:10:3:both:1:15\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_order_refused_whole, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_list_set_under_faults, fault_setup, fault_teardown),
+        cmocka_unit_test_setup_teardown(test_account_delete_takes_lists, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_drops_orphan_rows, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

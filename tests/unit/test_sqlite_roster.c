@@ -129,6 +129,31 @@ static void test_last_round_trip(void **state)
     assert_null(status);
 }
 
+/* A roster set that failed half-way drops its batch: nothing of it is stored, and the writes
+ * after it start a batch of their own. */
+static void test_roster_rollback(void **state)
+{
+    struct fx *f = *state;
+    struct seen s = { .n = 0 };
+    long long ver = -1;
+    struct roster_row r = { .contact = "b@x", .groups = "", .state = 1, .in_roster = true };
+    assert_int_equal(storage_rollback(&f->st), PL_OK); /* no batch: nothing to do */
+    assert_int_equal(roster_put(&f->st, "a@x", &r, 1), PL_OK);
+    assert_int_equal(roster_remove(&f->st, "a@x", "c@x", 2), PL_OK);
+    assert_int_equal(storage_rollback(&f->st), PL_OK);
+    assert_int_equal(storage_flush(&f->st), PL_OK);
+    assert_int_equal(roster_load(&f->st, "a@x", &ver, collect, &s), PL_OK);
+    assert_int_equal(s.n, 0);
+    assert_int_equal(ver, 0);
+    r.contact = "c@x";
+    assert_int_equal(roster_put(&f->st, "a@x", &r, 3), PL_OK);
+    assert_int_equal(storage_flush(&f->st), PL_OK);
+    assert_int_equal(roster_load(&f->st, "a@x", &ver, collect, &s), PL_OK);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.rows[0], "c@x|-||1|1|-");
+    assert_int_equal(ver, 3);
+}
+
 static int fault_setup(void **state)
 {
     if (fault_vfs_register() != PL_OK)
@@ -196,6 +221,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_roster_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_last_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_roster_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_roster_writes_under_faults, fault_setup,
                                         fault_teardown),
     };
