@@ -16,6 +16,7 @@
 #include "capture.h"
 #include "fault_vfs.h"
 #include "storage.h"
+#include "tmp_store.h"
 
 #define FAULT_MAX_RUNS 200
 
@@ -28,13 +29,10 @@ struct fx {
 static int fx_setup(void **state)
 {
     struct fx *f = xcalloc(1, sizeof(*f));
-    const char *tmp = getenv("TMPDIR");
-    snprintf(f->dir, sizeof(f->dir), "%s/parley-privacy-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(f->dir)) {
+    if (tmp_store_make(f->dir, sizeof(f->dir), f->path, sizeof(f->path), "privacy") != 0) {
         free(f);
         return -1;
     }
-    snprintf(f->path, sizeof(f->path), "%s/parley.db", f->dir);
     *state = f;
     return 0;
 }
@@ -42,31 +40,15 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
     struct fx *f = *state;
-    char p[400];
     if (f->st.impl)
         storage_close(&f->st);
-    static const char *const suffixes[] = { "", "-wal", "-shm" };
-    for (size_t i = 0; i < ARRAY_LEN(suffixes); i++) {
-        snprintf(p, sizeof(p), "%s%s", f->path, suffixes[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
+    tmp_store_remove(f->dir);
     free(f);
     return 0;
 }
 
-static int fault_setup(void **state)
-{
-    assert_int_equal(fault_vfs_register(), PL_OK);
-    return fx_setup(state);
-}
-
-static int fault_teardown(void **state)
-{
-    int rc = fx_teardown(state);
-    fault_vfs_unregister();
-    return rc;
-}
+static int fault_setup(void **state) { return tmp_store_fault_setup(state, fx_setup); }
+static int fault_teardown(void **state) { return tmp_store_fault_teardown(state, fx_teardown); }
 
 static void fx_open(struct fx *f) { assert_int_equal(storage_open_sqlite(&f->st, f->path), PL_OK); }
 

@@ -15,6 +15,7 @@
 #include "capture.h"
 #include "fault_vfs.h"
 #include "storage.h"
+#include "tmp_store.h"
 
 struct fx {
     char dir[256];
@@ -25,13 +26,10 @@ struct fx {
 static int setup(void **state)
 {
     struct fx *f = xcalloc(1, sizeof(*f));
-    const char *tmp = getenv("TMPDIR");
-    snprintf(f->dir, sizeof(f->dir), "%s/parley-roster-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(f->dir)) {
+    if (tmp_store_make(f->dir, sizeof(f->dir), f->path, sizeof(f->path), "roster") != 0) {
         free(f);
         return -1;
     }
-    snprintf(f->path, sizeof(f->path), "%s/parley.db", f->dir);
     if (storage_open_sqlite(&f->st, f->path) != PL_OK)
         return -1;
     *state = f;
@@ -41,14 +39,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    char p[sizeof(f->path) + 8];
     storage_close(&f->st);
-    const char *suffix[] = { "", "-wal", "-shm" };
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
+    tmp_store_remove(f->dir);
     free(f);
     return 0;
 }
@@ -154,20 +146,8 @@ static void test_roster_rollback(void **state)
     assert_int_equal(ver, 3);
 }
 
-static int fault_setup(void **state)
-{
-    if (fault_vfs_register() != PL_OK)
-        return -1;
-    return setup(state);
-}
-
-static int fault_teardown(void **state)
-{
-    fault_vfs_arm(0); /* a failed assertion can leave it armed; cleanup must not fault */
-    int rc = teardown(state);
-    fault_vfs_unregister();
-    return rc;
-}
+static int fault_setup(void **state) { return tmp_store_fault_setup(state, setup); }
+static int fault_teardown(void **state) { return tmp_store_fault_teardown(state, teardown); }
 
 #define FAULT_RUNS 200
 

@@ -22,6 +22,7 @@
 #include "scram.h"
 #include "sqlite_int.h"
 #include "storage.h"
+#include "tmp_store.h"
 
 #define SHA1_LEN 20
 #define SHA256_LEN 32
@@ -39,15 +40,10 @@ struct fx {
 static int fx_setup(void **state)
 {
     struct fx *f = xcalloc(1, sizeof(*f));
-    const char *tmp = getenv("TMPDIR");
-
-    int n = snprintf(f->dir, sizeof(f->dir), "%s/parley-storage-XXXXXX",
-                     tmp && *tmp ? tmp : "/tmp");
-    if (n < 0 || (size_t)n >= sizeof(f->dir) || !mkdtemp(f->dir)) {
+    if (tmp_store_make(f->dir, sizeof(f->dir), f->path, sizeof(f->path), "storage") != 0) {
         free(f);
         return -1;
     }
-    snprintf(f->path, sizeof(f->path), "%s/parley.db", f->dir);
     *state = f;
     return 0;
 }
@@ -55,9 +51,6 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
     struct fx *f = *state;
-    DIR *d = opendir(f->dir);
-    struct dirent *e;
-    char p[sizeof(f->dir) + 260];
 
     /* A failed assertion jumps out of a capture: show what it hid (cmocka's message too). */
     if (f->cap.tmp) {
@@ -67,15 +60,7 @@ static int fx_teardown(void **state)
     }
     if (f->st.impl)
         storage_close(&f->st);
-    while (d && (e = readdir(d))) {
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-            snprintf(p, sizeof(p), "%s/%s", f->dir, e->d_name);
-            unlink(p);
-        }
-    }
-    if (d)
-        closedir(d);
-    rmdir(f->dir);
+    tmp_store_remove(f->dir);
     free(f);
     return 0;
 }
@@ -663,20 +648,8 @@ static void test_batch_flush(void **state)
 
 /* The fixture with support/fault_vfs.h's VFS as SQLite's default: it fails the Nth I/O call,
  * so real SQLite error paths run and the backend needs no test hooks. */
-static int fault_setup(void **state)
-{
-    if (fault_vfs_register() != PL_OK)
-        return -1;
-    return fx_setup(state);
-}
-
-static int fault_teardown(void **state)
-{
-    fault_vfs_arm(0); /* a failed assertion can leave it armed; cleanup must not fault */
-    int rc = fx_teardown(state);
-    fault_vfs_unregister();
-    return rc;
-}
+static int fault_setup(void **state) { return tmp_store_fault_setup(state, fx_setup); }
+static int fault_teardown(void **state) { return tmp_store_fault_teardown(state, fx_teardown); }
 
 #define FAULT_MAX_RUNS 200
 
