@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Presence (RFC 6121 §3-4): subscriptions through the state table, broadcast to resources and
  * subscribers serialized once, probes answered from last presence, directed presence. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,59 +24,83 @@ static const char *bare_of(const struct session *s)
 /* ---- serialize once, address each recipient ------------------------------------------- */
 
 /*
- * Serializes st, which has no 'to', into m->out; out_send splices 'to' in after the name.
- * sender is the session it comes from, NULL when the server speaks for the account: privacy
- * policy (module_filter_out/_in) is asked for every recipient, as the router would.
+ * Serializes st, which has no 'to', into o; out_write splices 'to' in after the name. sender is
+ * the session it comes from, NULL when the server speaks for the account: privacy policy
+ * (module_filter_out/_in) is asked for every recipient, as the router would.
  */
-static void out_set(struct roster_mod *m, const struct stanza *st, const struct session *sender)
+static void out_set(struct pres_out *o, const struct stanza *st, const struct session *sender)
 {
-    buf_reset(&m->out);
-    stanza_write(st, &m->out);
-    m->out_head = 1 + strlen(st->root->name);
-    m->out_st = st;
-    m->out_sender = sender;
-    jid_free(m->out_from);
-    m->out_from = st->from ? jid_parse(st->from) : NULL;
+    buf_reset(&o->bytes);
+    stanza_write(st, &o->bytes);
+    o->head = 1 + strlen(st->root->name);
+    o->st = st;
+    o->sender = sender;
+    jid_free(o->from);
+    o->from = st->from ? jid_parse(st->from) : NULL;
 }
 
-static bool out_allowed(struct roster_mod *m, const char *to)
+/* A job's own copy of src: the bytes as serialized once, and the stanza for privacy checks. */
+static void out_copy(struct pres_out *o, const struct pres_out *src)
 {
-    struct filter_verdict v;
-    return !m->out_from || module_filter_out(m->srv, m->out_from->bare, m->out_sender, to,
-                                             m->out_st, &v) == ROUTE_PASS;
+    buf_reset(&o->bytes);
+    buf_append(&o->bytes, src->bytes.data, src->bytes.len);
+    o->head = src->head;
+    stanza_unref(o->own);
+    o->own = stanza_compact(src->st);
+    o->st = o->own;
+    o->sender = NULL; /* set for each slice: a session pointer never outlives a loop turn */
+    jid_free(o->from);
+    o->from = src->from ? jid_dup(src->from) : NULL;
 }
 
-static void out_write(struct roster_mod *m, struct session *s, const char *to)
+static void out_fini(struct pres_out *o)
+{
+    buf_fini(&o->bytes);
+    stanza_unref(o->own);
+    jid_free(o->from);
+}
+
+static bool out_allowed(struct roster_mod *m, const struct pres_out *o, const char *to)
 {
     struct filter_verdict v;
-    if (module_filter_in(m->srv, bare_of(s), s, m->out_st, &v) != ROUTE_PASS)
+    return !o->from ||
+           module_filter_out(m->srv, o->from->bare, o->sender, to, o->st, &v) == ROUTE_PASS;
+}
+
+static void out_write(struct roster_mod *m, const struct pres_out *o, struct session *s,
+                      const char *to)
+{
+    struct filter_verdict v;
+    if (module_filter_in(m->srv, bare_of(s), s, o->st, &v) != ROUTE_PASS)
         return; /* presence refused by privacy is dropped silently */
     struct buf *h = &m->head;
     buf_reset(h);
-    buf_append(h, m->out.data, m->out_head);
+    buf_append(h, o->bytes.data, o->head);
     buf_puts(h, " to='");
     xml_escape(to, strlen(to), h);
     buf_append(h, "'", 1);
     roster_send(m, s, h->data, h->len);
-    roster_send(m, s, m->out.data + m->out_head, m->out.len - m->out_head);
+    roster_send(m, s, o->bytes.data + o->head, o->bytes.len - o->head);
 }
 
-/* Sends m->out to one session, addressed to `to`. */
-static void out_send(struct roster_mod *m, struct session *s, const char *to)
+/* Sends o to one session, addressed to `to`. */
+static void out_send(struct roster_mod *m, const struct pres_out *o, struct session *s,
+                     const char *to)
 {
-    if (out_allowed(m, to))
-        out_write(m, s, to);
+    if (out_allowed(m, o, to))
+        out_write(m, o, s, to);
 }
 
-/* Sends m->out to bare's available resources (to = bare), except one. */
-static void out_send_account(struct roster_mod *m, const char *bare, const struct session *except)
+/* Sends o to bare's available resources (to = bare), except one. */
+static void out_send_account(struct roster_mod *m, const struct pres_out *o, const char *bare,
+                             const struct session *except)
 {
     struct session *s = module_sessions_first(m->srv, bare);
-    if (!s || !out_allowed(m, bare))
+    if (!s || !out_allowed(m, o, bare))
         return;
     for (; s; s = module_sessions_next(s))
         if (s != except && module_session_available(s))
-            out_write(m, s, bare);
+            out_write(m, o, s, bare);
 }
 
 static struct stanza *presence_new(const char *type, const char *from, const char *status)
@@ -151,12 +176,12 @@ static void from_changed(struct roster_mod *m, const char *owner, const char *co
         if (delta > 0) {
             if (!module_session_presence(s))
                 continue;
-            out_set(m, module_session_presence(s), s);
-            out_send_account(m, contact, NULL);
+            out_set(&m->out, module_session_presence(s), s);
+            out_send_account(m, &m->out, contact, NULL);
         } else {
             struct stanza *u = presence_new("unavailable", module_session_jid(s)->full, NULL);
-            out_set(m, u, s);
-            out_send_account(m, contact, NULL);
+            out_set(&m->out, u, s);
+            out_send_account(m, &m->out, contact, NULL);
             stanza_unref(u);
         }
     }
@@ -167,8 +192,8 @@ static void deliver_sub(struct roster_mod *m, const char *from, const char *to, 
                         const char *status)
 {
     struct stanza *st = presence_new(type, from, status);
-    out_set(m, st, NULL);
-    out_send_account(m, to, NULL);
+    out_set(&m->out, st, NULL);
+    out_send_account(m, &m->out, to, NULL);
     stanza_unref(st);
 }
 
@@ -282,15 +307,15 @@ static void answer_probe(struct roster_mod *m, const char *contact, struct sessi
          s = module_sessions_next(s)) {
         if (!module_session_available(s) || !module_session_presence(s))
             continue;
-        out_set(m, module_session_presence(s), NULL);
-        out_send(m, to, module_session_jid(to)->full);
+        out_set(&m->out, module_session_presence(s), NULL);
+        out_send(m, &m->out, to, module_session_jid(to)->full);
         n++;
     }
     if (n)
         return;
     struct stanza *u = last_unavailable(m, contact);
-    out_set(m, u, NULL);
-    out_send(m, to, module_session_jid(to)->full);
+    out_set(&m->out, u, NULL);
+    out_send(m, &m->out, to, module_session_jid(to)->full);
     stanza_unref(u);
 }
 
@@ -310,59 +335,247 @@ int presence_probe_route(struct route_ctx *rc, struct stanza *st)
     return ROUTE_DONE;
 }
 
-/* ---- broadcast -------------------------------------------------------------------------- */
+/* ---- broadcast and initial presence, a slice of contacts per loop turn ----------------- */
 
-struct walk {
-    struct roster_mod *m;
-    struct session *sess;
+/*
+ * The per-contact work of a presence change (the broadcast to subscribers; at initial presence
+ * the probe answers and pending requests) reaches a whole roster: at 1,000 contacts, done in one
+ * loop turn it stalls every other session for tens of milliseconds. So it goes PRES_SLICE
+ * contacts at a time: the first slice at once (a roster that fits behaves exactly as before),
+ * the rest at later loop turns through module_defer. A job lives in its session's roster_sess
+ * and keeps copies of the contacts' JIDs; the deferred tick finds the session again by its full
+ * JID, so a session that has gone (its jobs freed at session close) or been replaced (the new
+ * one has jobs of its own or none) is never touched through a stale pointer.
+ */
+#define PRES_SLICE 64
+
+static void job_free(struct pres_job *job)
+{
+    if (!job)
+        return;
+    for (size_t i = job->pos; i < job->n; i++)
+        free(job->keys[i]);
+    free(job->keys);
+    out_fini(&job->out);
+    free(job);
+}
+
+struct collect {
+    struct pres_job *job;
+    unsigned want; /* enum sub_bits an item needs */
 };
 
-static void to_subscriber(void *ctx, const char *key, void *value)
+static void collect_key(void *ctx, const char *key, void *value)
 {
-    struct walk *w = ctx;
+    struct collect *c = ctx;
     const struct roster_item *it = value;
-    if (it->state & SUB_FROM)
-        out_send_account(w->m, key, NULL);
+    if (it->state & c->want)
+        c->job->keys[c->job->n++] = xstrdup(key);
 }
 
-/* Sends m->out to the owner's other resources and to every subscriber's resources. */
-static void broadcast(struct roster_mod *m, struct session *sess, const struct session *except)
+/* A job over the contacts of r with one of the want bits (a snapshot). */
+static struct pres_job *job_new(struct roster *r, unsigned want)
 {
-    const char *owner = bare_of(sess);
-    out_send_account(m, owner, except);
-    struct roster *r = roster_acquire(m, owner);
-    struct walk w = { m, sess };
-    if (r)
-        hmap_each(&r->items, to_subscriber, &w);
+    struct pres_job *job = xcalloc(1, sizeof(*job));
+    buf_init(&job->out.bytes);
+    job->keys = xmalloc((r->items.used + 1) * sizeof(*job->keys));
+    struct collect c = { job, want };
+    hmap_each(&r->items, collect_key, &c);
+    return job;
 }
 
-/* At initial presence: contacts' presence (probes), siblings, and pending requests. */
-static void on_initial(void *ctx, const char *key, void *value)
+/* One subscriber of a broadcast, if it still is one (the roster may have changed since). */
+static void bcast_one(struct roster_mod *m, struct pres_job *job, struct roster *r,
+                      const char *contact)
 {
-    struct walk *w = ctx;
-    const struct roster_item *it = value;
+    const struct roster_item *it = r ? roster_item_find(r, contact) : NULL;
+    if (it && (it->state & SUB_FROM))
+        out_send_account(m, &job->out, contact, NULL);
+}
+
+/* At initial presence, for one contact: its presence (a probe), or its pending request. */
+static void login_one(struct roster_mod *m, struct session *sess, struct roster *r,
+                      const char *contact)
+{
+    const struct roster_item *it = r ? roster_item_find(r, contact) : NULL;
+    if (!it)
+        return;
     if (it->state & SUB_TO)
-        answer_probe(w->m, key, w->sess);
+        answer_probe(m, contact, sess);
     if (it->state & SUB_PENDING_IN) {
-        struct stanza *req = presence_new("subscribe", key, it->status);
-        out_set(w->m, req, NULL);
-        out_send(w->m, w->sess, bare_of(w->sess));
+        struct stanza *req = presence_new("subscribe", contact, it->status);
+        out_set(&m->out, req, NULL);
+        out_send(m, &m->out, sess, bare_of(sess));
         stanza_unref(req);
     }
 }
 
+/* Does up to budget contacts of sess's job (its broadcast when !login); returns what is left
+ * of budget. */
+static size_t job_run(struct roster_mod *m, struct session *sess, struct pres_job *job,
+                      bool login, size_t budget)
+{
+    /* Looked up for each contact: a filter or a probe answer may read other rosters. */
+    job->out.sender = sess;
+    for (; budget && job->pos < job->n; budget--) {
+        char *contact = job->keys[job->pos++];
+        struct roster *r = roster_acquire(m, bare_of(sess));
+        if (login)
+            login_one(m, sess, r, contact);
+        else
+            bcast_one(m, job, r, contact);
+        free(contact);
+    }
+    job->out.sender = NULL;
+    return budget;
+}
+
+/* Runs *job up to budget and frees it once done; returns what is left of budget. */
+static size_t job_step(struct roster_mod *m, struct session *sess, struct pres_job **job,
+                       bool login, size_t budget)
+{
+    if (!*job)
+        return budget;
+    budget = job_run(m, sess, *job, login, budget);
+    if ((*job)->pos == (*job)->n) {
+        job_free(*job);
+        *job = NULL;
+    }
+    return budget;
+}
+
+static void presence_tick(void *arg);
+
+static void tick_arm(struct roster_mod *m)
+{
+    if (!m->tick_armed && m->n_pending) {
+        m->tick_armed = true;
+        module_defer(m->srv, presence_tick, m);
+    }
+}
+
+/* Puts sess on the list the tick works through, if one of its jobs is left. */
+static void sess_queue(struct roster_mod *m, struct session *sess, struct roster_sess *rs)
+{
+    if (!rs->bcast && !rs->login)
+        return;
+    if (!rs->queued) {
+        rs->queued = true;
+        m->pending = xrealloc(m->pending, (m->n_pending + 1) * sizeof(*m->pending));
+        m->pending[m->n_pending++] = xstrdup(module_session_jid(sess)->full);
+    }
+    tick_arm(m);
+}
+
+/* A loop turn's share of every pending job, sessions in the order they came: the broadcast
+ * first, then the login work, as one turn used to do them. */
+static void presence_tick(void *arg)
+{
+    struct roster_mod *m = arg;
+    size_t budget = PRES_SLICE, kept = 0;
+    m->tick_armed = false;
+    for (size_t i = 0; i < m->n_pending; i++) {
+        char *full = m->pending[i];
+        struct session *s = module_session_find(m->srv, full);
+        struct roster_sess *rs = roster_sess_get(m, s);
+        if (rs && budget) {
+            budget = job_step(m, s, &rs->bcast, false, budget);
+            budget = job_step(m, s, &rs->login, true, budget);
+        }
+        if (rs && (rs->bcast || rs->login)) {
+            m->pending[kept++] = full;
+            continue;
+        }
+        if (rs)
+            rs->queued = false;
+        free(full);
+    }
+    m->n_pending = kept;
+    tick_arm(m);
+}
+
+/* Finishes sess's broadcast now: something that must follow it is about to go out. */
+static void bcast_finish(struct roster_mod *m, struct session *sess, struct roster_sess *rs)
+{
+    if (rs)
+        job_step(m, sess, &rs->bcast, false, SIZE_MAX);
+}
+
+/*
+ * Sends m->out to the owner's other resources, then to every subscriber's resources: all at
+ * once when now (the session has gone: nobody would run the rest), else in slices. A newer
+ * broadcast replaces one still going out rather than queueing behind it: the older one stops
+ * where it is, so no subscriber can get the older presence after the newer, and every
+ * subscriber ends with the latest (those the older had not reached yet get only the latest,
+ * as if the two changes had come in one turn).
+ */
+static void broadcast(struct roster_mod *m, struct session *sess, const struct session *except,
+                      bool now)
+{
+    const char *owner = bare_of(sess);
+    out_send_account(m, &m->out, owner, except);
+    struct roster *r = roster_acquire(m, owner);
+    struct roster_sess *rs = roster_sess_get(m, sess);
+    if (!r)
+        return;
+    struct pres_job *job = job_new(r, SUB_FROM);
+    out_copy(&job->out, &m->out); /* serialized once for the whole job */
+    if (now || !rs) {
+        job_run(m, sess, job, false, SIZE_MAX);
+        job_free(job);
+        return;
+    }
+    job_free(rs->bcast);
+    rs->bcast = job;
+    job_step(m, sess, &rs->bcast, false, PRES_SLICE);
+    sess_queue(m, sess, rs);
+}
+
+/* At initial presence: siblings' presence at once, then contacts' presence (probes) and
+ * pending requests in slices. */
 static void initial_presence(struct roster_mod *m, struct session *sess)
 {
     const char *owner = bare_of(sess);
     for (struct session *s = module_sessions_first(m->srv, owner); s; s = module_sessions_next(s))
         if (s != sess && module_session_available(s) && module_session_presence(s)) {
-            out_set(m, module_session_presence(s), s);
-            out_send(m, sess, owner);
+            out_set(&m->out, module_session_presence(s), s);
+            out_send(m, &m->out, sess, owner);
         }
     struct roster *r = roster_acquire(m, owner);
-    struct walk w = { m, sess };
-    if (r)
-        hmap_each(&r->items, on_initial, &w);
+    struct roster_sess *rs = roster_sess_get(m, sess);
+    if (!r)
+        return;
+    struct pres_job *job = job_new(r, SUB_TO | SUB_PENDING_IN);
+    if (!rs) {
+        job_run(m, sess, job, true, SIZE_MAX);
+        job_free(job);
+        return;
+    }
+    /* A resource available again after unavailable asks anew: the older answers can stop. */
+    job_free(rs->login);
+    rs->login = job;
+    job_step(m, sess, &rs->login, true, PRES_SLICE);
+    sess_queue(m, sess, rs);
+}
+
+void presence_init(struct roster_mod *m)
+{
+    buf_init(&m->out.bytes);
+}
+
+void presence_fini(struct roster_mod *m)
+{
+    out_fini(&m->out);
+    for (size_t i = 0; i < m->n_pending; i++)
+        free(m->pending[i]);
+    free(m->pending);
+}
+
+void presence_sess_fini(struct roster_sess *rs)
+{
+    job_free(rs->bcast);
+    job_free(rs->login);
+    rs->bcast = rs->login = NULL;
 }
 
 /* RFC 6121 §4.7.2.3: an integer in -128..127; absent means 0. */
@@ -382,6 +595,11 @@ static bool parse_priority(const struct stanza *st, int *out)
     return true;
 }
 
+struct walk {
+    struct roster_mod *m;
+    struct session *sess;
+};
+
 static void send_directed_unavailable(void *ctx, const char *key, void *value)
 {
     struct walk *w = ctx;
@@ -392,9 +610,9 @@ static void send_directed_unavailable(void *ctx, const char *key, void *value)
     if (j && !(it && (it->state & SUB_FROM))) { /* subscribers had the broadcast */
         struct session *s = j->resource ? module_session_find(w->m->srv, j->full) : NULL;
         if (s)
-            out_send(w->m, s, j->full);
+            out_send(w->m, &w->m->out, s, j->full);
         else if (!j->resource)
-            out_send_account(w->m, j->bare, NULL);
+            out_send_account(w->m, &w->m->out, j->bare, NULL);
     }
     jid_free(j);
 }
@@ -406,13 +624,14 @@ static void free_key(void *ctx, const char *key, void *value)
 }
 
 /* The session stops being available: unavailable st (no 'to') goes everywhere its presence
- * went, directed presence included (§4.6.3). */
-static void go_unavailable(struct roster_mod *m, struct session *sess, const struct stanza *st)
+ * went, directed presence included (§4.6.3); to subscribers in slices unless now. */
+static void go_unavailable(struct roster_mod *m, struct session *sess, const struct stanza *st,
+                           bool now)
 {
     struct roster_sess *rs = roster_sess_get(m, sess);
     module_session_set_presence(sess, false, 0, NULL);
-    out_set(m, st, sess);
-    broadcast(m, sess, sess);
+    out_set(&m->out, st, sess);
+    broadcast(m, sess, sess, now);
     if (!rs)
         return;
     struct walk w = { m, sess };
@@ -428,6 +647,9 @@ static int directed(struct route_ctx *rc, struct stanza *st)
     struct roster_sess *rs = roster_sess_get(rc->state, rc->sess);
     if (!rs || !rc->to->local)
         return ROUTE_PASS;
+    /* The router delivers this one now: a subscriber it goes to must not get the broadcast
+     * presence still on its way after it. */
+    bcast_finish(rc->state, rc->sess, rs);
     char *known = hmap_get(&rs->directed, rc->to->full);
     if (st->type == PRES_UNAVAILABLE && known) {
         hmap_del(&rs->directed, rc->to->full);
@@ -454,7 +676,7 @@ int presence_route(struct route_ctx *rc, struct stanza *st)
             rs->gone_status = status ? xstrdup(status) : NULL;
         }
         if (module_session_available(sess))
-            go_unavailable(m, sess, st);
+            go_unavailable(m, sess, st, false);
         return ROUTE_DONE;
     }
     int priority;
@@ -463,8 +685,8 @@ int presence_route(struct route_ctx *rc, struct stanza *st)
     bool initial = !module_session_available(sess);
     /* Kept as long as the session, compact, without 'to': each send addresses it. */
     module_session_set_presence(sess, true, priority, stanza_compact(st));
-    out_set(m, st, sess);
-    broadcast(m, sess, NULL); /* RFC 6121 §4.2.2: including the sending resource */
+    out_set(&m->out, st, sess);
+    broadcast(m, sess, NULL, false); /* RFC 6121 §4.2.2: including the sending resource */
     if (initial)
         initial_presence(m, sess);
     return ROUTE_DONE;
@@ -475,10 +697,23 @@ int presence_route(struct route_ctx *rc, struct stanza *st)
 void presence_session_gone(struct roster_mod *m, struct session *sess)
 {
     struct roster_sess *rs = roster_sess_get(m, sess);
+    /* Nothing runs a job of a session that has gone. An available presence still on its way
+     * can stop: the unavailable below reaches every subscriber. An unavailable one must reach
+     * the rest of them now. */
+    if (rs && !module_session_available(sess))
+        bcast_finish(m, sess, rs);
+    if (rs && (rs->bcast || rs->login)) {
+        size_t left = (rs->bcast ? rs->bcast->n - rs->bcast->pos : 0) +
+                      (rs->login ? rs->login->n - rs->login->pos : 0);
+        module_log(LOG_DEBUG, "roster", "%s has gone: presence work for %zu contacts dropped",
+                   module_session_jid(sess)->full, left);
+        presence_sess_fini(rs);
+    }
     if (module_session_available(sess)) {
         struct stanza *u = presence_new("unavailable", module_session_jid(sess)->full, NULL);
-        /* The session's own policy still applies: privacy's session_close runs after ours. */
-        go_unavailable(m, sess, u);
+        /* The session's own policy still applies: privacy's session_close runs after ours.
+         * All at once: once the session is freed, no slice could find it again. */
+        go_unavailable(m, sess, u, true);
         stanza_unref(u);
     }
     const char *bare = bare_of(sess);

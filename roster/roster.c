@@ -328,6 +328,7 @@ static void roster_session_close(void *state, struct session *sess)
     hmap_each(&rs->directed, free_key, NULL);
     hmap_fini(&rs->directed);
     free(rs->gone_status);
+    presence_sess_fini(rs);
     free(rs);
     module_session_slot_set(sess, m->slot, NULL);
 }
@@ -339,7 +340,7 @@ static int roster_init(struct server *srv, const void *opts, void **state)
     m->srv = srv;
     m->slot = module_slot(&roster_module);
     hmap_init(&m->rosters);
-    buf_init(&m->out);
+    presence_init(m);
     buf_init(&m->head);
     buf_init(&m->held);
     *state = m;
@@ -350,11 +351,10 @@ static void roster_fini(void *state)
 {
     struct roster_mod *m = state;
     roster_release_all(m);
-    buf_fini(&m->out);
+    presence_fini(m);
     buf_fini(&m->head);
     buf_fini(&m->held);
     free(m->held_to);
-    jid_free(m->out_from);
     free(m);
 }
 

@@ -30,11 +30,33 @@ struct roster {
     long long ver;     /* XEP-0237 version: bumped by every stored change */
 };
 
+/* A presence serialized once, without 'to' (each send splices one in), and what privacy policy
+ * is asked with for every recipient. */
+struct pres_out {
+    struct buf bytes;
+    size_t head;                  /* where 'to' goes: just after the element name */
+    const struct stanza *st;      /* what bytes hold (borrowed, or own), for privacy checks */
+    struct stanza *own;           /* a job's own copy of st; NULL when borrowed */
+    const struct session *sender; /* the session it comes from; NULL: the account */
+    struct jid *from;             /* st's parsed 'from' (owned) */
+};
+
+/* Per-contact work of a presence change that can reach a whole roster, done a slice of contacts
+ * per loop turn (presence.c). Owned by the session's struct roster_sess. */
+struct pres_job {
+    struct pres_out out; /* a broadcast's presence (unused by the login job) */
+    char **keys;         /* contacts' bare JIDs, owned copies: roster changes meanwhile are safe */
+    size_t n, pos;       /* keys[pos..n) are still to do */
+};
+
 /* Per-session state in the module's session slot. */
 struct roster_sess {
     bool interested;       /* asked for the roster: gets pushes (RFC 6121 §2.1.6) */
     struct hmap directed;  /* JIDs sent directed presence (owned keys, value unused) */
     char *gone_status;     /* <status/> of an explicit unavailable, for last activity */
+    struct pres_job *bcast; /* the session's latest presence, still going to subscribers */
+    struct pres_job *login; /* initial presence: probe answers and pending requests to come */
+    bool queued;            /* its full JID is on roster_mod.pending */
 };
 
 /* The roster module's state. */
@@ -43,12 +65,11 @@ struct roster_mod {
     int slot;
     struct hmap rosters;  /* owner bare JID -> struct roster, for accounts online */
     struct roster *loose; /* the last roster read for an offline owner (roster_peek) */
-    struct buf out;       /* a presence serialized once, without 'to' */
-    size_t out_head;      /* where 'to' goes in out: just after the element name */
+    struct pres_out out;  /* the presence being sent within this call */
     struct buf head;      /* the element name and 'to' for one recipient */
-    const struct stanza *out_st;        /* what out holds (borrowed), for privacy checks */
-    const struct session *out_sender;   /* the session it comes from; NULL: the account */
-    struct jid *out_from;               /* its parsed 'from' (owned) */
+    char **pending;       /* full JIDs of sessions with presence jobs (owned), in order */
+    size_t n_pending;
+    bool tick_armed;      /* presence_tick is queued for the next loop turn */
     unsigned long push_id; /* ids of roster pushes */
     /* A roster set in progress (roster_tx_begin/_end): what it sends waits for its commit. */
     bool holding;
@@ -115,5 +136,10 @@ int presence_route(struct route_ctx *rc, struct stanza *st);
 int presence_sub_route(struct route_ctx *rc, struct stanza *st);
 int presence_probe_route(struct route_ctx *rc, struct stanza *st);
 void presence_session_gone(struct roster_mod *m, struct session *sess);
+/* The module's presence state: set up at init, freed at fini (jobs still pending included). */
+void presence_init(struct roster_mod *m);
+void presence_fini(struct roster_mod *m);
+/* Frees the session's presence jobs (session close). */
+void presence_sess_fini(struct roster_sess *rs);
 
 #endif

@@ -93,6 +93,11 @@ const char *module_domain(const struct server *srv);
 long long module_started(const struct server *srv);
 /* Does a local account exist for bare (online or stored)? */
 bool module_account_exists(struct server *srv, const char *bare);
+/* Runs fn(arg) at the next loop turn, after the I/O that is ready by then, so that long work
+ * can go in slices without stalling other sessions. Calls run in the order queued; arg stays
+ * the caller's (it must outlive the call, e.g. the module's state). A call still queued when
+ * the loop stops never runs: module fini must not count on it. */
+void module_defer(struct server *srv, void (*fn)(void *arg), void *arg);
 /* One log line under tag (server/log.c's format and runtime threshold; lines past 1 KiB are
  * cut). Never pass message bodies or credentials above LOG_DEBUG. */
 void module_log(enum log_level level, const char *tag, const char *fmt, ...)

@@ -35,6 +35,11 @@ int module_storage_rollback(struct server *srv)
     return storage_rollback(&srv->store);
 }
 
+void module_defer(struct server *srv, void (*fn)(void *arg), void *arg)
+{
+    server_defer(srv, fn, arg);
+}
+
 /* Formatted here so that log.c keeps one variadic entry point. */
 void module_log(enum log_level level, const char *tag, const char *fmt, ...)
 {

@@ -118,6 +118,31 @@ static void trim_idle(evutil_socket_t fd, short what, void *arg)
         malloc_trim(0);
 }
 
+/* The calls queued so far run now; those they queue wait for the next turn. */
+static void run_deferred(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *srv = arg;
+    (void)fd, (void)what;
+    struct deferred_call *calls = srv->deferred;
+    size_t n = srv->n_deferred;
+    srv->deferred = NULL;
+    srv->n_deferred = 0;
+    for (size_t i = 0; i < n; i++)
+        calls[i].fn(calls[i].arg);
+    free(calls);
+}
+
+void server_defer(struct server *srv, void (*fn)(void *arg), void *arg)
+{
+    /* A zero timeout, not event_active: timers become active only after the loop has polled
+     * the sockets, so the I/O that is ready runs before the deferred work. */
+    static const struct timeval now = { 0, 0 };
+    srv->deferred = xrealloc(srv->deferred, (srv->n_deferred + 1) * sizeof(*srv->deferred));
+    srv->deferred[srv->n_deferred++] = (struct deferred_call){ fn, arg };
+    if (srv->defer_ev && !evtimer_pending(srv->defer_ev, NULL))
+        evtimer_add(srv->defer_ev, &now);
+}
+
 static void stop_now(evutil_socket_t fd, short what, void *arg)
 {
     struct server *srv = arg;
@@ -239,6 +264,7 @@ int server_start(struct server *srv)
     fill_stream_config(srv);
     srv->base = event_base_new();
     srv->reap_ev = event_new(srv->base, -1, 0, reap_cb, srv);
+    srv->defer_ev = evtimer_new(srv->base, run_deferred, srv);
     srv->sig_term = evsignal_new(srv->base, SIGTERM, on_signal, srv);
     srv->sig_int = evsignal_new(srv->base, SIGINT, on_signal, srv);
     evsignal_add(srv->sig_term, NULL);
@@ -261,7 +287,7 @@ int server_run(struct server *srv)
 static void free_events(struct server *srv)
 {
     struct event *evs[] = { srv->reap_ev, srv->sig_term, srv->sig_int, srv->stop_timer,
-                            srv->trim_timer };
+                            srv->trim_timer, srv->defer_ev };
     for (size_t i = 0; i < ARRAY_LEN(evs); i++)
         if (evs[i])
             event_free(evs[i]);
@@ -283,6 +309,7 @@ void server_fini(struct server *srv)
         storage_close(&srv->store);
     }
     free_events(srv);
+    free(srv->deferred); /* calls the stopped loop never ran: their owners are gone */
     if (srv->base)
         event_base_free(srv->base);
     SSL_CTX_free(srv->tls);

@@ -19,6 +19,12 @@ struct conn;
 struct throttle;
 typedef struct ssl_ctx_st SSL_CTX;
 
+/* A call queued by module_defer. */
+struct deferred_call {
+    void (*fn)(void *arg);
+    void *arg;
+};
+
 struct server {
     struct server_config cfg;
     struct event_base *base;
@@ -36,6 +42,9 @@ struct server {
     struct event *reap_ev;
     struct event *sig_term, *sig_int, *stop_timer;
     struct event *trim_timer; /* the idle sweep, once a second */
+    struct event *defer_ev;   /* runs the calls of module_defer at the next loop turn */
+    struct deferred_call *deferred; /* queued calls, in order */
+    size_t n_deferred;
     struct evconnlistener *listeners[2];
     time_t started;
     bool stopping;
@@ -57,6 +66,8 @@ char *server_db_path(const struct server_config *cfg);
 bool server_account_exists(struct server *srv, const char *bare);
 /* Is domain (prepared) the one this server hosts? */
 bool server_hosts(const struct server *srv, const char *domain);
+/* Queues fn(arg) for the next loop turn, after the sockets that are ready (module_defer). */
+void server_defer(struct server *srv, void (*fn)(void *arg), void *arg);
 /* A connection has died: queue it for freeing at the end of the loop turn. */
 void server_reap(struct server *srv, struct conn *c);
 

@@ -7,7 +7,7 @@ import subprocess
 import time
 
 from conftest import ROOT
-from roster_helpers import C, RosterPeer, bare
+from roster_helpers import C, RosterPeer, bare, dump
 
 BENCH = os.path.join(ROOT, "bin", "parley-bench")
 
@@ -54,6 +54,23 @@ class Bystander:
         self.worst_ms = step["max_ms"]
 
 
+def contact_answers(peer, n, timeout=30):
+    """The stanzas that arrive until n presences from contacts (c...) have come."""
+    deadline = time.monotonic() + timeout
+    got, count = [], 0
+    while count < n:
+        st = peer.next(max(0.05, deadline - time.monotonic()))
+        got.append(st)
+        count += st.tag == C + "presence" and st.get("from", "").startswith("c")
+    return got
+
+
+def no_errors(log):
+    bad = [ln for ln in log.splitlines() if " error [" in ln or "Sanitizer" in ln or
+           "runtime error" in ln]
+    assert not bad, "\n".join(bad[:20])
+
+
 def test_login_with_1000_contacts(server, tmp_path):
     for u in ["alice"] + ["c%d" % i for i in range(ONLINE)]:
         server.adduser(u, "pw-" + u)
@@ -72,8 +89,12 @@ def test_login_with_1000_contacts(server, tmp_path):
     with Bystander(server, tmp_path) as by:
         t_presence = time.monotonic()
         a.send("<presence/>")
-        got = a.sync()  # the pong comes after every probe answer and the whole broadcast
+        # The work goes in slices over several loop turns, so a ping may be answered before it
+        # ends: wait for every contact's answer instead. Each turn's slice does the broadcast
+        # before the probe answers, so the last answer also means the whole broadcast is out.
+        got = contact_answers(a, N)
         t_done = time.monotonic()
+        got += a.sync()
     answers = {st.get("from") for st in got if st.tag == C + "presence" and
                st.get("from", "").startswith("c") and st.get("type") is None}
     assert len(answers) == ONLINE, answers
@@ -92,3 +113,69 @@ def test_login_with_1000_contacts(server, tmp_path):
     print(line)  # shown with pytest -s; PARLEY_ROSTER_ONLINE=1000 puts every contact online
     # Generous for an ASan build on a shared machine; the plain build is far below.
     assert t_done - t_bound < 5.0, line
+
+
+def test_disconnect_while_initial_presence_is_going_out(server):
+    """The user with 1,000 contacts sends initial presence and closes the socket at once: the
+    slices still to run find the session gone and stop; the server carries on."""
+    for u in ["alice", "c0", "c1"]:
+        server.adduser(u, "pw-" + u)
+    server.stop()
+    seed(server)
+    server.start()
+    c0 = RosterPeer(server, "c0", "r", presence=0)
+    for _ in range(3):
+        a = RosterPeer(server, "alice", "desk")
+        a.send("<presence/>")
+        a.raw.close()  # raw socket close: no </stream:stream>, jobs still pending
+    # The available broadcast may have stopped part-way; the unavailable reaches everyone.
+    c0.wait_presence(a.jid, "unavailable")
+    # Another resource of the same account, and another account, log in and get everything.
+    a2 = RosterPeer(server, "alice", "phone")
+    a2.send("<presence/>")
+    got = contact_answers(a2, N)
+    assert len({st.get("from") for st in got if st.get("from", "").startswith("c")}) == N
+    c0.wait_presence(a2.jid)
+    c1 = RosterPeer(server, "c1", "r")
+    _, items = c1.roster()
+    assert bare("alice") in items
+    c1.send("<presence/>")
+    c1.wait_presence(a2.jid)
+    a2.close()
+    c1.close()
+    c0.close()
+    time.sleep(0.3)
+    assert server.alive()
+    log = server.log()
+    assert "presence work for" in log, "no job was pending when the session went"
+    no_errors(log)
+
+
+def test_presence_change_while_broadcast_is_going_out(server):
+    """A second presence while the first is still going out in slices: every subscriber ends
+    with the latest, and none gets the older one after it."""
+    online = ["c%d" % i for i in range(0, N, 50)]  # spread over the roster's slices
+    for u in ["alice"] + online:
+        server.adduser(u, "pw-" + u)
+    server.stop()
+    seed(server)
+    server.start()
+    contacts = [RosterPeer(server, u, "r", presence=0) for u in online]
+    a = RosterPeer(server, "alice", "desk")
+    a.send("<presence/><presence><show>away</show></presence>")
+    contact_answers(a, N)
+
+    def away(st):
+        return st.get("from") == a.jid and st.findtext(C + "show") == "away"
+
+    for c in contacts:
+        got = []  # in order of arrival
+        while not any(away(st) for st in got):
+            got.append(c.next())
+        got = [st for st in got + c.sync() if st.get("from") == a.jid]
+        first = next(i for i, st in enumerate(got) if away(st))
+        assert all(away(st) for st in got[first:]), "%s got an older presence after the " \
+            "latest: %s" % (c.jid, [dump(st) for st in got])
+        c.close()
+    a.close()
+    no_errors(server.log())
