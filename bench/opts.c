@@ -85,6 +85,14 @@ static const struct opt_row opt_rows[] = {
       "muc, mixed with muc: occupants per room (--count >= rooms x occupants)" },
     { "--mix", OT_STR, OFF(mix), 0, 0, NULL,
       "mixed: weights, e.g. " MIX_EXAMPLE " (default " MIX_DEFAULT ")" },
+    { "--hold", OT_DOUBLE, OFF(hold), 0, 86400, NULL,
+      "churn: seconds online per cycle, each session's drawn from [S/2, 3S/2]" },
+    { "--messages", OT_LONG, OFF(messages), 0, 1000, NULL,
+      "churn: messages each session sends itself per cycle, all awaited before the close" },
+    { "--max-logins", OT_LONG, OFF(max_logins), 0, 100000, NULL,
+      "churn: logins in flight at most (default: --parallel)" },
+    { "--series", OT_DOUBLE, OFF(series), 0, 86400, NULL,
+      "churn: seconds per window of the login latency series, server RSS every second" },
 };
 
 static void set_defaults(struct bench_opts *o)

@@ -46,6 +46,10 @@ struct bench_opts {
     long rooms;             /* muc: rooms, each of `occupants` accounts */
     long occupants;
     const char *mix;                /* mixed: "chat=80,presence=15,muc=5" */
+    double hold;      /* churn: seconds online per cycle (each session's in [hold/2, 3hold/2]) */
+    long messages;    /* churn: messages each session sends itself per cycle, all awaited */
+    long max_logins;  /* churn: logins in flight at most (0: --parallel) */
+    double series;    /* churn: seconds per window of the latency series (0: none) */
     double mix_weights[MIX_KINDS]; /* --mix parsed by opts_parse (mixed only) */
 };
 

@@ -173,6 +173,9 @@ static void summary_churn(const struct run *r, FILE *out)
     fprintf(out, "churn: %" PRIu64 " cycles in %.1f s, %.1f cycles/s, up to %ld in flight; "
                  "%" PRIu64 " failures\n",
             ch->cycles, secs, churn_cycles_per_s(r), churn_parallel(r), r->eng.failures);
+    if (r->o->messages > 0)
+        fprintf(out, "messages to themselves: %" PRIu64 " sent, %" PRIu64 " came back\n",
+                ch->messages_sent, ch->messages_received);
     if (r->ps_last.ok)
         fprintf(out, "server: RSS %ld KiB at the end (%ld KiB at the start), CPU %.1f%% while "
                      "churning\n",
@@ -334,6 +337,14 @@ static void json_churn(struct json_out *j, const struct run *r)
     json_kv_uint(j, "failures", r->eng.failures);
     json_kv_uint(j, "parallel", (uint64_t)churn_parallel(r));
     json_kv_number(j, "duration_s", r->o->duration);
+    json_kv_number(j, "hold_s", r->o->hold);
+    json_kv_uint(j, "messages_per_cycle", (uint64_t)r->o->messages);
+    json_kv_uint(j, "messages_sent", r->churn.messages_sent);
+    json_kv_uint(j, "messages_received", r->churn.messages_received);
+    json_kv_uint(j, "max_logins", (uint64_t)(r->o->max_logins ? r->o->max_logins
+                                                               : churn_parallel(r)));
+    if (r->o->series > 0)
+        churn_series_json(j, r);
 }
 
 int report_json(const struct run *r, const char *path)

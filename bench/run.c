@@ -24,19 +24,19 @@ static bool uses_live(const struct run *r)
 static void on_online(void *ctx, struct client *c, uint64_t now_us)
 {
     struct run *r = ctx;
-    (void)now_us;
     if (uses_live(r))
         chat_online(r, c);
     else if (r->o->scenario == SCEN_CHURN)
-        churn_online(r, c);
+        churn_online(r, c, now_us);
     fill(r);
 }
 
 static void on_message(void *ctx, struct client *c, const struct stanza *st, uint64_t now_us)
 {
     struct run *r = ctx;
-    (void)c;
-    if (r->o->scenario == SCEN_CHAT)
+    if (r->o->scenario == SCEN_CHURN)
+        churn_message(r, c, st, now_us);
+    else if (r->o->scenario == SCEN_CHAT)
         chat_message(r, st, now_us);
     else if (r->o->scenario == SCEN_MUC)
         muc_message(r, st, now_us);
@@ -183,8 +183,12 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 
 static void second_cb(evutil_socket_t fd, short what, void *arg)
 {
+    struct run *r = arg;
+    uint64_t now = pb_now_us();
     (void)fd, (void)what;
-    report_progress(arg, pb_now_us());
+    if (r->o->scenario == SCEN_CHURN && r->o->series > 0 && r->phase != PH_DONE)
+        churn_series_second(r, now);
+    report_progress(r, now);
 }
 
 static bool stepped(int scenario)

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "json_out.h"
 #include "hist.h"
 #include "opts.h"
 #include "procstat.h"
@@ -28,9 +29,38 @@ struct step_stat {
     double server_cpu_pct;
 };
 
+/* One window of the churn series (--series): what the cycles of that window did. */
+struct churn_window {
+    double t_s; /* end of the window, seconds since the start */
+    uint64_t logins, cycles, failures, messages;
+    double login_p50_ms, login_p99_ms, login_max_ms, message_p99_ms;
+    long rss_kib;          /* the server's, at the end of the window (-1: unknown) */
+    double server_cpu_pct; /* over the window (-1: unknown) */
+    unsigned online;
+};
+
+/* One per-second reading of the server's RSS. */
+struct rss_point {
+    double t_s;
+    long rss_kib;
+};
+
+/* The churn series (churn_series.c): login and message latency per window, RSS per second. */
+struct churn_series {
+    struct hist *login_us, *message_us; /* of the window now running */
+    uint64_t window_us, start_us;       /* length and start of the window now running */
+    uint64_t cycles0, failures0;        /* counters when it started */
+    struct proc_sample ps0;
+    struct churn_window *w;
+    size_t n_w, cap_w;
+    struct rss_point *rss;
+    size_t n_rss, cap_rss;
+};
+
 /*
- * Churn: every session cycles through connect, TLS, SASL, bind, initial presence and a clean
- * close; idle clients wait in a ring, oldest first, so an account rests between its cycles.
+ * Churn: every session cycles through connect, TLS, SASL, bind, initial presence, optionally
+ * --messages to itself and --hold s online, and a clean close; idle clients wait in a ring,
+ * oldest first, so an account rests between its cycles.
  */
 struct churn {
     struct client **idle; /* ring of o->count slots */
@@ -39,6 +69,11 @@ struct churn {
     uint64_t prev_cycles; /* at the last progress line */
     uint64_t end_us;      /* when the last cycle ended, or the drain gave up */
     struct event *kick;   /* starts new cycles outside the callbacks of the one that ended */
+    uint64_t *due_us;     /* per client: when its session may end (--hold, --messages) */
+    uint32_t *got;        /* per client: its own messages back in this cycle */
+    uint64_t scan_us;     /* when sessions past their hold were last looked for */
+    uint64_t messages_sent, messages_received;
+    struct churn_series series;
 };
 
 /* A seat in a room (muc): account i sits in room i / --occupants (scen_muc.c). */
@@ -174,13 +209,27 @@ void mixed_message(struct run *r, const struct stanza *st, uint64_t now_us);
 /* Churn (scen_churn.c). churn_init also makes PH_CHURN the first phase. */
 int churn_init(struct run *r);
 void churn_fini(struct run *r);
-/* Ends the session that just got online: the cycle's clean close. */
-void churn_online(struct run *r, struct client *c);
+/* A session just got online: its messages go out, and it ends when it may (settle). */
+void churn_online(struct run *r, struct client *c, uint64_t now_us);
 void churn_closed(struct run *r, struct client *c, bool failed);
 /* Keeps --parallel cycles in flight until --duration, then drains and ends the run. */
 void churn_tick(struct run *r, uint64_t now_us);
 /* Completed cycles per second of the run, 0 before any. */
 double churn_cycles_per_s(const struct run *r);
+/* A message to a churning session: one of its own comes back. */
+void churn_message(struct run *r, struct client *c, const struct stanza *st, uint64_t now_us);
+/* Microseconds a session stays online: hold_s scaled by a factor in [0.5, 1.5) from rnd. */
+uint64_t churn_hold_us(double hold_s, uint64_t rnd);
+
+/* The churn series (churn_series.c): --series s windows of latency, RSS every second. */
+void churn_series_init(struct churn_series *s, double window_s, uint64_t now_us);
+void churn_series_fini(struct churn_series *s);
+void churn_series_login(struct churn_series *s, uint64_t lat_us);
+void churn_series_message(struct churn_series *s, uint64_t lat_us);
+/* Once a second: the RSS reading, and the window's close when its time is up. */
+void churn_series_second(struct run *r, uint64_t now_us);
+/* Writes the "series" and "rss" keys of --json. */
+void churn_series_json(struct json_out *j, const struct run *r);
 
 /* Output (report.c). */
 void report_progress(struct run *r, uint64_t now_us);

@@ -104,6 +104,42 @@ def test_churn_cycles_cleanly(server, tmp_path):
     assert not log_problems(log), "\n".join(log_problems(log)[:20])
 
 
+def test_churn_soak_mode(server, tmp_path):
+    """The soak's churn: sessions stay online a while, get their own messages back, and cycle
+    again, at most --max-logins logging in at once; the JSON has the server's RSS every second
+    and the login latency per --series window."""
+    register_users(server, 30)
+    out = tmp_path / "soak.json"
+    r = bench_ok("churn", "--count", 30, "--parallel", 30, "--max-logins", 5, "--hold", 0.4,
+                 "--messages", 2, "--series", 1, "--duration", 4, "--drain", 5, "--json", out,
+                 *common(server, tmp_path)[:-2])
+    res = json.loads(out.read_text())
+    assert res["failures"] == 0 and res["login_failures"] == 0, r.stdout + r.stderr
+    assert res["hold_s"] == 0.4 and res["messages_per_cycle"] == 2 and res["max_logins"] == 5
+    # every session stays online 0.2-0.6 s: 30 of them cycle several times in 4 s
+    assert res["cycles"] >= 60 and res["online"] == 0
+    assert res["messages_sent"] == res["messages_received"] >= 2 * res["cycles"]
+    assert "messages to themselves: %d sent, %d came back" % (
+        res["messages_sent"], res["messages_received"]) in r.stdout
+    rss = res["rss"]
+    assert len(rss) >= 4 and all(kib > 0 for _, kib in rss)
+    assert [round(t) for t, _ in rss[:4]] == [1, 2, 3, 4]  # one a second
+    windows = res["series"]
+    assert res["series_s"] == 1 and len(windows) >= 4
+    assert sum(w["logins"] for w in windows) <= res["logins"]
+    assert sum(w["cycles"] for w in windows) <= res["cycles"]
+    assert all(w["failures"] == 0 and w["rss_kib"] > 0 for w in windows)
+    busy = [w for w in windows if w["logins"]]
+    assert busy and all(0 < w["login_p50_ms"] <= w["login_p99_ms"] <= w["login_max_ms"]
+                        for w in busy)
+    assert any(w["messages"] > 0 and w["message_p99_ms"] > 0 for w in windows)
+    # never more than 5 logins at once: the progress lines say how many were logging in
+    logging_in = [int(m) for m in re.findall(r"logging-in (\d+)", r.stderr)]
+    assert logging_in and max(logging_in) <= 5
+    log = wait_all_closed(server)
+    assert not log_problems(log), "\n".join(log_problems(log)[:20])
+
+
 def test_wrong_password_counts_failures(server, tmp_path):
     register_users(server, 3)
     out = tmp_path / "login.json"

@@ -85,6 +85,8 @@ static const struct field fields[] = {
     FIELD(keycache, F_STR),    FIELD(register_cmd, F_STR),  FIELD(resource, F_STR),
     FIELD(quiet, F_BOOL),      FIELD(muc_domain, F_STR),    FIELD(rooms, F_LONG),
     FIELD(occupants, F_LONG),  FIELD(mix, F_STR),        FIELD(sm, F_BOOL),
+    FIELD(hold, F_DOUBLE),     FIELD(messages, F_LONG),     FIELD(max_logins, F_LONG),
+    FIELD(series, F_DOUBLE),
 };
 
 static void field_text(const struct bench_opts *o, const struct field *fd, char *out, size_t n)
@@ -120,7 +122,7 @@ static void check_field(const struct bench_opts *o, const char *want, const char
 
 struct valid_case {
     const char *args[MAX_ARGS];
-    const char *want[32]; /* "field=value" */
+    const char *want[40]; /* "field=value" */
 };
 
 static const struct valid_case valid_cases[] = {
@@ -130,7 +132,8 @@ static const struct valid_case valid_cases[] = {
         "rates=1000", "step=10", "duration=10", "timeout=120", "drain=2", "json=(null)",
         "server_pid=0", "parallel=100", "tick_ms=5", "source=(null)", "keycache=(null)",
         "register_cmd=(null)", "resource=bench", "quiet=false", "muc_domain=(null)", "rooms=20",
-        "occupants=50", "mix=chat=85,presence=15", "sm=false" } },
+        "occupants=50", "mix=chat=85,presence=15", "sm=false", "hold=0", "messages=0",
+        "max_logins=0", "series=0" } },
     { { "chat", "--host", "127.0.0.2", "--port", "15222", "--domain", "example.test", "--users",
         "bot-%d", "--first", "0", "--count", "2", "--password", "s3cr et", "--rates",
         "1000,5000", "--step", "0.1", "--drain", "0", "--quiet", "--sm" },
@@ -177,6 +180,14 @@ static const struct valid_case valid_cases[] = {
       { "mix=chat=80,presence=15,muc=5", "rooms=2", "occupants=3" } },
     { { "mixed", "--mix", "chat=1,muc=0" }, { "mix=chat=1,muc=0" } }, /* muc 0: no rooms */
     { { "login", "--mix", "chat=1", "--rooms", "3" }, { "rooms=3" } }, /* only mixed reads it */
+    /* the soak: sessions that stay online a while, talk to themselves, cycle again */
+    { { "churn", "--count", "10000", "--parallel", "10000", "--max-logins", "50", "--hold",
+        "20", "--messages", "3", "--series", "60", "--duration", "600" },
+      { "count=10000", "parallel=10000", "max_logins=50", "hold=20", "messages=3",
+        "series=60", "duration=600" } },
+    { { "churn", "--hold", "0.5", "--messages", "1000", "--max-logins", "100000", "--series",
+        "0.5" },
+      { "hold=0.5", "messages=1000", "max_logins=100000", "series=0.5" } },
 };
 
 static void test_valid_sets(void **state)
@@ -217,6 +228,13 @@ static const struct error_case error_cases[] = {
     { { "login", "--port", "0" }, "bad value for --port: 0" },
     { { "login", "--port", "65536" }, "bad value for --port: 65536" },
     { { "login", "--port", "80.5" }, "bad value for --port: 80.5" },
+    { { "churn", "--hold", "-1" }, "bad value for --hold: -1" },
+    { { "churn", "--hold", "86401" }, "bad value for --hold: 86401" },
+    { { "churn", "--messages", "1001" }, "bad value for --messages: 1001" },
+    { { "churn", "--messages", "2.5" }, "bad value for --messages: 2.5" },
+    { { "churn", "--max-logins", "-1" }, "bad value for --max-logins: -1" },
+    { { "churn", "--series", "nan" }, "bad value for --series: nan" },
+    { { "churn", "--series" }, "--series needs a value" },
     { { "login", "--port", "80x" }, "bad value for --port: 80x" },
     { { "login", "--port", "80 " }, "bad value for --port" },
     { { "login", "--count", "-5" }, "bad value for --count: -5" },
@@ -437,7 +455,8 @@ static void test_help(void **state)
     static const char *const words[] = { "login",      "chat",         "churn",   "register",
                                          "muc",        "mixed",        "--rooms", "--occupants",
                                          "--parallel", "--muc-domain", "--mix",   "--duration",
-                                         "--source",   "--quiet" };
+                                         "--source",   "--quiet",      "--hold",  "--messages",
+                                         "--max-logins", "--series" };
     for (size_t i = 0; i < ARRAY_LEN(words); i++)
         if (!strstr(f->text, words[i]))
             fail_msg("usage does not mention %s", words[i]);
