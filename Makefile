@@ -116,7 +116,8 @@ test: deps-test
 
 # --- side-by-side benchmark: Parley vs Prosody vs ejabberd (bench/suite/; not in `make test`) --
 # Installs the peers from Debian if missing, runs each server pinned to CPU 0 and the bot on
-# CPU 1, writes bench/RESULTS.md and its plots. bench-quick is a ~2-minute subset (ECDSA storm, chat, MUC).
+# CPU 1, ends with a 10-minute soak of Parley (SOAK_S, SOAK_SESSIONS shorten it), writes
+# bench/RESULTS.md and its plots. bench-quick is a ~2-minute subset (ECDSA storm, chat, MUC).
 .PHONY: bench bench-quick
 bench: deps-run all
 	bench/suite/bench.sh full

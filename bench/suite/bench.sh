@@ -8,7 +8,10 @@
 # Scenarios, each on a freshly started server: login storms (ECDSA P-256 certificate, the
 # primary figures), 1:1 chat at stepped rates, login storms again with an RSA-2048
 # certificate, churn (connect/login/close cycles), and, when the bot has them, MUC (only on
-# servers where a client can join a room: see probe.py --muc) and mixed traffic.
+# servers where a client can join a room: see probe.py --muc) and mixed traffic; last, in the
+# full run, a soak of Parley alone: 10,000 sessions churning for 10 minutes (connect,
+# STARTTLS, login, a few messages to themselves, a while online, close, again) with the
+# server's RSS sampled every second.
 #
 # Environment (all optional):
 #   BENCH_SERVERS    servers to run, in order (default: "parley prosody ejabberd")
@@ -16,6 +19,10 @@
 #   BENCH_OUT        where RESULTS.md and the PNGs go (bench)
 #   BENCH_QUIET_WAIT seconds to wait for other work to leave the CPUs before each run (60)
 #   BENCH_RETRIES    runs of a scenario again when other work shared its cores (1)
+#   SOAK_S           seconds of the soak (full: 600; quick: 0, no soak); e.g. SOAK_S=60 for a try
+#   SOAK_SESSIONS    sessions churning in the soak (10000)
+#   SOAK_HOLD        mean seconds a soak session stays online, each drawn from [S/2, 3S/2] (20)
+#   SOAK_MESSAGES    messages each soak session sends itself per cycle (3)
 #   PORT_parley ... TLS_PORT_ejabberd   loopback ports (15222/15223, 16222/16223, 17222/17223:
 #                    below the kernel's ephemeral range, where the bot's own connections could
 #                    already hold the port)
@@ -62,6 +69,7 @@ full)
     MIXED_RATES=1000,2000,5000,10000,20000,40000
     MIXED_STEP=10
     BOTCAP_RATES=50000,100000,120000 # the bot's own capacity, against Parley only
+    SOAK_S=${SOAK_S:-600}
     ;;
 quick) # about two minutes: the ECDSA storm, chat and MUC; no RSA, churn or mixed runs
     LOGIN_COUNTS="1000"
@@ -75,19 +83,26 @@ quick) # about two minutes: the ECDSA storm, chat and MUC; no RSA, churn or mixe
     MIXED_RATES=""
     MIXED_STEP=3
     BOTCAP_RATES=
+    SOAK_S=${SOAK_S:-0}
     ;;
 *) die "usage: bench.sh quick|full" ;;
 esac
 CHAT_USERS=1000
 BOTCAP_USERS=200
 CHURN_USERS=1000 # accounts the churn cycles go round; $PARALLEL of them in flight
+SOAK_SESSIONS=${SOAK_SESSIONS:-10000}
+SOAK_HOLD=${SOAK_HOLD:-20}
+SOAK_MESSAGES=${SOAK_MESSAGES:-3}
+# the login latency per minute; a short trial run gets six windows
+SOAK_WINDOW=$((SOAK_S >= 360 ? 60 : (SOAK_S >= 30 ? SOAK_S / 6 : 5)))
 MUC_USERS=$((MUC_ROOMS * MUC_OCCUPANTS))
 MIXED_USERS=$((CHAT_USERS > MUC_USERS ? CHAT_USERS : MUC_USERS)) # its MUC share uses the rooms
 # the mixed traffic: Parley has no MUC yet, so a server without MUC gets no MUC share
 MIX_MUC=chat=80,presence=15,muc=5
 MIX_NO_MUC=chat=85,presence=15
 ACCOUNTS=$CHAT_USERS
-for n in $LOGIN_COUNTS $RSA_LOGIN_COUNTS $CHURN_USERS $MUC_USERS $MIXED_USERS; do
+for n in $LOGIN_COUNTS $RSA_LOGIN_COUNTS $CHURN_USERS $MUC_USERS $MIXED_USERS \
+    $((SOAK_S > 0 ? SOAK_SESSIONS : 0)); do
     ((n > ACCOUNTS)) && ACCOUNTS=$n
 done
 
@@ -199,6 +214,11 @@ $pkg), $(lua5.4 -v 2>&1 | cut -d' ' -f1-2)"
     meta botcap_users "$BOTCAP_USERS"
     meta mixed_step_s "$MIXED_STEP"
     meta mixed_users "$MIXED_USERS"
+    meta soak_s "$SOAK_S"
+    meta soak_sessions "$SOAK_SESSIONS"
+    meta soak_hold_s "$SOAK_HOLD"
+    meta soak_messages "$SOAK_MESSAGES"
+    meta soak_window_s "$SOAK_WINDOW"
     meta bot_scenarios "$BOT_SCENARIOS"
     meta parallel "$PARALLEL"
     meta sources "$SOURCES"
@@ -446,10 +466,33 @@ run_server() {
     fi
 }
 
+# The soak, Parley only: SOAK_SESSIONS sessions cycle for SOAK_S s (connect, STARTTLS, login,
+# SOAK_MESSAGES messages to themselves, SOAK_HOLD s online on average, close, again), at most
+# $PARALLEL logins in flight from $SOURCES; the bot samples the server's RSS every second and
+# gives the login latency per SOAK_WINDOW s. Not run again when other work shared the cores:
+# its verdicts (memory, failures) do not hang on a quiet machine, and it is long.
+soak() {
+    if ((SOAK_S <= 0)); then
+        return 0
+    elif ! bot_has_option --series; then
+        log "parley: the bot has no soak options yet: no soak"
+        return 0
+    fi
+    # a cycle may take its longest hold, and a slow login and close on top
+    local timeout=$((SOAK_HOLD * 3 / 2 + 60))
+    RETRIES=0 scenario parley soak churn --count "$SOAK_SESSIONS" --parallel "$SOAK_SESSIONS" \
+        --max-logins "$PARALLEL" --hold "$SOAK_HOLD" --messages "$SOAK_MESSAGES" \
+        --series "$SOAK_WINDOW" --source "$SOURCES" --duration "$SOAK_S" --drain 10 \
+        --timeout "$timeout"
+}
+
 t_start=$(date +%s)
 for s in $SERVERS; do
     log "=== $s ==="
     run_server "$s" || log "$s: skipped the rest of its scenarios"
+    if [ "$s" = parley ] && [ ! -e "$RES/parley.error" ]; then
+        soak || log "parley: the soak could not run"
+    fi
 done
 meta duration_s "$(($(date +%s) - t_start))"
 
