@@ -6,7 +6,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define JID_PART_MAX 1023
+#include "prep.h"
+
+/* RFC 7622 §3: bytes per part, after preparation. */
+#define JID_PART_MAX PREP_MAX
 
 /*
  * A prepared JID. All strings point into the same allocation:
