@@ -5,7 +5,7 @@
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2
-LIBS    := -levent_openssl -levent -lexpat -lsqlite3 -luuid -lssl -lcrypto
+LIBS    := -levent_openssl -levent -lexpat -lsqlite3 -luuid -lidn -lssl -lcrypto
 CONF    ?= conf/parley.conf
 
 # Include paths keep the layering honest: xmpp/ sees only itself, storage/ sees xmpp/,
@@ -25,7 +25,7 @@ BENCH_SRC := $(filter-out $(PROGRAMS),$(wildcard bench/*.c))
 XMPP_SRC  := $(wildcard xmpp/*.c)
 
 RUN_DEPS  := build-essential pkg-config openssl libexpat1-dev libevent-dev libssl-dev \
-             libsqlite3-dev uuid-dev
+             libsqlite3-dev uuid-dev libidn-dev
 TEST_DEPS := $(RUN_DEPS) libcmocka-dev python3-pytest python3-slixmpp clang libclang-rt-14-dev
 
 # Two build flavours: plain (bin/) and ASan+UBSan (build/asan) for the tests.
@@ -59,7 +59,7 @@ bin/parleyctl: $(B)/server/ctl.o $(B)/libparley.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 bin/parley-bench: $(B)/bench/main.o $(B)/libbench.a
 	@mkdir -p bin
-	$(CC) $(CFLAGS) -o $@ $^ -levent_openssl -levent -lexpat -lssl -lcrypto -lm
+	$(CC) $(CFLAGS) -o $@ $^ -levent_openssl -levent -lexpat -lidn -lssl -lcrypto -lm
 bin/parleyd: $(B)/server/main.o $(B)/libparley.a
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
@@ -91,7 +91,7 @@ FUZZ_SRC := $(wildcard xmpp/*.c)
 build/fuzz/fuzz_stream: tests/fuzz/fuzz_stream.c $(FUZZ_SRC)
 	@mkdir -p $(dir $@)
 	clang -O1 -g -fsanitize=fuzzer,address,undefined $(filter-out -Wformat=2,$(WARN)) \
-	    $(INC_xmpp) -o $@ $^ -lexpat -lssl -lcrypto
+	    $(INC_xmpp) -o $@ $^ -lexpat -lidn -lssl -lcrypto
 # Replays the saved corpus, then fuzzes for a bounded time.
 fuzz-replay: build/fuzz/fuzz_stream
 	build/fuzz/fuzz_stream -runs=0 tests/fuzz/corpus

@@ -12,8 +12,10 @@
 #include "base.h"
 #include "buf.h"
 #include "config.h"
+#include "ctl_check.h"
 #include "jid.h"
 #include "options.h"
+#include "prep.h"
 #include "scram.h"
 #include "server.h"
 #include "storage.h"
@@ -130,6 +132,31 @@ static int store_password(struct ctl *ctl, const char *bare, const char *passwor
     return rc;
 }
 
+/* SASLprep must accept a password being set; the credentials are derived from its result. */
+static bool password_storable(const char *pw)
+{
+    char *prepared = NULL;
+    int st = prep_password(pw, PREP_STORE, &prepared);
+    if (prepared)
+        wipe_password(prepared);
+    if (st != PREP_OK)
+        fprintf(stderr, "parleyctl: the password is not acceptable (SASLprep): %s\n",
+                prep_strerror(st));
+    return st == PREP_OK;
+}
+
+/* A new account's name may not hold code points unassigned in Unicode 3.2 (prep.h). */
+static bool local_storable(const struct jid *j)
+{
+    char out[PREP_MAX + 1];
+    size_t len;
+    int st = prep_localpart(j->local, strlen(j->local), PREP_STORE, out, &len);
+    if (st != PREP_OK)
+        fprintf(stderr, "parleyctl: '%s' cannot be a new account: %s\n", j->bare,
+                prep_strerror(st));
+    return st == PREP_OK;
+}
+
 /* Shared by adduser and passwd: they differ in the verb and the refusal they can meet. */
 static int set_password(struct ctl *ctl, char **argv, bool create)
 {
@@ -137,7 +164,7 @@ static int set_password(struct ctl *ctl, char **argv, bool create)
     char *pw = take_password(argv[1]);
     struct jid *j = parse_account(ctl, argv[0]);
 
-    if (!pw || !j)
+    if (!pw || !j || !password_storable(pw) || (create && !local_storable(j)))
         goto fail;
     int rc = store_password(ctl, j->bare, pw, create);
     if (rc == PL_OK) {
@@ -194,11 +221,22 @@ static int cmd_users(struct ctl *ctl, char **argv)
     return rc == PL_OK ? CTL_OK : CTL_REFUSED;
 }
 
+/* Reports names that preparation changes or merges; the store is left as it is. */
+static int cmd_check(struct ctl *ctl, char **argv)
+{
+    (void)argv;
+    int found = ctl_check_accounts(&ctl->store, stdout);
+    if (found < 0)
+        fprintf(stderr, "parleyctl: cannot list accounts: %s\n", pl_strerror(found));
+    return found == 0 ? CTL_OK : CTL_REFUSED;
+}
+
 static const struct ctl_command ctl_commands[] = {
     { "adduser", "JID PASSWORD", 2, cmd_adduser },
     { "passwd", "JID PASSWORD", 2, cmd_passwd },
     { "deluser", "JID", 1, cmd_deluser },
     { "users", "", 0, cmd_users },
+    { "check", "", 0, cmd_check },
 };
 
 static void print_usage(FILE *out)

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "module.h"
 #include "ns.h"
+#include "prep.h"
 #include "server.h"
 #include "session.h"
 #include "throttle.h"
@@ -48,6 +49,7 @@ static enum stanza_cond cond_for(int err)
     case PL_OK: return COND_NONE;
     case PL_EEXIST: return COND_CONFLICT;
     case PL_ENOTFOUND: return COND_ITEM_NOT_FOUND;
+    case PL_EINVAL: return COND_NOT_ACCEPTABLE; /* SASLprep refused the password */
     default: return COND_INTERNAL_SERVER_ERROR;
     }
 }
@@ -58,6 +60,15 @@ static int reply_result(struct route_ctx *rc, const struct stanza *st)
     router_reply(rc, r);
     stanza_unref(r);
     return ROUTE_DONE;
+}
+
+/* A name that can be stored: no code point unassigned in Unicode 3.2 (prep.h, PREP_STORE).
+ * Nodeprep is idempotent, so the prepared local part stands for what the user sent. */
+static bool local_storable(const char *local)
+{
+    char out[PREP_MAX + 1];
+    size_t len;
+    return local && prep_localpart(local, strlen(local), PREP_STORE, out, &len) == PREP_OK;
 }
 
 /*
@@ -74,8 +85,11 @@ static enum stanza_cond read_credentials(const struct route_ctx *rc, const struc
     if (!user || !user[0] || !pw || !pw[0] || strlen(pw) > REGISTER_PASSWORD_MAX)
         return COND_NOT_ACCEPTABLE;
     *account = jid_make(user, rc->srv->cfg.domain, NULL);
-    if (!*account)
+    if (!*account || !local_storable((*account)->local)) {
+        jid_free(*account);
+        *account = NULL;
         return COND_NOT_ACCEPTABLE;
+    }
     *password = pw;
     return COND_NONE;
 }

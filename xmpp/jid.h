@@ -6,13 +6,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define JID_PART_MAX 1023
+#include "prep.h"
+
+/* RFC 7622 §3: bytes per part, after preparation. */
+#define JID_PART_MAX PREP_MAX
 
 /*
  * A prepared JID. All strings point into the same allocation:
  * local and resource are NULL when absent; bare is "local@domain" (or "domain"),
- * full is bare plus "/resource" when there is one. Node and domain are case-folded,
- * the resource is kept as given. Free with jid_free().
+ * full is bare plus "/resource" when there is one. The local part is prepared with Nodeprep
+ * (case-folded, width-mapped, NFKC), the domain with Nameprep and the resource with
+ * Resourceprep (case kept); see prep.h. Free with jid_free().
  */
 struct jid {
     const char *local;
@@ -23,7 +27,11 @@ struct jid {
     char mem[];
 };
 
-/* Parses and prepares s; returns an owned jid or NULL when s is not a valid JID. */
+/*
+ * Parses and prepares s; returns an owned jid or NULL when s is not a valid JID. Parts are
+ * prepared for comparison (PREP_QUERY): a new account's name is checked with
+ * prep_localpart(..., PREP_STORE, ...) as well.
+ */
 struct jid *jid_parse(const char *s);
 /* Builds a jid from parts (local and resource may be NULL); NULL when a part is invalid. */
 struct jid *jid_make(const char *local, const char *domain, const char *resource);

@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 
 #include "base.h"
+#include "prep.h"
 
 #define FAKE_ITERATIONS 4096
 
@@ -75,30 +76,49 @@ fail:
 
 int scram_creds_make(const char *password, unsigned iterations, struct scram_creds *out)
 {
+    char *prepared = NULL;
+    int rc = PL_EINVAL;
+
     memset(out, 0, sizeof *out);
     out->salt_len = SCRAM_SALT_LEN;
     out->iterations = iterations;
+    /* SCRAM clients SASLprep their password (RFC 5802 §2.2): the keys must come from the same
+     * form, and a password being set must not hold unassigned code points. */
+    if (prep_password(password, PREP_STORE, &prepared) != PREP_OK)
+        goto fail;
+    rc = PL_EIO;
     if (RAND_bytes(out->salt, SCRAM_SALT_LEN) != 1)
         goto fail;
-    if (scram_derive(SCRAM_SHA1, password, out->salt, out->salt_len, iterations, &out->sha1)
-        || scram_derive(SCRAM_SHA256, password, out->salt, out->salt_len, iterations,
+    if (scram_derive(SCRAM_SHA1, prepared, out->salt, out->salt_len, iterations, &out->sha1)
+        || scram_derive(SCRAM_SHA256, prepared, out->salt, out->salt_len, iterations,
                         &out->sha256))
         goto fail;
-    return PL_OK;
+    rc = PL_OK;
 fail:
-    OPENSSL_cleanse(out, sizeof *out);
-    return PL_EIO;
+    if (rc != PL_OK)
+        OPENSSL_cleanse(out, sizeof *out);
+    if (prepared)
+        OPENSSL_cleanse(prepared, strlen(prepared));
+    free(prepared);
+    return rc;
 }
 
 bool scram_creds_check(const struct scram_creds *c, const char *password)
 {
     struct scram_keys k;
+    char *prepared = NULL;
+    bool ok = false;
+
     if (!c || !password || c->salt_len > SCRAM_SALT_LEN)
         return false;
-    if (scram_derive(SCRAM_SHA256, password, c->salt, c->salt_len, c->iterations, &k) != PL_OK)
+    if (prep_password(password, PREP_QUERY, &prepared) != PREP_OK)
         return false;
-    bool ok = CRYPTO_memcmp(k.stored_key, c->sha256.stored_key, scram_key_len(SCRAM_SHA256)) == 0;
+    if (scram_derive(SCRAM_SHA256, prepared, c->salt, c->salt_len, c->iterations, &k) == PL_OK)
+        ok = CRYPTO_memcmp(k.stored_key, c->sha256.stored_key,
+                           scram_key_len(SCRAM_SHA256)) == 0;
     OPENSSL_cleanse(&k, sizeof k);
+    OPENSSL_cleanse(prepared, strlen(prepared));
+    free(prepared);
     return ok;
 }
 

@@ -35,9 +35,12 @@ struct scram_creds {
 /* Derives StoredKey/ServerKey for password with salt and iteration count. Returns PL_OK. */
 int scram_derive(enum scram_hash h, const char *password, const unsigned char *salt,
                  size_t salt_len, unsigned iterations, struct scram_keys *out);
-/* Fills out with a random salt and the keys of both hashes. Returns PL_OK or PL_EIO. */
+/* Fills out with a random salt and the keys of both hashes, derived from the SASLprep'd
+ * password (prep.h, PREP_STORE). Returns PL_OK, PL_EINVAL when SASLprep refuses the password,
+ * or PL_EIO. */
 int scram_creds_make(const char *password, unsigned iterations, struct scram_creds *out);
-/* Checks a plaintext password (SASL PLAIN) against stored credentials in constant time. */
+/* Checks a plaintext password (SASL PLAIN), SASLprep'd first, against stored credentials in
+ * constant time. False also when SASLprep refuses it. */
 bool scram_creds_check(const struct scram_creds *c, const char *password);
 
 enum scram_state { SCRAM_INIT, SCRAM_SENT_FIRST, SCRAM_DONE };

@@ -148,6 +148,125 @@ static char *make_sized(size_t local, size_t domain, size_t res, char c)
     return s;
 }
 
+/*
+ * Look-alikes of existing names: each either prepares to the real name (so it names the same
+ * account) or is refused. bare is NULL for a refusal.
+ */
+static const struct {
+    const char *in, *bare, *resource;
+} identity_cases[] = {
+    { "\xef\xbd\x81\xef\xbd\x8c\xef\xbd\x89\xef\xbd\x83\xef\xbd\x85@localhost", "alice@localhost",
+      NULL }, /* fullwidth "alice" */
+    { "\xef\xbc\xa1\xef\xbc\xac\xef\xbc\xa9\xef\xbc\xa3\xef\xbc\xa5@localhost", "alice@localhost",
+      NULL }, /* fullwidth "ALICE" */
+    { "ALICE@LOCALHOST", "alice@localhost", NULL },
+    { "Bob\xe2\x80\x8b@localhost", "bob@localhost", NULL },       /* zero-width space */
+    { "\xe2\x80\x8b" "bob@localhost", "bob@localhost", NULL },
+    { "bob\xc2\xad@localhost", "bob@localhost", NULL },           /* soft hyphen */
+    { "\xef\xbb\xbf" "bob\xe2\x81\xa0@localhost", "bob@localhost", NULL }, /* BOM, joiner */
+    { "bob\xc2\xa0@localhost", NULL, NULL },                      /* no-break space */
+    { "bo\xc2\xa0" "b@localhost", NULL, NULL },
+    { "bob\xe3\x80\x80@localhost", NULL, NULL },                  /* ideographic space */
+    { "bob\xe2\x80\x82@localhost", NULL, NULL },                  /* en space */
+    { "b\xc3\xb3" "b@localhost", "b\xc3\xb3" "b@localhost", NULL }, /* NFC */
+    { "bo\xcc\x81" "b@localhost", "b\xc3\xb3" "b@localhost", NULL }, /* NFD: the same name */
+    { "B\xc3\x93" "B@localhost", "b\xc3\xb3" "b@localhost", NULL },
+    { "BO\xcc\x81" "B@localhost", "b\xc3\xb3" "b@localhost", NULL },
+    { "\xe2\x85\xb0@x", "i@x", NULL },                             /* small roman numeral one */
+    { "a\xef\xbc\xa0" "b@x", NULL, NULL },                          /* fullwidth '@' */
+    { "a\xef\xbc\x8f" "b@x", NULL, NULL },                          /* fullwidth '/' */
+    { "\xe2\x80\x8b@x", NULL, NULL },                               /* empty once prepared */
+    { "\xd7\x90" "a@x", NULL, NULL },                               /* Hebrew then Latin */
+    { "\xd7\x90\xd7\x91@x", "\xd7\x90\xd7\x91@x", NULL },
+    /* Confusable scripts are not a preparation matter: Cyrillic 'a' stays its own name. */
+    { "\xd0\xb0lice@localhost", "\xd0\xb0lice@localhost", NULL },
+    { "alice@\xef\xbc\xac\xef\xbc\xaf\xef\xbc\xa3\xef\xbc\xa1\xef\xbc\xac\xef\xbc\xa8\xef\xbc\xaf"
+      "\xef\xbc\xb3\xef\xbc\xb4", "alice@localhost", NULL }, /* fullwidth domain */
+    { "alice@local\xe2\x80\x8bhost", "alice@localhost", NULL },
+    { "alice@local\xc2\xa0host", NULL, NULL },
+    { "alice@a\xef\xbc\x8f" "b", NULL, NULL },          /* fullwidth '/' becomes '/' */
+    { "alice@a\xef\xbc\xa0" "b", NULL, NULL },          /* fullwidth '@' becomes '@' */
+    { "alice@a\xef\xbc\x8e\xef\xbc\x8e" "b", NULL, NULL }, /* fullwidth dots: empty label */
+    /* Resourceprep keeps case, maps width and NFD, drops invisibles, refuses controls. */
+    { "a@x/\xef\xbc\xb0hone", "a@x", "Phone" },
+    { "a@x/ph\xe2\x80\x8bone", "a@x", "phone" },
+    { "a@x/Bo\xcc\x81" "b", "a@x", "B\xc3\xb3" "b" },
+    { "a@x/a\xc2\xa0" "b", "a@x", "a b" },
+    { "a@x/a b", "a@x", "a b" },
+    { "a@x/\xef\xbc\x8f", "a@x", "/" },
+    { "a@x/\xe2\x80\x8b", NULL, NULL },
+    { "a@x/r\xc2\x85", NULL, NULL },                     /* C1 control NEL */
+    { "a@x/\xe2\x80\xae" "abc", NULL, NULL },            /* right-to-left override */
+    { "a@x/\xd7\x90" "a", NULL, NULL },
+    { "a@x/\xee\x80\x80", NULL, NULL },                  /* private use */
+};
+
+static void test_identity_table(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof identity_cases / sizeof identity_cases[0]; i++) {
+        struct jid *j = jid_parse(identity_cases[i].in);
+        if (!identity_cases[i].bare) {
+            if (j)
+                fail_msg("identity case %zu should be refused, got \"%s\"", i, j->full);
+            continue;
+        }
+        if (!j)
+            fail_msg("identity case %zu should parse", i);
+        assert_string_equal(j->bare, identity_cases[i].bare);
+        if (identity_cases[i].resource)
+            assert_string_equal(j->resource, identity_cases[i].resource);
+        else
+            assert_null(j->resource);
+        struct jid *again = jid_parse(j->full); /* idempotent */
+        assert_non_null(again);
+        assert_string_equal(again->full, j->full);
+        jid_free(again);
+        jid_free(j);
+    }
+}
+
+/* NFC and NFD spellings, and their case variants, are one account. */
+static void test_nfc_nfd_equal(void **state)
+{
+    (void)state;
+    const char *spellings[] = { "b\xc3\xb3" "b@localhost", "bo\xcc\x81" "b@localhost",
+                                "B\xc3\x93" "B@localhost", "BO\xcc\x81" "B@localhost" };
+    struct jid *first = jid_parse(spellings[0]);
+    assert_non_null(first);
+    for (size_t i = 1; i < sizeof spellings / sizeof spellings[0]; i++) {
+        struct jid *j = jid_parse(spellings[i]);
+        assert_non_null(j);
+        assert_true(jid_eq_bare(first, j));
+        jid_free(j);
+    }
+    struct jid *made = jid_make("bo\xcc\x81" "b", "LOCALHOST", NULL);
+    assert_true(jid_eq_bare(first, made));
+    jid_free(made);
+    jid_free(first);
+}
+
+/* Limits apply after preparation also on the library path: 1,023 fullwidth letters (3,069
+ * bytes) prepare to 1,023 bytes; one more is refused. */
+static void test_length_non_ascii(void **state)
+{
+    (void)state;
+    char in[1024 * 3 + 3];
+    for (int n = 1023; n <= 1024; n++) {
+        for (int i = 0; i < n; i++)
+            memcpy(in + i * 3, "\xef\xbd\x81", 3);
+        memcpy(in + n * 3, "@x", 3);
+        struct jid *j = jid_parse(in);
+        if (n == 1023) {
+            assert_non_null(j);
+            assert_int_equal(strlen(j->local), 1023);
+        } else {
+            assert_null(j);
+        }
+        jid_free(j);
+    }
+}
+
 static const struct {
     size_t local, domain, res;
     bool ok;
@@ -347,6 +466,9 @@ int main(void)
         cmocka_unit_test(test_dup_and_resource),
         cmocka_unit_test(test_eq_table),
         cmocka_unit_test(test_part_valid_table),
+        cmocka_unit_test(test_identity_table),
+        cmocka_unit_test(test_nfc_nfd_equal),
+        cmocka_unit_test(test_length_non_ascii),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -417,6 +417,30 @@ static void test_creds(void **state)
     assert_false(scram_creds_check(NULL, "pencil"));
 }
 
+/* Keys come from the SASLprep'd password, as a SCRAM client derives them (RFC 5802 §2.2):
+ * fullwidth, NFD and soft-hyphen spellings log in; what SASLprep refuses is not stored. */
+static void test_creds_prepared(void **state)
+{
+    (void)state;
+    struct scram_creds c;
+    struct scram_keys k;
+    assert_int_equal(scram_creds_make("\xef\xbd\x90\xc3\xa9n\xc2\xad" "cil", 4096, &c), PL_OK);
+    assert_int_equal(scram_derive(SCRAM_SHA256, "p\xc3\xa9ncil", c.salt, c.salt_len, 4096, &k),
+                     PL_OK);
+    assert_memory_equal(k.stored_key, c.sha256.stored_key, 32);
+    static const struct {
+        const char *password;
+        bool ok;
+    } checks[] = { { "p\xc3\xa9ncil", true }, { "pe\xcc\x81ncil", true },
+                   { "\xef\xbd\x90\xc3\xa9ncil", true }, { "P\xc3\xa9ncil", false },
+                   { "pencil", false }, { "p\xc3\xa9ncil\x01", false } };
+    for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++)
+        assert_int_equal(scram_creds_check(&c, checks[i].password), checks[i].ok);
+    assert_int_equal(scram_creds_make("pass\x07", 4096, &c), PL_EINVAL);
+    assert_int_equal(scram_creds_make("x\xf0\x9f\x98\x80", 4096, &c), PL_EINVAL);
+    assert_int_equal(scram_creds_make("", 4096, &c), PL_EINVAL);
+}
+
 /* A SASL PLAIN case: len includes the NULs; the three strings are NULL when rc != PL_OK. */
 static const struct {
     const char *msg;
@@ -556,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_b64_tables),
         cmocka_unit_test(test_b64_round_trip),
         cmocka_unit_test(test_random_nonce),
+        cmocka_unit_test(test_creds_prepared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
