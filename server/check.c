@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base.h"
+#include "control.h"
 #include "listener.h"
 #include "log.h"
 #include "server.h"
@@ -26,6 +27,31 @@ static unsigned check_tls(const struct server_config *cfg)
     return ctx ? 0 : 1;
 }
 
+/* A port the running server holds is not a problem: the check is for its next start. */
+static bool server_running(const char *data_dir)
+{
+    char reply[64];
+    return control_request(data_dir, "ping", reply, sizeof(reply)) == PL_OK &&
+           strcmp(reply, "ok") == 0;
+}
+
+static unsigned check_port(const struct server_config *cfg, long port)
+{
+    int err;
+    int rc = listener_probe(cfg->bind_address, port, &err);
+    if (rc == PL_OK)
+        return 0;
+    if (rc == PL_EIO && err == EADDRINUSE && server_running(cfg->data_dir)) {
+        log_info("check", "%s:%ld is held by the server running on %s", cfg->bind_address, port,
+                 cfg->data_dir);
+        return 0;
+    }
+    if (rc == PL_EIO)
+        log_error("check", "cannot listen on %s:%ld: %s", cfg->bind_address, port,
+                  strerror(err));
+    return 1;
+}
+
 static unsigned check_ports(const struct server_config *cfg)
 {
     const long ports[2] = { cfg->c2s_port, cfg->c2s_tls_port };
@@ -36,8 +62,8 @@ static unsigned check_ports(const struct server_config *cfg)
     }
     unsigned problems = 0;
     for (int i = 0; i < 2; i++)
-        if (ports[i] && listener_probe(cfg->bind_address, ports[i]) != PL_OK)
-            problems++;
+        if (ports[i])
+            problems += check_port(cfg, ports[i]);
     return problems;
 }
 

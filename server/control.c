@@ -75,7 +75,9 @@ static void answer_deluser(struct server *srv, const char *arg, struct evbuffer 
 static void answer(struct server *srv, const char *line, struct evbuffer *out)
 {
     static const char deluser[] = "deluser ";
-    if (strncmp(line, deluser, sizeof(deluser) - 1) == 0)
+    if (strcmp(line, "ping") == 0)
+        evbuffer_add_printf(out, "ok\n");
+    else if (strncmp(line, deluser, sizeof(deluser) - 1) == 0)
         answer_deluser(srv, line + sizeof(deluser) - 1, out);
     else
         evbuffer_add_printf(out, "error unknown request\n");

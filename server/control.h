@@ -15,6 +15,7 @@ struct control;
 /*
  * Listens on data_dir/control.sock (mode 0600; a stale file is replaced). Requests are one
  * line each, answered with one line, "ok ..." or "error ...":
+ *   ping          answers "ok": a server runs on this data_dir.
  *   deluser JID   ends every session of JID (an account that no longer exists) with the
  *                 stream error not-authorized; answers "ok N" for N sessions ended.
  * Returns NULL (reason logged) when the socket cannot be set up.

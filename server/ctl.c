@@ -255,11 +255,12 @@ static const struct ctl_command *find_command(const char *name, int argc)
         if (argc < c->argc)
             fprintf(stderr, "parleyctl: %s: missing %s\n", name, missing);
         else
-            fprintf(stderr, "parleyctl: %s: too many arguments (usage: %s %s)\n", name, name,
-                    c->args);
+            fprintf(stderr, "parleyctl: %s: too many arguments\n", name);
+        print_usage(stderr);
         return NULL;
     }
     fprintf(stderr, "parleyctl: unknown command '%s'\n", name);
+    print_usage(stderr);
     return NULL;
 }
 

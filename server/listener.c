@@ -3,7 +3,6 @@
 #include "listener.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
@@ -100,8 +99,9 @@ static socklen_t make_addr(const char *address, long port, struct sockaddr_stora
 
 /* Binds the way listener_new does (SO_REUSEADDR, so a port in TIME_WAIT passes as it would
  * at start-up), then lets the port go at once. */
-int listener_probe(const char *address, long port)
+int listener_probe(const char *address, long port, int *err)
 {
+    *err = 0;
     struct sockaddr_storage ss;
     socklen_t len = make_addr(address, port, &ss);
     if (!len)
@@ -113,7 +113,7 @@ int listener_probe(const char *address, long port)
                  ? PL_OK
                  : PL_EIO;
     if (rc != PL_OK)
-        log_error("listener", "cannot listen on %s:%ld: %s", address, port, strerror(errno));
+        *err = errno;
     if (fd >= 0)
         close(fd);
     return rc;
