@@ -25,10 +25,12 @@
 #define CONTROL_FILE "control.sock"
 #define CONTROL_TIMEOUT_S 5
 #define CONTROL_STREAM_TEXT "account deleted"
+#define CONTROL_CLIENTS 8 /* parleyctl runs are short: more at once are turned away */
 
 struct control {
     struct server *srv;
     struct evconnlistener *listener;
+    struct bufferevent *clients[CONTROL_CLIENTS]; /* requests being read or answered */
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
@@ -83,17 +85,22 @@ static void answer(struct server *srv, const char *line, struct evbuffer *out)
         evbuffer_add_printf(out, "error unknown request\n");
 }
 
-/* The answer is written: the request is over (libevent defers the free past this call). */
-static void client_written(struct bufferevent *bev, void *arg)
+/* libevent defers the free of a bufferevent past its own callback, so this is safe there. */
+static void client_free(struct control *ctl, struct bufferevent *bev)
 {
-    (void)arg;
+    for (size_t i = 0; i < CONTROL_CLIENTS; i++)
+        if (ctl->clients[i] == bev)
+            ctl->clients[i] = NULL;
     bufferevent_free(bev);
 }
 
+/* The answer is written: the request is over. */
+static void client_written(struct bufferevent *bev, void *arg) { client_free(arg, bev); }
+
 static void client_event(struct bufferevent *bev, short what, void *arg)
 {
-    (void)what, (void)arg;
-    bufferevent_free(bev);
+    (void)what;
+    client_free(arg, bev);
 }
 
 static void client_read(struct bufferevent *bev, void *arg)
@@ -117,12 +124,18 @@ static void client_accept(struct evconnlistener *l, evutil_socket_t fd, struct s
 {
     struct control *ctl = arg;
     (void)l, (void)sa, (void)salen;
-    struct bufferevent *bev =
-        bufferevent_socket_new(ctl->srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    size_t slot = 0;
+    while (slot < CONTROL_CLIENTS && ctl->clients[slot])
+        slot++;
+    struct bufferevent *bev = slot < CONTROL_CLIENTS
+                                  ? bufferevent_socket_new(ctl->srv->base, fd,
+                                                           BEV_OPT_CLOSE_ON_FREE)
+                                  : NULL;
     if (!bev) {
         close(fd);
         return;
     }
+    ctl->clients[slot] = bev;
     const struct timeval limit = { CONTROL_TIMEOUT_S, 0 };
     bufferevent_set_timeouts(bev, &limit, &limit);
     bufferevent_setcb(bev, client_read, NULL, client_event, ctl);
@@ -161,6 +174,9 @@ void control_close(struct control *ctl)
     if (!ctl)
         return;
     evconnlistener_free(ctl->listener);
+    for (size_t i = 0; i < CONTROL_CLIENTS; i++)
+        if (ctl->clients[i])
+            bufferevent_free(ctl->clients[i]);
     unlink(ctl->path);
     free(ctl);
 }

@@ -21,7 +21,7 @@ struct control;
  * Returns NULL (reason logged) when the socket cannot be set up.
  */
 struct control *control_open(struct server *srv);
-/* Stops listening, removes the socket file and drops open requests. NULL is fine. */
+/* Stops listening, removes the socket file and drops requests in progress. NULL is fine. */
 void control_close(struct control *ctl);
 
 /*
