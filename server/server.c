@@ -177,7 +177,9 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 {
     struct server *srv = arg;
     (void)sig, (void)what;
-    if (srv->cfg.log_file[0] && log_open(srv->cfg.log_file) == PL_OK)
+    if (!srv->cfg.log_file[0])
+        log_info("server", "SIGHUP: logging to standard error (no log_file to reopen)");
+    else if (log_open(srv->cfg.log_file) == PL_OK)
         log_info("server", "SIGHUP: reopened log_file %s", srv->cfg.log_file);
     SSL_CTX *ctx = tls_ctx_new(srv->cfg.tls_cert, srv->cfg.tls_key);
     if (!ctx) {
