@@ -7,6 +7,7 @@ import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import time
 
@@ -14,7 +15,6 @@ import pytest
 
 from conftest import DOMAIN, PARLEYD, Server, client_tls_context, free_port
 from roster_helpers import peers, subscribe_both  # noqa: F401 (fixture)
-from test_routing import dump
 
 STREAM_ERROR = (rb"<stream:error><not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
                 rb"<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>account deleted</text>"
@@ -22,18 +22,13 @@ STREAM_ERROR = (rb"<stream:error><not-authorized xmlns='urn:ietf:params:xml:ns:x
 LOG_LINE = r"(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ %s +\[%s\] "
 
 
-def make_cert(d, name, key=None):
-    """A self-signed certificate (and a new key unless key is given); returns (cert, key)."""
-    cert = os.path.join(d, name + "-cert.pem")
-    key_out = key or os.path.join(d, name + "-key.pem")
-    args = ["openssl", "req", "-x509", "-days", "30", "-subj", "/CN=" + DOMAIN, "-out", cert]
-    if key:
-        args += ["-key", key]
-    else:
-        args += ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                 "-keyout", key_out]
-    subprocess.run(args, check=True, capture_output=True, timeout=30)
-    return cert, key_out
+def make_cert(d, name):
+    """A self-signed certificate with a new key; returns (cert, key)."""
+    cert, key = os.path.join(d, name + "-cert.pem"), os.path.join(d, name + "-key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-days", "30", "-subj", "/CN=" + DOMAIN,
+                    "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True, timeout=30)
+    return cert, key
 
 
 def make_key(d, name):
@@ -170,6 +165,8 @@ def test_deluser_ends_sessions_and_tells_contacts(server, peers):  # noqa: F811
     alice2.available()
     bob.drain()
 
+    sock = os.stat(os.path.join(server.data, "control.sock"))
+    assert stat.S_ISSOCK(sock.st_mode) and stat.S_IMODE(sock.st_mode) == 0o600, oct(sock.st_mode)
     r = server.ctl("deluser", "alice@localhost")
     assert "deleted alice@localhost; 2 sessions ended" in r.stdout, r.stdout
     for p in (alice, alice2):
