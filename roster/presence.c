@@ -617,10 +617,11 @@ static void send_directed_unavailable(void *ctx, const char *key, void *value)
     jid_free(j);
 }
 
-static void free_key(void *ctx, const char *key, void *value)
+/* The value owns the string; the map's key only borrows it (hmap.h). */
+static void free_value(void *ctx, const char *key, void *value)
 {
-    (void)ctx, (void)value;
-    free((char *)key);
+    (void)ctx, (void)key;
+    free(value);
 }
 
 /* The session stops being available: unavailable st (no 'to') goes everywhere its presence
@@ -636,7 +637,7 @@ static void go_unavailable(struct roster_mod *m, struct session *sess, const str
         return;
     struct walk w = { m, sess };
     hmap_each(&rs->directed, send_directed_unavailable, &w);
-    hmap_each(&rs->directed, free_key, NULL);
+    hmap_each(&rs->directed, free_value, NULL);
     hmap_fini(&rs->directed);
     hmap_init(&rs->directed);
 }
@@ -717,7 +718,9 @@ void presence_session_gone(struct roster_mod *m, struct session *sess)
         stanza_unref(u);
     }
     const char *bare = bare_of(sess);
-    if (!module_sessions_first(m->srv, bare))
+    /* A deleted account (parleyctl deluser) leaves no last activity behind for a new account
+     * of the same name to inherit. */
+    if (!module_sessions_first(m->srv, bare) && module_account_exists(m->srv, bare))
         last_set(module_storage(m->srv), bare, (long long)time(NULL),
                  rs ? rs->gone_status : NULL);
     module_storage_dirty(m->srv);

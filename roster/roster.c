@@ -306,13 +306,16 @@ static void roster_session_open(void *state, struct session *sess)
     struct roster_sess *rs = xcalloc(1, sizeof(*rs));
     hmap_init(&rs->directed);
     module_session_slot_set(sess, m->slot, rs);
-    roster_acquire(m, module_session_jid(sess)->bare);
+    struct roster *r = roster_acquire(m, module_session_jid(sess)->bare);
+    if (r)
+        r->holders++;
 }
 
-static void free_key(void *ctx, const char *key, void *value)
+/* The value owns the string; the map's key only borrows it (hmap.h). */
+static void free_value(void *ctx, const char *key, void *value)
 {
-    (void)ctx, (void)value;
-    free((char *)key);
+    (void)ctx, (void)key;
+    free(value);
 }
 
 static void roster_session_close(void *state, struct session *sess)
@@ -320,12 +323,18 @@ static void roster_session_close(void *state, struct session *sess)
     struct roster_mod *m = state;
     struct roster_sess *rs = roster_sess_get(m, sess);
     presence_session_gone(m, sess);
+    /* Counted rather than looked up in the session table: sessions that ended in one loop turn
+     * have all left the table before the first close runs, and the later ones still need the
+     * roster for their unavailable presence (the store may no longer have it: deluser). */
     const char *bare = module_session_jid(sess)->bare;
-    if (!module_sessions_first(m->srv, bare))
+    struct roster *r = roster_peek(m, bare);
+    if (r && r->holders > 0)
+        r->holders--;
+    if (!r || r->holders == 0)
         roster_release(m, bare);
     if (!rs)
         return;
-    hmap_each(&rs->directed, free_key, NULL);
+    hmap_each(&rs->directed, free_value, NULL);
     hmap_fini(&rs->directed);
     free(rs->gone_status);
     presence_sess_fini(rs);

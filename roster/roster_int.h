@@ -28,6 +28,7 @@ struct roster {
     char *owner;
     struct hmap items; /* contact bare JID -> struct roster_item */
     long long ver;     /* XEP-0237 version: bumped by every stored change */
+    unsigned holders;  /* sessions keeping it loaded, from open to the end of their close */
 };
 
 /* A presence serialized once, without 'to' (each send splices one in), and what privacy policy
@@ -52,7 +53,7 @@ struct pres_job {
 /* Per-session state in the module's session slot. */
 struct roster_sess {
     bool interested;       /* asked for the roster: gets pushes (RFC 6121 §2.1.6) */
-    struct hmap directed;  /* JIDs sent directed presence (owned keys, value unused) */
+    struct hmap directed;  /* JIDs sent directed presence: each value an owned copy of its key */
     char *gone_status;     /* <status/> of an explicit unavailable, for last activity */
     struct pres_job *bcast; /* the session's latest presence, still going to subscribers */
     struct pres_job *login; /* initial presence: probe answers and pending requests to come */

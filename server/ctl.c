@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* parleyctl: manages accounts in the server's database, also while the server runs. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "base.h"
 #include "buf.h"
 #include "config.h"
+#include "control.h"
 #include "ctl_check.h"
 #include "jid.h"
 #include "options.h"
@@ -188,6 +190,27 @@ static int cmd_adduser(struct ctl *ctl, char **argv) { return set_password(ctl, 
 
 static int cmd_passwd(struct ctl *ctl, char **argv) { return set_password(ctl, argv, false); }
 
+/* The database no longer has the account; a running server still has its sessions. */
+static int end_sessions(const struct ctl *ctl, const char *bare)
+{
+    char request[CONTROL_LINE_MAX + 1], reply[256];
+    snprintf(request, sizeof(request), "deluser %s", bare);
+    int rc = control_request(ctl->cfg.data_dir, request, reply, sizeof(reply));
+    if (rc == PL_ENOTFOUND) {
+        printf("deleted %s (no server running: no sessions to end)\n", bare);
+        return CTL_OK;
+    }
+    unsigned n;
+    if (rc == PL_OK && sscanf(reply, "ok %u", &n) == 1) {
+        printf("deleted %s; %u session%s ended\n", bare, n, n == 1 ? "" : "s");
+        return CTL_OK;
+    }
+    printf("deleted %s\n", bare);
+    fprintf(stderr, "parleyctl: the running server did not end the sessions of %s: %s\n", bare,
+            reply);
+    return CTL_REFUSED;
+}
+
 static int cmd_deluser(struct ctl *ctl, char **argv)
 {
     struct jid *j = parse_account(ctl, argv[0]);
@@ -196,14 +219,13 @@ static int cmd_deluser(struct ctl *ctl, char **argv)
     int rc = account_delete(&ctl->store, j->bare);
     if (rc == PL_OK)
         rc = storage_flush(&ctl->store);
-    if (rc == PL_OK)
-        printf("deleted %s\n", j->bare);
-    else if (rc == PL_ENOTFOUND)
+    int ret = rc == PL_OK ? end_sessions(ctl, j->bare) : CTL_REFUSED;
+    if (rc == PL_ENOTFOUND)
         fprintf(stderr, "parleyctl: %s does not exist\n", j->bare);
-    else
+    else if (rc != PL_OK)
         fprintf(stderr, "parleyctl: cannot delete %s: %s\n", j->bare, pl_strerror(rc));
     jid_free(j);
-    return rc == PL_OK ? CTL_OK : CTL_REFUSED;
+    return ret;
 }
 
 static void print_account(void *ctx, const char *bare)
@@ -241,42 +263,87 @@ static const struct ctl_command ctl_commands[] = {
 
 static void print_usage(FILE *out)
 {
-    fprintf(out, "usage: parleyctl -c FILE COMMAND [ARGS]\ncommands:\n");
+    fprintf(out, "usage: parleyctl -c FILE COMMAND [ARGS]\n"
+                 "       parleyctl -h | --help\n"
+                 "FILE is the server's configuration (parley.conf).\ncommands:\n");
     for (size_t i = 0; i < ARRAY_LEN(ctl_commands); i++)
         fprintf(out, "  %s%s%s\n", ctl_commands[i].name, ctl_commands[i].args[0] ? " " : "",
                 ctl_commands[i].args);
 }
 
+/* Copies the word-th (0-based) space-separated word of args into out. */
+static void nth_arg(const char *args, int word, char out[32])
+{
+    while (word-- > 0 && strchr(args, ' '))
+        args = strchr(args, ' ') + 1;
+    snprintf(out, 32, "%.*s", (int)strcspn(args, " "), args);
+}
+
+/* The command called name with exactly argc arguments; otherwise says what is wrong. */
 static const struct ctl_command *find_command(const char *name, int argc)
 {
-    for (size_t i = 0; i < ARRAY_LEN(ctl_commands); i++)
-        if (strcmp(ctl_commands[i].name, name) == 0)
-            return ctl_commands[i].argc == argc ? &ctl_commands[i] : NULL;
+    for (size_t i = 0; i < ARRAY_LEN(ctl_commands); i++) {
+        const struct ctl_command *c = &ctl_commands[i];
+        if (strcmp(c->name, name) != 0)
+            continue;
+        if (argc == c->argc)
+            return c;
+        char missing[32];
+        nth_arg(c->args, argc, missing);
+        if (argc < c->argc)
+            fprintf(stderr, "parleyctl: %s: missing %s\n", name, missing);
+        else
+            fprintf(stderr, "parleyctl: %s: too many arguments\n", name);
+        print_usage(stderr);
+        return NULL;
+    }
+    fprintf(stderr, "parleyctl: unknown command '%s'\n", name);
+    print_usage(stderr);
     return NULL;
+}
+
+/* Options first (-c FILE, -h/--help), then the command. Returns the command, or NULL with
+ * *ret set to the exit code when the arguments already decided. */
+static const struct ctl_command *parse_args(int argc, char **argv, const char **conf, int *ret)
+{
+    static const struct option longopts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int opt;
+    *ret = CTL_USAGE;
+    /* '+': options end at the command, so a password starting with '-' stays an argument. */
+    while ((opt = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
+        if (opt == 'c') {
+            *conf = optarg;
+            continue;
+        }
+        print_usage(opt == 'h' ? stdout : stderr);
+        *ret = opt == 'h' ? CTL_OK : CTL_USAGE;
+        return NULL;
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "parleyctl: missing COMMAND\n");
+        print_usage(stderr);
+        return NULL;
+    }
+    const struct ctl_command *cmd = find_command(argv[optind], argc - optind - 1);
+    if (cmd && !*conf)
+        fprintf(stderr, "parleyctl: missing -c FILE (the server's configuration)\n");
+    return *conf ? cmd : NULL;
 }
 
 int main(int argc, char **argv)
 {
     static struct ctl ctl; /* large (struct server inside); zeroed */
     const char *conf = NULL;
-    int opt;
+    int ret;
+    const struct ctl_command *cmd = parse_args(argc, argv, &conf, &ret);
+    if (!cmd)
+        return ret;
 
-    /* '+': options end at the command, so a password starting with '-' stays an argument. */
-    while ((opt = getopt(argc, argv, "+c:h")) != -1) {
-        if (opt != 'c') {
-            print_usage(opt == 'h' ? stdout : stderr);
-            return opt == 'h' ? CTL_OK : CTL_USAGE;
-        }
-        conf = optarg;
-    }
-    const struct ctl_command *cmd =
-        optind < argc ? find_command(argv[optind], argc - optind - 1) : NULL;
-    if (!conf || !cmd) {
-        print_usage(stderr);
-        return CTL_USAGE;
-    }
-
-    int ret = load_config(&ctl, conf);
+    ret = load_config(&ctl, conf);
     if (ret == CTL_OK)
         ret = open_store(&ctl);
     if (ret == CTL_OK)

@@ -100,8 +100,9 @@ static void message_to_bare(struct route_ctx *rc, struct stanza *st)
         if (best >= 0)
             sent = fan_out(rc->srv, acct, st, best, best, NULL, &refused);
     } else if (st->type & MSG_HEADLINE) {
-        sent = fan_out(rc->srv, acct, st, 0, INT_MAX, NULL, &refused);
-        return; /* headlines to nobody are dropped */
+        /* Headlines to nobody, or refused by everyone, are dropped without an error. */
+        fan_out(rc->srv, acct, st, 0, INT_MAX, NULL, &refused);
+        return;
     }
     if (!sent && refused.res != ROUTE_PASS)
         refuse(rc, st, &refused); /* one error, however many resources refused it */

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base.h"
 #include "conn.h"
 #include "log.h"
 #include "server.h"
@@ -76,26 +77,55 @@ static void accept_error(struct evconnlistener *l, void *arg)
     event_base_once(srv->base, -1, EV_TIMEOUT, resume_accepting, l, &pause);
 }
 
+/* Fills ss with address:port; 0 (logged) when address is not a numeric IP address. */
+static socklen_t make_addr(const char *address, long port, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof(*ss));
+    struct sockaddr_in *in = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, address, &in->sin_addr) == 1) {
+        in->sin_family = AF_INET;
+        in->sin_port = htons((uint16_t)port);
+        return sizeof(*in);
+    }
+    if (inet_pton(AF_INET6, address, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+        return sizeof(*in6);
+    }
+    log_error("listener", "bind_address '%s' is not an IP address", address);
+    return 0;
+}
+
+/* Binds the way listener_new does (SO_REUSEADDR, so a port in TIME_WAIT passes as it would
+ * at start-up), then lets the port go at once. */
+int listener_probe(const char *address, long port, int *err)
+{
+    *err = 0;
+    struct sockaddr_storage ss;
+    socklen_t len = make_addr(address, port, &ss);
+    if (!len)
+        return PL_EINVAL;
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    int rc = fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+                     bind(fd, (struct sockaddr *)&ss, len) == 0 && listen(fd, 1) == 0
+                 ? PL_OK
+                 : PL_EIO;
+    if (rc != PL_OK)
+        *err = errno;
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
 struct evconnlistener *listener_new(struct server *srv, const char *address, long port,
                                     bool direct_tls)
 {
     struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof(ss));
-    struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-    socklen_t len;
-    if (inet_pton(AF_INET, address, &in->sin_addr) == 1) {
-        in->sin_family = AF_INET;
-        in->sin_port = htons((uint16_t)port);
-        len = sizeof(*in);
-    } else if (inet_pton(AF_INET6, address, &in6->sin6_addr) == 1) {
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons((uint16_t)port);
-        len = sizeof(*in6);
-    } else {
-        log_error("listener", "bind_address '%s' is not an IP address", address);
+    socklen_t len = make_addr(address, port, &ss);
+    if (!len)
         return NULL;
-    }
     unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC;
     struct evconnlistener *l = evconnlistener_new_bind(
         srv->base, direct_tls ? accept_tls : accept_plain, srv, flags, 1024,

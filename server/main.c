@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base.h"
+#include "check.h"
 #include "server.h"
 #include "version.h"
 
@@ -14,16 +15,32 @@ static int usage(FILE *out, int code)
     return code;
 }
 
-static void print_banner(const struct server *srv, const char *conf)
+/* The hint is for a first start: once an account exists it is noise. */
+static void print_banner(struct server *srv, const char *conf)
 {
+    bool any = true;
     printf("parleyd %s serving %s", PARLEY_VERSION, srv->cfg.domain);
     if (srv->cfg.c2s_port)
         printf(", STARTTLS on %s:%ld", srv->cfg.bind_address, srv->cfg.c2s_port);
     if (srv->cfg.c2s_tls_port)
         printf(", direct TLS on %s:%ld", srv->cfg.bind_address, srv->cfg.c2s_tls_port);
-    printf("\nadd a user: bin/parleyctl -c %s adduser alice@%s PASSWORD\n", conf,
-           srv->cfg.domain);
+    printf("\n");
+    if (accounts_exist(&srv->store, &any) == PL_OK && !any)
+        printf("no accounts yet; add one: bin/parleyctl -c %s adduser alice@%s PASSWORD\n",
+               conf, srv->cfg.domain);
     fflush(stdout);
+}
+
+/* --check-config: the file parsed; now what start-up would meet on this machine. */
+static int report_check(const struct server *srv, const char *conf)
+{
+    unsigned problems = server_check(srv);
+    if (problems) {
+        fprintf(stderr, "%s: %u problem%s found\n", conf, problems, problems > 1 ? "s" : "");
+        return PL_EINVAL;
+    }
+    printf("%s: configuration ok\n", conf);
+    return PL_OK;
 }
 
 /* Returns -1 to go on, or the exit code when the arguments already decided. */
@@ -57,9 +74,9 @@ int main(int argc, char **argv)
     rc = server_load_config(&srv, conf, &err);
     if (rc != PL_OK)
         fprintf(stderr, "parleyd: %s\n", err.data ? err.data : conf);
-    else if (check_only)
-        printf("%s: configuration ok\n", conf);
     buf_fini(&err);
+    if (rc == PL_OK && check_only)
+        rc = report_check(&srv, conf);
     if (rc != PL_OK || check_only) {
         server_fini(&srv);
         return rc != PL_OK ? 2 : 0;

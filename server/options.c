@@ -20,6 +20,7 @@ const struct cfg_opt server_options[] = {
     { "data_dir", CFG_PATH, OPT(data_dir), "../data", 1, 4096, NULL },
     { "tls_cert", CFG_PATH, OPT(tls_cert), "../data/cert.pem", 1, 4096, NULL },
     { "tls_key", CFG_PATH, OPT(tls_key), "../data/key.pem", 1, 4096, NULL },
+    { "log_file", CFG_PATH, OPT(log_file), "", 0, 4096, NULL },
     { "log_level", CFG_ENUM, OPT(log_level), "info", 0, 0, log_levels },
     { "allow_registration", CFG_BOOL, OPT(allow_registration), "false", 0, 1, NULL },
     { "allow_plaintext_loopback", CFG_BOOL, OPT(allow_plaintext_loopback), "false", 0, 1, NULL },

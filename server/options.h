@@ -18,6 +18,7 @@ struct server_config {
     char *data_dir;
     char *tls_cert;
     char *tls_key;
+    char *log_file; /* "" = stderr */
     int log_level; /* enum log_level */
     bool allow_registration;
     bool allow_plaintext_loopback;

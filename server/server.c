@@ -16,6 +16,7 @@
 
 #include "base.h"
 #include "conn_int.h"
+#include "control.h"
 #include "listener.h"
 #include "log.h"
 #include "module.h"
@@ -170,6 +171,27 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     event_active(srv->reap_ev, EV_TIMEOUT, 0);
 }
 
+/* SIGHUP: logrotate has moved the log away, or the certificate was renewed. Connections
+ * hold a reference to the context they started with, so only new ones see the new files. */
+static void on_reload(evutil_socket_t sig, short what, void *arg)
+{
+    struct server *srv = arg;
+    (void)sig, (void)what;
+    if (!srv->cfg.log_file[0])
+        log_info("server", "SIGHUP: logging to standard error (no log_file to reopen)");
+    else if (log_open(srv->cfg.log_file) == PL_OK)
+        log_info("server", "SIGHUP: reopened log_file %s", srv->cfg.log_file);
+    SSL_CTX *ctx = tls_ctx_new(srv->cfg.tls_cert, srv->cfg.tls_key);
+    if (!ctx) {
+        log_error("server", "SIGHUP: TLS certificate and key not reloaded; keeping the old ones");
+        return;
+    }
+    SSL_CTX_free(srv->tls);
+    srv->tls = ctx;
+    log_info("server", "SIGHUP: reloaded TLS certificate %s and key %s for new connections",
+             srv->cfg.tls_cert, srv->cfg.tls_key);
+}
+
 /* Every connection needs a descriptor: take the whole hard limit, and fit within it. */
 static void fit_descriptors(struct server *srv)
 {
@@ -187,6 +209,12 @@ static void fit_descriptors(struct server *srv)
     }
 }
 
+static void log_from_storage(void *ctx, enum storage_log_level level, const char *msg)
+{
+    (void)ctx;
+    log_msg(level == STORAGE_LOG_WARN ? LOG_WARN : LOG_ERROR, "storage", "%s", msg);
+}
+
 static int open_storage(struct server *srv)
 {
     if (mkdir(srv->cfg.data_dir, 0700) != 0 && errno != EEXIST) {
@@ -194,6 +222,7 @@ static int open_storage(struct server *srv)
         return PL_EIO;
     }
     char *path = server_db_path(&srv->cfg);
+    srv->store.log = (struct storage_logger){ log_from_storage, NULL };
     int rc = storage_open_sqlite(&srv->store, path);
     if (rc != PL_OK) {
         log_error("server", "cannot open the database %s", path);
@@ -250,6 +279,8 @@ static int open_listeners(struct server *srv)
 int server_start(struct server *srv)
 {
     log_set_level((enum log_level)srv->cfg.log_level);
+    if (srv->cfg.log_file[0] && log_open(srv->cfg.log_file) != PL_OK)
+        return PL_EIO;
     signal(SIGPIPE, SIG_IGN);
     fit_descriptors(srv);
     srv->started = time(NULL);
@@ -269,11 +300,15 @@ int server_start(struct server *srv)
     srv->sig_int = evsignal_new(srv->base, SIGINT, on_signal, srv);
     evsignal_add(srv->sig_term, NULL);
     evsignal_add(srv->sig_int, NULL);
+    srv->sig_hup = evsignal_new(srv->base, SIGHUP, on_reload, srv);
+    evsignal_add(srv->sig_hup, NULL);
     const struct timeval every_second = { 1, 0 };
     srv->trim_timer = event_new(srv->base, -1, EV_PERSIST, trim_idle, srv);
     event_add(srv->trim_timer, &every_second);
     if (init_modules(srv) != PL_OK)
         return PL_EINVAL;
+    /* Without it the server still serves; parleyctl deluser then cannot end sessions. */
+    srv->control = control_open(srv);
     return open_listeners(srv);
 }
 
@@ -286,8 +321,8 @@ int server_run(struct server *srv)
 
 static void free_events(struct server *srv)
 {
-    struct event *evs[] = { srv->reap_ev, srv->sig_term, srv->sig_int, srv->stop_timer,
-                            srv->trim_timer, srv->defer_ev };
+    struct event *evs[] = { srv->reap_ev,    srv->sig_term,   srv->sig_int, srv->sig_hup,
+                            srv->stop_timer, srv->trim_timer, srv->defer_ev };
     for (size_t i = 0; i < ARRAY_LEN(evs); i++)
         if (evs[i])
             event_free(evs[i]);
@@ -298,6 +333,8 @@ static void free_events(struct server *srv)
 
 void server_fini(struct server *srv)
 {
+    control_close(srv->control); /* first: no request may find a half-torn server */
+    srv->control = NULL;
     srv->reap = NULL; /* every queued connection is still on srv->conns */
     while (srv->conns)
         conn_free(srv->conns);

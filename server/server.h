@@ -17,6 +17,7 @@ struct event;
 struct evconnlistener;
 struct conn;
 struct throttle;
+struct control;
 typedef struct ssl_ctx_st SSL_CTX;
 
 /* A call queued by module_defer. */
@@ -41,6 +42,8 @@ struct server {
     struct conn *reap; /* connections to free at the end of this loop turn */
     struct event *reap_ev;
     struct event *sig_term, *sig_int, *stop_timer;
+    struct event *sig_hup;    /* reopens the log, reloads the TLS certificate and key */
+    struct control *control;  /* parleyctl's channel to the running server */
     struct event *trim_timer; /* the idle sweep, once a second */
     struct event *defer_ev;   /* runs the calls of module_defer at the next loop turn */
     struct deferred_call *deferred; /* queued calls, in order */

@@ -4,6 +4,8 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <stdbool.h>
 
 #include "log.h"
 
@@ -12,6 +14,14 @@ static void log_ssl_error(const char *what, const char *file)
     char msg[256] = "";
     ERR_error_string_n(ERR_get_error(), msg, sizeof(msg));
     log_error("tls", "%s %s: %s", what, file, msg);
+    ERR_clear_error();
+}
+
+static bool is_mismatch(unsigned long err)
+{
+    int reason = ERR_GET_REASON(err);
+    return ERR_GET_LIB(err) == ERR_LIB_X509 &&
+           (reason == X509_R_KEY_VALUES_MISMATCH || reason == X509_R_KEY_TYPE_MISMATCH);
 }
 
 SSL_CTX *tls_ctx_new(const char *cert_file, const char *key_file)
@@ -35,9 +45,16 @@ SSL_CTX *tls_ctx_new(const char *cert_file, const char *key_file)
         log_ssl_error("cannot load certificate", cert_file);
         goto fail;
     }
+    /* OpenSSL compares the key with the certificate as it loads it; say so plainly. */
     if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_check_private_key(ctx) != 1) {
-        log_ssl_error("cannot load private key", key_file);
+        if (is_mismatch(ERR_peek_last_error())) {
+            ERR_clear_error();
+            log_error("tls", "private key %s does not match certificate %s", key_file,
+                      cert_file);
+        } else {
+            log_ssl_error("cannot load private key", key_file);
+        }
         goto fail;
     }
     return ctx;

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,7 @@ static const char *const sq_sql[SQ_STMT_COUNT] = {
     [SQ_ACCOUNT_GET] = ("SELECT salt, iterations, stored_key_sha1, server_key_sha1,"
                         " stored_key_sha256, server_key_sha256 FROM accounts WHERE jid = ?1"),
     [SQ_ACCOUNT_LIST] = "SELECT jid FROM accounts ORDER BY jid",
+    [SQ_ACCOUNT_ANY] = "SELECT 1 FROM accounts LIMIT 1",
     [SQ_ROSTER_LOAD] = ("SELECT contact, name, groups, state, in_roster, status FROM roster_items"
                         " WHERE owner = ?1"),
     [SQ_ROSTER_PUT] = ("INSERT OR REPLACE INTO roster_items (owner, contact, name, groups, state,"
@@ -122,9 +124,23 @@ static const char *const sq_sql[SQ_STMT_COUNT] = {
 
 /* ---- helpers shared with the op files -------------------------------------------------------- */
 
+void sq_log(const struct sq_store *s, enum storage_log_level level, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (s->log.fn)
+        s->log.fn(s->log.ctx, level, msg);
+    else
+        fprintf(stderr, "storage: %s\n", msg);
+}
+
 int sq_fail(struct sq_store *s, const char *what)
 {
-    fprintf(stderr, "storage: %s: %s\n", what, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+    sq_log(s, STORAGE_LOG_ERROR, "%s: %s", what, s->db ? sqlite3_errmsg(s->db) : "out of memory");
     return PL_EIO;
 }
 
@@ -135,8 +151,8 @@ sqlite3_stmt *sq_get(struct sq_store *s, enum sq_stmt_id id)
     /* Every op resets its statements before returning, so a running one means re-entry
      * from a row callback; resetting it would restart the caller's loop. */
     if (sqlite3_stmt_busy(q)) {
-        fprintf(stderr, "storage: %s: statement already running (re-entrant call)\n",
-                sqlite3_sql(q));
+        sq_log(s, STORAGE_LOG_ERROR, "%s: statement already running (re-entrant call)",
+               sqlite3_sql(q));
         return NULL;
     }
     sqlite3_reset(q);
@@ -190,7 +206,7 @@ int sq_run(struct sq_store *s, sqlite3_stmt *q)
     int rc = sq_step(s, q);
 
     if (rc == SQ_ROW) {
-        fprintf(stderr, "storage: %s: unexpected row\n", sqlite3_sql(q));
+        sq_log(s, STORAGE_LOG_ERROR, "%s: unexpected row", sqlite3_sql(q));
         rc = PL_EIO;
     }
     sqlite3_reset(q);
@@ -243,7 +259,7 @@ int sq_batch_rollback(struct sq_store *s)
 
 /* Creates the file 0600 before SQLite sees it (SQLite would use 0644); the -wal and -shm
  * files SQLite makes later copy the database file's mode. */
-static int create_private(const char *path)
+static int create_private(const struct sq_store *s, const char *path)
 {
     int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     struct stat sb;
@@ -251,13 +267,13 @@ static int create_private(const char *path)
     if (fd >= 0)
         return close(fd) == 0 ? PL_OK : PL_EIO;
     if (errno != EEXIST) {
-        fprintf(stderr, "storage: %s: %s\n", path, strerror(errno));
+        sq_log(s, STORAGE_LOG_ERROR, "%s: %s", path, strerror(errno));
         return PL_EIO;
     }
     /* An existing file keeps the mode its admin chose, but say that it leaks. */
     if (stat(path, &sb) == 0 && (sb.st_mode & 077))
-        fprintf(stderr, "storage: %s: warning: mode %03o lets others read credentials\n", path,
-                (unsigned)(sb.st_mode & 0777));
+        sq_log(s, STORAGE_LOG_WARN, "%s: mode %03o lets others read credentials", path,
+               (unsigned)(sb.st_mode & 0777));
     return PL_OK;
 }
 
@@ -297,7 +313,7 @@ static int set_pragmas(struct sq_store *s, const char *path)
     if (query_text(s, "PRAGMA journal_mode=WAL", mode, sizeof(mode)) != PL_OK)
         return PL_EIO;
     if (strcmp(mode, "wal") != 0) {
-        fprintf(stderr, "storage: %s: cannot use WAL (journal mode stays %s)\n", path, mode);
+        sq_log(s, STORAGE_LOG_ERROR, "%s: cannot use WAL (journal mode stays %s)", path, mode);
         return PL_EIO;
     }
     /* FULL syncs the WAL at every commit: an ack promising durability must survive power
@@ -315,8 +331,8 @@ static int read_version(struct sq_store *s, const char *path, int *v)
     *v = atoi(text);
     /* Newer means a later Parley migrated the file: refuse rather than guess its layout. */
     if (*v < 0 || *v > known) {
-        fprintf(stderr, "storage: %s: schema version %d is unknown (this build knows 0..%d)\n",
-                path, *v, known);
+        sq_log(s, STORAGE_LOG_ERROR, "%s: schema version %d is unknown (this build knows 0..%d)",
+               path, *v, known);
         return PL_EIO;
     }
     return PL_OK;
@@ -361,7 +377,7 @@ static int prepare_all(struct sq_store *s)
 {
     for (size_t i = 0; i < SQ_STMT_COUNT; i++) {
         if (!sq_sql[i]) {
-            fprintf(stderr, "storage: statement %zu has no SQL\n", i);
+            sq_log(s, STORAGE_LOG_ERROR, "statement %zu has no SQL", i);
             return PL_EIO;
         }
         if (sqlite3_prepare_v3(s->db, sq_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
@@ -392,7 +408,8 @@ static int sq_open(struct storage *st, const char *path)
     int v;
 
     st->impl = s;
-    if (create_private(path) != PL_OK)
+    s->log = st->log;
+    if (create_private(s, path) != PL_OK)
         goto fail;
     /* No SQLITE_OPEN_CREATE: the file exists now, and if it vanished SQLite would
      * recreate it with a wider mode. */
@@ -425,6 +442,7 @@ const struct storage_ops storage_sqlite_ops = {
     .account_delete = sq_account_delete,
     .creds_get = sq_creds_get,
     .account_list = sq_account_list,
+    .accounts_exist = sq_accounts_exist,
     .flush = sq_flush,
     .rollback = sq_rollback,
     .roster_load = sq_roster_load,

@@ -88,7 +88,8 @@ static bool copy_blob(sqlite3_stmt *q, int col, void *dst, size_t min, size_t ma
 }
 
 /* Fills out from the current row; a row another tool wrote badly is an error, not a login. */
-static int read_creds(sqlite3_stmt *q, const char *bare, struct scram_creds *out)
+static int read_creds(const struct sq_store *s, sqlite3_stmt *q, const char *bare,
+                      struct scram_creds *out)
 {
     size_t n1 = scram_key_len(SCRAM_SHA1), n256 = scram_key_len(SCRAM_SHA256);
     sqlite3_int64 iter = sqlite3_column_int64(q, COL_ITERATIONS);
@@ -106,7 +107,7 @@ static int read_creds(sqlite3_stmt *q, const char *bare, struct scram_creds *out
     return PL_OK;
 fail:
     memset(out, 0, sizeof(*out));
-    fprintf(stderr, "storage: account %s: stored credentials are malformed\n", bare);
+    sq_log(s, STORAGE_LOG_ERROR, "account %s: stored credentials are malformed", bare);
     return PL_EIO;
 }
 
@@ -120,7 +121,7 @@ int sq_creds_get(struct storage *st, const char *bare, struct scram_creds *out)
     sq_bind_text(s, q, 1, bare);
     int rc = sq_step(s, q);
     if (rc == SQ_ROW)
-        rc = read_creds(q, bare, out);
+        rc = read_creds(s, q, bare, out);
     else if (rc == PL_OK)
         rc = PL_ENOTFOUND;
     sqlite3_reset(q); /* ends the read transaction so WAL checkpoints can proceed */
@@ -146,4 +147,17 @@ int sq_account_list(struct storage *st, void (*fn)(void *ctx, const char *bare),
     }
     sqlite3_reset(q);
     return rc;
+}
+
+int sq_accounts_exist(struct storage *st, bool *any)
+{
+    struct sq_store *s = sq_store(st);
+    sqlite3_stmt *q = sq_get(s, SQ_ACCOUNT_ANY);
+
+    if (!q)
+        return PL_EIO;
+    int rc = sq_step(s, q);
+    *any = rc == SQ_ROW;
+    sqlite3_reset(q);
+    return rc == SQ_ROW ? PL_OK : rc;
 }

@@ -21,6 +21,7 @@ enum sq_stmt_id {
     SQ_ACCOUNT_DELETE,
     SQ_ACCOUNT_GET,
     SQ_ACCOUNT_LIST,
+    SQ_ACCOUNT_ANY,
     SQ_ROSTER_LOAD,
     SQ_ROSTER_PUT,
     SQ_ROSTER_REMOVE,
@@ -46,6 +47,7 @@ struct sq_store {
     sqlite3_stmt *stmt[SQ_STMT_COUNT];
     int bind_rc;   /* first bind failure since sq_get, reported by the next step */
     bool in_batch; /* a BEGIN IMMEDIATE is open; flush commits it */
+    struct storage_logger log; /* copied from struct storage at open */
 };
 
 /* Step result meaning "a row is ready"; PL_OK means the statement is done. */
@@ -69,8 +71,11 @@ void sq_bind_int64(struct sq_store *s, sqlite3_stmt *q, int i, sqlite3_int64 v);
 int sq_step(struct sq_store *s, sqlite3_stmt *q);
 /* Runs a statement that returns no rows and resets it: PL_OK, PL_EEXIST or PL_EIO. */
 int sq_run(struct sq_store *s, sqlite3_stmt *q);
-/* Logs the connection's last error as "storage: what: message" and returns PL_EIO. */
+/* Logs the connection's last error as "what: message" and returns PL_EIO. */
 int sq_fail(struct sq_store *s, const char *what);
+/* Sends one message to the store's logger. */
+void sq_log(const struct sq_store *s, enum storage_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * Batching: sq_batch_begin opens one write transaction (no-op when one is open) that every
@@ -89,6 +94,7 @@ int sq_account_set_creds(struct storage *st, const char *bare, const struct scra
 int sq_account_delete(struct storage *st, const char *bare);
 int sq_creds_get(struct storage *st, const char *bare, struct scram_creds *out);
 int sq_account_list(struct storage *st, void (*fn)(void *ctx, const char *bare), void *ctx);
+int sq_accounts_exist(struct storage *st, bool *any);
 
 /* Roster and last-activity ops (sqlite_roster.c), with the contracts of struct storage_ops. */
 int sq_roster_load(struct storage *st, const char *owner, long long *ver,

@@ -47,6 +47,8 @@ struct storage_ops {
     int (*creds_get)(struct storage *st, const char *bare, struct scram_creds *out);
     /* Calls fn for each account in JID order. */
     int (*account_list)(struct storage *st, void (*fn)(void *ctx, const char *bare), void *ctx);
+    /* Sets *any to whether at least one account exists (one row read, whatever the count). */
+    int (*accounts_exist)(struct storage *st, bool *any);
     /* Commits writes batched during this loop turn. */
     int (*flush)(struct storage *st);
     /* Drops writes batched during this loop turn (a request that failed half-way). */
@@ -74,10 +76,19 @@ struct storage_ops {
     int (*privacy_default_set)(struct storage *st, const char *owner, const char *name);
 };
 
-/* A store: its backend and the backend's private state. */
+/* Where a backend's messages go. The backend never prints: the program that opens the store
+ * decides (the server's logger adds time and level). msg is one line, borrowed for the call. */
+enum storage_log_level { STORAGE_LOG_WARN, STORAGE_LOG_ERROR };
+struct storage_logger {
+    void (*fn)(void *ctx, enum storage_log_level level, const char *msg); /* NULL: stderr */
+    void *ctx;
+};
+
+/* A store: its backend, the backend's private state and its logger (set before opening). */
 struct storage {
     const struct storage_ops *ops;
     void *impl;
+    struct storage_logger log;
 };
 
 extern const struct storage_ops storage_sqlite_ops;
@@ -106,6 +117,10 @@ static inline int creds_get(struct storage *st, const char *bare, struct scram_c
 static inline int account_list(struct storage *st, void (*fn)(void *, const char *), void *ctx)
 {
     return st->ops->account_list(st, fn, ctx);
+}
+static inline int accounts_exist(struct storage *st, bool *any)
+{
+    return st->ops->accounts_exist(st, any);
 }
 static inline int storage_flush(struct storage *st) { return st->ops->flush(st); }
 static inline int storage_rollback(struct storage *st) { return st->ops->rollback(st); }

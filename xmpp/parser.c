@@ -32,6 +32,7 @@ struct parser {
     uint64_t stop_pos;
     char *default_ns; /* declared on the stream header */
     unsigned long salt; /* expat's hash salt: drawn once per stream owner, not per revival */
+    bool salted;        /* false: the draw failed and expat seeds itself (from getrandom) */
 };
 
 static void fail(struct parser *p, enum parser_error err)
@@ -282,7 +283,8 @@ static void create_xp(struct parser *p)
         p->stack = xcalloc(p->lim.max_depth + 1, sizeof(*p->stack));
     if (!p->xp)
         xmalloc((size_t)-1); /* aborts like every failed allocation */
-    XML_SetHashSalt(p->xp, p->salt);
+    if (p->salted)
+        XML_SetHashSalt(p->xp, p->salt);
     XML_SetReturnNSTriplet(p->xp, 1);
     XML_SetUserData(p->xp, p);
     XML_SetElementHandler(p->xp, on_start, on_end);
@@ -302,7 +304,8 @@ struct parser *parser_new(const struct parser_limits *lim, const struct parser_e
     p->ctx = ctx;
     buf_init(&p->text);
     buf_init(&p->header);
-    RAND_bytes((unsigned char *)&p->salt, sizeof(p->salt));
+    /* A known salt would let a peer plan hash collisions; without one expat draws its own. */
+    p->salted = RAND_bytes((unsigned char *)&p->salt, sizeof(p->salt)) == 1;
     create_xp(p);
     return p;
 }

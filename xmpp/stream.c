@@ -71,10 +71,15 @@ void stream_write_simple(struct stream *s, const char *name, const char *ns, con
     stanza_unref(st);
 }
 
-static void write_header(struct stream *s, const char *lang)
+/* Returns false when no random id could be drawn: the header then carries an all-zero id
+ * and the caller ends the stream, as a predictable id must not serve a session (RFC 6120
+ * §4.7.3). */
+static bool write_header(struct stream *s, const char *lang)
 {
     unsigned char raw[16];
-    RAND_bytes(raw, sizeof(raw));
+    bool random = RAND_bytes(raw, sizeof(raw)) == 1;
+    if (!random)
+        memset(raw, 0, sizeof(raw));
     for (size_t i = 0; i < sizeof(raw); i++)
         snprintf(s->id + 2 * i, 3, "%02x", raw[i]);
     buf_puts(&s->out, "<?xml version='1.0'?><stream:stream xmlns='" NS_CLIENT
@@ -86,6 +91,7 @@ static void write_header(struct stream *s, const char *lang)
     xml_escape(lang, strlen(lang), &s->out);
     buf_puts(&s->out, "'>");
     s->header_sent = true;
+    return random;
 }
 
 static void finish(struct stream *s)
@@ -179,7 +185,11 @@ static void on_open(void *ctx, const struct xel *header, const char *default_ns)
         parser_stop(s->parser);
         return;
     }
-    write_header(s, "en");
+    if (!write_header(s, "en")) {
+        stream_error(s, "internal-server-error", "no random stream id");
+        parser_stop(s->parser);
+        return;
+    }
     write_features(s);
     s->state = s->user ? STREAM_BINDING : STREAM_NEGOTIATE;
 }

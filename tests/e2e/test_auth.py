@@ -558,6 +558,8 @@ def scan_for(path, secrets):
     hits = []
     for d, _, files in os.walk(path):
         for f in files:
+            if not os.path.isfile(os.path.join(d, f)):
+                continue  # control.sock: a socket holds nothing
             with open(os.path.join(d, f), "rb") as fh:
                 data = fh.read()
             hits += [(f, s) for s in secrets if s.encode() in data]

@@ -509,6 +509,65 @@ static void test_corrupt_row(void **state)
     sqlite3_close(db);
 }
 
+/* What a logger set before opening receives: every message, with its level, and no stderr. */
+struct logged {
+    enum storage_log_level level[4];
+    char msg[4][256];
+    size_t n;
+};
+
+static void log_into(void *ctx, enum storage_log_level level, const char *msg)
+{
+    struct logged *l = ctx;
+    if (l->n < ARRAY_LEN(l->level)) {
+        l->level[l->n] = level;
+        snprintf(l->msg[l->n], sizeof(l->msg[l->n]), "%s", msg);
+    }
+    l->n++;
+}
+
+static void test_logger_gets_errors(void **state)
+{
+    struct fx *f = *state;
+    struct scram_creds c = creds_for(1), got;
+    struct logged l = { .n = 0 };
+
+    f->st.log = (struct storage_logger){ log_into, &l };
+    fx_open(f);
+    assert_int_equal(account_create(&f->st, "a@x", &c), PL_OK);
+    sqlite3 *db = raw_open(f->path);
+    raw_exec(db, corrupt_rows[0]);
+    sqlite3_close(db);
+    capture_begin(&f->cap);
+    int rc = creds_get(&f->st, "a@x", &got);
+    char *err = capture_end(&f->cap);
+    assert_int_equal(rc, PL_EIO);
+    assert_string_equal(err, "");
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.level[0], STORAGE_LOG_ERROR);
+    assert_string_equal(l.msg[0], "account a@x: stored credentials are malformed");
+    free(err);
+}
+
+static void test_accounts_exist(void **state)
+{
+    struct fx *f = *state;
+    struct scram_creds c = creds_for(1);
+    bool any = true;
+
+    fx_open(f);
+    assert_int_equal(accounts_exist(&f->st, &any), PL_OK);
+    assert_false(any);
+    assert_int_equal(account_create(&f->st, "a@x", &c), PL_OK);
+    assert_int_equal(account_create(&f->st, "b@x", &c), PL_OK);
+    assert_int_equal(accounts_exist(&f->st, &any), PL_OK);
+    assert_true(any);
+    assert_int_equal(account_delete(&f->st, "a@x"), PL_OK);
+    assert_int_equal(account_delete(&f->st, "b@x"), PL_OK);
+    assert_int_equal(accounts_exist(&f->st, &any), PL_OK);
+    assert_false(any);
+}
+
 /* ---- persistence and other connections ------------------------------------------------------- */
 
 static void test_reopen_persists(void **state)
@@ -848,6 +907,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_second_connection, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_no_plaintext_password, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_batch_flush, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_logger_gets_errors, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_accounts_exist, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_open_under_faults, fault_setup, fault_teardown),
         cmocka_unit_test_setup_teardown(test_writes_under_faults, fault_setup, fault_teardown),
     };
