@@ -191,3 +191,24 @@ def test_slow_reader_gets_whole_roster_at_the_bound(server_factory):
     grown = peak - before
     assert grown < 16 * 1024, "server RSS grew by %d KiB for a 1 MiB roster" % grown
     reader.close()
+
+
+def test_reader_leaving_mid_result(server_factory):
+    """A connection that goes while its result is still being written frees what wrote it
+    (ASan checks at exit) and leaves the server serving others."""
+    server = server_factory(max_output_bytes=65536)
+    server.adduser("alice", "pw-alice")
+    filler = RosterPeer(server, "alice", "filler")
+    fill(filler, limit=MAX_BYTES // (MAX_GROUPS * MAX_GROUP_BYTES) + 8)
+    leaver = RosterPeer(server, "alice", "leaver")
+    leaver.send("<iq type='get' id='big'><query xmlns='jabber:iq:roster'/></iq>")
+    got = b""
+    leaver.raw.sock.settimeout(10)
+    while len(got) < 65536:
+        data = leaver.raw.sock.recv(4096)
+        assert data, "dropped after %d bytes of the result" % len(got)
+        got += data
+    leaver.close()
+    st = filler.request("<iq type='get' id='{id}'><ping xmlns='urn:xmpp:ping'/></iq>")
+    assert st.get("type") == "result", dump(st)
+    filler.close()
