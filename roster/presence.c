@@ -224,7 +224,10 @@ static bool roster_full(struct roster_mod *m, const char *owner, const char *con
     if (!shown && !(res.state & (SUB_STATE_MASK | SUB_APPROVED)))
         return false; /* nothing would be kept */
     const char *kept = ev == SUB_IN_SUBSCRIBE ? status : NULL;
-    return !roster_item_room(m, r, contact, res.state, shown, kept);
+    if (roster_item_room(m, r, contact, res.state, shown, kept))
+        return false;
+    module_log(LOG_DEBUG, "roster", "%s: roster full, no item for %s", owner, contact);
+    return true;
 }
 
 void presence_sub_send(struct roster_mod *m, const char *owner, const char *contact,
