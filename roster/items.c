@@ -120,6 +120,17 @@ void roster_release_all(struct roster_mod *m)
     m->loose = NULL;
 }
 
+/* A roster stored past today's bound (before it was set) is kept for an offline owner only
+ * for the loop turn that read it: it could be many times the bound. */
+static void drop_oversized_loose(void *arg)
+{
+    struct roster_mod *m = arg;
+    if (m->loose && m->loose->bytes > (size_t)m->opts.max_bytes) {
+        roster_free(m, m->loose);
+        m->loose = NULL;
+    }
+}
+
 struct roster *roster_peek(struct roster_mod *m, const char *owner)
 {
     struct roster *r = hmap_get(&m->rosters, owner);
@@ -129,6 +140,8 @@ struct roster *roster_peek(struct roster_mod *m, const char *owner)
         return m->loose;
     roster_free(m, m->loose);
     m->loose = load(m, owner);
+    if (m->loose && m->loose->bytes > (size_t)m->opts.max_bytes)
+        module_defer(m->srv, drop_oversized_loose, m);
     return m->loose;
 }
 
