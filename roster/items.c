@@ -26,10 +26,13 @@ static void item_free_cb(void *ctx, const char *key, void *value)
     item_free(value);
 }
 
-static void roster_free(struct roster *r)
+/* A large roster leaves many small blocks behind: the server is told, so that it gives the
+ * pages back to the system rather than keep them for the life of the process. */
+static void roster_free(struct roster_mod *m, struct roster *r)
 {
     if (!r)
         return;
+    module_memory_released(m->srv, r->bytes);
     hmap_each(&r->items, item_free_cb, NULL);
     hmap_fini(&r->items);
     free(r->owner);
@@ -54,6 +57,8 @@ static void split_groups(struct roster_item *it, const char *joined)
     }
 }
 
+/* Rows are taken as stored, even past today's bounds: such a roster stays readable and can
+ * be shrunk. */
 static void load_row(void *ctx, const struct roster_row *row)
 {
     struct roster *r = ctx;
@@ -63,6 +68,8 @@ static void load_row(void *ctx, const struct roster_row *row)
     it->in_roster = row->in_roster;
     it->status = row->status ? xstrdup(row->status) : NULL;
     split_groups(it, row->groups);
+    it->bytes = roster_item_bytes(it);
+    r->bytes += it->bytes;
 }
 
 static struct roster *load(struct roster_mod *m, const char *owner)
@@ -96,21 +103,32 @@ struct roster *roster_acquire(struct roster_mod *m, const char *owner)
 
 void roster_release(struct roster_mod *m, const char *owner)
 {
-    roster_free(hmap_del(&m->rosters, owner));
+    roster_free(m, hmap_del(&m->rosters, owner));
 }
 
 static void roster_free_cb(void *ctx, const char *key, void *value)
 {
-    (void)ctx, (void)key;
-    roster_free(value);
+    (void)key;
+    roster_free(ctx, value);
 }
 
 void roster_release_all(struct roster_mod *m)
 {
-    hmap_each(&m->rosters, roster_free_cb, NULL);
+    hmap_each(&m->rosters, roster_free_cb, m);
     hmap_fini(&m->rosters);
-    roster_free(m->loose);
+    roster_free(m, m->loose);
     m->loose = NULL;
+}
+
+/* A roster stored past today's bound (before it was set) is kept for an offline owner only
+ * for the loop turn that read it: it could be many times the bound. */
+static void drop_oversized_loose(void *arg)
+{
+    struct roster_mod *m = arg;
+    if (m->loose && m->loose->bytes > (size_t)m->opts.max_bytes) {
+        roster_free(m, m->loose);
+        m->loose = NULL;
+    }
 }
 
 struct roster *roster_peek(struct roster_mod *m, const char *owner)
@@ -120,8 +138,10 @@ struct roster *roster_peek(struct roster_mod *m, const char *owner)
         return r;
     if (m->loose && strcmp(m->loose->owner, owner) == 0)
         return m->loose;
-    roster_free(m->loose);
+    roster_free(m, m->loose);
     m->loose = load(m, owner);
+    if (m->loose && m->loose->bytes > (size_t)m->opts.max_bytes)
+        module_defer(m->srv, drop_oversized_loose, m);
     return m->loose;
 }
 
@@ -173,6 +193,9 @@ int roster_item_save(struct roster_mod *m, struct roster *r, struct roster_item 
                               .state = it->state, .in_roster = it->in_roster,
                               .status = it->status };
     int rc = roster_put(module_storage(m->srv), r->owner, &row, ++r->ver);
+    size_t bytes = roster_item_bytes(it);
+    r->bytes = r->bytes - it->bytes + bytes;
+    it->bytes = bytes;
     module_storage_dirty(m->srv);
     buf_fini(&groups);
     return note_error(m, rc);
@@ -181,6 +204,7 @@ int roster_item_save(struct roster_mod *m, struct roster *r, struct roster_item 
 int roster_item_drop(struct roster_mod *m, struct roster *r, struct roster_item *it)
 {
     hmap_del(&r->items, it->jid);
+    r->bytes -= it->bytes;
     int rc = roster_remove(module_storage(m->srv), r->owner, it->jid, ++r->ver);
     module_storage_dirty(m->srv);
     item_free(it);
@@ -191,12 +215,12 @@ void roster_reload(struct roster_mod *m, const char *owner)
 {
     struct roster *r = hmap_del(&m->rosters, owner);
     if (r) {
-        roster_free(r);
+        roster_free(m, r);
         r = load(m, owner);
         if (r)
             hmap_put(&m->rosters, r->owner, r);
     } else if (m->loose && strcmp(m->loose->owner, owner) == 0) {
-        roster_free(m->loose);
+        roster_free(m, m->loose);
         m->loose = NULL; /* read again when next asked for */
     }
 }
@@ -239,6 +263,30 @@ void roster_item_write(struct stanza *st, struct xel *query, const struct roster
         xel_set_attr(st, item, "approved", "true");
     for (size_t i = 0; i < it->n_groups; i++)
         xel_add_text_child(st, item, "group", it->groups[i]);
+}
+
+size_t roster_item_bytes(const struct roster_item *it)
+{
+    struct stanza *st = stanza_new("query", NS_ROSTER);
+    struct buf b;
+    buf_init(&b);
+    roster_item_write(st, st->root, it, false);
+    xel_write(st->root->first, NS_ROSTER, &b);
+    size_t n = b.len + (it->status ? strlen(it->status) : 0);
+    buf_fini(&b);
+    stanza_unref(st);
+    return n;
+}
+
+bool roster_item_room(const struct roster_mod *m, const struct roster *r, const char *contact,
+                      unsigned state, bool in_roster, const char *status)
+{
+    if (roster_item_find((struct roster *)r, contact))
+        return true;
+    struct roster_item cand = { .jid = (char *)contact, .state = state, .in_roster = in_roster,
+                                .status = (char *)status };
+    return roster_limits_size(&m->opts, r->items.used, r->bytes, 0, roster_item_bytes(&cand),
+                              true) == ROUTE_DONE;
 }
 
 void roster_contact_get(struct server *srv, const char *owner_bare, const char *contact_bare,

@@ -210,13 +210,36 @@ static bool contact_accepts(struct roster_mod *m, const char *owner, const char 
     return ok;
 }
 
+/* Would ev leave a new item in owner's roster that its bounds have no room for (RFC 6121 lets
+ * a server bound rosters)? A request, an approval or a pre-approval creates one; items that
+ * exist may always change, so a full roster still follows its contacts' answers. */
+static bool roster_full(struct roster_mod *m, const char *owner, const char *contact,
+                        enum sub_event ev, const char *status)
+{
+    struct roster *r = roster_peek(m, owner);
+    if (!r || roster_item_find(r, contact))
+        return false;
+    struct sub_result res = subscription_apply(0, ev);
+    bool shown = ev == SUB_OUT_SUBSCRIBE || (ev == SUB_OUT_SUBSCRIBED && res.state != 0);
+    if (!shown && !(res.state & (SUB_STATE_MASK | SUB_APPROVED)))
+        return false; /* nothing would be kept */
+    const char *kept = ev == SUB_IN_SUBSCRIBE ? status : NULL;
+    if (roster_item_room(m, r, contact, res.state, shown, kept))
+        return false;
+    module_log(LOG_DEBUG, "roster", "%s: roster full, no item for %s", owner, contact);
+    return true;
+}
+
 void presence_sub_send(struct roster_mod *m, const char *owner, const char *contact,
                        enum sub_event ev, const char *status)
 {
     struct applied out = apply(m, owner, contact, ev, NULL), in = { 0, 0 }, back = { 0, 0 };
+    enum sub_event in_ev = (enum sub_event)(ev + SUB_IN_SUBSCRIBE - SUB_OUT_SUBSCRIBE);
+    /* A contact whose roster is full does not get the request, as if it had not answered:
+     * the request is not stored for it (ejabberd and Prosody refuse to grow a full roster). */
     if ((out.actions & SUB_ACT_ROUTE) && module_account_exists(m->srv, contact) &&
-        contact_accepts(m, owner, contact, ev)) {
-        enum sub_event in_ev = (enum sub_event)(ev + SUB_IN_SUBSCRIBE - SUB_OUT_SUBSCRIBE);
+        contact_accepts(m, owner, contact, ev) &&
+        !roster_full(m, contact, owner, in_ev, status)) {
         in = apply(m, contact, owner, in_ev, status);
         if (in.actions & SUB_ACT_ROUTE)
             deliver_sub(m, owner, contact, sub_type[ev - SUB_OUT_SUBSCRIBE], status);
@@ -268,6 +291,8 @@ int presence_sub_route(struct route_ctx *rc, struct stanza *st)
     char status[STATUS_MAX + 1];
     if (!rc->to || !rc->to->local || strcmp(rc->to->bare, owner) == 0)
         return ROUTE_DONE; /* nothing to subscribe to */
+    if (roster_full(m, owner, rc->to->bare, out_event(st->type), NULL))
+        return ROUTE_ERROR(COND_RESOURCE_CONSTRAINT);
     presence_sub_send(m, owner, rc->to->bare, out_event(st->type),
                       status_of(st, status, sizeof(status)));
     return ROUTE_DONE;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The roster module: jabber:iq:roster get/set/remove, roster pushes, XEP-0237 versions. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,11 +10,6 @@
 #include "ns.h"
 #include "roster_int.h"
 
-/* RFC 6121 §2.3.3 lets a server bound names and groups; the JID part limit is a fair one. */
-#define ROSTER_TEXT_MAX 1023
-#define ROSTER_GROUPS_MAX 64
-/* Memory per account stays bounded: past this, new items are refused (RFC 6121 §2.3.3). */
-#define ROSTER_ITEMS_MAX 10000
 
 struct roster_sess *roster_sess_get(struct roster_mod *m, struct session *sess)
 {
@@ -134,20 +130,6 @@ static int roster_tx_end(struct roster_mod *m, int res, const char *owner, const
     return ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
 }
 
-struct item_list {
-    struct stanza *st;
-    struct xel *q;
-};
-
-static void list_item(void *ctx, const char *key, void *value)
-{
-    struct item_list *l = ctx;
-    const struct roster_item *it = value;
-    (void)key;
-    if (it->in_roster)
-        roster_item_write(l->st, l->q, it, false);
-}
-
 /* RFC 6121 §2.1.3 with XEP-0237: an unchanged version gets an empty result. */
 static int roster_get(struct route_ctx *rc, struct stanza *st)
 {
@@ -161,40 +143,44 @@ static int roster_get(struct route_ctx *rc, struct stanza *st)
     char ver[24];
     version_text(r, ver, sizeof(ver));
     const char *asked = xel_attr(xel_first_elem(st->root), "ver");
+    if (!asked || strcmp(asked, ver) != 0)
+        return roster_result_send(m, rc, st, r, ver);
     struct stanza *res = stanza_iq_result(st);
-    if (!asked || strcmp(asked, ver) != 0) {
-        struct item_list l = { res, xel_add_child(res, res->root, "query", NS_ROSTER) };
-        xel_set_attr(res, l.q, "ver", ver);
-        hmap_each(&r->items, list_item, &l);
-    }
     router_reply(rc, res);
     stanza_unref(res);
     return ROUTE_DONE;
 }
 
-static bool text_ok(const char *s)
-{
-    size_t n = strlen(s);
-    return n > 0 && n <= ROSTER_TEXT_MAX && !strchr(s, '\n');
-}
-
-/* Collects the <group/> names of item: not-acceptable for empty or oversized names,
- * bad-request for duplicates (RFC 6121 §2.3.3). */
-static int read_groups(const struct xel *item, const char **groups, size_t *n)
+/* The <group/> names of item (borrowed from it, in an array the caller frees); NULL when
+ * there are more than the bound allows, counted before anything is kept. */
+static const char **read_groups(const struct roster_mod *m, const struct xel *item, size_t *n)
 {
     *n = 0;
-    for (const struct xel *c = item->first; c; c = c->next) {
-        if (!c->name || strcmp(c->name, "group") != 0)
-            continue;
-        const char *g = xel_text(c);
-        if (!text_ok(g) || *n == ROSTER_GROUPS_MAX)
-            return ROUTE_ERROR(COND_NOT_ACCEPTABLE);
-        for (size_t i = 0; i < *n; i++)
-            if (strcmp(groups[i], g) == 0)
-                return ROUTE_ERROR(COND_BAD_REQUEST);
-        groups[(*n)++] = g;
-    }
-    return ROUTE_DONE;
+    for (const struct xel *c = item->first; c; c = c->next)
+        *n += c->name && strcmp(c->name, "group") == 0;
+    if (*n > (size_t)m->opts.max_groups)
+        return NULL;
+    const char **groups = xcalloc(*n + 1, sizeof(*groups));
+    size_t i = 0;
+    for (const struct xel *c = item->first; c; c = c->next)
+        if (c->name && strcmp(c->name, "group") == 0)
+            groups[i++] = xel_text(c);
+    return groups;
+}
+
+/* The bytes the item would count with name and groups: checked before anything changes, so
+ * that a refused set stores nothing. */
+static int check_size(const struct roster_mod *m, struct roster *r, const char *contact,
+                      const char *name, const char *const *groups, size_t n)
+{
+    struct roster_item *old = roster_item_find(r, contact);
+    struct roster_item cand = old ? *old : (struct roster_item){ .jid = (char *)contact };
+    cand.name = name && *name ? (char *)name : NULL;
+    cand.groups = (char **)groups;
+    cand.n_groups = n;
+    cand.in_roster = true;
+    return roster_limits_size(&m->opts, r->items.used, r->bytes, old ? old->bytes : 0,
+                              roster_item_bytes(&cand), !old);
 }
 
 static int roster_update(struct roster_mod *m, const char *owner, const char *contact,
@@ -203,23 +189,24 @@ static int roster_update(struct roster_mod *m, const char *owner, const char *co
     struct roster *r = roster_acquire(m, owner);
     if (!r)
         return ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
-    const char *groups[ROSTER_GROUPS_MAX];
     size_t n;
     const char *name = xel_attr(item, "name");
-    if (name && strlen(name) > ROSTER_TEXT_MAX)
-        return ROUTE_ERROR(COND_NOT_ACCEPTABLE);
-    int res = read_groups(item, groups, &n);
-    if (res != ROUTE_DONE)
-        return res;
-    if (!roster_item_find(r, contact) && r->items.used >= ROSTER_ITEMS_MAX)
-        return ROUTE_ERROR(COND_RESOURCE_CONSTRAINT);
-    struct roster_item *it = roster_item_get(r, contact);
-    roster_item_set_info(it, name, groups, n);
-    it->in_roster = true;
-    if (roster_item_save(m, r, it) != PL_OK)
-        return ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
-    roster_push(m, r, it, false);
-    return ROUTE_DONE;
+    const char **groups = read_groups(m, item, &n);
+    int res = groups ? roster_limits_item(&m->opts, name, groups, n)
+                     : ROUTE_ERROR(COND_NOT_ACCEPTABLE);
+    if (res == ROUTE_DONE)
+        res = check_size(m, r, contact, name, groups, n);
+    if (res == ROUTE_DONE) {
+        struct roster_item *it = roster_item_get(r, contact);
+        roster_item_set_info(it, name, groups, n);
+        it->in_roster = true;
+        if (roster_item_save(m, r, it) != PL_OK)
+            res = ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
+        else
+            roster_push(m, r, it, false);
+    }
+    free(groups);
+    return res;
 }
 
 /* RFC 6121 §2.5.2: cancel both directions, tell the contact, then forget the item. */
@@ -344,9 +331,9 @@ static void roster_session_close(void *state, struct session *sess)
 
 static int roster_init(struct server *srv, const void *opts, void **state)
 {
-    (void)opts;
     struct roster_mod *m = xcalloc(1, sizeof(*m));
     m->srv = srv;
+    m->opts = *(const struct roster_opts *)opts;
     m->slot = module_slot(&roster_module);
     hmap_init(&m->rosters);
     presence_init(m);
@@ -385,8 +372,23 @@ static const struct route roster_routes[] = {
 
 static const char *const roster_features[] = { NS_ROSTER, NS_ROSTER_VER, NULL };
 
+#define OPT(field) offsetof(struct roster_opts, field)
+
+/* RFC 6121 §2.3.3 lets a server bound names and groups; every account's roster is bounded
+ * too, so that its memory and its result stay small (conf/parley.conf says more). */
+static const struct cfg_opt roster_options[] = {
+    { "max_bytes", CFG_INT, OPT(max_bytes), "1048576", 4096, 1024L * 1024 * 1024, NULL },
+    { "max_items", CFG_INT, OPT(max_items), "10000", 1, 1000000, NULL },
+    { "max_groups_per_item", CFG_INT, OPT(max_groups), "32", 1, 1024, NULL },
+    { "max_group_bytes", CFG_INT, OPT(max_group_bytes), "256", 1, 1023, NULL },
+    { "max_name_bytes", CFG_INT, OPT(max_name_bytes), "1023", 1, 1023, NULL },
+};
+
 const struct module roster_module = {
     .name = "roster",
+    .options = roster_options,
+    .n_options = sizeof(roster_options) / sizeof(roster_options[0]),
+    .options_size = sizeof(struct roster_opts),
     .routes = roster_routes,
     .n_routes = sizeof(roster_routes) / sizeof(roster_routes[0]),
     .features = roster_features,

@@ -21,6 +21,7 @@ struct roster_item {
     unsigned state; /* enum sub_bits */
     bool in_roster; /* false: only a pending inbound request, hidden from the owner */
     char *status;   /* the pending inbound request's <status/>, NULL for none */
+    size_t bytes;   /* what it counts toward the roster's bound (roster_item_bytes) */
 };
 
 /* An account's roster, loaded while one of its resources is bound. */
@@ -29,6 +30,16 @@ struct roster {
     struct hmap items; /* contact bare JID -> struct roster_item */
     long long ver;     /* XEP-0237 version: bumped by every stored change */
     unsigned holders;  /* sessions keeping it loaded, from open to the end of their close */
+    size_t bytes;      /* sum of the items' bytes, for the max_bytes bound */
+};
+
+/* The [roster] options: bounds on one account's roster (documented in conf/parley.conf). */
+struct roster_opts {
+    long max_bytes;       /* the items as serialized, pending requests' texts included */
+    long max_items;
+    long max_groups;      /* per item */
+    long max_group_bytes;
+    long max_name_bytes;
 };
 
 /* A presence serialized once, without 'to' (each send splices one in), and what privacy policy
@@ -63,6 +74,7 @@ struct roster_sess {
 /* The roster module's state. */
 struct roster_mod {
     struct server *srv;
+    struct roster_opts opts;
     int slot;
     struct hmap rosters;  /* owner bare JID -> struct roster, for accounts online */
     struct roster *loose; /* the last roster read for an offline owner (roster_peek) */
@@ -114,6 +126,33 @@ void roster_item_set_info(struct roster_item *it, const char *name, const char *
 /* Appends <item/> for it under query (subscription "remove" when removed). */
 void roster_item_write(struct stanza *st, struct xel *query, const struct roster_item *it,
                        bool removed);
+
+/* What it counts toward max_bytes: the <item/> as a roster result serializes it, plus the text
+ * of a pending request (kept, though not shown). */
+size_t roster_item_bytes(const struct roster_item *it);
+/* May contact's item, absent from r, be created with state (enum sub_bits), visibility and
+ * status? Existing items may always change. */
+bool roster_item_room(const struct roster_mod *m, const struct roster *r, const char *contact,
+                      unsigned state, bool in_roster, const char *status);
+
+/* ---- limits.c: the bounds of a roster set (pure) ---- */
+
+/* RFC 6121 §2.3.3 checks of a roster set's name and groups: ROUTE_DONE, not-acceptable for an
+ * empty or over-long name or group or too many groups, bad-request for a duplicate group. */
+int roster_limits_item(const struct roster_opts *o, const char *name, const char *const *groups,
+                       size_t n_groups);
+/* May a roster of n_items items and bytes bytes take an item of new_bytes, replacing one of
+ * old_bytes (is_new: it adds an item)? ROUTE_DONE or resource-constraint. A roster already
+ * past a bound (stored before it was set) may still shrink and change without growing. */
+int roster_limits_size(const struct roster_opts *o, size_t n_items, size_t bytes, size_t old_bytes,
+                       size_t new_bytes, bool is_new);
+
+/* ---- get.c: roster results ---- */
+
+/* Answers a roster get with every visible item of r: at once when small, else in slices at
+ * the reader's pace. ROUTE_DONE or an error condition. */
+int roster_result_send(struct roster_mod *m, struct route_ctx *rc, const struct stanza *get,
+                       struct roster *r, const char *ver);
 
 /* ---- roster.c: pushes and output held for a commit ---- */
 

@@ -125,6 +125,7 @@ struct conn *conn_new(struct server *srv, int fd, const struct sockaddr *sa, boo
 void conn_free(struct conn *c)
 {
     c2s_session_free(c);
+    conn_slices_cancel(c, false);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -145,6 +146,7 @@ static void reap(struct conn *c)
 {
     if (c->reaped)
         return;
+    conn_slices_cancel(c, false);
     c->reaped = true;
     c->closing = true;
     c2s_session_detach(c);
@@ -155,7 +157,7 @@ static void reap(struct conn *c)
 
 /* Output waiting for the peer: after STARTTLS most of it sits, encrypted, in the socket
  * bufferevent under the TLS filter. */
-static size_t queued(const struct conn *c)
+size_t conn_queued(const struct conn *c)
 {
     struct bufferevent *under = bufferevent_get_underlying(c->bev);
     return evbuffer_get_length(bufferevent_get_output(c->bev)) +
@@ -166,8 +168,9 @@ void conn_send(struct conn *c, const void *bytes, size_t n)
 {
     if (c->reaped)
         return;
-    evbuffer_add(bufferevent_get_output(c->bev), bytes, n);
-    size_t q = queued(c);
+    if (!conn_slices_hold(c, bytes, n))
+        evbuffer_add(bufferevent_get_output(c->bev), bytes, n);
+    size_t q = conn_backlog(c);
     if (q > (size_t)c->srv->cfg.max_output_bytes) {
         log_warn(c->tag, "peer is not reading: %zu bytes queued, dropping the connection", q);
         reap(c);
@@ -196,6 +199,8 @@ void conn_close(struct conn *c, const char *condition, const char *text)
     if (c->closing)
         return;
     c->closing = true;
+    /* The stream's last words cannot wait behind a reply that will never be finished. */
+    conn_slices_cancel(c, true);
     if (condition)
         stream_error(c->stream, condition, text);
     else
@@ -209,7 +214,7 @@ void conn_close(struct conn *c, const char *condition, const char *text)
     arm_timer(c, TIMER_LINGER, 0);
 }
 
-static bool drained(struct conn *c) { return queued(c) == 0; }
+static bool drained(struct conn *c) { return conn_queued(c) == 0; }
 
 /*
  * A closing connection first drains its output, then half-closes and discards input until
@@ -325,7 +330,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
     if (c->closing)
         return;
     /* A client that does not read its own replies stops being read until it catches up. */
-    if (!c->paused && queued(c) > (size_t)c->srv->cfg.max_output_bytes / 2)
+    if (!c->paused && conn_backlog(c) > (size_t)c->srv->cfg.max_output_bytes / 2)
         pause_reading(c, OUTPUT_POLL_MS);
     /* While it logs in a connection gives its parser back after each read, so a login storm
      * does not leave thousands of parsers behind to fragment the heap. After that it keeps
@@ -368,7 +373,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
         }
         break;
     case TIMER_RESUME:
-        if (queued(c) > (size_t)c->srv->cfg.max_output_bytes / 4) {
+        if (conn_backlog(c) > (size_t)c->srv->cfg.max_output_bytes / 4) {
             arm_timer(c, TIMER_RESUME, OUTPUT_POLL_MS); /* still behind on its output */
             break;
         }

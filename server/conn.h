@@ -8,6 +8,7 @@
 
 #include <sys/socket.h>
 
+#include "buf.h"
 #include "stanza.h"
 
 struct server;
@@ -20,6 +21,17 @@ struct conn;
 struct conn *conn_new(struct server *srv, int fd, const struct sockaddr *sa, bool direct_tls);
 /* Queues bytes for the peer. A peer whose output passes max_output_bytes is dropped. */
 void conn_send(struct conn *c, const void *bytes, size_t n);
+/*
+ * Writes a long reply in slices at the peer's pace instead of queuing it whole: next(arg, out,
+ * budget) appends the next slice (about budget bytes) to out and returns true with the last
+ * one; it runs again only when the queued output has fallen below a low watermark. Anything
+ * else sent to the connection meanwhile waits behind the reply, so it stays one unbroken
+ * stanza. release(arg) runs once, when the reply is done or the connection goes. Replies
+ * queue in order. Returns PL_OK, or PL_ELIMIT (too many replies pending: release has run) or
+ * PL_ECLOSED (the connection is going: release has run).
+ */
+int conn_send_slices(struct conn *c, bool (*next)(void *arg, struct buf *out, size_t budget),
+                     void (*release)(void *arg), void *arg);
 /* Serializes st once into the server's scratch buffer and queues it. */
 void conn_send_stanza(struct conn *c, const struct stanza *st);
 /* Ends the stream (with a stream error when condition is not NULL) and detaches the session

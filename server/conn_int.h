@@ -11,6 +11,7 @@
 
 struct bufferevent;
 struct event;
+struct conn_slices;
 
 enum conn_timer { TIMER_AUTH, TIMER_RESUME, TIMER_LINGER };
 
@@ -33,6 +34,9 @@ struct conn {
     unsigned login_reads; /* reads so far, counted up to EAGER_TRIM_READS */
     uint64_t linger_until;
     uint64_t auth_deadline; /* ms, monotonic: bound by then or closed */
+    struct conn_slices *slices, *slices_tail; /* replies written in slices, in order */
+    size_t n_slices;
+    size_t held; /* bytes sent while a reply is being written in slices, waiting behind it */
     double tokens; /* stanza budget (token bucket) */
     uint64_t refill_ms;
     char tag[24];
@@ -48,5 +52,22 @@ void c2s_session_detach(struct conn *c);
 void c2s_session_free(struct conn *c);
 /* Queues the stream's pending output on the socket. */
 void conn_flush_stream(struct conn *c);
+
+/* Output waiting for the peer in the socket's buffers (conn.c). */
+size_t conn_queued(const struct conn *c);
+
+/* ---- conn_slices.c: replies written in slices as the peer reads ---- */
+
+/* Everything owed to the peer: queued output and the bytes held behind a reply in slices. */
+size_t conn_backlog(const struct conn *c);
+/* While a reply is being written in slices, bytes sent to the connection wait behind it:
+ * returns true when it kept them. */
+bool conn_slices_hold(struct conn *c, const void *bytes, size_t n);
+/* Writes slices while the queued output is below the low watermark; a finished reply lets
+ * what waited behind it go. */
+void conn_slices_pump(struct conn *c);
+/* Frees every reply in slices (their free hooks run); keep_held: what waited behind them
+ * goes out, else it is dropped (the connection is going). */
+void conn_slices_cancel(struct conn *c, bool keep_held);
 
 #endif

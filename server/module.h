@@ -130,6 +130,16 @@ void module_session_set_presence(struct session *sess, bool available, int prior
 void module_send(struct session *sess, const struct stanza *st);
 /* Sends already serialized bytes to one session. */
 void module_send_bytes(struct session *sess, const void *bytes, size_t n);
+/* Sends a long reply to one session in slices, at its reader's pace (conn_send_slices in
+ * server/conn.h): next appends about budget bytes and returns true with the last slice;
+ * release(arg) runs once, when done or when the connection goes (also when this fails).
+ * Other stanzas to the session wait behind the reply. PL_OK, PL_ELIMIT or PL_ECLOSED. */
+int module_send_slices(struct session *sess,
+                       bool (*next)(void *arg, struct buf *out, size_t budget),
+                       void (*release)(void *arg), void *arg);
+/* A module freed a large structure (bytes): the server gives free heap pages back to the
+ * system soon after, so that memory an account used does not stay with the process. */
+void module_memory_released(struct server *srv, size_t bytes);
 /* Serializes st once and sends it to every available resource of bare, skipping except.
  * Returns the number of recipients. */
 unsigned module_send_available(struct server *srv, const char *bare, const struct stanza *st,

@@ -146,6 +146,18 @@ void module_send_bytes(struct session *sess, const void *bytes, size_t n)
     conn_send(sess->conn, bytes, n);
 }
 
+int module_send_slices(struct session *sess,
+                       bool (*next)(void *arg, struct buf *out, size_t budget),
+                       void (*release)(void *arg), void *arg)
+{
+    return conn_send_slices(sess->conn, next, release, arg);
+}
+
+void module_memory_released(struct server *srv, size_t bytes)
+{
+    srv->released_bytes += bytes;
+}
+
 unsigned module_send_available(struct server *srv, const char *bare, const struct stanza *st,
                                const struct session *except)
 {

@@ -25,6 +25,7 @@
 
 #define SHUTDOWN_GRACE_MS 2000
 #define TRIM_RETURN_PAGES 256
+#define TRIM_RETURN_BYTES (256 * 1024) /* what modules freed (module_memory_released) */
 
 /* The top-level keys, then one [section] per module that declares options. */
 static size_t config_sections(struct server *srv, struct cfg_section *sections)
@@ -113,10 +114,11 @@ static void trim_idle(evutil_socket_t fd, short what, void *arg)
     size_t released = 0;
     for (struct conn *c = srv->conns; c; c = c->next)
         released += conn_trim_idle(c);
-    /* After a burst (a login storm) many parsers go at once: give their pages back, so that
-     * idle sessions really cost what they hold. */
-    if (released >= TRIM_RETURN_PAGES)
+    /* After a burst (a login storm) many parsers go at once, or an account's large roster
+     * was freed: give the pages back, so that idle sessions really cost what they hold. */
+    if (released >= TRIM_RETURN_PAGES || srv->released_bytes >= TRIM_RETURN_BYTES)
         malloc_trim(0);
+    srv->released_bytes = 0;
 }
 
 /* The calls queued so far run now; those they queue wait for the next turn. */

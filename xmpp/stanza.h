@@ -124,6 +124,11 @@ const char *xel_text(const struct xel *el);
 void xel_write(const struct xel *el, const char *parent_ns, struct buf *out);
 /* Serializes a whole stanza for a jabber:client stream. */
 void stanza_write(const struct stanza *st, struct buf *out);
+/* The two ends of el written apart, for a reply whose children go out in slices: the start
+ * tag with '>' (returns the default namespace its children are written under) and the end
+ * tag. The children in between are the caller's (xel_write with that namespace). */
+const char *xel_write_open(const struct xel *el, const char *parent_ns, struct buf *out);
+void xel_write_close(const struct xel *el, struct buf *out);
 /* Appends s escaped for element text or attribute values. */
 void xml_escape(const char *s, size_t n, struct buf *out);
 

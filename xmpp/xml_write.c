@@ -94,6 +94,18 @@ void xel_write(const struct xel *el, const char *parent_ns, struct buf *out)
     buf_append(out, ">", 1);
     for (const struct xel *c = el->first; c; c = c->next)
         xel_write(c, ns, out);
+    xel_write_close(el, out);
+}
+
+const char *xel_write_open(const struct xel *el, const char *parent_ns, struct buf *out)
+{
+    const char *ns = write_start(el, parent_ns, out);
+    buf_append(out, ">", 1);
+    return ns;
+}
+
+void xel_write_close(const struct xel *el, struct buf *out)
+{
     buf_append(out, "</", 2);
     if (el->ns && strcmp(el->ns, NS_STREAM) == 0)
         buf_puts(out, "stream:");

@@ -52,9 +52,16 @@ class Server:
             "tls_key": tls_files[1], "log_level": "debug",
         }
         opts.update(extra)
+        # A dict value is a module's [section]: written after the top-level keys.
+        flat = [(k, v) for k, v in opts.items() if not isinstance(v, dict)]
+        sections = [(k, v) for k, v in opts.items() if isinstance(v, dict)]
         with open(self.conf, "w") as f:
-            for k, v in opts.items():
+            for k, v in flat:
                 f.write("%s = %s\n" % (k, str(v).lower() if isinstance(v, bool) else v))
+            for name, keys in sections:
+                f.write("[%s]\n" % name)
+                for k, v in keys.items():
+                    f.write("%s = %s\n" % (k, str(v).lower() if isinstance(v, bool) else v))
         self.proc = None
 
     def start(self):
@@ -136,7 +143,8 @@ def server(request, tls_files):
 
 @pytest.fixture
 def server_factory(request, tls_files):
-    """Makes a server with extra config keys, e.g. server_factory(allow_registration=True)."""
+    """Makes a server with extra config keys, e.g. server_factory(allow_registration=True);
+    a dict value is a module's section, e.g. roster={"max_items": 5}."""
     return lambda **extra: make_server(request, tls_files, **extra)
 
 

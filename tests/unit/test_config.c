@@ -17,6 +17,8 @@
 #include "base.h"
 #include "buf.h"
 #include "config.h"
+#include "module.h"
+#include "session.h" /* MODULE_SLOTS */
 #include "options.h"
 
 /* A small table with every option type, a second section, and one option without default. */
@@ -444,15 +446,31 @@ static void repo_path(char *out, size_t n, const char *rel)
     snprintf(out, n, "%.*s%s", (int)root, __FILE__, rel);
 }
 
-static void load_server(const char *path, struct server_config *cfg, struct cfg_section *s)
+/* The top-level keys, then one [section] per module that declares options (as the server
+ * reads its file); returns the number of sections. Module structs are freed by unload. */
+static size_t load_server(const char *path, struct server_config *cfg, struct cfg_section *s)
 {
     struct buf err;
-    *s = (struct cfg_section){ "", server_options, server_options_count, cfg };
+    size_t n = 0;
+    s[n++] = (struct cfg_section){ "", server_options, server_options_count, cfg };
+    for (size_t i = 0; i < modules_count; i++)
+        if (modules[i]->n_options)
+            s[n++] = (struct cfg_section){ modules[i]->name, modules[i]->options,
+                                           modules[i]->n_options,
+                                           calloc(1, modules[i]->options_size) };
     buf_init(&err);
-    int rc = config_load(path, s, 1, &err);
+    int rc = config_load(path, s, n, &err);
     if (rc != PL_OK)
         fail_msg("%s: rc %d: %s", path, rc, err.data ? err.data : "");
     buf_fini(&err);
+    return n;
+}
+
+static void unload_sections(struct cfg_section *s, size_t n)
+{
+    config_free(s, n);
+    for (size_t i = 1; i < n; i++)
+        free(s[i].base);
 }
 
 /* Same option in two loads; paths compare below their own roots. */
@@ -482,7 +500,7 @@ static void expect_same(const struct cfg_opt *o, const void *a, const char *root
 }
 
 /* Every key appears as "key = ..." at the start of a line of the documented file. */
-static void expect_every_key(const char *path)
+static void expect_every_key(const char *path, const struct cfg_section *s, size_t n_sections)
 {
     struct buf text;
     char chunk[4096], needle[128];
@@ -494,10 +512,20 @@ static void expect_every_key(const char *path)
     while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
         buf_append(&text, chunk, n);
     fclose(f);
-    for (size_t i = 0; i < server_options_count; i++) {
-        snprintf(needle, sizeof(needle), "\n%s = ", server_options[i].name);
-        if (!strstr(text.data, needle))
-            fail_msg("conf/parley.conf does not set %s", server_options[i].name);
+    for (size_t k = 0; k < n_sections; k++) {
+        /* A module's keys come after its [name] header. */
+        const char *from = text.data;
+        if (*s[k].name) {
+            snprintf(needle, sizeof(needle), "\n[%s]\n", s[k].name);
+            from = strstr(text.data, needle);
+            if (!from)
+                fail_msg("conf/parley.conf has no [%s] section", s[k].name);
+        }
+        for (size_t i = 0; i < s[k].n_opts; i++) {
+            snprintf(needle, sizeof(needle), "\n%s = ", s[k].opts[i].name);
+            if (!strstr(from, needle))
+                fail_msg("conf/parley.conf does not set %s", s[k].opts[i].name);
+        }
     }
     buf_fini(&text);
 }
@@ -507,14 +535,14 @@ static void test_real_options(void **state)
     const struct fixture *fx = *state;
     char path[PATH_MAX], conf_dir[PATH_MAX], root[PATH_MAX], want[PATH_MAX * 2];
     struct server_config cfg, def;
-    struct cfg_section s, sd;
+    struct cfg_section s[1 + MODULE_SLOTS], sd[1 + MODULE_SLOTS];
 
     repo_path(path, sizeof(path), "conf");
     assert_non_null(realpath(path, conf_dir));
     snprintf(root, sizeof(root), "%.*s", (int)(strrchr(conf_dir, '/') - conf_dir), conf_dir);
     repo_path(path, sizeof(path), "conf/parley.conf");
-    load_server(path, &cfg, &s);
-    expect_every_key(path);
+    size_t n = load_server(path, &cfg, s);
+    expect_every_key(path, s, n);
 
     expect_str("real", "domain", cfg.domain, "localhost");
     expect_str("real", "bind_address", cfg.bind_address, "127.0.0.1");
@@ -532,13 +560,15 @@ static void test_real_options(void **state)
 
     /* The file documents the defaults, so it must load to what an empty file loads to. */
     write_file(fx->file, "", 0);
-    load_server(fx->file, &def, &sd);
-    for (size_t i = 0; i < server_options_count; i++) {
-        const struct cfg_opt *o = &server_options[i];
-        expect_same(o, (char *)&cfg + o->offset, root, (char *)&def + o->offset, fx->tmp);
-    }
-    config_free(&s, 1);
-    config_free(&sd, 1);
+    load_server(fx->file, &def, sd);
+    for (size_t k = 0; k < n; k++)
+        for (size_t i = 0; i < s[k].n_opts; i++) {
+            const struct cfg_opt *o = &s[k].opts[i];
+            expect_same(o, (char *)s[k].base + o->offset, root, (char *)sd[k].base + o->offset,
+                        fx->tmp);
+        }
+    unload_sections(s, n);
+    unload_sections(sd, n);
 }
 
 static int setup(void **state)

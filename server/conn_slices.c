@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/* Long replies written in slices as the peer reads them, with other output held behind. */
+#include "conn_int.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <stdlib.h>
+
+#include "base.h"
+#include "log.h"
+
+/* A new slice is written only below this much queued output: a reader of any pace costs the
+ * server about this plus one slice, not the whole reply. */
+#define SLICES_LOW_WATERMARK (32 * 1024)
+#define SLICE_BYTES (16 * 1024)
+/* Replies in slices a connection may have pending (each holds its producer's state). */
+#define SLICES_MAX 4
+
+struct conn_slices {
+    bool (*next)(void *arg, struct buf *out, size_t budget);
+    void (*release)(void *arg);
+    void *arg;
+    struct evbuffer *after; /* sent while this reply was the last one pending */
+    struct conn_slices *next_reply;
+};
+
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    conn_slices_pump(arg);
+}
+
+/* The write callback runs only while a reply is pending: it fires at the low watermark. */
+static void watch_output(struct conn *c, bool on)
+{
+    bufferevent_data_cb read_cb;
+    bufferevent_event_cb event_cb;
+    void *arg;
+    bufferevent_getcb(c->bev, &read_cb, NULL, &event_cb, &arg);
+    bufferevent_setcb(c->bev, read_cb, on ? write_cb : NULL, event_cb, arg);
+    bufferevent_setwatermark(c->bev, EV_WRITE, on ? SLICES_LOW_WATERMARK : 0, 0);
+}
+
+size_t conn_backlog(const struct conn *c)
+{
+    return conn_queued(c) + c->held;
+}
+
+bool conn_slices_hold(struct conn *c, const void *bytes, size_t n)
+{
+    if (!c->slices_tail)
+        return false;
+    evbuffer_add(c->slices_tail->after, bytes, n);
+    c->held += n;
+    return true;
+}
+
+/* Frees the first reply; what waited behind it goes out (or is dropped). */
+static void finish_first(struct conn *c, bool keep_held)
+{
+    struct conn_slices *s = c->slices;
+    c->slices = s->next_reply;
+    if (!c->slices)
+        c->slices_tail = NULL;
+    c->n_slices--;
+    c->held -= evbuffer_get_length(s->after);
+    if (keep_held)
+        evbuffer_add_buffer(bufferevent_get_output(c->bev), s->after);
+    evbuffer_free(s->after);
+    s->release(s->arg);
+    free(s);
+}
+
+void conn_slices_pump(struct conn *c)
+{
+    struct buf b;
+    buf_init(&b);
+    while (c->slices && !c->reaped && conn_queued(c) < SLICES_LOW_WATERMARK) {
+        buf_reset(&b);
+        bool done = c->slices->next(c->slices->arg, &b, SLICE_BYTES);
+        evbuffer_add(bufferevent_get_output(c->bev), b.data, b.len);
+        if (done)
+            finish_first(c, true);
+    }
+    buf_fini(&b);
+    if (!c->slices && !c->reaped)
+        watch_output(c, false);
+}
+
+void conn_slices_cancel(struct conn *c, bool keep_held)
+{
+    if (c->slices)
+        log_debug(c->tag, "%zu replies in slices cut short", c->n_slices);
+    while (c->slices)
+        finish_first(c, keep_held);
+    if (!c->reaped)
+        watch_output(c, false);
+}
+
+int conn_send_slices(struct conn *c, bool (*next)(void *arg, struct buf *out, size_t budget),
+                     void (*release)(void *arg), void *arg)
+{
+    if (c->reaped || c->closing || c->n_slices >= SLICES_MAX) {
+        release(arg);
+        return c->n_slices >= SLICES_MAX ? PL_ELIMIT : PL_ECLOSED;
+    }
+    struct conn_slices *s = xcalloc(1, sizeof(*s));
+    *s = (struct conn_slices){ next, release, arg, evbuffer_new(), NULL };
+    if (c->slices_tail)
+        c->slices_tail->next_reply = s;
+    else
+        c->slices = s;
+    c->slices_tail = s;
+    c->n_slices++;
+    watch_output(c, true);
+    conn_slices_pump(c);
+    return PL_OK;
+}
