@@ -46,6 +46,9 @@ def outcome(r, seconds=5):
     r.sock.settimeout(seconds)
     try:
         r.send(HEADER)
+    except (ConnectionResetError, BrokenPipeError):
+        pass  # already refused and closed: the error may still be waiting to be read
+    try:
         while b"</stream:features>" not in r.buf and b"</stream:stream>" not in r.buf:
             chunk = r.sock.recv(65536)
             if not chunk:
@@ -103,9 +106,9 @@ def cpu_over_a_second(pid):
     return cpu_seconds(pid) - before
 
 
-def can_log_in(server):
+def can_log_in(server, user="alice"):
     try:
-        r = bound(server.port, "alice", PW, "again%d" % time.monotonic_ns())
+        r = bound(server.port, user, PW, "again%d" % time.monotonic_ns())
         ok = ping(r)
         r.close()
         return ok
@@ -134,6 +137,27 @@ def test_unauthenticated_connections_per_source(server_factory):
     held.pop().close()
     assert wait_for(lambda: outcome(raw_from(server.port), 2) == "served", 5)
     for r in held + [other]:
+        r.close()
+
+
+def test_default_caps(server):
+    """The shipped defaults: the 65th connection from one address that has not authenticated
+    is refused, and an account's 11th resource gets resource-constraint."""
+    server.adduser("alice", PW)
+    server.adduser("bob", PW)
+    held = [raw_from(server.port) for _ in range(64)]
+    assert [outcome(r) for r in held] == ["served"] * 64
+    extra = raw_from(server.port)
+    assert outcome(extra) == "refused", extra.buf
+    for r in held + [extra]:
+        r.close()
+    # The closes above reach the server a little later: the first login may need a retry.
+    assert wait_for(lambda: can_log_in(server, "bob"), 10)
+    sessions = [bound(server.port, "alice", PW, "r%d" % i) for i in range(10)]
+    r11, reply = bind(server.port, "alice", PW, "r10")
+    assert reply.find("error/{%s}resource-constraint" % STANZAS_NS) is not None, \
+        ET.tostring(reply)
+    for r in sessions + [r11]:
         r.close()
 
 
