@@ -40,6 +40,7 @@ static void hook_auth_result(void *ctx, const char *bare, bool ok)
     struct conn *c = ctx;
     if (ok) {
         log_info(c->tag, "authenticated as %s from %s", bare, c->peer);
+        conn_authenticated(c);
         return;
     }
     log_info(c->tag, "authentication failed for %s from %s", bare ? bare : "an unusable name",
@@ -54,6 +55,31 @@ static void open_modules(struct server *srv, struct session *sess)
     for (size_t i = 0; i < modules_count; i++)
         if (modules[i]->session_open)
             modules[i]->session_open(srv->mod_state[i], sess);
+}
+
+/*
+ * An account at max_resources_per_account gets one more resource only by giving up its
+ * oldest with replace_oldest. The oldest stream ends with `conflict`, as ejabberd does when it
+ * enforces max_user_sessions: RFC 6120 §4.9.3.3 names conflict for a stream closed because a
+ * new stream for the same entity took its place, which is what happens; policy-violation
+ * would tell the client it did something wrong.
+ */
+static int make_room(struct conn *c, const struct jid *full)
+{
+    struct server *srv = c->srv;
+    struct account_sessions *acct = session_account(&srv->sessions, full->bare);
+    if (!acct || acct->count < (unsigned)srv->cfg.max_resources_per_account)
+        return PL_OK;
+    if (srv->cfg.resource_limit_action == RESOURCE_LIMIT_REFUSE) {
+        log_info(c->tag, "refusing to bind %s: max_resources_per_account (%ld) reached",
+                 full->full, srv->cfg.max_resources_per_account);
+        return PL_ELIMIT;
+    }
+    struct session *old = session_oldest(acct);
+    log_info(old->conn->tag, "%s replaced by %s: max_resources_per_account (%ld) reached",
+             old->jid->full, full->full, srv->cfg.max_resources_per_account);
+    conn_close(old->conn, "conflict", "replaced by a new resource");
+    return PL_OK;
 }
 
 static int hook_bind(void *ctx, const char *resource, struct jid **full)
@@ -72,9 +98,13 @@ static int hook_bind(void *ctx, const char *resource, struct jid **full)
     if (!*full)
         return PL_EINVAL;
     struct session *old = session_find(&c->srv->sessions, (*full)->full);
-    if (old) {
+    if (old) { /* the same resource again takes the old one's place, within the limit */
         log_info(old->conn->tag, "replaced by a new session for %s", (*full)->full);
         conn_close(old->conn, "conflict", "replaced by a new connection");
+    } else if (make_room(c, *full) != PL_OK) {
+        jid_free(*full);
+        *full = NULL;
+        return PL_ELIMIT;
     }
     c->sess = session_add(&c->srv->sessions, c, *full);
     open_modules(c->srv, c->sess);

@@ -50,6 +50,28 @@ static void arm_auth_timer(struct conn *c)
     arm_timer(c, TIMER_AUTH, c->auth_deadline > now ? (long)(c->auth_deadline - now) : 0);
 }
 
+void conn_source_key(const struct sockaddr *sa, char *key, size_t n)
+{
+    if (sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, key, (socklen_t)n);
+        return;
+    }
+    if (sa->sa_family != AF_INET6) {
+        snprintf(key, n, "unknown");
+        return;
+    }
+    struct in6_addr a = ((const struct sockaddr_in6 *)sa)->sin6_addr;
+    /* On a dual-stack listener IPv4 peers arrive as ::ffff:a.b.c.d: their /64 would be one
+     * key for every IPv4 peer, so they count by their IPv4 address. */
+    if (IN6_IS_ADDR_V4MAPPED(&a)) {
+        inet_ntop(AF_INET, a.s6_addr + 12, key, (socklen_t)n);
+        return;
+    }
+    /* One IPv6 host usually owns a whole /64: count the prefix, not the address. */
+    memset(a.s6_addr + 8, 0, 8);
+    inet_ntop(AF_INET6, &a, key, (socklen_t)n);
+}
+
 static bool describe_peer(struct conn *c, const struct sockaddr *sa)
 {
     bool loopback = false;
@@ -61,15 +83,10 @@ static bool describe_peer(struct conn *c, const struct sockaddr *sa)
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
         inet_ntop(AF_INET6, &in6->sin6_addr, c->peer, sizeof(c->peer));
         loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
-        /* One IPv6 host usually owns a whole /64: count the prefix, not the address. */
-        struct in6_addr prefix = in6->sin6_addr;
-        memset(prefix.s6_addr + 8, 0, 8);
-        inet_ntop(AF_INET6, &prefix, c->peer_key, sizeof(c->peer_key));
-        return loopback;
     } else {
         snprintf(c->peer, sizeof(c->peer), "unknown");
     }
-    snprintf(c->peer_key, sizeof(c->peer_key), "%s", c->peer);
+    conn_source_key(sa, c->peer_key, sizeof(c->peer_key));
     return loopback;
 }
 
@@ -118,6 +135,8 @@ struct conn *conn_new(struct server *srv, int fd, const struct sockaddr *sa, boo
         srv->conns->prev = c;
     srv->conns = c;
     srv->n_conns++;
+    sources_add(&srv->sources, c->peer_key);
+    c->unauthenticated = true;
     log_debug(c->tag, "connection from %s%s", c->peer, direct_tls ? " (direct TLS)" : "");
     return c;
 }
@@ -133,6 +152,7 @@ void conn_free(struct conn *c)
     if (c->next)
         c->next->prev = c->prev;
     c->srv->n_conns--;
+    sources_remove(&c->srv->sources, c->peer_key, c->unauthenticated);
     stream_free(c->stream);
     if (c->bev)
         bufferevent_free(c->bev);
@@ -392,6 +412,13 @@ bool conn_trim_idle(struct conn *c)
     bool released = c->reads == 0 && !c->closing && stream_trim(c->stream);
     c->reads = 0;
     return released;
+}
+
+void conn_authenticated(struct conn *c)
+{
+    if (c->unauthenticated)
+        sources_authenticated(&c->srv->sources, c->peer_key);
+    c->unauthenticated = false;
 }
 
 void conn_charge(struct conn *c, unsigned tokens) { c->tokens -= (double)tokens; }

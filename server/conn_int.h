@@ -30,6 +30,7 @@ struct conn {
     bool paused;      /* reading stopped (rate limit or our own output backlog) */
     bool direct_tls;
     bool shut;   /* our side half-closed while lingering */
+    bool unauthenticated; /* still counted by max_unauthenticated_per_source */
     unsigned reads;       /* reads since the last idle sweep */
     unsigned login_reads; /* reads so far, counted up to EAGER_TRIM_READS */
     uint64_t linger_until;
@@ -50,6 +51,8 @@ extern const struct stream_hooks c2s_hooks;
 void c2s_session_detach(struct conn *c);
 /* At the end of the loop turn: module farewells (unavailable presence), then free. */
 void c2s_session_free(struct conn *c);
+/* The peer has authenticated: it stops counting toward max_unauthenticated_per_source. */
+void conn_authenticated(struct conn *c);
 /* Queues the stream's pending output on the socket. */
 void conn_flush_stream(struct conn *c);
 

@@ -1,19 +1,38 @@
 /* SPDX-License-Identifier: MIT */
-/* Accepts client connections and hands them to conn_new, within max_connections. */
+/* Accepts client connections and hands them to conn_new, within max_connections and the
+ * per-source caps; turns the rest away, also when out of descriptors. */
 #include "listener.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base.h"
 #include "conn.h"
 #include "log.h"
 #include "server.h"
+
+/* One line per interval for refusals and accept failures, however many peers they hit. */
+#define LOG_INTERVAL_MS 10000
+/* Peers refused per accept failure before pausing: a flood cannot hold the loop here. */
+#define REFUSE_BATCH 128
+#define PAUSE_MS 100
+#define PAUSE_TEXT "pausing accepts for 100 ms"
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 /* Tells a plaintext client why it is turned away (RFC 6120 §4.9.3.17) before closing; a
  * direct-TLS client has no stream yet to carry the error. */
@@ -33,12 +52,52 @@ static void refuse(struct server *srv, evutil_socket_t fd, bool direct_tls)
     close(fd);
 }
 
+/* Why a peer from source key must be turned away now, or NULL. */
+static const char *refusal(const struct server *srv, const char *key)
+{
+    if (srv->stopping)
+        return "shutting down";
+    if (srv->n_conns >= (size_t)srv->cfg.max_connections)
+        return "max_connections reached";
+    switch (sources_admit(&srv->sources, key, srv->cfg.max_connections_per_source,
+                          srv->cfg.max_unauthenticated_per_source)) {
+    case SOURCES_FULL:
+        return "max_connections_per_source reached";
+    case SOURCES_UNAUTH_FULL:
+        return "max_unauthenticated_per_source reached";
+    case SOURCES_OK:
+        break;
+    }
+    return NULL;
+}
+
+/* " (N more since the previous line)" when lines were held back, else "". */
+static const char *held_back(char *buf, size_t n, unsigned skipped)
+{
+    if (!skipped)
+        return "";
+    snprintf(buf, n, " (%u more since the previous line)", skipped);
+    return buf;
+}
+
+/* A flood of refusals would otherwise be a flood of log lines. */
+static void log_refusal(struct server *srv, const char *key, const char *why)
+{
+    unsigned skipped;
+    char note[64];
+    if (log_gate_pass(&srv->refused_log, now_ms(), LOG_INTERVAL_MS, &skipped))
+        log_warn("listener", "refusing a connection from %s: %s%s", key, why,
+                 held_back(note, sizeof(note), skipped));
+}
+
 static void accept_any(struct server *srv, evutil_socket_t fd, struct sockaddr *sa,
                        bool direct_tls)
 {
-    if (srv->stopping || srv->n_conns >= (size_t)srv->cfg.max_connections) {
-        log_warn("listener", "refusing a connection: %s",
-                 srv->stopping ? "shutting down" : "max_connections reached");
+    char key[64];
+    conn_source_key(sa, key, sizeof(key));
+    const char *why = refusal(srv, key);
+    if (why) {
+        log_refusal(srv, key, why);
         refuse(srv, fd, direct_tls);
         return;
     }
@@ -59,22 +118,67 @@ static void accept_tls(struct evconnlistener *l, evutil_socket_t fd, struct sock
     accept_any(arg, fd, sa, true);
 }
 
-static void resume_accepting(evutil_socket_t fd, short what, void *arg)
+static void set_accepting(struct server *srv, bool on)
 {
-    (void)fd, (void)what;
-    evconnlistener_enable(arg);
+    for (size_t i = 0; i < ARRAY_LEN(srv->listeners); i++)
+        if (srv->listeners[i])
+            (on ? evconnlistener_enable : evconnlistener_disable)(srv->listeners[i]);
 }
 
-/* Out of descriptors, the listening socket stays readable: pausing keeps the loop from
- * spinning until connections go away. */
+static void resume_accepting(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *srv = arg;
+    (void)fd, (void)what;
+    if (srv->spare_fd < 0) /* lost when even the spare could not be reopened */
+        srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (!srv->stopping) /* shutting down keeps them off */
+        set_accepting(srv, true);
+}
+
+/*
+ * Out of descriptors, waiting peers would sit in the backlog with no answer. The spare
+ * descriptor is given up to accept them one at a time and turn each away with
+ * resource-constraint. Returns true when the backlog is empty and the spare is back.
+ */
+static bool refuse_waiting(struct server *srv, struct evconnlistener *l, unsigned *n)
+{
+    bool direct_tls = l == srv->listeners[1];
+    for (*n = 0; *n < REFUSE_BATCH && srv->spare_fd >= 0;) {
+        close(srv->spare_fd);
+        int fd = accept4(evconnlistener_get_fd(l), NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int err = errno;
+        if (fd >= 0) {
+            refuse(srv, fd, direct_tls);
+            (*n)++;
+        }
+        srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return (err == EAGAIN || err == EWOULDBLOCK) && srv->spare_fd >= 0;
+    }
+    return false;
+}
+
+/* libevent calls this when accept fails for a reason other than EAGAIN or EINTR. The
+ * listening socket stays readable, so anything not drained waits out a pause: retrying at
+ * once would spin. */
 static void accept_error(struct evconnlistener *l, void *arg)
 {
     struct server *srv = arg;
-    const struct timeval pause = { 0, 100 * 1000 };
-    log_warn("listener", "accept failed: %s; pausing 100 ms",
-             evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-    evconnlistener_disable(l);
-    event_base_once(srv->base, -1, EV_TIMEOUT, resume_accepting, l, &pause);
+    int err = EVUTIL_SOCKET_ERROR();
+    unsigned refused = 0;
+    bool drained = (err == EMFILE || err == ENFILE) && refuse_waiting(srv, l, &refused);
+    unsigned skipped;
+    char note[64];
+    if (log_gate_pass(&srv->accept_failed_log, now_ms(), LOG_INTERVAL_MS, &skipped))
+        log_warn("listener", "accept failed: %s; %u waiting peers refused, %s%s",
+                 evutil_socket_error_to_string(err), refused,
+                 drained ? "none left waiting" : PAUSE_TEXT,
+                 held_back(note, sizeof(note), skipped));
+    if (drained)
+        return;
+    const struct timeval pause = { 0, PAUSE_MS * 1000 };
+    set_accepting(srv, false);
+    event_base_once(srv->base, -1, EV_TIMEOUT, resume_accepting, srv, &pause);
 }
 
 /* Fills ss with address:port; 0 (logged) when address is not a numeric IP address. */

@@ -7,6 +7,7 @@
 #include "base.h"
 
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
+static const char *const resource_actions[] = { "refuse", "replace_oldest", NULL };
 
 #define OPT(field) offsetof(struct server_config, field)
 #define KIB 1024L
@@ -35,6 +36,14 @@ const struct cfg_opt server_options[] = {
     { "max_output_bytes", CFG_INT, OPT(max_output_bytes), "4194304", 64 * KIB, 1024 * MIB,
       NULL },
     { "max_connections", CFG_INT, OPT(max_connections), "15000", 1, 1000000, NULL },
+    { "max_connections_per_source", CFG_INT, OPT(max_connections_per_source), "1000", 1,
+      1000000, NULL },
+    { "max_unauthenticated_per_source", CFG_INT, OPT(max_unauthenticated_per_source), "64", 1,
+      1000000, NULL },
+    { "max_resources_per_account", CFG_INT, OPT(max_resources_per_account), "10", 1, 10000,
+      NULL },
+    { "resource_limit_action", CFG_ENUM, OPT(resource_limit_action), "refuse", 0, 0,
+      resource_actions },
     { "max_auth_failures", CFG_INT, OPT(max_auth_failures), "3", 1, 100, NULL },
     { "auth_failures_per_minute", CFG_INT, OPT(auth_failures_per_minute), "10", 1, 100000,
       NULL },

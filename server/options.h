@@ -8,6 +8,8 @@
 #include "config.h"
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+/* What binding one resource too many does to an account at max_resources_per_account. */
+enum resource_limit_action { RESOURCE_LIMIT_REFUSE, RESOURCE_LIMIT_REPLACE_OLDEST };
 
 /* Values of the top-level keys; strings are owned and freed by config_free(). */
 struct server_config {
@@ -30,6 +32,10 @@ struct server_config {
     long max_stanzas_per_second;
     long max_output_bytes;
     long max_connections;
+    long max_connections_per_source;
+    long max_unauthenticated_per_source;
+    long max_resources_per_account;
+    int resource_limit_action; /* enum resource_limit_action */
     long max_auth_failures;
     long auth_failures_per_minute;
     long scram_iterations;

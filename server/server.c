@@ -3,6 +3,8 @@
 #include "server.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <malloc.h>
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base.h"
 #include "conn_int.h"
@@ -61,6 +64,7 @@ static int prepare_domain(struct server_config *cfg, const char *path, struct bu
 int server_load_config(struct server *srv, const char *path, struct buf *err)
 {
     memset(srv, 0, sizeof(*srv));
+    srv->spare_fd = -1;
     struct cfg_section sections[1 + MODULE_SLOTS];
     int rc = config_load(path, sections, config_sections(srv, sections), err);
     return rc == PL_OK ? prepare_domain(&srv->cfg, path, err) : rc;
@@ -194,21 +198,37 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
              srv->cfg.tls_cert, srv->cfg.tls_key);
 }
 
-/* Every connection needs a descriptor: take the whole hard limit, and fit within it. */
-static void fit_descriptors(struct server *srv)
+/* Descriptors the server holds besides connections: stdio, the listeners and the spare,
+ * libevent's epoll and signal descriptors, SQLite's database, WAL, shared-memory and
+ * temporary files, and one more to accept and refuse a peer at max_connections (about 15 in
+ * use after start-up; the rest is headroom). */
+#define RESERVED_FDS 32
+
+/* Every connection needs a descriptor: take the whole hard limit, and fit within it. Running
+ * into the limit would leave new peers unanswered in the backlog. */
+static int fit_descriptors(struct server *srv)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return;
+        return PL_OK;
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
     getrlimit(RLIMIT_NOFILE, &rl);
-    long usable = (long)rl.rlim_cur - 64;
-    if (usable > 0 && srv->cfg.max_connections > usable) {
-        log_warn("server", "max_connections lowered from %ld to %ld (descriptor limit)",
-                 srv->cfg.max_connections, usable);
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= (rlim_t)LONG_MAX)
+        return PL_OK;
+    long limit = (long)rl.rlim_cur, usable = limit - RESERVED_FDS;
+    if (usable < 1) {
+        log_error("server", "the descriptor limit (%ld) leaves no room for connections: "
+                  "raise it above %d (ulimit -n)", limit, RESERVED_FDS);
+        return PL_ELIMIT;
+    }
+    if (srv->cfg.max_connections > usable) {
+        log_warn("server", "max_connections lowered from %ld to %ld: the descriptor limit is "
+                 "%ld, %d kept for the server itself", srv->cfg.max_connections, usable,
+                 limit, RESERVED_FDS);
         srv->cfg.max_connections = usable;
     }
+    return PL_OK;
 }
 
 static void log_from_storage(void *ctx, enum storage_log_level level, const char *msg)
@@ -266,6 +286,8 @@ static int init_modules(struct server *srv)
 static int open_listeners(struct server *srv)
 {
     const long ports[2] = { srv->cfg.c2s_port, srv->cfg.c2s_tls_port };
+    /* Given up when accept runs out of descriptors, so waiting peers still get an answer. */
+    srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     for (int i = 0; i < 2; i++) {
         if (ports[i] == 0)
             continue; /* 0 disables a listener */
@@ -284,10 +306,12 @@ int server_start(struct server *srv)
     if (srv->cfg.log_file[0] && log_open(srv->cfg.log_file) != PL_OK)
         return PL_EIO;
     signal(SIGPIPE, SIG_IGN);
-    fit_descriptors(srv);
+    if (fit_descriptors(srv) != PL_OK)
+        return PL_ELIMIT;
     srv->started = time(NULL);
     buf_init(&srv->scratch);
     session_table_init(&srv->sessions);
+    sources_init(&srv->sources);
     srv->auth_throttle = throttle_new(srv->cfg.auth_failures_per_minute);
     if (open_storage(srv) != PL_OK)
         return PL_EIO;
@@ -354,6 +378,9 @@ void server_fini(struct server *srv)
     SSL_CTX_free(srv->tls);
     throttle_free(srv->auth_throttle);
     session_table_fini(&srv->sessions);
+    sources_fini(&srv->sources);
+    if (srv->spare_fd >= 0)
+        close(srv->spare_fd);
     buf_fini(&srv->scratch);
     struct cfg_section sections[1 + MODULE_SLOTS];
     config_free(sections, config_sections(srv, sections));

@@ -7,8 +7,10 @@
 #include <time.h>
 
 #include "buf.h"
+#include "log_gate.h"
 #include "options.h"
 #include "session.h"
+#include "sources.h"
 #include "storage.h"
 #include "stream.h"
 
@@ -49,6 +51,9 @@ struct server {
     struct deferred_call *deferred; /* queued calls, in order */
     size_t n_deferred;
     struct evconnlistener *listeners[2];
+    struct sources sources; /* live connections per source address, for the per-source caps */
+    int spare_fd;           /* kept open to accept and refuse one peer when out of descriptors */
+    struct log_gate refused_log, accept_failed_log; /* one line per interval, not per peer */
     time_t started;
     bool stopping;
     struct buf scratch; /* serialization buffer, reused for every delivery */

@@ -66,6 +66,16 @@ void session_free(struct session *sess)
     free(sess);
 }
 
+struct session *session_oldest(const struct account_sessions *acct)
+{
+    /* New sessions go first, so the oldest is last; the list is max_resources_per_account
+     * long at most. */
+    struct session *s = acct->first;
+    for (unsigned i = 1; i < acct->count && s->next_resource; i++)
+        s = s->next_resource;
+    return s;
+}
+
 struct session *session_find(const struct session_table *t, const char *full)
 {
     return hmap_get(&t->by_full, full);

@@ -52,6 +52,8 @@ struct session *session_add(struct session_table *t, struct conn *conn, const st
 void session_detach(struct session_table *t, struct session *sess);
 /* Frees a detached session. */
 void session_free(struct session *sess);
+/* The account's session bound longest ago (borrowed); acct has at least one. */
+struct session *session_oldest(const struct account_sessions *acct);
 struct session *session_find(const struct session_table *t, const char *full);
 struct account_sessions *session_account(const struct session_table *t, const char *bare);
 

@@ -45,8 +45,8 @@ struct stream_hooks {
     /* bare is NULL when the attempt named no usable account. */
     void (*auth_result)(void *ctx, const char *bare, bool ok);
     /* Claims resource (NULL: the owner makes one up) for the authenticated user. On PL_OK
-     * *full is the bound JID, owned by the stream; PL_EINVAL answers bad-request,
-     * anything else not-allowed. */
+     * *full is the bound JID, owned by the stream; PL_EINVAL answers bad-request, PL_ELIMIT
+     * resource-constraint (too many resources), anything else not-allowed. */
     int (*bind)(void *ctx, const char *resource, struct jid **full);
     void (*stanza)(void *ctx, struct stanza *st);
     /* The stream has ended (optional: stream_feed also returns PL_ECLOSED). */

@@ -21,7 +21,10 @@ static void bind_resource(struct stream *s, struct stanza *iq, const struct xel 
     struct jid *full = NULL;
     int rc = s->hooks->bind(s->ctx, *name ? name : NULL, &full);
     if (rc != PL_OK) {
-        enum stanza_cond c = rc == PL_EINVAL ? COND_BAD_REQUEST : COND_NOT_ALLOWED;
+        /* RFC 6120 §7.6.2.1: an account at its limit of resources gets resource-constraint. */
+        enum stanza_cond c = rc == PL_EINVAL   ? COND_BAD_REQUEST
+                             : rc == PL_ELIMIT ? COND_RESOURCE_CONSTRAINT
+                                               : COND_NOT_ALLOWED;
         reply(s, stanza_error_reply(iq, c, NULL));
         return;
     }

@@ -40,7 +40,7 @@ def tls_files(tmp_path_factory):
 class Server:
     """One parleyd process; start/stop/restart keep the same data dir and ports."""
 
-    def __init__(self, tls_files, extra):
+    def __init__(self, tls_files, extra, preexec=None):
         self.dir = tempfile.mkdtemp(prefix="parley-e2e-")
         self.data = os.path.join(self.dir, "data")
         self.port, self.tls_port = free_port(), free_port()
@@ -62,12 +62,13 @@ class Server:
                 f.write("[%s]\n" % name)
                 for k, v in keys.items():
                     f.write("%s = %s\n" % (k, str(v).lower() if isinstance(v, bool) else v))
+        self.preexec = preexec  # runs in the child before exec (e.g. to set resource limits)
         self.proc = None
 
     def start(self):
         self.logf = open(self.log_path, "ab")
         self.proc = subprocess.Popen([PARLEYD, "-c", self.conf], stdout=self.logf,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, preexec_fn=self.preexec)
         deadline = time.time() + 10
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -119,8 +120,8 @@ class Server:
             return ""
 
 
-def make_server(request, tls_files, **extra):
-    srv = Server(tls_files, extra)
+def make_server(request, tls_files, preexec=None, **extra):
+    srv = Server(tls_files, extra, preexec)
     srv.start()
 
     def fin():
@@ -144,7 +145,8 @@ def server(request, tls_files):
 @pytest.fixture
 def server_factory(request, tls_files):
     """Makes a server with extra config keys, e.g. server_factory(allow_registration=True);
-    a dict value is a module's section, e.g. roster={"max_items": 5}."""
+    a dict value is a module's section, e.g. roster={"max_items": 5}; preexec=fn runs in the
+    server's process before exec."""
     return lambda **extra: make_server(request, tls_files, **extra)
 
 

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/* Table-driven tests of the per-source connection counts (server/sources.c), of what a source
+ * is (conn_source_key) and of the log rate limit (server/log_gate.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base.h"
+#include "conn.h"
+#include "log_gate.h"
+#include "sources.h"
+
+enum op { ADD, AUTH, DROP_UNAUTH, DROP_AUTH };
+
+/* One step, then what the source's counts and verdict must be (caps: 3 in all, 2 not yet
+ * authenticated). */
+struct step {
+    enum op op;
+    const char *key;
+    unsigned all, unauth;
+    enum sources_verdict verdict;
+};
+
+#define MAX_ALL 3
+#define MAX_UNAUTH 2
+
+static const struct step steps[] = {
+    { ADD, "192.0.2.1", 1, 1, SOURCES_OK },
+    { ADD, "192.0.2.1", 2, 2, SOURCES_UNAUTH_FULL },
+    { ADD, "2001:db8::", 1, 1, SOURCES_OK }, /* another source counts apart */
+    { AUTH, "192.0.2.1", 2, 1, SOURCES_OK },   /* authenticated: leaves the unauth count */
+    { ADD, "192.0.2.1", 3, 2, SOURCES_FULL },  /* both caps reached: all wins */
+    { DROP_AUTH, "192.0.2.1", 2, 2, SOURCES_UNAUTH_FULL },
+    { DROP_UNAUTH, "192.0.2.1", 1, 1, SOURCES_OK },
+    { AUTH, "192.0.2.1", 1, 0, SOURCES_OK },
+    { AUTH, "192.0.2.1", 1, 0, SOURCES_OK },   /* never below zero */
+    { DROP_AUTH, "192.0.2.1", 0, 0, SOURCES_OK }, /* entry gone */
+    { DROP_AUTH, "192.0.2.1", 0, 0, SOURCES_OK }, /* unknown source: no-op */
+    { ADD, "192.0.2.1", 1, 1, SOURCES_OK },       /* back from zero */
+    { DROP_UNAUTH, "2001:db8::", 0, 0, SOURCES_OK },
+};
+
+static void apply(struct sources *t, const struct step *s)
+{
+    switch (s->op) {
+    case ADD:
+        sources_add(t, s->key);
+        break;
+    case AUTH:
+        sources_authenticated(t, s->key);
+        break;
+    case DROP_UNAUTH:
+    case DROP_AUTH:
+        sources_remove(t, s->key, s->op == DROP_UNAUTH);
+        break;
+    }
+}
+
+static void test_counts_table(void **state)
+{
+    (void)state;
+    struct sources t;
+    sources_init(&t);
+    for (size_t i = 0; i < ARRAY_LEN(steps); i++) {
+        const struct step *s = &steps[i];
+        apply(&t, s);
+        unsigned all, unauth;
+        sources_counts(&t, s->key, &all, &unauth);
+        if (all != s->all || unauth != s->unauth)
+            fail_msg("step %zu: %u/%u, want %u/%u", i, all, unauth, s->all, s->unauth);
+        assert_int_equal(sources_admit(&t, s->key, MAX_ALL, MAX_UNAUTH), s->verdict);
+    }
+    sources_fini(&t); /* frees what is left (one entry) */
+}
+
+/* Entries are removed at zero: many sources coming and going leave the map empty. */
+static void test_entries_go_at_zero(void **state)
+{
+    (void)state;
+    struct sources t;
+    sources_init(&t);
+    char key[32];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(key, sizeof(key), "10.%d.%d.1", i / 256, i % 256);
+        sources_add(&t, key);
+        if (i % 2)
+            sources_authenticated(&t, key);
+    }
+    assert_int_equal(t.by_key.used, 5000);
+    for (int i = 0; i < 5000; i++) {
+        snprintf(key, sizeof(key), "10.%d.%d.1", i / 256, i % 256);
+        sources_remove(&t, key, i % 2 == 0);
+    }
+    assert_int_equal(t.by_key.used, 0);
+    sources_fini(&t);
+}
+
+/* IPv4 by address, IPv6 by /64, IPv4-mapped IPv6 (dual-stack listener) by its IPv4 address. */
+static void test_source_key_table(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *addr, *key;
+    } cases[] = {
+        { "192.0.2.7", "192.0.2.7" },
+        { "2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::" },
+        { "2001:db8:1:2::1", "2001:db8:1:2::" },
+        { "2001:db8:1:3::1", "2001:db8:1:3::" },
+        { "::ffff:192.0.2.7", "192.0.2.7" },
+        { "::ffff:198.51.100.1", "198.51.100.1" },
+        { "::1", "::" },
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        struct sockaddr_storage ss;
+        memset(&ss, 0, sizeof(ss));
+        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+        if (inet_pton(AF_INET, cases[i].addr, &in->sin_addr) == 1)
+            in->sin_family = AF_INET;
+        else if (inet_pton(AF_INET6, cases[i].addr, &in6->sin6_addr) == 1)
+            in6->sin6_family = AF_INET6;
+        else
+            fail_msg("bad test address %s", cases[i].addr);
+        char key[64];
+        conn_source_key((const struct sockaddr *)&ss, key, sizeof(key));
+        assert_string_equal(key, cases[i].key);
+    }
+}
+
+struct gate_case {
+    uint64_t now_ms;
+    bool pass;
+    unsigned skipped; /* when it passes */
+};
+
+static void test_log_gate_table(void **state)
+{
+    (void)state;
+    static const struct gate_case cases[] = {
+        { 1000, true, 0 },   { 1001, false, 0 },  { 5000, false, 0 }, { 10999, false, 0 },
+        { 11000, true, 3 },  { 11000, false, 0 }, { 50000, true, 1 }, { 60000, true, 0 },
+    };
+    struct log_gate g = { 0 };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        unsigned skipped = 99;
+        bool pass = log_gate_pass(&g, cases[i].now_ms, 10000, &skipped);
+        if (pass != cases[i].pass || (pass && skipped != cases[i].skipped))
+            fail_msg("case %zu: pass %d skipped %u", i, pass, skipped);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_counts_table),
+        cmocka_unit_test(test_entries_go_at_zero),
+        cmocka_unit_test(test_source_key_table),
+        cmocka_unit_test(test_log_gate_table),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
