@@ -61,15 +61,10 @@ static bool describe_peer(struct conn *c, const struct sockaddr *sa)
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
         inet_ntop(AF_INET6, &in6->sin6_addr, c->peer, sizeof(c->peer));
         loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
-        /* One IPv6 host usually owns a whole /64: count the prefix, not the address. */
-        struct in6_addr prefix = in6->sin6_addr;
-        memset(prefix.s6_addr + 8, 0, 8);
-        inet_ntop(AF_INET6, &prefix, c->peer_key, sizeof(c->peer_key));
-        return loopback;
     } else {
         snprintf(c->peer, sizeof(c->peer), "unknown");
     }
-    snprintf(c->peer_key, sizeof(c->peer_key), "%s", c->peer);
+    throttle_source_key(sa, c->peer_key);
     return loopback;
 }
 
@@ -393,5 +388,6 @@ void conn_charge(struct conn *c, unsigned tokens) { c->tokens -= (double)tokens;
 
 const char *conn_tag(const struct conn *c) { return c->tag; }
 const char *conn_peer(const struct conn *c) { return c->peer; }
+const char *conn_peer_key(const struct conn *c) { return c->peer_key; }
 struct session *conn_session(const struct conn *c) { return c->sess; }
 bool conn_tls(const struct conn *c) { return stream_tls_active(c->stream); }

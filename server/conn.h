@@ -37,6 +37,8 @@ void conn_charge(struct conn *c, unsigned tokens);
 
 const char *conn_tag(const struct conn *c);
 const char *conn_peer(const struct conn *c);
+/* The source that throttling counts: see throttle_source_key(). */
+const char *conn_peer_key(const struct conn *c);
 struct session *conn_session(const struct conn *c);
 bool conn_tls(const struct conn *c);
 

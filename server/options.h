@@ -31,6 +31,7 @@ struct server_config {
     long max_connections;
     long max_auth_failures;
     long auth_failures_per_minute;
+    long auth_source_failures_per_minute;
     long scram_iterations;
 };
 

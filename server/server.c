@@ -14,12 +14,12 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "auth_guard.h"
 #include "base.h"
 #include "conn_int.h"
 #include "listener.h"
 #include "log.h"
 #include "module.h"
-#include "throttle.h"
 #include "tls.h"
 
 #define SHUTDOWN_GRACE_MS 2000
@@ -255,7 +255,8 @@ int server_start(struct server *srv)
     srv->started = time(NULL);
     buf_init(&srv->scratch);
     session_table_init(&srv->sessions);
-    srv->auth_throttle = throttle_new(srv->cfg.auth_failures_per_minute);
+    srv->auth_guard = auth_guard_new(srv->cfg.auth_source_failures_per_minute,
+                                     srv->cfg.auth_failures_per_minute);
     if (open_storage(srv) != PL_OK)
         return PL_EIO;
     srv->tls = tls_ctx_new(srv->cfg.tls_cert, srv->cfg.tls_key);
@@ -313,7 +314,7 @@ void server_fini(struct server *srv)
     if (srv->base)
         event_base_free(srv->base);
     SSL_CTX_free(srv->tls);
-    throttle_free(srv->auth_throttle);
+    auth_guard_free(srv->auth_guard);
     session_table_fini(&srv->sessions);
     buf_fini(&srv->scratch);
     struct cfg_section sections[1 + MODULE_SLOTS];
