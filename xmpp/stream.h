@@ -41,9 +41,9 @@ struct stream_hooks {
     /*
      * Login throttling. A login attempt is charged when its password work is about to start
      * (PLAIN's response, SCRAM's client-first once the account is known) and refunded when it
-     * succeeds, so parallel exchanges each pay. One stream is charged at most once: the
-     * mechanisms a client tries after a failure on the same stream are not charged again
-     * (max_auth_failures still ends the stream). A refusal is answered with
+     * succeeds, so parallel exchanges each pay. A stream is charged once per account it
+     * names: the mechanisms a client tries after a failure for the same account are not
+     * charged again (max_auth_failures still ends the stream). A refusal is answered with
      * temporary-auth-failure, which counts toward max_auth_failures.
      *
      * auth_allowed: may the peer start SASL at all (asked at <auth> until the stream has been

@@ -11,7 +11,8 @@ enum sasl_mech { MECH_NONE, MECH_PLAIN, MECH_SCRAM_SHA1, MECH_SCRAM_SHA256 };
 enum sasl_charge {
     CHARGE_NONE,    /* nothing charged yet */
     CHARGE_PENDING, /* charged; refunded if the attempt succeeds */
-    CHARGE_KEPT,    /* an attempt failed: the charge stays, later ones are not charged */
+    CHARGE_KEPT,    /* an attempt failed: the charge stays; retries for the same account
+                     * are not charged again */
 };
 
 struct stream {

@@ -100,17 +100,36 @@ static char *user_for(struct stream *s, const char *authcid)
     return bare;
 }
 
-/* Charges the stream's first attempt before any password work; later attempts on the same
- * stream ride on that charge. Returns PL_OK, or PL_ELIMIT when the throttle refuses. */
+static bool same_user(const char *a, const char *b)
+{
+    return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+/* Charges a stream once per account it names, before any password work: a client retrying
+ * other mechanisms for the same account rides on the first charge, while naming another
+ * account pays again (or that account's bucket would never see the attempt). Returns PL_OK,
+ * or PL_ELIMIT when the throttle refuses. */
 static int charge_attempt(struct stream *s, const char *bare)
 {
-    if (s->charge != CHARGE_NONE)
+    if (s->charge != CHARGE_NONE && same_user(bare, s->charged_user))
         return PL_OK;
     if (s->hooks->auth_charge(s->ctx, bare) != PL_OK)
         return PL_ELIMIT;
-    s->charge = CHARGE_PENDING;
+    s->charge = CHARGE_PENDING; /* an earlier account's charge stays spent */
+    free(s->charged_user);
     s->charged_user = bare ? xstrdup(bare) : NULL;
     return PL_OK;
+}
+
+/* No password was checked (storage failed): the client is not made to pay for it. */
+static void uncharge(struct stream *s)
+{
+    if (s->charge != CHARGE_PENDING)
+        return;
+    s->hooks->auth_refund(s->ctx, s->charged_user);
+    s->charge = CHARGE_NONE;
+    free(s->charged_user);
+    s->charged_user = NULL;
 }
 
 /* Charges the attempt, then looks up credentials (none for an unusable name, bare NULL):
@@ -120,6 +139,8 @@ static int fetch_creds(struct stream *s, const char *bare, struct scram_creds *c
     int rc = charge_attempt(s, bare);
     if (rc == PL_OK)
         rc = bare ? s->hooks->get_creds(s->ctx, bare, c) : PL_ENOTFOUND;
+    if (rc != PL_OK && rc != PL_ENOTFOUND && rc != PL_ELIMIT)
+        uncharge(s);
     if (rc != PL_OK && rc != PL_ENOTFOUND)
         fail_auth(s, "temporary-auth-failure", bare);
     return rc;

@@ -15,13 +15,15 @@
 #include "stream.h"
 
 /* Base64 payloads: PLAIN "\0user\0pencil", "\0user\0wrong", "\0a@b\0x" (no usable name);
- * SCRAM client-first "n,,n=user,r=abcdefgh". */
+ * "no-nuls", "\0broken\0x", "\0other\0x"; SCRAM client-first "n,,n=user,r=abcdefgh". */
 #define AUTH(mech, b64) "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='" mech \
                         "'>" b64 "</auth>"
 #define PLAIN_RIGHT AUTH("PLAIN", "AHVzZXIAcGVuY2ls")
 #define PLAIN_WRONG AUTH("PLAIN", "AHVzZXIAd3Jvbmc=")
 #define PLAIN_NONAME AUTH("PLAIN", "AGFAYgB4")
 #define PLAIN_MALFORMED AUTH("PLAIN", "bm8tbnVscw==")
+#define PLAIN_BROKEN AUTH("PLAIN", "AGJyb2tlbgB4")
+#define PLAIN_OTHER AUTH("PLAIN", "AG90aGVyAHg=")
 #define SCRAM_FIRST AUTH("SCRAM-SHA-256", "biwsbj11c2VyLHI9YWJjZGVmZ2g=")
 #define ABORT "<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>"
 
@@ -61,10 +63,12 @@ static void fk_result(void *ctx, const char *bare, bool ok)
     ((struct fake *)ctx)->results++;
 }
 
-/* One account, user@localhost with password "pencil". */
+/* One account, user@localhost with password "pencil"; storage fails for broken@localhost. */
 static int fk_creds(void *ctx, const char *bare, struct scram_creds *out)
 {
     (void)ctx;
+    if (strcmp(bare, "broken@localhost") == 0)
+        return PL_EIO;
     if (strcmp(bare, "user@localhost") != 0)
         return PL_ENOTFOUND;
     return scram_creds_make("pencil", SCRAM_MIN_ITERATIONS, out);
@@ -121,10 +125,20 @@ static const struct sasl_case cases[] = {
     { "an aborted exchange's charge covers the next attempt", true, true,
       { SCRAM_FIRST, ABORT, PLAIN_RIGHT }, { "challenge", "aborted", "success" }, 1, 1,
       "user@localhost", "user@localhost" },
-    { "an unusable name is charged to the source", true, true,
-      { PLAIN_NONAME, PLAIN_RIGHT }, { "not-authorized", "success" }, 1, 0, "(none)", "" },
+    { "another account on the same stream is charged again", true, true,
+      { PLAIN_WRONG, PLAIN_OTHER, PLAIN_OTHER },
+      { "not-authorized", "not-authorized", "not-authorized+closed" }, 2, 0, "other@localhost",
+      "" },
+    { "an unusable name is charged to the source", true, true, { PLAIN_NONAME },
+      { "not-authorized" }, 1, 0, "(none)", "" },
+    { "each account named is charged; a success refunds only its own", true, true,
+      { PLAIN_NONAME, PLAIN_RIGHT }, { "not-authorized", "success" }, 2, 1, "user@localhost",
+      "user@localhost" },
     { "malformed input costs nothing", true, true, { PLAIN_MALFORMED, PLAIN_RIGHT },
       { "malformed-request", "success" }, 1, 1, "user@localhost", "user@localhost" },
+    { "a storage failure is refunded at once", true, true, { PLAIN_BROKEN, PLAIN_WRONG },
+      { "temporary-auth-failure", "not-authorized" }, 2, 1, "user@localhost",
+      "broken@localhost" },
     { "throttled source: refused before parsing, and the retries close the stream", false,
       true, { PLAIN_RIGHT, SCRAM_FIRST, PLAIN_RIGHT },
       { "temporary-auth-failure", "temporary-auth-failure", "temporary-auth-failure+closed" },
