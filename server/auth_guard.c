@@ -109,3 +109,14 @@ bool auth_guard_register(struct auth_guard *g, const char *source)
     free(key);
     return ok;
 }
+
+static void log_held(void *ctx, const char *source, unsigned long held)
+{
+    (void)ctx;
+    log_warn("auth", "%lu more throttled login attempts from %s suppressed", held, source);
+}
+
+void auth_guard_tick(struct auth_guard *g)
+{
+    loglimit_flush(g->log, throttle_now_ms(), log_held, NULL);
+}

@@ -27,4 +27,8 @@ void auth_guard_refund(struct auth_guard *g, const char *source, const char *bar
  * success is charged too); false when none is left. */
 bool auth_guard_register(struct auth_guard *g, const char *source);
 
+/* Housekeeping, about once a second: logs how many refusals were held back from sources
+ * whose minute has passed. */
+void auth_guard_tick(struct auth_guard *g);
+
 #endif

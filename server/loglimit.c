@@ -81,6 +81,19 @@ static bool make_room(struct loglimit *l, uint64_t now)
     return sw.n > 0;
 }
 
+void loglimit_flush(struct loglimit *l, uint64_t now_ms,
+                    void (*emit)(void *ctx, const char *key, unsigned long held), void *ctx)
+{
+    struct sweep sw = { .l = l, .now = now_ms };
+    hmap_each(&l->keys, find_expired, &sw);
+    for (size_t i = 0; i < sw.n; i++) {
+        if (sw.old[i]->held)
+            emit(ctx, sw.old[i]->key, sw.old[i]->held);
+        hmap_del(&l->keys, sw.old[i]->key);
+        free(sw.old[i]);
+    }
+}
+
 bool loglimit_pass(struct loglimit *l, const char *key, uint64_t now_ms, unsigned long *held)
 {
     struct entry *e = hmap_get(&l->keys, key);

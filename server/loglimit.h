@@ -19,6 +19,10 @@ void loglimit_free(struct loglimit *l);
  * has passed may be forgotten, count included, to make room; with no room, a new key's
  * events are held back uncounted, so a flood from many keys still writes boundedly. */
 bool loglimit_pass(struct loglimit *l, const char *key, uint64_t now_ms, unsigned long *held);
+/* Forgets keys whose interval has passed (a batch per call; call it periodically), first
+ * calling emit for each that held events back, so a flood that stops is still summed up. */
+void loglimit_flush(struct loglimit *l, uint64_t now_ms,
+                    void (*emit)(void *ctx, const char *key, unsigned long held), void *ctx);
 /* Keys tracked now. */
 size_t loglimit_size(const struct loglimit *l);
 

@@ -112,6 +112,7 @@ static void trim_idle(evutil_socket_t fd, short what, void *arg)
     size_t released = 0;
     for (struct conn *c = srv->conns; c; c = c->next)
         released += conn_trim_idle(c);
+    auth_guard_tick(srv->auth_guard); /* sums up throttled logins the log held back */
     /* After a burst (a login storm) many parsers go at once: give their pages back, so that
      * idle sessions really cost what they hold. */
     if (released >= TRIM_RETURN_PAGES)

@@ -144,8 +144,9 @@ def test_retrying_while_throttled_closes_the_stream_and_logs_boundedly(server_fa
         got = login_once(srv, ATTACKER, "alice", "pw-alice")
         assert got == "failure:temporary-auth-failure", got
     lines = [ln for ln in srv.log().splitlines() if "throttled" in ln]
+    # Per source and minute: one line, and one summing up what it held back.
     minutes = int((time.time() - started) // 60) + 1
-    assert 1 <= len(lines) <= minutes, "%d throttle warnings:\n%s" % (
+    assert 1 <= len(lines) <= 2 * minutes, "%d throttle warnings:\n%s" % (
         len(lines), "\n".join(lines[:5]))
     assert "from %s throttled" % ATTACKER in lines[0], lines[0]
     assert login_once(srv, OWNER, "alice", "pw-alice") == "success:"

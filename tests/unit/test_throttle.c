@@ -196,6 +196,41 @@ static void test_log_limiter(void **state)
     }
 }
 
+struct emitted {
+    char keys[64];
+    unsigned long held;
+};
+
+static void record(void *ctx, const char *key, unsigned long held)
+{
+    struct emitted *e = ctx;
+    snprintf(e->keys + strlen(e->keys), sizeof(e->keys) - strlen(e->keys), "%s ", key);
+    e->held += held;
+}
+
+/* A flood that stops is still summed up once its minute has passed; quiet keys go silently. */
+static void test_log_limiter_flush(void **state)
+{
+    (void)state;
+    struct loglimit *l = loglimit_new(60 * SEC, 16);
+    unsigned long held;
+    assert_true(loglimit_pass(l, "a", 0, &held));
+    assert_false(loglimit_pass(l, "a", 1, &held));
+    assert_false(loglimit_pass(l, "a", 2, &held));
+    assert_true(loglimit_pass(l, "b", 0, &held));
+    struct emitted e = { "", 0 };
+    loglimit_flush(l, 30 * SEC, record, &e);
+    assert_string_equal(e.keys, "");
+    assert_int_equal(loglimit_size(l), 2);
+    loglimit_flush(l, 60 * SEC, record, &e);
+    assert_string_equal(e.keys, "a ");
+    assert_int_equal(e.held, 2);
+    assert_int_equal(loglimit_size(l), 0);
+    assert_true(loglimit_pass(l, "a", 61 * SEC, &held));
+    assert_int_equal(held, 0);
+    loglimit_free(l);
+}
+
 enum guard_op { G_END, G_CHARGE, G_REFUND, G_START, G_REGISTER };
 
 struct guard_step {
@@ -261,6 +296,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bucket_scripts),     cmocka_unit_test(test_table_stays_bounded),
         cmocka_unit_test(test_source_keys),        cmocka_unit_test(test_log_limiter),
+        cmocka_unit_test(test_log_limiter_flush),
         cmocka_unit_test(test_guard_policy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
