@@ -120,8 +120,9 @@ static int register_new(struct route_ctx *rc, struct stanza *st, struct xel *q)
         return reply_form(rc, st);
     if (xel_child(q, "remove", NS_REGISTER))
         return ROUTE_ERROR(COND_NOT_AUTHORIZED); /* only a logged-in account can cancel */
-    /* Every attempt costs PBKDF2 and disk: one address gets as many per minute as it would
-     * get failed logins, and a name that is taken is refused before any key is derived. */
+    /* Every attempt costs PBKDF2 and disk: one source (the key login throttling counts) gets
+     * auth_failures_per_minute, and a name that is taken is refused before any key is
+     * derived. */
     if (!auth_guard_register(rc->srv->auth_guard, conn_peer_key(rc->conn)))
         return ROUTE_ERROR(COND_RESOURCE_CONSTRAINT);
     enum stanza_cond cond = read_credentials(rc, q, &account, &password);
