@@ -4,12 +4,12 @@
 #include <string.h>
 #include <uuid/uuid.h>
 
+#include "auth_guard.h"
 #include "base.h"
 #include "conn_int.h"
 #include "log.h"
 #include "module.h"
 #include "server.h"
-#include "throttle.h"
 
 static void hook_starttls(void *ctx)
 {
@@ -17,16 +17,23 @@ static void hook_starttls(void *ctx)
     c->tls_pending = true;
 }
 
-/* Both the account and the address must have failures left. */
-static int hook_auth_allowed(void *ctx, const char *bare)
+static int hook_auth_allowed(void *ctx)
 {
     struct conn *c = ctx;
-    struct throttle *t = c->srv->auth_throttle;
-    if ((!bare || throttle_allowed(t, bare)) && throttle_allowed(t, c->peer_key))
-        return PL_OK;
-    log_warn(c->tag, "login%s%s from %s throttled after repeated failures", bare ? " for " : "",
-             bare ? bare : "", c->peer);
-    return PL_ELIMIT;
+    return auth_guard_may_start(c->srv->auth_guard, c->tag, c->peer_key) ? PL_OK : PL_ELIMIT;
+}
+
+static int hook_auth_charge(void *ctx, const char *bare)
+{
+    struct conn *c = ctx;
+    return auth_guard_charge(c->srv->auth_guard, c->tag, c->peer_key, bare) ? PL_OK
+                                                                             : PL_ELIMIT;
+}
+
+static void hook_auth_refund(void *ctx, const char *bare)
+{
+    struct conn *c = ctx;
+    auth_guard_refund(c->srv->auth_guard, c->peer_key, bare);
 }
 
 static int hook_get_creds(void *ctx, const char *bare, struct scram_creds *out)
@@ -38,16 +45,13 @@ static int hook_get_creds(void *ctx, const char *bare, struct scram_creds *out)
 static void hook_auth_result(void *ctx, const char *bare, bool ok)
 {
     struct conn *c = ctx;
-    if (ok) {
-        log_info(c->tag, "authenticated as %s from %s", bare, c->peer);
-        conn_authenticated(c);
+    if (!ok) {
+        log_info(c->tag, "authentication failed for %s from %s",
+                 bare ? bare : "an unusable name", c->peer);
         return;
     }
-    log_info(c->tag, "authentication failed for %s from %s", bare ? bare : "an unusable name",
-             c->peer);
-    if (bare)
-        throttle_fail(c->srv->auth_throttle, bare);
-    throttle_fail(c->srv->auth_throttle, c->peer_key);
+    log_info(c->tag, "authenticated as %s from %s", bare, c->peer);
+    conn_authenticated(c);
 }
 
 static void open_modules(struct server *srv, struct session *sess)
@@ -126,8 +130,10 @@ static void hook_stanza(void *ctx, struct stanza *st)
 const struct stream_hooks c2s_hooks = {
     .starttls = hook_starttls,
     .auth_allowed = hook_auth_allowed,
-    .get_creds = hook_get_creds,
+    .auth_charge = hook_auth_charge,
+    .auth_refund = hook_auth_refund,
     .auth_result = hook_auth_result,
+    .get_creds = hook_get_creds,
     .bind = hook_bind,
     .stanza = hook_stanza,
 };

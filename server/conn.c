@@ -50,28 +50,6 @@ static void arm_auth_timer(struct conn *c)
     arm_timer(c, TIMER_AUTH, c->auth_deadline > now ? (long)(c->auth_deadline - now) : 0);
 }
 
-void conn_source_key(const struct sockaddr *sa, char *key, size_t n)
-{
-    if (sa->sa_family == AF_INET) {
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, key, (socklen_t)n);
-        return;
-    }
-    if (sa->sa_family != AF_INET6) {
-        snprintf(key, n, "unknown");
-        return;
-    }
-    struct in6_addr a = ((const struct sockaddr_in6 *)sa)->sin6_addr;
-    /* On a dual-stack listener IPv4 peers arrive as ::ffff:a.b.c.d: their /64 would be one
-     * key for every IPv4 peer, so they count by their IPv4 address. */
-    if (IN6_IS_ADDR_V4MAPPED(&a)) {
-        inet_ntop(AF_INET, a.s6_addr + 12, key, (socklen_t)n);
-        return;
-    }
-    /* One IPv6 host usually owns a whole /64: count the prefix, not the address. */
-    memset(a.s6_addr + 8, 0, 8);
-    inet_ntop(AF_INET6, &a, key, (socklen_t)n);
-}
-
 static bool describe_peer(struct conn *c, const struct sockaddr *sa)
 {
     bool loopback = false;
@@ -86,7 +64,7 @@ static bool describe_peer(struct conn *c, const struct sockaddr *sa)
     } else {
         snprintf(c->peer, sizeof(c->peer), "unknown");
     }
-    conn_source_key(sa, c->peer_key, sizeof(c->peer_key));
+    throttle_source_key(sa, c->peer_key);
     return loopback;
 }
 
@@ -425,5 +403,6 @@ void conn_charge(struct conn *c, unsigned tokens) { c->tokens -= (double)tokens;
 
 const char *conn_tag(const struct conn *c) { return c->tag; }
 const char *conn_peer(const struct conn *c) { return c->peer; }
+const char *conn_peer_key(const struct conn *c) { return c->peer_key; }
 struct session *conn_session(const struct conn *c) { return c->sess; }
 bool conn_tls(const struct conn *c) { return stream_tls_active(c->stream); }

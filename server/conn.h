@@ -19,9 +19,6 @@ struct conn;
 /* Takes ownership of fd. direct_tls: XEP-0368 port, TLS from the first byte. Returns NULL
  * (fd closed, reason logged) when the connection cannot be set up. */
 struct conn *conn_new(struct server *srv, int fd, const struct sockaddr *sa, bool direct_tls);
-/* Writes into key (n bytes) what per-source limits count a peer as: its IPv4 address (also
- * for IPv4-mapped IPv6), or the /64 prefix of its IPv6 address. */
-void conn_source_key(const struct sockaddr *sa, char *key, size_t n);
 /* Queues bytes for the peer. A peer whose output passes max_output_bytes is dropped. */
 void conn_send(struct conn *c, const void *bytes, size_t n);
 /*
@@ -52,6 +49,8 @@ void conn_charge(struct conn *c, unsigned tokens);
 
 const char *conn_tag(const struct conn *c);
 const char *conn_peer(const struct conn *c);
+/* The source that throttling counts: see throttle_source_key(). */
+const char *conn_peer_key(const struct conn *c);
 struct session *conn_session(const struct conn *c);
 bool conn_tls(const struct conn *c);
 

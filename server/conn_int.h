@@ -8,6 +8,7 @@
 
 #include "conn.h"
 #include "stream.h"
+#include "throttle.h"
 
 struct bufferevent;
 struct event;
@@ -42,7 +43,7 @@ struct conn {
     uint64_t refill_ms;
     char tag[24];
     char peer[64];     /* address without port, for logs */
-    char peer_key[64]; /* what throttling counts: the address, or its /64 for IPv6 */
+    char peer_key[THROTTLE_SOURCE_LEN]; /* the source throttling counts (throttle_source_key) */
 };
 
 extern const struct stream_hooks c2s_hooks;

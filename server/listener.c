@@ -19,6 +19,7 @@
 #include "conn.h"
 #include "log.h"
 #include "server.h"
+#include "throttle.h"
 
 /* One line per interval for refusals and accept failures, however many peers they hit. */
 #define LOG_INTERVAL_MS 10000
@@ -93,8 +94,8 @@ static void log_refusal(struct server *srv, const char *key, const char *why)
 static void accept_any(struct server *srv, evutil_socket_t fd, struct sockaddr *sa,
                        bool direct_tls)
 {
-    char key[64];
-    conn_source_key(sa, key, sizeof(key));
+    char key[THROTTLE_SOURCE_LEN];
+    throttle_source_key(sa, key);
     const char *why = refusal(srv, key);
     if (why) {
         log_refusal(srv, key, why);

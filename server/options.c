@@ -47,6 +47,8 @@ const struct cfg_opt server_options[] = {
     { "max_auth_failures", CFG_INT, OPT(max_auth_failures), "3", 1, 100, NULL },
     { "auth_failures_per_minute", CFG_INT, OPT(auth_failures_per_minute), "10", 1, 100000,
       NULL },
+    { "auth_source_failures_per_minute", CFG_INT, OPT(auth_source_failures_per_minute), "30",
+      1, 100000, NULL },
     { "scram_iterations", CFG_INT, OPT(scram_iterations), "4096", 4096, 1000000, NULL },
 };
 

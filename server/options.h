@@ -38,6 +38,7 @@ struct server_config {
     int resource_limit_action; /* enum resource_limit_action */
     long max_auth_failures;
     long auth_failures_per_minute;
+    long auth_source_failures_per_minute;
     long scram_iterations;
 };
 

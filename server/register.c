@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth_guard.h"
 #include "base.h"
 #include "conn.h"
 #include "log.h"
@@ -13,7 +14,6 @@
 #include "prep.h"
 #include "server.h"
 #include "session.h"
-#include "throttle.h"
 
 /* Same bound as a JID part: generous for passphrases, small enough to keep input bounded. */
 #define REGISTER_PASSWORD_MAX 1023
@@ -134,13 +134,11 @@ static int register_new(struct route_ctx *rc, struct stanza *st, struct xel *q)
         return reply_form(rc, st);
     if (xel_child(q, "remove", NS_REGISTER))
         return ROUTE_ERROR(COND_NOT_AUTHORIZED); /* only a logged-in account can cancel */
-    /* Every attempt costs PBKDF2 and disk: one address gets as many per minute as it would
-     * get failed logins, and a name that is taken is refused before any key is derived. */
-    char key[80];
-    snprintf(key, sizeof(key), "register/%s", conn_peer(rc->conn));
-    if (!throttle_allowed(rc->srv->auth_throttle, key))
+    /* Every attempt costs PBKDF2 and disk: one source (the key login throttling counts) gets
+     * auth_failures_per_minute, and a name that is taken is refused before any key is
+     * derived. */
+    if (!auth_guard_register(rc->srv->auth_guard, conn_peer_key(rc->conn)))
         return ROUTE_ERROR(COND_RESOURCE_CONSTRAINT);
-    throttle_fail(rc->srv->auth_throttle, key);
     enum stanza_cond cond = read_credentials(rc, q, &account, &password);
     if (cond != COND_NONE)
         return ROUTE_ERROR(cond);

@@ -17,13 +17,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth_guard.h"
 #include "base.h"
 #include "conn_int.h"
 #include "control.h"
 #include "listener.h"
 #include "log.h"
 #include "module.h"
-#include "throttle.h"
 #include "tls.h"
 
 #define SHUTDOWN_GRACE_MS 2000
@@ -118,6 +118,7 @@ static void trim_idle(evutil_socket_t fd, short what, void *arg)
     size_t released = 0;
     for (struct conn *c = srv->conns; c; c = c->next)
         released += conn_trim_idle(c);
+    auth_guard_tick(srv->auth_guard); /* sums up throttled logins the log held back */
     /* After a burst (a login storm) many parsers go at once, or an account's large roster
      * was freed: give the pages back, so that idle sessions really cost what they hold. */
     if (released >= TRIM_RETURN_PAGES || srv->released_bytes >= TRIM_RETURN_BYTES)
@@ -312,7 +313,8 @@ int server_start(struct server *srv)
     buf_init(&srv->scratch);
     session_table_init(&srv->sessions);
     sources_init(&srv->sources);
-    srv->auth_throttle = throttle_new(srv->cfg.auth_failures_per_minute);
+    srv->auth_guard = auth_guard_new(srv->cfg.auth_source_failures_per_minute,
+                                     srv->cfg.auth_failures_per_minute);
     if (open_storage(srv) != PL_OK)
         return PL_EIO;
     srv->tls = tls_ctx_new(srv->cfg.tls_cert, srv->cfg.tls_key);
@@ -376,7 +378,7 @@ void server_fini(struct server *srv)
     if (srv->base)
         event_base_free(srv->base);
     SSL_CTX_free(srv->tls);
-    throttle_free(srv->auth_throttle);
+    auth_guard_free(srv->auth_guard);
     session_table_fini(&srv->sessions);
     sources_fini(&srv->sources);
     if (srv->spare_fd >= 0)

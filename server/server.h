@@ -18,7 +18,7 @@ struct event_base;
 struct event;
 struct evconnlistener;
 struct conn;
-struct throttle;
+struct auth_guard;
 struct control;
 typedef struct ssl_ctx_st SSL_CTX;
 
@@ -35,7 +35,7 @@ struct server {
     struct storage store;
     struct stream_config stream_cfg;
     struct session_table sessions;
-    struct throttle *auth_throttle;
+    struct auth_guard *auth_guard; /* login and registration throttling */
     void *mod_state[MODULE_SLOTS];
     void *mod_opts[MODULE_SLOTS];
     struct conn *conns; /* every live connection */

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Token buckets keyed by account or IP; the table is bounded and forgets refilled keys. */
+/* Token buckets keyed by string; the table is bounded and forgets refilled keys. */
 #include "throttle.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -9,31 +12,33 @@
 #include "base.h"
 #include "hmap.h"
 
-#define THROTTLE_MAX_KEYS 65536
+#define SWEEP_BATCH 64 /* refilled buckets forgotten per pass over a full table */
 
 struct bucket {
     double tokens;
-    double at; /* seconds, monotonic */
+    uint64_t at; /* ms, monotonic: when tokens was last brought up to date */
     char key[];
 };
 
 struct throttle {
     struct hmap keys;
     double per_minute;
+    size_t max_keys;
 };
 
-static double now_s(void)
+uint64_t throttle_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-struct throttle *throttle_new(long per_minute)
+struct throttle *throttle_new(long per_minute, size_t max_keys)
 {
     struct throttle *t = xcalloc(1, sizeof(*t));
     hmap_init(&t->keys);
     t->per_minute = (double)per_minute;
+    t->max_keys = max_keys;
     return t;
 }
 
@@ -52,25 +57,30 @@ void throttle_free(struct throttle *t)
     free(t);
 }
 
-static double refill(struct throttle *t, struct bucket *b, double now)
+size_t throttle_size(const struct throttle *t) { return t->keys.used; }
+
+/* Brings b up to now; a clock that went backwards (it should not) refills nothing. */
+static double refill(const struct throttle *t, struct bucket *b, uint64_t now)
 {
-    b->tokens += (now - b->at) * t->per_minute / 60.0;
+    if (now <= b->at)
+        return b->tokens;
+    b->tokens += (double)(now - b->at) * t->per_minute / 60000.0;
     if (b->tokens > t->per_minute)
         b->tokens = t->per_minute;
     b->at = now;
     return b->tokens;
 }
 
-bool throttle_allowed(struct throttle *t, const char *key)
+bool throttle_allowed(struct throttle *t, const char *key, uint64_t now_ms)
 {
     struct bucket *b = hmap_get(&t->keys, key);
-    return !b || refill(t, b, now_s()) >= 1.0;
+    return !b || refill(t, b, now_ms) >= 1.0;
 }
 
 struct sweep {
     struct throttle *t;
-    double now;
-    struct bucket *full[64]; /* refilled buckets found in this pass */
+    uint64_t now;
+    struct bucket *full[SWEEP_BATCH]; /* refilled buckets found in this pass */
     size_t n;
 };
 
@@ -83,11 +93,12 @@ static void find_refilled(void *ctx, const char *key, void *value)
 }
 
 /* Keeps the table bounded by forgetting buckets that have refilled (they hold nothing).
- * Returns false when every bucket still counts: the new key then goes untracked, and the
- * per-address bucket, checked first, still limits who can fill the table. */
-static bool make_room(struct throttle *t, double now)
+ * Returns false when every bucket still counts: the new key then goes untracked. Failing
+ * open is the lesser harm: failing closed would let whoever fills the table refuse every
+ * login, while the source bucket, charged first, still limits who can fill it. */
+static bool make_room(struct throttle *t, uint64_t now)
 {
-    if (t->keys.used < THROTTLE_MAX_KEYS)
+    if (t->keys.used < t->max_keys)
         return true;
     struct sweep sw = { .t = t, .now = now };
     hmap_each(&t->keys, find_refilled, &sw);
@@ -98,20 +109,51 @@ static bool make_room(struct throttle *t, double now)
     return sw.n > 0;
 }
 
-void throttle_fail(struct throttle *t, const char *key)
+bool throttle_charge(struct throttle *t, const char *key, uint64_t now_ms)
 {
-    double now = now_s();
     struct bucket *b = hmap_get(&t->keys, key);
     if (!b) {
-        if (!make_room(t, now))
-            return;
+        if (!make_room(t, now_ms))
+            return true;
         size_t n = strlen(key) + 1;
         b = xmalloc(sizeof(*b) + n);
         memcpy(b->key, key, n);
         b->tokens = t->per_minute;
-        b->at = now;
+        b->at = now_ms;
         hmap_put(&t->keys, b->key, b);
     }
-    refill(t, b, now);
+    if (refill(t, b, now_ms) < 1.0)
+        return false;
     b->tokens -= 1.0;
+    return true;
+}
+
+void throttle_refund(struct throttle *t, const char *key, uint64_t now_ms)
+{
+    struct bucket *b = hmap_get(&t->keys, key);
+    if (!b)
+        return; /* forgotten: it was full, so there is nothing to give back */
+    refill(t, b, now_ms);
+    b->tokens = b->tokens + 1.0 > t->per_minute ? t->per_minute : b->tokens + 1.0;
+}
+
+void throttle_source_key(const struct sockaddr *sa, char out[THROTTLE_SOURCE_LEN])
+{
+    if (sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
+                  THROTTLE_SOURCE_LEN);
+        return;
+    }
+    if (sa->sa_family != AF_INET6) {
+        snprintf(out, THROTTLE_SOURCE_LEN, "unknown");
+        return;
+    }
+    struct in6_addr a = ((const struct sockaddr_in6 *)sa)->sin6_addr;
+    if (IN6_IS_ADDR_V4MAPPED(&a)) {
+        /* A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d: their /64 is everyone. */
+        inet_ntop(AF_INET, a.s6_addr + 12, out, THROTTLE_SOURCE_LEN);
+        return;
+    }
+    memset(a.s6_addr + 8, 0, 8);
+    inet_ntop(AF_INET6, &a, out, THROTTLE_SOURCE_LEN);
 }

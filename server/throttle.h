@@ -1,18 +1,41 @@
 /* SPDX-License-Identifier: MIT */
-/* Failed-login throttling: a token bucket per account and per IP address. */
+/* Token buckets keyed by string (a source, a source and an account) with a bounded table. */
 #ifndef PL_THROTTLE_H
 #define PL_THROTTLE_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sys/socket.h>
 
 struct throttle;
 
-/* Allows per_minute failures per key per minute (bursts up to per_minute). Owned. */
-struct throttle *throttle_new(long per_minute);
+/* Buckets of per_minute tokens refilling at per_minute per minute; at most max_keys keys are
+ * tracked at once (keys whose bucket is full again are forgotten). Owned. */
+struct throttle *throttle_new(long per_minute, size_t max_keys);
 void throttle_free(struct throttle *t);
-/* May this key try again now? */
-bool throttle_allowed(struct throttle *t, const char *key);
-/* Records a failure for key. */
-void throttle_fail(struct throttle *t, const char *key);
+
+/* Does key have a whole token at now_ms (monotonic milliseconds)? */
+bool throttle_allowed(struct throttle *t, const char *key, uint64_t now_ms);
+/* Takes one token from key's bucket. A bucket never goes below zero: with less than one token
+ * left nothing is taken and false is returned. When the table is full of keys that still
+ * count, a new key is not tracked and the charge is allowed (see throttle.c). */
+bool throttle_charge(struct throttle *t, const char *key, uint64_t now_ms);
+/* Gives back one token charged to key; a bucket never holds more than per_minute tokens. */
+void throttle_refund(struct throttle *t, const char *key, uint64_t now_ms);
+/* Keys tracked now. */
+size_t throttle_size(const struct throttle *t);
+
+/* Monotonic milliseconds, the clock the server passes to throttle calls. */
+uint64_t throttle_now_ms(void);
+
+/* Longest source key, NUL included (an IPv6 /64 prefix in text form fits). */
+#define THROTTLE_SOURCE_LEN 64
+
+/* Writes into out the key that counts sa as one source: an IPv4 address (also when mapped
+ * into IPv6), or the /64 prefix of an IPv6 address, since one host usually owns a whole /64.
+ * The same key serves login and registration throttling. */
+void throttle_source_key(const struct sockaddr *sa, char out[THROTTLE_SOURCE_LEN]);
 
 #endif

@@ -48,6 +48,7 @@ void stream_free(struct stream *s)
     parser_free(s->parser);
     buf_fini(&s->out);
     free(s->user);
+    free(s->charged_user);
     jid_free(s->jid);
     free(s);
 }

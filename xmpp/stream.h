@@ -38,12 +38,26 @@ struct stream_config {
  */
 struct stream_hooks {
     void (*starttls)(void *ctx);
-    /* Throttling before a password is checked: PL_OK, or PL_ELIMIT to refuse for now.
-     * bare is NULL when only the peer itself is asked about (before any username). */
-    int (*auth_allowed)(void *ctx, const char *bare);
-    int (*get_creds)(void *ctx, const char *bare, struct scram_creds *out);
-    /* bare is NULL when the attempt named no usable account. */
+    /*
+     * Login throttling. A login attempt is charged when its password work is about to start
+     * (PLAIN's response, SCRAM's client-first once the account is known) and refunded when it
+     * succeeds, so parallel exchanges each pay. A stream is charged once per account it
+     * names: the mechanisms a client tries after a failure for the same account are not
+     * charged again (max_auth_failures still ends the stream). A refusal is answered with
+     * temporary-auth-failure, which counts toward max_auth_failures.
+     *
+     * auth_allowed: may the peer start SASL at all (asked at <auth> until the stream has been
+     * charged; charges nothing)? PL_OK, or PL_ELIMIT to refuse for now.
+     * auth_charge: charge one attempt for bare (NULL: the name is unusable). PL_OK, or
+     * PL_ELIMIT (nothing charged) to refuse for now.
+     * auth_refund: the charged attempt succeeded; bare is the one given to auth_charge.
+     * auth_result: the outcome of a checked password, for the log; bare is NULL when the
+     * attempt named no usable account. */
+    int (*auth_allowed)(void *ctx);
+    int (*auth_charge)(void *ctx, const char *bare);
+    void (*auth_refund)(void *ctx, const char *bare);
     void (*auth_result)(void *ctx, const char *bare, bool ok);
+    int (*get_creds)(void *ctx, const char *bare, struct scram_creds *out);
     /* Claims resource (NULL: the owner makes one up) for the authenticated user. On PL_OK
      * *full is the bound JID, owned by the stream; PL_EINVAL answers bad-request, PL_ELIMIT
      * resource-constraint (too many resources), anything else not-allowed. */

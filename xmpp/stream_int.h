@@ -7,6 +7,14 @@
 
 enum sasl_mech { MECH_NONE, MECH_PLAIN, MECH_SCRAM_SHA1, MECH_SCRAM_SHA256 };
 
+/* What this stream's login attempts have cost (see stream_hooks.auth_charge). */
+enum sasl_charge {
+    CHARGE_NONE,    /* nothing charged yet */
+    CHARGE_PENDING, /* charged; refunded if the attempt succeeds */
+    CHARGE_KEPT,    /* an attempt failed: the charge stays; retries for the same account
+                     * are not charged again */
+};
+
 struct stream {
     const struct stream_config *cfg;
     const struct stream_hooks *hooks;
@@ -16,7 +24,9 @@ struct stream {
     bool plaintext_ok;
     bool restart; /* the parser must start over before reading more */
     bool header_sent;
-    unsigned auth_failures;
+    unsigned auth_failures; /* not-authorized and temporary-auth-failure answers */
+    enum sasl_charge charge;
+    char *charged_user; /* the bare JID charged (NULL: none or unusable), owned */
     size_t bytes_before_auth;
     struct parser *parser;
     struct buf out;

@@ -57,12 +57,16 @@ static void add_b64_text(struct stanza *st, struct xel *el, const char *data, si
     buf_fini(&b);
 }
 
-/* A failed attempt: count it, and close the stream past the configured number. */
+/* A failed attempt. A wrong password keeps the stream's charge; it and a refusal by the
+ * throttle count toward closing the stream, so retrying while throttled ends it too. */
 static void fail_auth(struct stream *s, const char *condition, const char *bare)
 {
-    bool counts = strcmp(condition, "not-authorized") == 0;
-    if (counts && s->hooks->auth_result)
+    bool wrong = strcmp(condition, "not-authorized") == 0;
+    bool counts = wrong || strcmp(condition, "temporary-auth-failure") == 0;
+    if (wrong) {
+        s->charge = CHARGE_KEPT;
         s->hooks->auth_result(s->ctx, bare, false);
+    }
     sasl_reset(s);
     sasl_failure(s, condition);
     if (counts && ++s->auth_failures >= s->cfg->max_auth_failures)
@@ -78,8 +82,9 @@ static void succeed(struct stream *s, const char *bare, const struct buf *final)
     stanza_unref(st);
     sasl_reset(s);
     s->user = xstrdup(bare);
-    if (s->hooks->auth_result)
-        s->hooks->auth_result(s->ctx, bare, true);
+    if (s->charge == CHARGE_PENDING)
+        s->hooks->auth_refund(s->ctx, s->charged_user);
+    s->hooks->auth_result(s->ctx, bare, true);
     s->restart = true;
     parser_stop(s->parser);
 }
@@ -95,12 +100,47 @@ static char *user_for(struct stream *s, const char *authcid)
     return bare;
 }
 
-/* Looks up credentials once throttling allows: PL_OK, PL_ENOTFOUND, or a failure written. */
+static bool same_user(const char *a, const char *b)
+{
+    return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+/* Charges a stream once per account it names, before any password work: a client retrying
+ * other mechanisms for the same account rides on the first charge, while naming another
+ * account pays again (or that account's bucket would never see the attempt). Returns PL_OK,
+ * or PL_ELIMIT when the throttle refuses. */
+static int charge_attempt(struct stream *s, const char *bare)
+{
+    if (s->charge != CHARGE_NONE && same_user(bare, s->charged_user))
+        return PL_OK;
+    if (s->hooks->auth_charge(s->ctx, bare) != PL_OK)
+        return PL_ELIMIT;
+    s->charge = CHARGE_PENDING; /* an earlier account's charge stays spent */
+    free(s->charged_user);
+    s->charged_user = bare ? xstrdup(bare) : NULL;
+    return PL_OK;
+}
+
+/* No password was checked (storage failed): the client is not made to pay for it. */
+static void uncharge(struct stream *s)
+{
+    if (s->charge != CHARGE_PENDING)
+        return;
+    s->hooks->auth_refund(s->ctx, s->charged_user);
+    s->charge = CHARGE_NONE;
+    free(s->charged_user);
+    s->charged_user = NULL;
+}
+
+/* Charges the attempt, then looks up credentials (none for an unusable name, bare NULL):
+ * PL_OK, PL_ENOTFOUND, or a failure written. */
 static int fetch_creds(struct stream *s, const char *bare, struct scram_creds *c)
 {
-    int rc = PL_ELIMIT;
-    if (s->hooks->auth_allowed(s->ctx, bare) == PL_OK)
-        rc = s->hooks->get_creds(s->ctx, bare, c);
+    int rc = charge_attempt(s, bare);
+    if (rc == PL_OK)
+        rc = bare ? s->hooks->get_creds(s->ctx, bare, c) : PL_ENOTFOUND;
+    if (rc != PL_OK && rc != PL_ENOTFOUND && rc != PL_ELIMIT)
+        uncharge(s);
     if (rc != PL_OK && rc != PL_ENOTFOUND)
         fail_auth(s, "temporary-auth-failure", bare);
     return rc;
@@ -124,7 +164,8 @@ static void plain_auth(struct stream *s, const char *msg, size_t len)
     }
     bare = user_for(s, authcid);
     if (!bare) {
-        fail_auth(s, "not-authorized", NULL); /* still counts against this address */
+        if (fetch_creds(s, NULL, &c) == PL_ENOTFOUND) /* still charged to this source */
+            fail_auth(s, "not-authorized", NULL);
         goto done;
     }
     if (*authzid && strcmp(authzid, bare) != 0) {
@@ -163,7 +204,7 @@ static void scram_first(struct stream *s, const char *msg, size_t len)
     }
     char *bare = user_for(s, s->scram->username);
     struct scram_creds c;
-    int rc = bare ? fetch_creds(s, bare, &c) : PL_ENOTFOUND;
+    int rc = fetch_creds(s, bare, &c);
     if (rc == PL_OK || rc == PL_ENOTFOUND) {
         char nonce[SCRAM_NONCE_LEN + 1];
         struct buf b;
@@ -230,8 +271,8 @@ static const struct mech_row *find_mech(const char *name)
 static void handle_auth(struct stream *s, const struct xel *el)
 {
     sasl_reset(s);
-    if (s->hooks->auth_allowed(s->ctx, NULL) != PL_OK) {
-        sasl_failure(s, "temporary-auth-failure"); /* before any payload is even parsed */
+    if (s->charge == CHARGE_NONE && s->hooks->auth_allowed(s->ctx) != PL_OK) {
+        fail_auth(s, "temporary-auth-failure", NULL); /* before any payload is even parsed */
         return;
     }
     const struct mech_row *m = find_mech(xel_attr(el, "mechanism"));

@@ -313,9 +313,9 @@ def test_too_many_failures_close_the_stream(server_factory, limit):
 
 
 def test_throttle_after_failures_per_minute(server_factory):
-    """Both the account's and the address's buckets are checked; all tests come from
-    127.0.0.1, so once the limit is reached another account is refused too."""
-    srv = server_factory(auth_failures_per_minute=2)
+    """Both the source's and the source-and-account buckets are checked; all tests come from
+    127.0.0.1, so once the source's limit is reached another account is refused too."""
+    srv = server_factory(auth_failures_per_minute=2, auth_source_failures_per_minute=2)
     srv.adduser("alice", "pw-alice")
     srv.adduser("bob", "pw-bob")
     for _ in range(2):

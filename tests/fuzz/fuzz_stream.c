@@ -11,11 +11,19 @@
 
 /* The stream pretends to be on direct TLS so that PLAIN (user/pencil) can log in and the
  * fuzzer reaches the bound state without computing SCRAM proofs. */
-static int fz_allowed(void *ctx, const char *bare)
+static int fz_allowed(void *ctx)
+{
+    (void)ctx;
+    return PL_OK;
+}
+
+static int fz_charge(void *ctx, const char *bare)
 {
     (void)ctx;
     return bare && strncmp(bare, "slow", 4) == 0 ? PL_ELIMIT : PL_OK;
 }
+
+static void fz_refund(void *ctx, const char *bare) { (void)ctx, (void)bare; }
 
 static int fz_creds(void *ctx, const char *bare, struct scram_creds *out)
 {
@@ -54,8 +62,8 @@ static int fz_bind(void *ctx, const char *resource, struct jid **full)
 }
 
 static const struct stream_hooks hooks = {
-    .starttls = fz_starttls, .auth_allowed = fz_allowed, .get_creds = fz_creds,
-    .auth_result = fz_result, .bind = fz_bind, .stanza = fz_stanza, .closed = fz_closed,
+    .starttls = fz_starttls, .auth_allowed = fz_allowed, .auth_charge = fz_charge,
+    .auth_refund = fz_refund, .get_creds = fz_creds, .auth_result = fz_result, .bind = fz_bind, .stanza = fz_stanza, .closed = fz_closed,
 };
 
 static const struct stream_config cfg = {
