@@ -134,7 +134,13 @@ void throttle_refund(struct throttle *t, const char *key, uint64_t now_ms)
     if (!b)
         return; /* forgotten: it was full, so there is nothing to give back */
     refill(t, b, now_ms);
-    b->tokens = b->tokens + 1.0 > t->per_minute ? t->per_minute : b->tokens + 1.0;
+    b->tokens += 1.0;
+    if (b->tokens < t->per_minute)
+        return;
+    /* Full again, it holds nothing: every successful login ends here, and a login storm
+     * must not leave a bucket per account behind. */
+    hmap_del(&t->keys, b->key);
+    free(b);
 }
 
 void throttle_source_key(const struct sockaddr *sa, char out[THROTTLE_SOURCE_LEN])

@@ -22,7 +22,7 @@ bool throttle_allowed(struct throttle *t, const char *key, uint64_t now_ms);
  * left nothing is taken and false is returned. When the table is full of keys that still
  * count, a new key is not tracked and the charge is allowed (see throttle.c). */
 bool throttle_charge(struct throttle *t, const char *key, uint64_t now_ms);
-/* Gives back one token charged to key; a bucket never holds more than per_minute tokens. */
+/* Gives back one token charged to key; a bucket full again is forgotten (it holds nothing). */
 void throttle_refund(struct throttle *t, const char *key, uint64_t now_ms);
 /* Keys tracked now. */
 size_t throttle_size(const struct throttle *t);
