@@ -10,6 +10,7 @@ import time
 
 from conftest import ROOT
 from roster_helpers import C, RosterPeer, bare, dump
+from xmpp_helpers import wait_log
 
 BENCH = os.path.join(ROOT, "bin", "parley-bench")
 
@@ -192,9 +193,9 @@ def test_disconnect_while_initial_presence_is_going_out(server):
     a2.close()
     c1.close()
     c0.close()
-    time.sleep(0.3)
+    for p in (a2, c1, c0):
+        log = wait_log(server, "session %s ended" % p.jid)
     assert server.alive()
-    log = server.log()
     assert "presence work for" in log, "no job was pending when the session went"
     no_errors(log)
 

@@ -5,6 +5,7 @@ import base64
 import re
 import socket
 import ssl
+import time
 
 import slixmpp
 
@@ -102,6 +103,18 @@ async def offline(*clients):
     for c in clients:
         c.disconnect()
     await asyncio.wait_for(asyncio.gather(*waits), TIMEOUT)
+
+
+def wait_log(server, text, timeout=TIMEOUT):
+    """Waits until the server's log holds text (e.g. "session alice@localhost/desk ended");
+    returns the log."""
+    deadline = time.monotonic() + timeout
+    while True:
+        log = server.log()
+        if text in log:
+            return log
+        assert time.monotonic() < deadline, "no %r in the server log within %ss" % (text, timeout)
+        time.sleep(0.05)
 
 
 def run(coro, timeout=60):
