@@ -17,6 +17,8 @@ BENCH = os.path.join(ROOT, "bin", "parley-bench")
 N = 1000      # contacts on Alice's roster, subscribed both ways
 ONLINE = int(os.environ.get("PARLEY_ROSTER_ONLINE", "20"))  # real accounts, online
 BOTH = 3      # roster/subscription.h: SUB_TO | SUB_FROM
+BURST = 5000  # ~550 KB of messages from another session (Alice's copies stay far below
+              # max_output_bytes)
 
 
 def seed(server):
@@ -73,13 +75,10 @@ class Bystander:
         self.worst_ms = step["max_ms"]
 
 
-def burst(peer, to, n=2000):
-    """Sends n chat messages to `to` in one write. The server reads a connection's input a
-    bounded chunk per loop turn, so these are routed over several turns: ready input is read
-    before deferred work runs, and a few of those turns are the ones a fan-out started just
-    after the burst is sliced into."""
+def burst(peer, to, first, n):
+    """Sends chat messages first..first+n-1 to `to` in one write."""
     peer.send("".join("<message to='%s' type='chat' id='t%d'><body>tick</body></message>"
-                      % (to, i) for i in range(n)))
+                      % (to, i) for i in range(first, first + n)))
 
 
 def interleaved(got, frm):
@@ -108,7 +107,10 @@ def no_errors(log):
     assert not bad, "\n".join(bad[:20])
 
 
-def test_login_with_1000_contacts(server, tmp_path):
+def test_login_with_1000_contacts(server_factory, tmp_path):
+    # One session below sends a few thousand messages at once: unthrottled, so that they are
+    # read as fast as the server reads input, a bounded chunk per loop turn.
+    server = server_factory(max_stanzas_per_second=1000000)
     for u in ["alice"] + ["c%d" % i for i in range(ONLINE)]:
         server.adduser(u, "pw-" + u)
     server.stop()
@@ -126,7 +128,10 @@ def test_login_with_1000_contacts(server, tmp_path):
     t_roster = time.monotonic()
     by3 = RosterPeer(server, "by3", "tick")
     with Bystander(server, tmp_path) as by:
-        burst(by3, a.jid)
+        # Another session's messages, sent just before the presence: far more than the server
+        # reads from one connection in a loop turn, and each turn reads the input that is
+        # ready before its deferred work, so they go on being routed while the work runs.
+        burst(by3, a.jid, 0, BURST)
         t_presence = time.monotonic()
         a.send("<presence/>")
         # The work goes in slices over several loop turns, so a ping may be answered before it
@@ -136,9 +141,9 @@ def test_login_with_1000_contacts(server, tmp_path):
         t_done = time.monotonic()
     got += a.sync()
     by3.close()
-    # Another session is served while the answers go out: messages it had sent just before
-    # Alice's presence land between them. A server doing the whole roster in one loop turn
-    # queues the answers back to back, with none of the other session's messages in between.
+    # Another session is served while the answers go out: its messages land between them. A
+    # server doing the whole roster in one loop turn queues the answers back to back, with
+    # none of the other session's messages in between.
     between = interleaved(got, bare("by3"))
     assert between > 0, "no message of another session was routed while the answers to " \
         "initial presence were going out"
