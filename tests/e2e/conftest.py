@@ -20,9 +20,20 @@ DOMAIN = "localhost"
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(n):
+    """n distinct free ports: the sockets stay bound until all are picked (one at a time, the
+    kernel may hand out the same port twice)."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +54,7 @@ class Server:
     def __init__(self, tls_files, extra, preexec=None):
         self.dir = tempfile.mkdtemp(prefix="parley-e2e-")
         self.data = os.path.join(self.dir, "data")
-        self.port, self.tls_port = free_port(), free_port()
+        self.port, self.tls_port = free_ports(2)
         self.conf = os.path.join(self.dir, "parley.conf")
         self.log_path = os.path.join(self.dir, "parleyd.log")
         opts = {

@@ -532,7 +532,10 @@ def test_password_change(server):
     assert info.find("%s/%s" % (q(NS_REGISTER, "query"), q(NS_REGISTER, "registered"))) \
         is not None, ET.tostring(info)
     reply = iq(r, register_iq("other", "bob", "hijack-pw"), "other")
-    assert reply.get("type") == "error", "changed another account's password"
+    # XEP-0077 §3.3: a username that is not the account's own is a bad request.
+    assert reply.get("type") == "error" and stanza_error(reply) == "bad-request", \
+        "changed another account's password? %s" % ET.tostring(reply)
+    assert reply.find(q("jabber:client", "error")).get("type") == "modify", ET.tostring(reply)
     assert b"hijack-pw" not in ET.tostring(reply), "password echoed in the error"
     reply = iq(r, register_iq("c1", "alice", "new-pw-alice"), "c1")
     assert reply.get("type") == "result", ET.tostring(reply)

@@ -114,10 +114,23 @@ def test_unsubscribe_and_unsubscribed(peers):
     a.pres(bare("bob"), "unsubscribe")  # Alice no longer wants Bob's presence
     b.wait_for(is_sub("unsubscribe", bare("alice")), "unsubscribe")
     a.wait_presence(b.jid, "unavailable")
-    b.pres(bare("alice"), "unsubscribed")  # Bob stops Alice's view... already gone: from only
+    _, item = a.wait_push(bare("bob"))
+    assert item_state(item) == ("from", None), dump(item)
+    _, item = b.wait_push(bare("alice"))
+    assert item_state(item) == ("to", None), dump(item)
+    # Bob cancels a subscription Alice no longer has. RFC 6121 A.3.4: inbound "unsubscribed"
+    # in state From changes nothing (Bob's subscription to Alice stays) and is not delivered.
+    b.pres(bare("alice"), "unsubscribed")
+    b.sync()  # Bob's stanzas are handled in order: the unsubscribed is through once this is
+    a.quiet("an unsubscribed that changes nothing is neither delivered nor pushed")
     _, items = a.roster()
-    assert item_state(items[bare("bob")]) == ("from", None) or \
-        item_state(items[bare("bob")]) == ("none", None)
+    assert item_state(items[bare("bob")]) == ("from", None), dump(items[bare("bob")])
+    _, items = b.roster()
+    assert item_state(items[bare("alice")]) == ("to", None), dump(items[bare("alice")])
+    # And Bob still sees Alice's presence.
+    a.send("<presence><show>away</show></presence>")
+    st = b.wait_presence(a.jid)
+    assert st.findtext(C + "show") == "away", dump(st)
 
 
 def test_directed_presence_cleaned_up(peers):

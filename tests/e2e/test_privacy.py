@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: MIT
 """XEP-0016 privacy lists: list management, its errors, pushes, and enforcement in and out."""
 import itertools
-import time
 
 from roster_helpers import C, bare, dump, error_condition, peers, subscribe_both  # noqa: F401
+from xmpp_helpers import wait_log
 
 P = "{jabber:iq:privacy}"
 _ids = itertools.count(1)
@@ -178,7 +178,7 @@ def test_denied_message_and_iq_get_error_to_sender(peers):
     got_message(b, bare("alice"), "I can talk")
 
 
-def test_active_list_beats_default(peers):
+def test_active_list_beats_default(peers, server):
     a1, a2 = peers("alice", "one", presence=0), peers("alice", "two", presence=0)
     b = peers("bob", presence=0)
     set_list(a1, "strict", item(1, "deny", "jid", "bob@localhost"))
@@ -202,8 +202,7 @@ def test_active_list_beats_default(peers):
     got_message(a1, bare("bob"), "now welcome")
     # once resource two leaves, the default may change
     a2.close()
-    a1.sync()
-    time.sleep(0.3)  # the server ends the session once it sees the close
+    wait_log(server, "session %s ended" % a2.jid)  # once the server has seen the close
     assert use(a1, "default", "open").get("type") == "result"
 
 

@@ -116,14 +116,27 @@ async def _slix_versioning(server):
     await a.update_roster(bare("bob"), name="Bob", groups=["Friends"])
     deadline = asyncio.get_event_loop().time() + TIMEOUT
     while bare("bob") not in a.client_roster and asyncio.get_event_loop().time() < deadline:
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # the push may follow the result
+    assert bare("bob") in a.client_roster, "no push for the new item"
     ver = a.client_roster.version
     assert ver, "pushes carry the version"
-    # A second login with the version it knows gets an empty result and keeps its roster.
-    await a.get_roster()
-    assert a.client_roster.version == ver
-    assert a.client_roster[bare("bob")]["name"] == "Bob"
     await offline(a)
+    # A second login (a new connection and session) with the version it cached gets an empty
+    # result (RFC 6121 §2.6.3): its roster is current.
+    b = await online(server, "alice", "pw-alice", resource="slix2", presence=False)
+    assert "rosterver" in b.features
+    iq = b.Iq(stype="get")
+    iq["roster"]["ver"] = ver  # as a client that kept the roster sends it
+    res = await iq.send(timeout=TIMEOUT)  # (get_roster would add a query to the answer)
+    assert res["type"] == "result" and len(res.xml) == 0, \
+        "the known version gets an empty result: %s" % res
+    # One that knows an older version (here none) gets the whole roster and the same version.
+    b.client_roster.version = ""
+    res = await b.get_roster(timeout=TIMEOUT)
+    assert res["roster"]["ver"] == ver, str(res)
+    assert b.client_roster[bare("bob")]["name"] == "Bob", str(res)
+    assert b.client_roster[bare("bob")]["groups"] == ["Friends"], str(res)
+    await offline(b)
 
 
 def test_slixmpp_roster_versioning(peers, server):

@@ -5,6 +5,7 @@ import base64
 import re
 import socket
 import ssl
+import time
 
 import slixmpp
 
@@ -14,19 +15,29 @@ TIMEOUT = 10
 
 
 class Client(slixmpp.ClientXMPP):
-    """A slixmpp client that records messages/presences and fails on auth failure."""
+    """A slixmpp client that records messages, presences and iq requests, and fails on auth
+    failure."""
 
     def __init__(self, jid, password, **kw):
         super().__init__(jid, password, **kw)
         self.ssl_context = client_tls_context()
         self.messages = asyncio.Queue()
         self.presences = asyncio.Queue()
+        self.iqs = asyncio.Queue()  # every iq get/set that reached this client
+        # A filter sees each stanza before the handlers, without counting as one: a client
+        # still answers the requests none of its plugins handles (feature-not-implemented).
+        self.add_filter("in", self._note_iq)
         self.started = asyncio.get_event_loop().create_future()
         self.add_event_handler("session_start", self._on_start)
         self.add_event_handler("failed_all_auth", self._on_failed)
         self.add_event_handler("message", lambda m: self.messages.put_nowait(m))
         self.add_event_handler("presence", lambda p: self.presences.put_nowait(p))
         self.add_event_handler("disconnected", self._on_disconnected)
+
+    def _note_iq(self, st):
+        if st.name == "iq" and st["type"] in ("get", "set"):
+            self.iqs.put_nowait(st)
+        return st
 
     def _on_start(self, _):
         if not self.started.done():
@@ -55,24 +66,55 @@ async def online(server, user, password, resource="test", port=None, direct_tls=
         c.connect(("127.0.0.1", port or server.port))
     await asyncio.wait_for(c.started, TIMEOUT)
     if presence:
+        back = own_presence(c)
         if priority is None:
             c.send_presence()
         else:
             c.send_presence(ppriority=priority)
-        await asyncio.sleep(0.1)
+        # RFC 6121 §4.2.2: the server sends initial presence to all the user's available
+        # resources, the sender's too. Once it is back the server has made this resource
+        # available, so stanzas to the bare JID may pick it. (It also stays in c.presences.)
+        await asyncio.wait_for(back, TIMEOUT)
     return c
 
 
+AVAILABLE = ("available", "away", "chat", "dnd", "xa")  # slixmpp's types for available
+
+
+def own_presence(c):
+    """A future resolved when c receives its own available presence (from its full JID)."""
+    fut = asyncio.get_event_loop().create_future()
+
+    def check(p):
+        if p["from"] == c.boundjid and p["type"] in AVAILABLE and not fut.done():
+            fut.set_result(p)
+            c.del_event_handler("presence", check)
+
+    c.add_event_handler("presence", check)
+    return fut
+
+
 async def offline(*clients):
+    """Ends the clients' streams and waits (bounded) until each connection is closed. Nothing
+    is swallowed: a client the server already disconnected resolves at once (slixmpp then only
+    fires `disconnected`), so a timeout or an error here is a real failure."""
     # slixmpp replaces `disconnected` with a new future once it resolves: take them first.
     waits = [c.disconnected for c in clients]
     for c in clients:
         c.disconnect()
-    for w in waits:
-        try:
-            await asyncio.wait_for(w, TIMEOUT)
-        except Exception:
-            pass
+    await asyncio.wait_for(asyncio.gather(*waits), TIMEOUT)
+
+
+def wait_log(server, text, timeout=TIMEOUT):
+    """Waits until the server's log holds text (e.g. "session alice@localhost/desk ended");
+    returns the log."""
+    deadline = time.monotonic() + timeout
+    while True:
+        log = server.log()
+        if text in log:
+            return log
+        assert time.monotonic() < deadline, "no %r in the server log within %ss" % (text, timeout)
+        time.sleep(0.05)
 
 
 def run(coro, timeout=60):
