@@ -15,7 +15,7 @@ import time
 import pytest
 
 from conftest import DOMAIN, client_tls_context
-from xmpp_helpers import TIMEOUT, Raw, offline, online, run
+from xmpp_helpers import TIMEOUT, Raw, offline, online, run, wait_for
 
 STREAMS_NS = "urn:ietf:params:xml:ns:xmpp-streams"
 STREAM_NS = "http://etherx.jabber.org/streams"
@@ -696,15 +696,6 @@ def abort(sock):
     except OSError:
         pass
     sock.close()
-
-
-def wait_for(pred, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
 
 
 def test_connections_dropped_mid_handshake(server_factory):

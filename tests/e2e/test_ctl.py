@@ -1,34 +1,11 @@
 # SPDX-License-Identifier: MIT
 """bin/parleyctl manages accounts while the server runs; parleyd --check-config."""
-import base64
-import re
 import subprocess
 
 import pytest
 
 from conftest import DOMAIN, PARLEYD, free_port
-from xmpp_helpers import Raw
-
-SASL_ANSWER = rb"<success\b[^>]*?(?:/>|>.*?</success>)|<failure\b.*?</failure>"
-
-
-def login(server, user, password):
-    """One SASL PLAIN attempt after STARTTLS: 'success' or the failure's condition."""
-    r = Raw(server.port)
-    try:
-        r.starttls()
-        r.open_stream()
-        r.buf = b""
-        token = base64.b64encode(("\0%s\0%s" % (user, password)).encode()).decode()
-        r.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>%s</auth>"
-               % token)
-        m = re.search(SASL_ANSWER, r.read_until(SASL_ANSWER), re.S).group(0)
-        if m.startswith(b"<success"):
-            return "success"
-        return re.search(rb"<failure[^>]*><([a-z-]+)", m).group(1).decode()
-    finally:
-        r.close()
-
+from xmpp_helpers import plain_login
 
 def users(server):
     r = server.ctl("users")
@@ -39,23 +16,23 @@ def test_account_lifecycle_while_running(server):
     r = server.ctl("adduser", "alice@localhost", "first-pw")
     assert r.returncode == 0 and "added alice@localhost" in r.stdout, r
     assert users(server) == ["alice@localhost"]
-    assert login(server, "alice", "first-pw") == "success"
+    assert plain_login(server.port, "alice", "first-pw") == "success"
 
     r = server.ctl("passwd", "alice@localhost", "second-pw")
     assert r.returncode == 0 and "alice@localhost" in r.stdout, r
-    assert login(server, "alice", "first-pw") == "not-authorized", "old password still works"
-    assert login(server, "alice", "second-pw") == "success", "new password refused"
+    assert plain_login(server.port, "alice", "first-pw") == "not-authorized", "old password still works"
+    assert plain_login(server.port, "alice", "second-pw") == "success", "new password refused"
 
     r = server.ctl("deluser", "alice@localhost")
     assert r.returncode == 0 and "deleted alice@localhost" in r.stdout, r
     assert users(server) == []
-    assert login(server, "alice", "second-pw") == "not-authorized", "deleted user logged in"
+    assert plain_login(server.port, "alice", "second-pw") == "not-authorized", "deleted user logged in"
     assert server.alive()
 
 
 def test_password_starting_with_dash(server):
     assert server.ctl("adduser", "alice@localhost", "-n-not-an-option").returncode == 0
-    assert login(server, "alice", "-n-not-an-option") == "success"
+    assert plain_login(server.port, "alice", "-n-not-an-option") == "success"
 
 
 @pytest.mark.parametrize("cmd", ["adduser", "passwd", "deluser"])
@@ -89,7 +66,7 @@ def test_refusals(server, args, rc, message):
     assert r.returncode == rc, "parleyctl %s: exit %d, want %d" % (args[0], r.returncode, rc)
     assert message in r.stderr, "unclear message: %r" % r.stderr
     assert users(server) == ["alice@localhost"]
-    assert login(server, "alice", "pw-alice") == "success", "existing account damaged"
+    assert plain_login(server.port, "alice", "pw-alice") == "success", "existing account damaged"
 
 
 # --- parleyd --check-config ---------------------------------------------------------------

@@ -3,7 +3,6 @@
 registration, parleyctl, login and addressing; parleyctl check reports stored names that
 preparation would change."""
 import asyncio
-import base64
 import os
 import re
 import sqlite3
@@ -11,11 +10,10 @@ import unicodedata
 import xml.etree.ElementTree as ET
 
 from conftest import DOMAIN
-from xmpp_helpers import Raw, TIMEOUT, offline, online, run
+from xmpp_helpers import Raw, TIMEOUT, offline, online, plain_login, run
 
 NS_REGISTER = "jabber:iq:register"
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
-NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
 
 BOB_NFC = unicodedata.normalize("NFC", "b\u00f3b")
 BOB_NFD = unicodedata.normalize("NFD", "b\u00f3b")
@@ -72,21 +70,6 @@ def register(raw, id_, user, password):
             return el
 
 
-def plain_login(server, user, password):
-    """STARTTLS and SASL PLAIN with exact bytes; returns 'success' or the failure condition."""
-    r = Raw(server.port)
-    try:
-        r.starttls()
-        r.open_stream()
-        r.buf = b""
-        token = base64.b64encode(("\0%s\0%s" % (user, password)).encode()).decode()
-        r.send("<auth xmlns='%s' mechanism='PLAIN'>%s</auth>" % (NS_SASL, token))
-        el = next_el(r, "success|failure")
-        return "success" if el.tag.endswith("success") else el[0].tag.split("}")[1]
-    finally:
-        r.close()
-
-
 def test_registration_refuses_lookalikes(server_factory):
     srv = server_factory(allow_registration=True, auth_failures_per_minute=1000)
     want = with_accounts(srv)
@@ -115,18 +98,18 @@ def test_ctl_adduser_refuses_lookalikes(server):
 def test_login_as_case_or_width_variant_reaches_the_account(server):
     with_accounts(server)
     for user in ["ALICE", "\uff41\uff4c\uff49\uff43\uff45", "Alice\u200b"]:
-        assert plain_login(server, user, "pw-alice") == "success", user
-    assert plain_login(server, BOB_NFD, "pw-" + BOB_NFC) == "success"
-    assert plain_login(server, "bob\u00a0", "pw-bob") == "not-authorized"
+        assert plain_login(server.port, user, "pw-alice") == "success", user
+    assert plain_login(server.port, BOB_NFD, "pw-" + BOB_NFC) == "success"
+    assert plain_login(server.port, "bob\u00a0", "pw-bob") == "not-authorized"
 
 
 def test_password_is_saslprepped(server):
     """Keys are derived from the SASLprep'd password: an NFD or fullwidth spelling of it logs
     in with PLAIN, and slixmpp's SCRAM (which SASLprep's on its side) logs in too."""
     server.adduser("alice", "p\u00e4ss-\uff11\uff12\uff13")
-    assert plain_login(server, "alice", "pa\u0308ss-123") == "success"
-    assert plain_login(server, "alice", "p\u00e4ss-\uff11\uff12\uff13") == "success"
-    assert plain_login(server, "alice", "P\u00e4ss-123") == "not-authorized"
+    assert plain_login(server.port, "alice", "pa\u0308ss-123") == "success"
+    assert plain_login(server.port, "alice", "p\u00e4ss-\uff11\uff12\uff13") == "success"
+    assert plain_login(server.port, "alice", "P\u00e4ss-123") == "not-authorized"
 
     async def go():
         c = await online(server, "alice", "p\u00e4ss-\uff11\uff12\uff13", presence=False,

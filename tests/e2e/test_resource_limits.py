@@ -10,7 +10,7 @@ import time
 import xml.etree.ElementTree as ET
 
 from conftest import DOMAIN
-from xmpp_helpers import TIMEOUT, Raw
+from xmpp_helpers import TIMEOUT, Raw, wait_for
 
 STREAMS_NS = "urn:ietf:params:xml:ns:xmpp-streams"
 STANZAS_NS = "urn:ietf:params:xml:ns:xmpp-stanzas"
@@ -20,15 +20,6 @@ HEADER = ("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
           "xmlns:stream='http://etherx.jabber.org/streams' to='%s' version='1.0'>" % DOMAIN)
 PW = "pw-alice-123"
 REFUSED = b"<resource-constraint xmlns='%s'/>" % STREAMS_NS.encode()
-
-
-def wait_for(pred, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
 
 
 def raw_from(port, source="127.0.0.1"):

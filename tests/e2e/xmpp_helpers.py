@@ -132,6 +132,37 @@ def run(coro, timeout=60):
         loop.close()
 
 
+def wait_for(pred, seconds):
+    """Polls pred until it is true or seconds pass; returns its last value."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return pred()
+
+
+SASL_ANSWER = rb"<success\b[^>]*?(?:/>|>.*?</success>)|<failure\b.*?</failure>"
+
+
+def plain_login(port, user, password):
+    """One SASL PLAIN attempt after STARTTLS: 'success' or the failure's condition."""
+    r = Raw(port)
+    try:
+        r.starttls()
+        r.open_stream()
+        r.buf = b""
+        token = base64.b64encode(("\0%s\0%s" % (user, password)).encode()).decode()
+        r.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>%s</auth>"
+               % token)
+        m = re.search(SASL_ANSWER, r.read_until(SASL_ANSWER), re.S).group(0)
+        if m.startswith(b"<success"):
+            return "success"
+        return re.search(rb"<failure[^>]*><([a-z-]+)", m).group(1).decode()
+    finally:
+        r.close()
+
+
 class Raw:
     """A raw XMPP connection for exact bytes and malformed input."""
 
