@@ -596,6 +596,20 @@ void presence_fini(struct roster_mod *m)
     free(m->pending);
 }
 
+/* The value owns the string; the map's key only borrows it (hmap.h). */
+static void free_value(void *ctx, const char *key, void *value)
+{
+    (void)ctx, (void)key;
+    free(value);
+}
+
+void presence_directed_clear(struct roster_sess *rs)
+{
+    hmap_each(&rs->directed, free_value, NULL);
+    hmap_fini(&rs->directed);
+    hmap_init(&rs->directed);
+}
+
 void presence_sess_fini(struct roster_sess *rs)
 {
     job_free(rs->bcast);
@@ -642,13 +656,6 @@ static void send_directed_unavailable(void *ctx, const char *key, void *value)
     jid_free(j);
 }
 
-/* The value owns the string; the map's key only borrows it (hmap.h). */
-static void free_value(void *ctx, const char *key, void *value)
-{
-    (void)ctx, (void)key;
-    free(value);
-}
-
 /* The session stops being available: unavailable st (no 'to') goes everywhere its presence
  * went, directed presence included (§4.6.3); to subscribers in slices unless now. */
 static void go_unavailable(struct roster_mod *m, struct session *sess, const struct stanza *st,
@@ -662,9 +669,7 @@ static void go_unavailable(struct roster_mod *m, struct session *sess, const str
         return;
     struct walk w = { m, sess };
     hmap_each(&rs->directed, send_directed_unavailable, &w);
-    hmap_each(&rs->directed, free_value, NULL);
-    hmap_fini(&rs->directed);
-    hmap_init(&rs->directed);
+    presence_directed_clear(rs);
 }
 
 /* Directed presence (§4.6): remembered so that going offline reaches the same JIDs. */

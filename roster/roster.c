@@ -296,13 +296,7 @@ static void roster_session_open(void *state, struct session *sess)
     struct roster *r = roster_acquire(m, module_session_jid(sess)->bare);
     if (r)
         r->holders++;
-}
-
-/* The value owns the string; the map's key only borrows it (hmap.h). */
-static void free_value(void *ctx, const char *key, void *value)
-{
-    (void)ctx, (void)key;
-    free(value);
+    rs->holds = r != NULL;
 }
 
 static void roster_session_close(void *state, struct session *sess)
@@ -315,13 +309,14 @@ static void roster_session_close(void *state, struct session *sess)
      * roster for their unavailable presence (the store may no longer have it: deluser). */
     const char *bare = module_session_jid(sess)->bare;
     struct roster *r = roster_peek(m, bare);
-    if (r && r->holders > 0)
+    /* A session whose open found no roster added no holder: it must not take away another's. */
+    if (r && rs && rs->holds && r->holders > 0)
         r->holders--;
     if (!r || r->holders == 0)
         roster_release(m, bare);
     if (!rs)
         return;
-    hmap_each(&rs->directed, free_value, NULL);
+    presence_directed_clear(rs);
     hmap_fini(&rs->directed);
     free(rs->gone_status);
     presence_sess_fini(rs);

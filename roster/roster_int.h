@@ -69,6 +69,7 @@ struct roster_sess {
     struct pres_job *bcast; /* the session's latest presence, still going to subscribers */
     struct pres_job *login; /* initial presence: probe answers and pending requests to come */
     bool queued;            /* its full JID is on roster_mod.pending */
+    bool holds;             /* counted in its roster's holders: only when open found one */
 };
 
 /* The roster module's state. */
@@ -181,5 +182,7 @@ void presence_init(struct roster_mod *m);
 void presence_fini(struct roster_mod *m);
 /* Frees the session's presence jobs (session close). */
 void presence_sess_fini(struct roster_sess *rs);
+/* Forgets the JIDs the session sent directed presence to (their strings are freed). */
+void presence_directed_clear(struct roster_sess *rs);
 
 #endif

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Connection I/O: bufferevents (plain, STARTTLS filter, direct TLS), limits and teardown. */
+/* Connection I/O: bufferevents (plain, STARTTLS filter, direct TLS), limits and teardown; and
+ * the one-line exchanges of the local control socket. */
 #include "conn_int.h"
 
 #include <arpa/inet.h>
@@ -27,6 +28,7 @@
 #define EAGER_TRIM_READS 16 /* a login and the client's first requests fit in this many */
 
 static void read_cb(struct bufferevent *bev, void *arg);
+static void write_cb(struct bufferevent *bev, void *arg);
 static void event_cb(struct bufferevent *bev, short what, void *arg);
 static void timer_cb(evutil_socket_t fd, short what, void *arg);
 
@@ -70,8 +72,9 @@ static bool describe_peer(struct conn *c, const struct sockaddr *sa)
 
 static void setup_bev(struct conn *c)
 {
-    /* No write callback: draining is watched by the resume and linger timers, which also see
-     * the socket buffer under a TLS filter. */
+    /* No write callback (only a reply in slices asks for one, conn_watch_output): draining is
+     * watched by the resume and linger timers, which also see the socket buffer under a TLS
+     * filter. */
     bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
@@ -162,12 +165,33 @@ size_t conn_queued(const struct conn *c)
            (under ? evbuffer_get_length(bufferevent_get_output(under)) : 0);
 }
 
+void conn_write_raw(struct conn *c, const void *bytes, size_t n)
+{
+    evbuffer_add(bufferevent_get_output(c->bev), bytes, n);
+}
+
+/* libevent calls the write callback when the output falls to the low watermark. */
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+    (void)bev;
+    if (c->on_output_low)
+        c->on_output_low(c);
+}
+
+void conn_watch_output(struct conn *c, size_t low_watermark, void (*on_low)(struct conn *c))
+{
+    c->on_output_low = on_low;
+    bufferevent_setcb(c->bev, read_cb, on_low ? write_cb : NULL, event_cb, c);
+    bufferevent_setwatermark(c->bev, EV_WRITE, on_low ? low_watermark : 0, 0);
+}
+
 void conn_send(struct conn *c, const void *bytes, size_t n)
 {
     if (c->reaped)
         return;
     if (!conn_slices_hold(c, bytes, n))
-        evbuffer_add(bufferevent_get_output(c->bev), bytes, n);
+        conn_write_raw(c, bytes, n);
     size_t q = conn_backlog(c);
     if (q > (size_t)c->srv->cfg.max_output_bytes) {
         log_warn(c->tag, "peer is not reading: %zu bytes queued, dropping the connection", q);
@@ -406,3 +430,78 @@ const char *conn_peer(const struct conn *c) { return c->peer; }
 const char *conn_peer_key(const struct conn *c) { return c->peer_key; }
 struct session *conn_session(const struct conn *c) { return c->sess; }
 bool conn_tls(const struct conn *c) { return stream_tls_active(c->stream); }
+
+/* ---- one-line exchanges ---- */
+
+struct conn_line {
+    struct bufferevent *bev;
+    const struct conn_line_ops *ops;
+    void *arg;
+};
+
+/* libevent defers the free of a bufferevent past its own callback, so this is safe there. */
+static void line_done(struct conn_line *l)
+{
+    l->ops->closed(l->arg, l);
+    conn_line_free(l);
+}
+
+/* The answer is written: the exchange is over. */
+static void line_written(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    line_done(arg);
+}
+
+static void line_event(struct bufferevent *bev, short what, void *arg)
+{
+    (void)bev, (void)what;
+    line_done(arg);
+}
+
+static void line_read(struct bufferevent *bev, void *arg)
+{
+    struct conn_line *l = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    char *line = evbuffer_readln(in, NULL, EVBUFFER_EOL_LF);
+    if (!line && evbuffer_get_length(in) <= l->ops->max_line)
+        return; /* the rest of the line is on its way */
+    bufferevent_disable(bev, EV_READ);
+    struct buf out;
+    buf_init(&out);
+    l->ops->answer(l->arg, line, &out);
+    free(line);
+    if (!out.len) {
+        buf_fini(&out);
+        line_done(l); /* nothing to write: no write callback would come */
+        return;
+    }
+    evbuffer_add(bufferevent_get_output(bev), out.data, out.len);
+    buf_fini(&out);
+    bufferevent_setcb(bev, NULL, line_written, line_event, l);
+}
+
+struct conn_line *conn_line_new(struct server *srv, int fd, const struct conn_line_ops *ops,
+                                void *arg)
+{
+    struct bufferevent *bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev) {
+        close(fd);
+        return NULL;
+    }
+    struct conn_line *l = xcalloc(1, sizeof(*l));
+    *l = (struct conn_line){ bev, ops, arg };
+    const struct timeval limit = { ops->timeout_s, 0 };
+    bufferevent_set_timeouts(bev, &limit, &limit);
+    bufferevent_setcb(bev, line_read, NULL, line_event, l);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+    return l;
+}
+
+void conn_line_free(struct conn_line *l)
+{
+    if (!l)
+        return;
+    bufferevent_free(l->bev);
+    free(l);
+}

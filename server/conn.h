@@ -54,4 +54,24 @@ const char *conn_peer_key(const struct conn *c);
 struct session *conn_session(const struct conn *c);
 bool conn_tls(const struct conn *c);
 
+/* ---- one request line in, one answer out, on an accepted local socket (control channel) ---- */
+
+struct conn_line;
+
+struct conn_line_ops {
+    size_t max_line; /* longest request, newline excluded */
+    long timeout_s;  /* for reading the request, and again for writing the answer */
+    /* Appends the answer to line (NULL: the request was longer than max_line) to out. */
+    void (*answer)(void *arg, const char *line, struct buf *out);
+    /* The exchange is over (answered, timed out or the peer went): l is freed after this. */
+    void (*closed)(void *arg, struct conn_line *l);
+};
+
+/* Takes ownership of fd; ops and arg must outlive the exchange. Returns NULL (fd closed) when
+ * it cannot be set up. */
+struct conn_line *conn_line_new(struct server *srv, int fd, const struct conn_line_ops *ops,
+                                void *arg);
+/* Drops an exchange in progress without calling closed. NULL is fine. */
+void conn_line_free(struct conn_line *l);
+
 #endif

@@ -39,6 +39,7 @@ struct conn {
     struct conn_slices *slices, *slices_tail; /* replies written in slices, in order */
     size_t n_slices;
     size_t held; /* bytes sent while a reply is being written in slices, waiting behind it */
+    void (*on_output_low)(struct conn *c); /* conn_watch_output's callback; NULL: none */
     double tokens; /* stanza budget (token bucket) */
     uint64_t refill_ms;
     char tag[24];
@@ -59,6 +60,11 @@ void conn_flush_stream(struct conn *c);
 
 /* Output waiting for the peer in the socket's buffers (conn.c). */
 size_t conn_queued(const struct conn *c);
+/* Queues bytes on the socket as they are: no hold behind a reply in slices, no limit check. */
+void conn_write_raw(struct conn *c, const void *bytes, size_t n);
+/* on_low(c) runs whenever the queued output falls to low_watermark bytes or below; NULL
+ * stops it. */
+void conn_watch_output(struct conn *c, size_t low_watermark, void (*on_low)(struct conn *c));
 
 /* ---- conn_slices.c: replies written in slices as the peer reads ---- */
 

@@ -2,9 +2,6 @@
 /* Long replies written in slices as the peer reads them, with other output held behind. */
 #include "conn_int.h"
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/event.h>
 #include <stdlib.h>
 
 #include "base.h"
@@ -21,25 +18,14 @@ struct conn_slices {
     bool (*next)(void *arg, struct buf *out, size_t budget);
     void (*release)(void *arg);
     void *arg;
-    struct evbuffer *after; /* sent while this reply was the last one pending */
+    struct buf after; /* sent while this reply was the last one pending */
     struct conn_slices *next_reply;
 };
 
-static void write_cb(struct bufferevent *bev, void *arg)
-{
-    (void)bev;
-    conn_slices_pump(arg);
-}
-
-/* The write callback runs only while a reply is pending: it fires at the low watermark. */
+/* The output is watched only while a reply is pending: the pump runs at the low watermark. */
 static void watch_output(struct conn *c, bool on)
 {
-    bufferevent_data_cb read_cb;
-    bufferevent_event_cb event_cb;
-    void *arg;
-    bufferevent_getcb(c->bev, &read_cb, NULL, &event_cb, &arg);
-    bufferevent_setcb(c->bev, read_cb, on ? write_cb : NULL, event_cb, arg);
-    bufferevent_setwatermark(c->bev, EV_WRITE, on ? SLICES_LOW_WATERMARK : 0, 0);
+    conn_watch_output(c, SLICES_LOW_WATERMARK, on ? conn_slices_pump : NULL);
 }
 
 size_t conn_backlog(const struct conn *c)
@@ -51,7 +37,7 @@ bool conn_slices_hold(struct conn *c, const void *bytes, size_t n)
 {
     if (!c->slices_tail)
         return false;
-    evbuffer_add(c->slices_tail->after, bytes, n);
+    buf_append(&c->slices_tail->after, bytes, n);
     c->held += n;
     return true;
 }
@@ -64,10 +50,10 @@ static void finish_first(struct conn *c, bool keep_held)
     if (!c->slices)
         c->slices_tail = NULL;
     c->n_slices--;
-    c->held -= evbuffer_get_length(s->after);
-    if (keep_held)
-        evbuffer_add_buffer(bufferevent_get_output(c->bev), s->after);
-    evbuffer_free(s->after);
+    c->held -= s->after.len;
+    if (keep_held && s->after.len)
+        conn_write_raw(c, s->after.data, s->after.len);
+    buf_fini(&s->after);
     s->release(s->arg);
     free(s);
 }
@@ -79,7 +65,7 @@ void conn_slices_pump(struct conn *c)
     while (c->slices && !c->reaped && conn_queued(c) < SLICES_LOW_WATERMARK) {
         buf_reset(&b);
         bool done = c->slices->next(c->slices->arg, &b, SLICE_BYTES);
-        evbuffer_add(bufferevent_get_output(c->bev), b.data, b.len);
+        conn_write_raw(c, b.data, b.len);
         if (done)
             finish_first(c, true);
     }
@@ -107,7 +93,8 @@ int conn_send_slices(struct conn *c, bool (*next)(void *arg, struct buf *out, si
         return c->n_slices >= SLICES_MAX ? PL_ELIMIT : PL_ECLOSED;
     }
     struct conn_slices *s = xcalloc(1, sizeof(*s));
-    *s = (struct conn_slices){ next, release, arg, evbuffer_new(), NULL };
+    *s = (struct conn_slices){ .next = next, .release = release, .arg = arg };
+    buf_init(&s->after);
     if (c->slices_tail)
         c->slices_tail->next_reply = s;
     else

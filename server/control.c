@@ -4,21 +4,17 @@
 #include "control.h"
 
 #include <errno.h>
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/event.h>
-#include <event2/listener.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "base.h"
 #include "conn.h"
+#include "listener.h"
 #include "log.h"
 #include "server.h"
 
@@ -29,8 +25,8 @@
 
 struct control {
     struct server *srv;
-    struct evconnlistener *listener;
-    struct bufferevent *clients[CONTROL_CLIENTS]; /* requests being read or answered */
+    struct listener_unix *listener;
+    struct conn_line *clients[CONTROL_CLIENTS]; /* requests being read or answered */
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
@@ -62,121 +58,113 @@ static unsigned end_sessions(struct server *srv, const char *bare)
 
 /* "deluser JID": only for an account the database no longer has, so that the channel can
  * never be used to cut off a live account. */
-static void answer_deluser(struct server *srv, const char *arg, struct evbuffer *out)
+static void answer_deluser(struct server *srv, const char *arg, struct buf *out)
 {
     struct jid *j = jid_parse(arg);
     if (!j || !j->local || j->resource || !server_hosts(srv, j->domain))
-        evbuffer_add_printf(out, "error not a local bare JID\n");
+        buf_printf(out, "error not a local bare JID\n");
     else if (server_account_exists(srv, j->bare))
-        evbuffer_add_printf(out, "error %s still exists\n", j->bare);
+        buf_printf(out, "error %s still exists\n", j->bare);
     else
-        evbuffer_add_printf(out, "ok %u\n", end_sessions(srv, j->bare));
+        buf_printf(out, "ok %u\n", end_sessions(srv, j->bare));
     jid_free(j);
 }
 
-static void answer(struct server *srv, const char *line, struct evbuffer *out)
+/* line is NULL when the request was too long. */
+static void answer(void *arg, const char *line, struct buf *out)
 {
     static const char deluser[] = "deluser ";
-    if (strcmp(line, "ping") == 0)
-        evbuffer_add_printf(out, "ok\n");
+    struct control *ctl = arg;
+    if (!line)
+        buf_printf(out, "error request too long\n");
+    else if (strcmp(line, "ping") == 0)
+        buf_printf(out, "ok\n");
     else if (strncmp(line, deluser, sizeof(deluser) - 1) == 0)
-        answer_deluser(srv, line + sizeof(deluser) - 1, out);
+        answer_deluser(ctl->srv, line + sizeof(deluser) - 1, out);
     else
-        evbuffer_add_printf(out, "error unknown request\n");
+        buf_printf(out, "error unknown request\n");
 }
 
-/* libevent defers the free of a bufferevent past its own callback, so this is safe there. */
-static void client_free(struct control *ctl, struct bufferevent *bev)
+static void client_closed(void *arg, struct conn_line *l)
 {
+    struct control *ctl = arg;
     for (size_t i = 0; i < CONTROL_CLIENTS; i++)
-        if (ctl->clients[i] == bev)
+        if (ctl->clients[i] == l)
             ctl->clients[i] = NULL;
-    bufferevent_free(bev);
 }
 
-/* The answer is written: the request is over. */
-static void client_written(struct bufferevent *bev, void *arg) { client_free(arg, bev); }
+static const struct conn_line_ops client_ops = {
+    .max_line = CONTROL_LINE_MAX,
+    .timeout_s = CONTROL_TIMEOUT_S,
+    .answer = answer,
+    .closed = client_closed,
+};
 
-static void client_event(struct bufferevent *bev, short what, void *arg)
-{
-    (void)what;
-    client_free(arg, bev);
-}
-
-static void client_read(struct bufferevent *bev, void *arg)
+static void client_accept(void *arg, int fd)
 {
     struct control *ctl = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
-    char *line = evbuffer_readln(in, NULL, EVBUFFER_EOL_LF);
-    if (!line && evbuffer_get_length(in) <= CONTROL_LINE_MAX)
-        return; /* the rest of the line is on its way */
-    bufferevent_disable(bev, EV_READ);
-    if (line)
-        answer(ctl->srv, line, bufferevent_get_output(bev));
-    else
-        evbuffer_add_printf(bufferevent_get_output(bev), "error request too long\n");
-    free(line);
-    bufferevent_setcb(bev, NULL, client_written, client_event, ctl);
-}
-
-static void client_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-                          int salen, void *arg)
-{
-    struct control *ctl = arg;
-    (void)l, (void)sa, (void)salen;
     size_t slot = 0;
     while (slot < CONTROL_CLIENTS && ctl->clients[slot])
         slot++;
-    struct bufferevent *bev = slot < CONTROL_CLIENTS
-                                  ? bufferevent_socket_new(ctl->srv->base, fd,
-                                                           BEV_OPT_CLOSE_ON_FREE)
-                                  : NULL;
-    if (!bev) {
+    if (slot == CONTROL_CLIENTS)
         close(fd);
-        return;
-    }
-    ctl->clients[slot] = bev;
-    const struct timeval limit = { CONTROL_TIMEOUT_S, 0 };
-    bufferevent_set_timeouts(bev, &limit, &limit);
-    bufferevent_setcb(bev, client_read, NULL, client_event, ctl);
-    bufferevent_enable(bev, EV_READ | EV_WRITE);
+    else
+        ctl->clients[slot] = conn_line_new(ctl->srv, fd, &client_ops, ctl);
 }
 
-struct control *control_open(struct server *srv)
+/*
+ * A server that answers on path owns this data_dir: taking the socket over would leave it
+ * running unreachable, and parleyctl would then talk to the wrong process. Only a socket
+ * nobody listens on (left by a server that did not stop cleanly) is removed.
+ */
+static int claim_path(const char *data_dir, const char *path)
+{
+    char reply[64];
+    int rc = control_request(data_dir, "ping", reply, sizeof(reply));
+    if (rc == PL_ENOTFOUND) {
+        unlink(path);
+        return PL_OK;
+    }
+    if (rc == PL_OK)
+        log_error("control", "another server is running on this data_dir (it answers on %s): "
+                  "not starting", path);
+    else
+        log_error("control", "another server may be running on this data_dir (%s is there "
+                  "but gives no answer): not starting", path);
+    return PL_EEXIST;
+}
+
+int control_open(struct server *srv, struct control **out)
 {
     struct sockaddr_un sa;
+    *out = NULL;
     if (!make_addr(srv->cfg.data_dir, &sa)) {
         log_error("control", "%s/%s: path too long for a UNIX socket", srv->cfg.data_dir,
                   CONTROL_FILE);
-        return NULL;
+        return PL_EIO;
     }
+    if (claim_path(srv->cfg.data_dir, sa.sun_path) != PL_OK)
+        return PL_EEXIST;
     struct control *ctl = xcalloc(1, sizeof(*ctl));
     ctl->srv = srv;
     memcpy(ctl->path, sa.sun_path, sizeof(ctl->path));
-    unlink(ctl->path); /* left by a server that did not stop cleanly */
-    /* Only the server's user may connect: 0600 from the first moment, then data_dir (0700). */
-    mode_t old = umask(0177);
-    ctl->listener = evconnlistener_new_bind(srv->base, client_accept, ctl,
-                                            LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16,
-                                            (struct sockaddr *)&sa, (int)sizeof(sa));
-    umask(old);
+    ctl->listener = listener_new_unix(srv, ctl->path, client_accept, ctl);
     if (!ctl->listener) {
-        log_error("control", "cannot listen on %s: %s", ctl->path, strerror(errno));
         free(ctl);
-        return NULL;
+        return PL_EIO;
     }
     log_info("control", "listening on %s", ctl->path);
-    return ctl;
+    *out = ctl;
+    return PL_OK;
 }
 
 void control_close(struct control *ctl)
 {
     if (!ctl)
         return;
-    evconnlistener_free(ctl->listener);
+    listener_free_unix(ctl->listener);
     for (size_t i = 0; i < CONTROL_CLIENTS; i++)
-        if (ctl->clients[i])
-            bufferevent_free(ctl->clients[i]);
+        conn_line_free(ctl->clients[i]);
     unlink(ctl->path);
     free(ctl);
 }

@@ -13,14 +13,17 @@ struct control;
 #define CONTROL_LINE_MAX 1100
 
 /*
- * Listens on data_dir/control.sock (mode 0600; a stale file is replaced). Requests are one
- * line each, answered with one line, "ok ..." or "error ...":
+ * Listens on data_dir/control.sock (mode 0600). A server already answering there owns the
+ * data_dir: nothing is touched and PL_EEXIST is returned (logged; the caller must not start).
+ * A socket nobody answers on is replaced. Requests are one line each, answered with one line,
+ * "ok ..." or "error ...":
  *   ping          answers "ok": a server runs on this data_dir.
  *   deluser JID   ends every session of JID (an account that no longer exists) with the
  *                 stream error not-authorized; answers "ok N" for N sessions ended.
- * Returns NULL (reason logged) when the socket cannot be set up.
+ * Returns PL_OK with *out set, PL_EEXIST, or PL_EIO (reason logged, *out NULL) when the socket
+ * cannot be set up.
  */
-struct control *control_open(struct server *srv);
+int control_open(struct server *srv, struct control **out);
 /* Stops listening, removes the socket file and drops requests in progress. NULL is fine. */
 void control_close(struct control *ctl);
 

@@ -3,11 +3,8 @@
 #include "ctl_check.h"
 
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <stringprep.h>
 
 #include "base.h"
 #include "jid.h"
@@ -67,23 +64,14 @@ static int compare_rows(const void *pa, const void *pb)
     return c ? c : strcmp(a->stored, b->stored);
 }
 
-/* Look-alikes differ in what cannot be seen: every code point past printable ASCII is
- * written as \uXXXX, and bytes that are not UTF-8 as \xHH. */
+/* Look-alikes differ in what cannot be seen: the name is written with them escaped. */
 static void print_escaped(FILE *out, const char *s)
 {
-    size_t n = 0;
-    uint32_t *cps = stringprep_utf8_to_ucs4(s, -1, &n);
-    fputc('\'', out);
-    for (size_t i = 0; cps && i < n; i++) {
-        if (cps[i] >= 0x20 && cps[i] < 0x7f && cps[i] != '\\' && cps[i] != '\'')
-            fputc((int)cps[i], out);
-        else
-            fprintf(out, cps[i] > 0xffff ? "\\U%08X" : "\\u%04X", (unsigned)cps[i]);
-    }
-    for (const unsigned char *p = (const unsigned char *)s; !cps && *p; p++)
-        fprintf(out, *p >= 0x20 && *p < 0x7f ? "%c" : "\\x%02X", *p);
-    fputc('\'', out);
-    free(cps);
+    struct buf b;
+    buf_init(&b);
+    prep_escape(s, &b);
+    fprintf(out, "'%s'", b.len ? b.data : "");
+    buf_fini(&b);
 }
 
 /* Marks the rows of each group of two or more that prepare to one name. */

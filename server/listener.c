@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Accepts client connections and hands them to conn_new, within max_connections and the
- * per-source caps; turns the rest away, also when out of descriptors. */
+ * per-source caps; turns the rest away, also when out of descriptors. Also listens on the
+ * local control socket. */
 #include "listener.h"
 
 #include <arpa/inet.h>
@@ -10,8 +11,11 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -242,4 +246,55 @@ struct evconnlistener *listener_new(struct server *srv, const char *address, lon
     }
     evconnlistener_set_error_cb(l, accept_error);
     return l;
+}
+
+/* ---- the local control socket ---- */
+
+struct listener_unix {
+    struct evconnlistener *l;
+    void (*on_accept)(void *arg, int fd);
+    void *arg;
+};
+
+static void accept_unix(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                        int salen, void *arg)
+{
+    struct listener_unix *u = arg;
+    (void)l, (void)sa, (void)salen;
+    u->on_accept(u->arg, fd);
+}
+
+struct listener_unix *listener_new_unix(struct server *srv, const char *path,
+                                        void (*on_accept)(void *arg, int fd), void *arg)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    size_t n = strlen(path);
+    if (n >= sizeof(sa.sun_path)) {
+        log_error("listener", "%s: path too long for a UNIX socket", path);
+        return NULL;
+    }
+    memcpy(sa.sun_path, path, n + 1);
+    struct listener_unix *u = xcalloc(1, sizeof(*u));
+    *u = (struct listener_unix){ NULL, on_accept, arg };
+    /* Only the server's user may connect: 0600 from the first moment, not after a chmod. */
+    mode_t old = umask(0177);
+    u->l = evconnlistener_new_bind(srv->base, accept_unix, u,
+                                   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16,
+                                   (struct sockaddr *)&sa, (int)sizeof(sa));
+    int err = errno;
+    umask(old);
+    if (!u->l) {
+        log_error("listener", "cannot listen on %s: %s", path, strerror(err));
+        free(u);
+        return NULL;
+    }
+    return u;
+}
+
+void listener_free_unix(struct listener_unix *u)
+{
+    if (!u)
+        return;
+    evconnlistener_free(u->l);
+    free(u);
 }

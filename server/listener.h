@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Listening sockets for the client ports. */
+/* Listening sockets: the client ports, and the local control socket. */
 #ifndef PL_LISTENER_H
 #define PL_LISTENER_H
 
@@ -7,6 +7,7 @@
 
 struct server;
 struct evconnlistener;
+struct listener_unix;
 
 /* Listens on bind_address:port; accepted sockets become connections (direct TLS or not).
  * Returns NULL (reason logged) on failure. */
@@ -15,5 +16,13 @@ struct evconnlistener *listener_new(struct server *srv, const char *address, lon
 /* Can address:port be listened on now, as listener_new would? Binds and closes at once.
  * Returns PL_OK, PL_EINVAL (address unusable, logged) or PL_EIO with the errno in *err. */
 int listener_probe(const char *address, long port, int *err);
+
+/* Listens on the UNIX socket path (the file, which must not exist, is created with mode
+ * 0600); on_accept(arg, fd) gets each accepted socket, which it then owns. Returns NULL
+ * (reason logged) on failure. */
+struct listener_unix *listener_new_unix(struct server *srv, const char *path,
+                                        void (*on_accept)(void *arg, int fd), void *arg);
+/* Stops listening (the socket file stays). NULL is fine. */
+void listener_free_unix(struct listener_unix *u);
 
 #endif

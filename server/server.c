@@ -335,8 +335,10 @@ int server_start(struct server *srv)
     event_add(srv->trim_timer, &every_second);
     if (init_modules(srv) != PL_OK)
         return PL_EINVAL;
-    /* Without it the server still serves; parleyctl deluser then cannot end sessions. */
-    srv->control = control_open(srv);
+    /* Without it the server still serves (parleyctl deluser then cannot end sessions), but
+     * never beside another server on the same data_dir. */
+    if (control_open(srv, &srv->control) == PL_EEXIST)
+        return PL_EEXIST;
     return open_listeners(srv);
 }
 

@@ -185,6 +185,21 @@ int prep_password(const char *s, enum prep_mode mode, char **out)
     return st;
 }
 
+void prep_escape(const char *s, struct buf *out)
+{
+    size_t n = 0;
+    uint32_t *cps = stringprep_utf8_to_ucs4(s, -1, &n);
+    for (size_t i = 0; cps && i < n; i++) {
+        if (cps[i] >= 0x20 && cps[i] < 0x7f && cps[i] != '\\' && cps[i] != '\'')
+            buf_printf(out, "%c", (char)cps[i]);
+        else
+            buf_printf(out, cps[i] > 0xffff ? "\\U%08X" : "\\u%04X", (unsigned)cps[i]);
+    }
+    for (const unsigned char *p = (const unsigned char *)s; !cps && *p; p++)
+        buf_printf(out, *p >= 0x20 && *p < 0x7f ? "%c" : "\\x%02X", *p);
+    free(cps);
+}
+
 const char *prep_strerror(int status)
 {
     switch (status) {

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "buf.h"
+
 /* Longest prepared JID part, and longest prepared password, in bytes (RFC 7622 §3). */
 #define PREP_MAX 1023
 
@@ -43,6 +45,14 @@ int prep_resource(const char *s, size_t n, enum prep_mode mode, char *out, size_
  * frees it). Returns PREP_OK or an enum prep_status refusal (*out is then NULL).
  */
 int prep_password(const char *s, enum prep_mode mode, char **out);
+
+/*
+ * Appends s (NUL-terminated) to out as printable ASCII in which look-alikes differ: every code
+ * point past printable ASCII, the backslash and the single quote as \uXXXX (\UXXXXXXXX past
+ * U+FFFF). A string that is not UTF-8 is written byte by byte: printable ASCII as it is, other
+ * bytes as \xHH.
+ */
+void prep_escape(const char *s, struct buf *out);
 
 /* A static description of an enum prep_status value. */
 const char *prep_strerror(int status);

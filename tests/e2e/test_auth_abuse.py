@@ -4,23 +4,19 @@ elsewhere, a client trying every mechanism on one connection, and retries while 
 Loopback has many IPv4 sources (127.0.0.0/8), so each test picks its sources explicitly."""
 import base64
 import os
-import socket
 import time
 
 from test_auth import (NS_SASL, NS_STREAMS_ERR, assert_failure, b64, children, features,
                        login_fails, next_el, offline, plain, q, sasl_answer, scram, send_auth,
                        tls_raw)
-from xmpp_helpers import TIMEOUT, Raw, online, run
+from xmpp_helpers import Raw, online, run
 
 ATTACKER, OWNER, OTHER = "127.0.0.1", "127.0.0.2", "127.0.0.3"
 
 
-def raw_from(srv, source):
+def stream_from(srv, source):
     """A raw plaintext stream (the servers here allow SCRAM on loopback) from source."""
-    r = Raw.__new__(Raw)
-    r.sock = socket.create_connection(("127.0.0.1", srv.port), timeout=TIMEOUT,
-                                      source_address=(source, 0))
-    r.buf = b""
+    r = Raw(srv.port, source=source)
     features(r)
     return r
 
@@ -44,7 +40,7 @@ def condition(el):
 
 
 def login_once(srv, source, user, password):
-    r = raw_from(srv, source)
+    r = stream_from(srv, source)
     try:
         return condition(scram(r, user, password))
     finally:
@@ -58,7 +54,7 @@ def test_parallel_scram_exchanges_each_pay(server_factory):
     per_minute, parallel = 20, 60
     srv = server_factory(allow_plaintext_loopback=True, auth_failures_per_minute=per_minute)
     srv.adduser("alice", "pw-alice")
-    raws = [raw_from(srv, ATTACKER) for _ in range(parallel)]
+    raws = [stream_from(srv, ATTACKER) for _ in range(parallel)]
     firsts = [client_first(r, "alice") for r in raws]
     outcomes = []
     for r, first in zip(raws, firsts):
@@ -133,7 +129,7 @@ def test_retrying_while_throttled_closes_the_stream_and_logs_boundedly(server_fa
     srv.adduser("alice", "pw-alice")
     for _ in range(2):
         assert login_once(srv, ATTACKER, "alice", "guess") == "failure:not-authorized"
-    r = raw_from(srv, ATTACKER)
+    r = stream_from(srv, ATTACKER)
     for _ in range(3):
         assert condition(client_first(r, "alice")) == "failure:temporary-auth-failure"
     err = next_el(r, "stream:error")

@@ -4,12 +4,11 @@ registration, parleyctl, login and addressing; parleyctl check reports stored na
 preparation would change."""
 import asyncio
 import os
-import re
 import sqlite3
 import unicodedata
-import xml.etree.ElementTree as ET
 
 from conftest import DOMAIN
+from test_auth import iq, stanza_error
 from xmpp_helpers import Raw, TIMEOUT, offline, online, plain_login, run
 
 NS_REGISTER = "jabber:iq:register"
@@ -45,29 +44,9 @@ def with_accounts(server):
     return want
 
 
-def next_el(raw, name):
-    """Removes the next complete top-level <name> from raw.buf and returns it parsed."""
-    rx = re.compile((r"<(%s)\b[^>]*?(?:/>|>.*?</\1>)" % name).encode(), re.S)
-    raw.read_until(rx.pattern)
-    m = rx.search(raw.buf)
-    raw.buf = raw.buf[m.end():]
-    return ET.fromstring(b"<w xmlns='jabber:client'>" + m.group(0) + b"</w>")[0]
-
-
-def condition(el):
-    err = el.find("{jabber:client}error")
-    if err is None:
-        return None
-    return [c.tag.split("}")[1] for c in err if c.tag.startswith("{%s}" % NS_STANZAS)][0]
-
-
 def register(raw, id_, user, password):
-    raw.send("<iq type='set' id='%s'><query xmlns='%s'><username>%s</username>"
-             "<password>%s</password></query></iq>" % (id_, NS_REGISTER, user, password))
-    while True:
-        el = next_el(raw, "iq")
-        if el.get("id") == id_:
-            return el
+    return iq(raw, "<iq type='set' id='%s'><query xmlns='%s'><username>%s</username>"
+              "<password>%s</password></query></iq>" % (id_, NS_REGISTER, user, password), id_)
 
 
 def test_registration_refuses_lookalikes(server_factory):
@@ -79,7 +58,7 @@ def test_registration_refuses_lookalikes(server_factory):
     got = {}
     for i, (user, _) in enumerate(LOOKALIKES):
         reply = register(r, "r%d" % i, user, "pw-lookalike-%d" % i)
-        got[user] = condition(reply) if reply.get("type") == "error" else reply.get("type")
+        got[user] = stanza_error(reply) if reply.get("type") == "error" else reply.get("type")
     r.close()
     assert got == dict(LOOKALIKES)
     assert accounts(srv) == want, "a look-alike account was created"

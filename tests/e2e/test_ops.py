@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""Operations: parleyd --check-config, parleyctl usage and deluser of a connected user,
-SIGHUP (log reopen, certificate reload), storage errors in the log, the first-start hint."""
+"""Operations: parleyd --check-config, parleyctl usage and deluser of a connected user, one
+server per data_dir, SIGHUP (log reopen, certificate reload), storage errors in the log, the
+first-start hint."""
 import hashlib
 import os
 import re
@@ -9,12 +10,12 @@ import signal
 import socket
 import stat
 import subprocess
-import time
 
 import pytest
 
 from conftest import DOMAIN, PARLEYD, Server, client_tls_context, free_port
 from roster_helpers import peers, subscribe_both  # noqa: F401 (fixture)
+from xmpp_helpers import Raw, wait_for
 
 STREAM_ERROR = (rb"<stream:error><not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
                 rb"<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>account deleted</text>"
@@ -37,13 +38,6 @@ def make_key(d, name):
                     "ec_paramgen_curve:P-256", "-out", key],
                    check=True, capture_output=True, timeout=30)
     return key
-
-
-def wait_until(cond, what, timeout=10):
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, "timed out waiting for " + what
-        time.sleep(0.05)
 
 
 # ---- parleyd --check-config --------------------------------------------------------------
@@ -187,6 +181,51 @@ def test_deluser_without_server(server):
     assert "deleted alice@localhost (no server running: no sessions to end)" in r.stdout, r
 
 
+def test_second_server_on_the_same_data_dir_is_refused(server, tls_files):
+    """A second parleyd on a data_dir in use (other ports) must not take the control socket
+    over: it exits with a clear message, and parleyctl deluser still reaches the first."""
+    server.adduser("alice", "pw")
+    alice = Raw(server.port)
+    alice.login_plain("alice", "pw")
+    second = Server(tls_files, {"data_dir": server.data})
+    try:
+        with open(second.log_path, "wb") as log:
+            try:
+                code = subprocess.run([PARLEYD, "-c", second.conf], stdout=log,
+                                      stderr=subprocess.STDOUT, timeout=10).returncode
+            except subprocess.TimeoutExpired:
+                pytest.fail("the second server kept running: " + second.log())
+        assert code != 0, second.log()
+        assert re.search(LOG_LINE % ("error", "control") + "another server is running on this "
+                         "data_dir", second.log()), second.log()
+    finally:
+        shutil.rmtree(second.dir, ignore_errors=True)
+    r = server.ctl("deluser", "alice@localhost")
+    assert "deleted alice@localhost; 1 session ended" in r.stdout, r.stdout
+    got = alice.read_all()
+    assert re.search(STREAM_ERROR, got), got
+    alice.close()
+    assert server.alive()
+
+
+def test_stale_control_socket_is_replaced(tls_files):
+    """A socket file nobody listens on (left by a server that was killed) does not stop a
+    start, and the new server answers on it."""
+    srv = Server(tls_files, {})
+    try:
+        os.makedirs(srv.data, mode=0o700)
+        with socket.socket(socket.AF_UNIX) as s:
+            s.bind(os.path.join(srv.data, "control.sock"))  # bound, never listening
+        srv.start()
+        srv.adduser("alice", "pw")
+        r = srv.ctl("deluser", "alice@localhost")
+        assert "deleted alice@localhost; 0 sessions ended" in r.stdout, r.stdout
+        assert srv.stop() == 0, srv.log()
+    finally:
+        srv.stop()
+        shutil.rmtree(srv.dir, ignore_errors=True)
+
+
 # ---- SIGHUP ------------------------------------------------------------------------------
 
 def peer_fingerprint(port):
@@ -208,7 +247,7 @@ def log_count(server, pattern):
 def hup_and_wait(server, pattern):
     before = log_count(server, pattern)
     server.proc.send_signal(signal.SIGHUP)
-    wait_until(lambda: log_count(server, pattern) > before, "log line " + pattern)
+    assert wait_for(lambda: log_count(server, pattern) > before, 10), "no log line " + pattern
 
 
 @pytest.fixture
@@ -267,7 +306,7 @@ def test_sighup_keeps_old_certificate_on_bad_files(server_factory, own_cert, tmp
 def test_sighup_reopens_log_file(server_factory, tmp_path):
     log = str(tmp_path / "parley.log")
     server = server_factory(log_file=log)
-    wait_until(lambda: os.path.exists(log), "log_file")
+    assert wait_for(lambda: os.path.exists(log), 10), "no log_file"
     with open(log) as f:
         assert re.search(LOG_LINE % ("info", "server") + "listening on", f.read())
     os.rename(log, log + ".1")  # what logrotate does
@@ -280,7 +319,7 @@ def test_sighup_reopens_log_file(server_factory, tmp_path):
                 return re.search(reopened, f.read())
         except FileNotFoundError:
             return None
-    wait_until(has_line, "the reopened log_file")
+    assert wait_for(has_line, 10), "nothing logged in the reopened log_file"
     assert server.alive()
     with open(log + ".1") as f:
         assert not re.search(reopened, f.read()), "logging went on in the moved file"
@@ -307,8 +346,9 @@ HINT = r"parleyctl -c \S+ adduser"
 
 
 def test_add_user_hint_only_without_accounts(server):
-    wait_until(lambda: log_count(server, HINT) == 1, "the hint on a first start")
+    assert wait_for(lambda: log_count(server, HINT) == 1, 10), "no hint on a first start"
     server.adduser("alice", "pw")
     server.restart()
-    wait_until(lambda: log_count(server, r"(?m)^parleyd \S+ serving") == 2, "second banner")
+    assert wait_for(lambda: log_count(server, r"(?m)^parleyd \S+ serving") == 2, 10), \
+        "no second banner"
     assert log_count(server, HINT) == 1, "hint printed although an account exists"

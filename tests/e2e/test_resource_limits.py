@@ -10,7 +10,7 @@ import time
 import xml.etree.ElementTree as ET
 
 from conftest import DOMAIN
-from xmpp_helpers import TIMEOUT, Raw, wait_for
+from xmpp_helpers import Raw, wait_for
 
 STREAMS_NS = "urn:ietf:params:xml:ns:xmpp-streams"
 STANZAS_NS = "urn:ietf:params:xml:ns:xmpp-stanzas"
@@ -20,15 +20,6 @@ HEADER = ("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
           "xmlns:stream='http://etherx.jabber.org/streams' to='%s' version='1.0'>" % DOMAIN)
 PW = "pw-alice-123"
 REFUSED = b"<resource-constraint xmlns='%s'/>" % STREAMS_NS.encode()
-
-
-def raw_from(port, source="127.0.0.1"):
-    """A Raw connection whose socket is bound to source (any 127.x address is loopback)."""
-    r = Raw.__new__(Raw)
-    r.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT,
-                                      source_address=(source, 0))
-    r.buf = b""
-    return r
 
 
 def outcome(r, seconds=5):
@@ -56,7 +47,7 @@ def outcome(r, seconds=5):
 
 def bind(port, user, password, resource, source="127.0.0.1"):
     """STARTTLS, SASL PLAIN and a bind request; returns the connection and the bind reply."""
-    r = raw_from(port, source)
+    r = Raw(port, source=source)
     r.starttls()
     r.open_stream()
     token = base64.b64encode(("\0%s\0%s" % (user, password)).encode()).decode()
@@ -114,9 +105,9 @@ def test_unauthenticated_connections_per_source(server_factory):
     address still logs in, and a slot freed by a close is usable again."""
     server = server_factory(max_unauthenticated_per_source=3, max_connections_per_source=10)
     server.adduser("alice", PW)
-    held = [raw_from(server.port) for _ in range(3)]
+    held = [Raw(server.port) for _ in range(3)]
     assert [outcome(r) for r in held] == ["served"] * 3
-    extra = raw_from(server.port)
+    extra = Raw(server.port)
     assert outcome(extra) == "refused", extra.buf
     assert extra.buf.endswith(b"</stream:stream>"), extra.buf
     extra.close()
@@ -126,7 +117,7 @@ def test_unauthenticated_connections_per_source(server_factory):
     assert ping(other)
 
     held.pop().close()
-    assert wait_for(lambda: outcome(raw_from(server.port), 2) == "served", 5)
+    assert wait_for(lambda: outcome(Raw(server.port), 2) == "served", 5)
     for r in held + [other]:
         r.close()
 
@@ -136,9 +127,9 @@ def test_default_caps(server):
     is refused, and an account's 11th resource gets resource-constraint."""
     server.adduser("alice", PW)
     server.adduser("bob", PW)
-    held = [raw_from(server.port) for _ in range(64)]
+    held = [Raw(server.port) for _ in range(64)]
     assert [outcome(r) for r in held] == ["served"] * 64
-    extra = raw_from(server.port)
+    extra = Raw(server.port)
     assert outcome(extra) == "refused", extra.buf
     for r in held + [extra]:
         r.close()
@@ -158,10 +149,10 @@ def test_authenticated_connections_leave_the_unauthenticated_count(server_factor
     server = server_factory(max_unauthenticated_per_source=2, max_connections_per_source=4)
     server.adduser("alice", PW)
     logged_in = [bound(server.port, "alice", PW, "r%d" % i) for i in range(2)]
-    waiting = [raw_from(server.port) for _ in range(2)]
+    waiting = [Raw(server.port) for _ in range(2)]
     # Two authenticated, two not: the unauthenticated cap (2) is not passed by the first two.
     assert [outcome(r) for r in waiting] == ["served"] * 2
-    extras = [raw_from(server.port) for _ in range(5)]
+    extras = [Raw(server.port) for _ in range(5)]
     assert [outcome(r) for r in extras] == ["refused"] * 5, [r.buf for r in extras]
     log = server.log()
     assert "max_connections_per_source reached" in log
@@ -239,9 +230,9 @@ def test_low_descriptor_limit_at_start(server_factory):
     assert m, server.log()
     fit = int(m.group(1))
     assert 0 < fit < LOW_NOFILE
-    held = [raw_from(server.port) for _ in range(fit)]
+    held = [Raw(server.port) for _ in range(fit)]
     assert [outcome(r) for r in held] == ["served"] * fit
-    extras = [raw_from(server.port) for _ in range(10)]
+    extras = [Raw(server.port) for _ in range(10)]
     assert [outcome(r) for r in extras] == ["refused"] * 10, [r.buf for r in extras]
     assert cpu_over_a_second(server.proc.pid) < 0.2
     for r in held + extras:
@@ -259,7 +250,7 @@ def test_out_of_descriptors_while_running(server_factory):
     in_use = len(os.listdir("/proc/%d/fd" % pid))
     soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
     resource.prlimit(pid, resource.RLIMIT_NOFILE, (in_use + 4, hard))
-    peers = [raw_from(server.port) for _ in range(20)]
+    peers = [Raw(server.port) for _ in range(20)]
     got = [outcome(r) for r in peers]
     assert "served" in got and "refused" in got, got
     assert set(got) == {"served", "refused"}, got

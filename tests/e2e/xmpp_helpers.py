@@ -166,8 +166,11 @@ def plain_login(port, user, password):
 class Raw:
     """A raw XMPP connection for exact bytes and malformed input."""
 
-    def __init__(self, port, tls=False):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    def __init__(self, port, tls=False, source=None):
+        """source: the local address to connect from (any 127.x address is loopback, and
+        counts as a source of its own)."""
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT,
+                                             source_address=(source, 0) if source else None)
         if tls:
             self.sock = client_tls_context().wrap_socket(self.sock, server_hostname=DOMAIN)
         self.buf = b""

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Tests of string preparation (xmpp/prep.c): ASCII fast path against libidn, passwords. */
+/* Tests of string preparation (xmpp/prep.c): ASCII fast path against libidn, passwords,
+ * escaping for display. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -171,6 +173,35 @@ static void test_lengths_after_preparation(void **state)
     free(pw);
 }
 
+static void test_escape_table(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        { "", "" },
+        { "alice@localhost", "alice@localhost" },
+        { "o'b\\c", "o\\u0027b\\u005Cc" },
+        { "tab\tend", "tab\\u0009end" },
+        { "b\xc3\xb3" "b", "b\\u00F3b" },              /* U+00F3 */
+        { "bob\xe2\x80\x8b", "bob\\u200B" },           /* zero-width space */
+        { "\xf0\x9f\x98\x80!", "\\U0001F600!" },        /* past the BMP */
+        { "a\xff'b", "a\\xFF'b" },                      /* not UTF-8: byte by byte */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct buf b;
+        buf_init(&b);
+        buf_puts(&b, "[");
+        prep_escape(cases[i].in, &b);
+        buf_puts(&b, "]");
+        char want[64];
+        snprintf(want, sizeof(want), "[%s]", cases[i].out);
+        if (strcmp(b.data, want) != 0)
+            fail_msg("case %zu: got %s, want %s", i, b.data, want);
+        buf_fini(&b);
+    }
+}
+
 static void test_strerror(void **state)
 {
     (void)state;
@@ -186,6 +217,7 @@ int main(void)
         cmocka_unit_test(test_ascii_password_agrees_with_libidn),
         cmocka_unit_test(test_password_table),
         cmocka_unit_test(test_lengths_after_preparation),
+        cmocka_unit_test(test_escape_table),
         cmocka_unit_test(test_strerror),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Tests of the SQLite storage backend (storage/sqlite*.c) on real files in a temp directory. */
+/* Tests of the SQLite storage backend (storage/sqlite*.c) on real files in a temp directory:
+ * schema and open failures, persistence, batching, I/O faults (account ops have their own
+ * file, test_storage_accounts.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,11 +11,8 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <dirent.h>
-#include <limits.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base.h"
@@ -22,136 +21,8 @@
 #include "scram.h"
 #include "sqlite_int.h"
 #include "storage.h"
+#include "storage_fx.h"
 #include "tmp_store.h"
-
-#define SHA1_LEN 20
-#define SHA256_LEN 32
-
-/* Per-test state: a fresh temp directory, the store opened in it, a stderr capture. */
-struct fx {
-    char dir[256];
-    char path[320];
-    struct storage st;
-    struct capture cap;
-};
-
-/* ---- helpers --------------------------------------------------------------------------------- */
-
-static int fx_setup(void **state)
-{
-    struct fx *f = xcalloc(1, sizeof(*f));
-    if (tmp_store_make(f->dir, sizeof(f->dir), f->path, sizeof(f->path), "storage") != 0) {
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int fx_teardown(void **state)
-{
-    struct fx *f = *state;
-
-    /* A failed assertion jumps out of a capture: show what it hid (cmocka's message too). */
-    if (f->cap.tmp) {
-        char *hidden = capture_end(&f->cap);
-        fputs(hidden, stderr);
-        free(hidden);
-    }
-    if (f->st.impl)
-        storage_close(&f->st);
-    tmp_store_remove(f->dir);
-    free(f);
-    return 0;
-}
-
-static void fx_open(struct fx *f) { assert_int_equal(storage_open_sqlite(&f->st, f->path), PL_OK); }
-
-/* Credentials with recognisable bytes (including 0x00) derived from seed. */
-static struct scram_creds creds_fixed(unsigned seed, size_t salt_len, unsigned iterations)
-{
-    struct scram_creds c;
-
-    memset(&c, 0, sizeof(c));
-    c.salt_len = salt_len;
-    c.iterations = iterations;
-    for (size_t i = 0; i < salt_len && i < SCRAM_SALT_LEN; i++) /* bad lengths are tested */
-        c.salt[i] = (unsigned char)(seed * 7 + i);
-    for (size_t i = 0; i < SHA1_LEN; i++) {
-        c.sha1.stored_key[i] = (unsigned char)(seed + i);
-        c.sha1.server_key[i] = (unsigned char)(seed * 3 + i + 0x80);
-    }
-    for (size_t i = 0; i < SHA256_LEN; i++) {
-        c.sha256.stored_key[i] = (unsigned char)(seed * 5 + i + 0x40);
-        c.sha256.server_key[i] = (unsigned char)(0xff - seed - i);
-    }
-    return c;
-}
-
-static struct scram_creds creds_for(unsigned n)
-{
-    return creds_fixed(n, 1 + n % SCRAM_SALT_LEN, SCRAM_MIN_ITERATIONS + n);
-}
-
-static void assert_creds_equal(const struct scram_creds *a, const struct scram_creds *b)
-{
-    assert_int_equal(a->salt_len, b->salt_len);
-    assert_memory_equal(a->salt, b->salt, a->salt_len);
-    assert_int_equal(a->iterations, b->iterations);
-    assert_memory_equal(&a->sha1, &b->sha1, sizeof(a->sha1));
-    assert_memory_equal(&a->sha256, &b->sha256, sizeof(a->sha256));
-}
-
-static bool creds_equal(const struct scram_creds *a, const struct scram_creds *b)
-{
-    return a->salt_len == b->salt_len && !memcmp(a->salt, b->salt, a->salt_len) &&
-           a->iterations == b->iterations && !memcmp(&a->sha1, &b->sha1, sizeof(a->sha1)) &&
-           !memcmp(&a->sha256, &b->sha256, sizeof(a->sha256));
-}
-
-/* A plain SQLite connection beside the backend's, as parleyctl or an admin would have. */
-static sqlite3 *raw_open(const char *path)
-{
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    return db;
-}
-
-static void raw_exec(sqlite3 *db, const char *sql)
-{
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-}
-
-static sqlite3_int64 raw_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *q = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    sqlite3_int64 v = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    return v;
-}
-
-/* Collects account_list output. */
-struct names {
-    char *v[16];
-    size_t n;
-};
-
-static void collect(void *ctx, const char *bare)
-{
-    struct names *l = ctx;
-    assert_true(l->n < ARRAY_LEN(l->v));
-    l->v[l->n++] = xstrdup(bare);
-}
-
-static void names_free(struct names *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    l->n = 0;
-}
 
 /* ---- schema, files and open failures --------------------------------------------------------- */
 
@@ -295,279 +166,6 @@ static void test_open_failures(void **state)
     }
 }
 
-/* ---- account ops ----------------------------------------------------------------------------- */
-
-static const struct {
-    const char *jid;
-    unsigned seed;
-    size_t salt_len;
-    unsigned iterations;
-} round_trips[] = {
-    { "alice@example.com", 0, SCRAM_SALT_LEN, SCRAM_MIN_ITERATIONS }, /* bytes 0x00 inside */
-    { "bob@example.com", 200, 1, UINT_MAX },
-    { "\xc3\xa4lice@example.com", 9, 7, 100000 },
-    { "example.com", 77, 12, 1 },
-};
-
-static void test_create_get_round_trip(void **state)
-{
-    struct fx *f = *state;
-    struct scram_creds got;
-    time_t t0 = time(NULL);
-
-    fx_open(f);
-    for (size_t i = 0; i < ARRAY_LEN(round_trips); i++) {
-        struct scram_creds c = creds_fixed(round_trips[i].seed, round_trips[i].salt_len,
-                                           round_trips[i].iterations);
-        assert_int_equal(account_create(&f->st, round_trips[i].jid, &c), PL_OK);
-    }
-    for (size_t i = 0; i < ARRAY_LEN(round_trips); i++) {
-        struct scram_creds c = creds_fixed(round_trips[i].seed, round_trips[i].salt_len,
-                                           round_trips[i].iterations);
-        memset(&got, 0xaa, sizeof(got));
-        assert_int_equal(creds_get(&f->st, round_trips[i].jid, &got), PL_OK);
-        assert_creds_equal(&got, &c);
-    }
-    sqlite3 *db = raw_open(f->path);
-    assert_in_range(raw_int(db, "SELECT min(created) FROM accounts"), t0, time(NULL));
-    assert_in_range(raw_int(db, "SELECT max(created) FROM accounts"), t0, time(NULL));
-    sqlite3_close(db);
-}
-
-static void test_create_duplicate(void **state)
-{
-    struct fx *f = *state;
-    struct scram_creds a = creds_for(1), b = creds_for(2), got;
-
-    fx_open(f);
-    assert_int_equal(account_create(&f->st, "a@x", &a), PL_OK);
-    assert_int_equal(account_create(&f->st, "a@x", &b), PL_EEXIST);
-    assert_int_equal(creds_get(&f->st, "a@x", &got), PL_OK);
-    assert_creds_equal(&got, &a); /* the first account is untouched */
-}
-
-static void test_create_rejects_bad_creds(void **state)
-{
-    struct fx *f = *state;
-    const struct scram_creds bad[] = {
-        creds_fixed(1, 0, 4096),
-        creds_fixed(1, SCRAM_SALT_LEN + 1, 4096),
-        creds_fixed(1, 8, 0),
-    };
-
-    fx_open(f);
-    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
-        assert_int_equal(account_create(&f->st, "a@x", &bad[i]), PL_EINVAL);
-        assert_int_equal(account_set_creds(&f->st, "a@x", &bad[i]), PL_EINVAL);
-    }
-    struct scram_creds got;
-    assert_int_equal(creds_get(&f->st, "a@x", &got), PL_ENOTFOUND);
-}
-
-static void test_set_creds(void **state)
-{
-    struct fx *f = *state;
-    struct scram_creds a = creds_for(1), b = creds_for(2), other = creds_for(3), got;
-
-    fx_open(f);
-    assert_int_equal(account_create(&f->st, "a@x", &a), PL_OK);
-    assert_int_equal(account_create(&f->st, "b@x", &other), PL_OK);
-    assert_int_equal(account_set_creds(&f->st, "a@x", &b), PL_OK);
-    assert_int_equal(creds_get(&f->st, "a@x", &got), PL_OK);
-    assert_creds_equal(&got, &b);
-    assert_int_equal(creds_get(&f->st, "b@x", &got), PL_OK);
-    assert_creds_equal(&got, &other);
-}
-
-static void test_delete(void **state)
-{
-    struct fx *f = *state;
-    struct scram_creds a = creds_for(1), got;
-    struct names l = { .n = 0 };
-
-    fx_open(f);
-    assert_int_equal(account_create(&f->st, "a@x", &a), PL_OK);
-    assert_int_equal(account_create(&f->st, "b@x", &a), PL_OK);
-    assert_int_equal(account_delete(&f->st, "a@x"), PL_OK);
-    assert_int_equal(creds_get(&f->st, "a@x", &got), PL_ENOTFOUND);
-    assert_int_equal(account_delete(&f->st, "a@x"), PL_ENOTFOUND);
-    assert_int_equal(account_list(&f->st, collect, &l), PL_OK);
-    assert_int_equal(l.n, 1);
-    assert_string_equal(l.v[0], "b@x");
-    names_free(&l);
-    /* The name is free again. */
-    assert_int_equal(account_create(&f->st, "a@x", &a), PL_OK);
-}
-
-static void test_missing_account(void **state)
-{
-    struct fx *f = *state;
-    struct scram_creds a = creds_for(1), got;
-    const char *missing[] = { "nobody@x", "", "A@x", "a@x/r", "a@" };
-
-    fx_open(f);
-    assert_int_equal(account_create(&f->st, "a@x", &a), PL_OK);
-    for (size_t i = 0; i < ARRAY_LEN(missing); i++) {
-        assert_int_equal(creds_get(&f->st, missing[i], &got), PL_ENOTFOUND);
-        assert_int_equal(account_set_creds(&f->st, missing[i], &a), PL_ENOTFOUND);
-        assert_int_equal(account_delete(&f->st, missing[i]), PL_ENOTFOUND);
-    }
-    assert_int_equal(creds_get(&f->st, "a@x", &got), PL_OK);
-}
-
-static void test_list_in_jid_order(void **state)
-{
-    struct fx *f = *state;
-    /* Inserted shuffled; expected in byte order of the prepared (UTF-8) bare JIDs. */
-    const char *in[] = { "z@a", "ab@x", "\xc3\xa4@x", "a@x", "a.b@x", "example.com", "a@w" };
-    const char *want[] = { "a.b@x", "a@w", "a@x", "ab@x", "example.com", "z@a", "\xc3\xa4@x" };
-    struct scram_creds c = creds_for(1);
-    struct names l = { .n = 0 };
-
-    fx_open(f);
-    assert_int_equal(account_list(&f->st, collect, &l), PL_OK);
-    assert_int_equal(l.n, 0);
-    for (size_t i = 0; i < ARRAY_LEN(in); i++)
-        assert_int_equal(account_create(&f->st, in[i], &c), PL_OK);
-    assert_int_equal(account_list(&f->st, collect, &l), PL_OK);
-    assert_int_equal(l.n, ARRAY_LEN(want));
-    for (size_t i = 0; i < ARRAY_LEN(want); i++)
-        assert_string_equal(l.v[i], want[i]);
-    names_free(&l);
-}
-
-/* A row callback that calls back into the store. */
-struct reentry {
-    struct storage *st;
-    int inner_list_rc, get_rc;
-    size_t rows;
-};
-
-static void reenter(void *ctx, const char *bare)
-{
-    struct reentry *r = ctx;
-    struct scram_creds got;
-    struct names l = { .n = 0 };
-
-    r->rows++;
-    r->get_rc = creds_get(r->st, bare, &got);
-    r->inner_list_rc = account_list(r->st, collect, &l);
-    names_free(&l);
-}
-
-static void test_list_callback_reentry(void **state)
-{
-    struct fx *f = *state;
-    struct scram_creds c = creds_for(1);
-    struct reentry r = { .st = &f->st };
-
-    fx_open(f);
-    assert_int_equal(account_create(&f->st, "a@x", &c), PL_OK);
-    assert_int_equal(account_create(&f->st, "b@x", &c), PL_OK);
-    capture_begin(&f->cap);
-    int rc = account_list(&f->st, reenter, &r);
-    char *err = capture_end(&f->cap);
-    assert_int_equal(rc, PL_OK);
-    assert_int_equal(r.rows, 2); /* the outer loop was not restarted */
-    assert_int_equal(r.get_rc, PL_OK);
-    assert_int_equal(r.inner_list_rc, PL_EIO);
-    assert_non_null(strstr(err, "re-entrant"));
-    free(err);
-}
-
-/* Rows another tool wrote badly are refused rather than handed to SCRAM. */
-static const char *const corrupt_rows[] = {
-    "UPDATE accounts SET salt = x''",
-    "UPDATE accounts SET salt = zeroblob(17)",
-    "UPDATE accounts SET iterations = 0",
-    "UPDATE accounts SET iterations = 4294967296",
-    "UPDATE accounts SET iterations = 'many'",
-    "UPDATE accounts SET stored_key_sha1 = x'0102'",
-    "UPDATE accounts SET server_key_sha1 = zeroblob(32)",
-    "UPDATE accounts SET stored_key_sha256 = zeroblob(20)",
-    "UPDATE accounts SET server_key_sha256 = 'abcdefghijklmnopqrstuvwxyz012345'",
-};
-
-static void test_corrupt_row(void **state)
-{
-    struct fx *f = *state;
-    struct scram_creds c = creds_for(1), got;
-
-    fx_open(f);
-    assert_int_equal(account_create(&f->st, "a@x", &c), PL_OK);
-    sqlite3 *db = raw_open(f->path);
-    for (size_t i = 0; i < ARRAY_LEN(corrupt_rows); i++) {
-        assert_int_equal(account_set_creds(&f->st, "a@x", &c), PL_OK); /* repair, then spoil */
-        raw_exec(db, corrupt_rows[i]);
-        capture_begin(&f->cap);
-        int rc = creds_get(&f->st, "a@x", &got);
-        char *err = capture_end(&f->cap);
-        assert_int_equal(rc, PL_EIO);
-        assert_non_null(strstr(err, "storage: account a@x: stored credentials are malformed"));
-        free(err);
-    }
-    sqlite3_close(db);
-}
-
-/* What a logger set before opening receives: every message, with its level, and no stderr. */
-struct logged {
-    enum storage_log_level level[4];
-    char msg[4][256];
-    size_t n;
-};
-
-static void log_into(void *ctx, enum storage_log_level level, const char *msg)
-{
-    struct logged *l = ctx;
-    if (l->n < ARRAY_LEN(l->level)) {
-        l->level[l->n] = level;
-        snprintf(l->msg[l->n], sizeof(l->msg[l->n]), "%s", msg);
-    }
-    l->n++;
-}
-
-static void test_logger_gets_errors(void **state)
-{
-    struct fx *f = *state;
-    struct scram_creds c = creds_for(1), got;
-    struct logged l = { .n = 0 };
-
-    f->st.log = (struct storage_logger){ log_into, &l };
-    fx_open(f);
-    assert_int_equal(account_create(&f->st, "a@x", &c), PL_OK);
-    sqlite3 *db = raw_open(f->path);
-    raw_exec(db, corrupt_rows[0]);
-    sqlite3_close(db);
-    capture_begin(&f->cap);
-    int rc = creds_get(&f->st, "a@x", &got);
-    char *err = capture_end(&f->cap);
-    assert_int_equal(rc, PL_EIO);
-    assert_string_equal(err, "");
-    assert_int_equal(l.n, 1);
-    assert_int_equal(l.level[0], STORAGE_LOG_ERROR);
-    assert_string_equal(l.msg[0], "account a@x: stored credentials are malformed");
-    free(err);
-}
-
-static void test_accounts_exist(void **state)
-{
-    struct fx *f = *state;
-    struct scram_creds c = creds_for(1);
-    bool any = true;
-
-    fx_open(f);
-    assert_int_equal(accounts_exist(&f->st, &any), PL_OK);
-    assert_false(any);
-    assert_int_equal(account_create(&f->st, "a@x", &c), PL_OK);
-    assert_int_equal(account_create(&f->st, "b@x", &c), PL_OK);
-    assert_int_equal(accounts_exist(&f->st, &any), PL_OK);
-    assert_true(any);
-    assert_int_equal(account_delete(&f->st, "a@x"), PL_OK);
-    assert_int_equal(account_delete(&f->st, "b@x"), PL_OK);
-    assert_int_equal(accounts_exist(&f->st, &any), PL_OK);
-    assert_false(any);
-}
-
 /* ---- persistence and other connections ------------------------------------------------------- */
 
 static void test_reopen_persists(void **state)
@@ -610,7 +208,7 @@ static void test_second_connection(void **state)
     assert_creds_equal(&got, &b);
     assert_int_equal(account_create(&f->st, "a@x", &a), PL_EEXIST);
     assert_int_equal(account_create(&f->st, "s@x", &a), PL_OK);
-    assert_int_equal(account_list(&ctl, collect, &l), PL_OK);
+    assert_int_equal(account_list(&ctl, names_collect, &l), PL_OK);
     assert_int_equal(l.n, 2);
     names_free(&l);
     assert_int_equal(account_delete(&ctl, "a@x"), PL_OK);
@@ -894,21 +492,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_file_mode_0600, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_open_warns_on_wide_mode, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_open_failures, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_create_get_round_trip, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_create_duplicate, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_create_rejects_bad_creds, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_set_creds, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_delete, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_missing_account, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_list_in_jid_order, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_list_callback_reentry, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_corrupt_row, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_reopen_persists, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_second_connection, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_no_plaintext_password, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_batch_flush, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_logger_gets_errors, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_accounts_exist, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_open_under_faults, fault_setup, fault_teardown),
         cmocka_unit_test_setup_teardown(test_writes_under_faults, fault_setup, fault_teardown),
     };
