@@ -4,9 +4,11 @@
 #define PL_LISTENER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct server;
 struct evconnlistener;
+struct loglimit;
 
 /* Listens on bind_address:port; accepted sockets become connections (direct TLS or not).
  * Returns NULL (reason logged) on failure. */
@@ -15,5 +17,12 @@ struct evconnlistener *listener_new(struct server *srv, const char *address, lon
 /* Can address:port be listened on now, as listener_new would? Binds and closes at once.
  * Returns PL_OK, PL_EINVAL (address unusable, logged) or PL_EIO with the errno in *err. */
 int listener_probe(const char *address, long port, int *err);
+
+/* Returns the owned log limiter for srv->listen_log: refusals are logged once per source and
+ * interval, accept failures once per interval, the rest counted. Free with loglimit_free. */
+struct loglimit *listener_log_new(void);
+/* Once a second: logs how many lines were held back for keys whose interval has passed, so a
+ * flood that stops is still summed up. */
+void listener_tick(struct server *srv, uint64_t now_ms);
 
 #endif

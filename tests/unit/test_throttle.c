@@ -168,16 +168,25 @@ struct log_event {
 
 struct log_script {
     const char *name;
+    uint64_t interval_ms;
     size_t max_keys;
     struct log_event events[16];
 };
 
 static const struct log_script log_scripts[] = {
-    { "one line per key per minute, the rest counted", 16,
+    { "one line per key per minute, the rest counted", 60 * SEC, 16,
       { { "a", 0, true, 0 }, { "a", 1, false, 0 }, { "a", 59 * SEC, false, 0 },
         { "b", 2, true, 0 }, { "a", 60 * SEC, true, 2 }, { "a", 61 * SEC, false, 0 },
         { "a", 200 * SEC, true, 1 }, { "a", 300 * SEC, true, 0 } } },
-    { "a full table holds back new keys until old ones expire", 2,
+    { "one line repeated: one per interval, then how many were held back", 10 * SEC, 16,
+      { { "a", 1000, true, 0 }, { "a", 1001, false, 0 }, { "a", 5000, false, 0 },
+        { "a", 10999, false, 0 }, { "a", 11000, true, 3 }, { "a", 11000, false, 0 },
+        { "a", 50000, true, 1 }, { "a", 60000, true, 0 } } },
+    { "one key's flood hides no other key's line", 10 * SEC, 16,
+      { { "a", 0, true, 0 }, { "a", 1, false, 0 }, { "a", 2, false, 0 }, { "b", 3, true, 0 },
+        { "b", 4, false, 0 }, { "accept", 5, true, 0 }, { "a", 10 * SEC, true, 2 },
+        { "b", 10 * SEC, false, 0 } } },
+    { "a full table holds back new keys until old ones expire", 60 * SEC, 2,
       { { "a", 0, true, 0 }, { "b", 0, true, 0 }, { "c", 0, false, 0 },
         { "c", 1, false, 0 }, { "a", 1, false, 0 }, { "c", 60 * SEC, true, 0 } } },
 };
@@ -187,7 +196,7 @@ static void test_log_limiter(void **state)
     (void)state;
     for (size_t i = 0; i < ARRAY_LEN(log_scripts); i++) {
         const struct log_script *sc = &log_scripts[i];
-        struct loglimit *l = loglimit_new(60 * SEC, sc->max_keys);
+        struct loglimit *l = loglimit_new(sc->interval_ms, sc->max_keys);
         for (size_t j = 0; sc->events[j].key; j++) {
             const struct log_event *e = &sc->events[j];
             unsigned long held = 99;
