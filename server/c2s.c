@@ -18,10 +18,10 @@ static void hook_starttls(void *ctx)
     c->tls_pending = true;
 }
 
-static int hook_auth_allowed(void *ctx)
+static int hook_auth_allowed(void *ctx, const char *bare)
 {
     struct conn *c = ctx;
-    return auth_guard_allowed(c->srv->auth_guard, c->tag, c->peer_key, NULL, clock_now_ms())
+    return auth_guard_allowed(c->srv->auth_guard, c->tag, c->peer_key, bare, clock_now_ms())
                ? PL_OK
                : PL_ELIMIT;
 }
