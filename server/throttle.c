@@ -11,7 +11,7 @@
 #include "base.h"
 #include "hmap.h"
 
-#define SWEEP_BATCH 64       /* refilled buckets forgotten per pass over a full table */
+#define SWEEP_BATCH 64         /* refilled buckets forgotten per pass over a full table */
 #define SWEEP_INTERVAL_MS 1000 /* after a pass that found nothing, the next waits this long */
 
 struct bucket {
