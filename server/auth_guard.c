@@ -2,6 +2,8 @@
 /* Login and registration throttling: buckets per source and per source and account. */
 #include "auth_guard.h"
 
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,15 +11,15 @@
 #include "base.h"
 #include "log.h"
 #include "loglimit.h"
-#include "throttle.h"
 
 #define GUARD_MAX_KEYS 65536
 #define GUARD_LOG_INTERVAL_MS 60000
+#define REGISTER_PREFIX "register/"
 
 /* No bucket is kept per account alone: failures from many sources would then lock the
  * account's owner out everywhere. The owner's own source stays usable unless it fails. */
 struct auth_guard {
-    struct throttle *source;  /* failed logins per source */
+    struct throttle *source;  /* login attempts per source */
     struct throttle *account; /* per source and account; registrations per source */
     struct loglimit *log;     /* refusals logged per source */
 };
@@ -41,82 +43,90 @@ void auth_guard_free(struct auth_guard *g)
     free(g);
 }
 
-/* "source|bare", owned; '|' appears in neither an address nor a bare JID's domain. */
-static char *pair_key(const char *prefix, const char *source, const char *bare)
+/* '|' appears neither in a source key nor in base64; a registration key has none. */
+void auth_guard_pair_key(const char *source, const char *bare, char out[AUTH_GUARD_KEY_LEN])
 {
-    size_t n = strlen(prefix) + strlen(source) + strlen(bare) + 2;
-    char *k = xmalloc(n);
-    snprintf(k, n, "%s%s|%s", prefix, source, bare);
-    return k;
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)bare, strlen(bare), digest);
+    int n = snprintf(out, THROTTLE_SOURCE_LEN + 1, "%.*s|", THROTTLE_SOURCE_LEN - 1, source);
+    EVP_EncodeBlock((unsigned char *)out + n, digest, sizeof(digest)); /* 44 chars and NUL */
 }
 
 static void log_refusal(struct auth_guard *g, const char *tag, const char *source,
-                        const char *bare)
+                        const char *bare, uint64_t now)
 {
     unsigned long held;
-    if (!loglimit_pass(g->log, source, throttle_now_ms(), &held))
+    if (!loglimit_pass(g->log, source, now, &held))
         return;
+    char note[64] = "";
     if (held)
-        log_warn(tag, "login%s%s from %s throttled after repeated failures; %lu more throttled "
-                 "attempts from %s suppressed", bare ? " for " : "", bare ? bare : "", source,
-                 held, source);
-    else
-        log_warn(tag, "login%s%s from %s throttled after repeated failures", bare ? " for " : "",
-                 bare ? bare : "", source);
+        snprintf(note, sizeof(note), "; %lu more throttled since the previous line", held);
+    /* The limiter is per source: the account named is only this attempt's. */
+    log_warn(tag, "logins from %s throttled after repeated failures%s%s%s%s", source,
+             bare ? " (this one for " : "", bare ? bare : "", bare ? ")" : "", note);
 }
 
-bool auth_guard_may_start(struct auth_guard *g, const char *tag, const char *source)
+/* Does source, and source with bare unless it is NULL, have a token? pair is bare's key. */
+static bool have_tokens(struct auth_guard *g, const char *source, const char *pair,
+                        uint64_t now)
 {
-    if (throttle_allowed(g->source, source, throttle_now_ms()))
+    return throttle_allowed(g->source, source, now) &&
+           (!pair || throttle_allowed(g->account, pair, now));
+}
+
+bool auth_guard_allowed(struct auth_guard *g, const char *tag, const char *source,
+                        const char *bare, uint64_t now_ms)
+{
+    char pair[AUTH_GUARD_KEY_LEN];
+    if (bare)
+        auth_guard_pair_key(source, bare, pair);
+    if (have_tokens(g, source, bare ? pair : NULL, now_ms))
         return true;
-    log_refusal(g, tag, source, NULL);
+    log_refusal(g, tag, source, bare, now_ms);
     return false;
 }
 
 bool auth_guard_charge(struct auth_guard *g, const char *tag, const char *source,
-                       const char *bare)
+                       const char *bare, uint64_t now_ms)
 {
-    uint64_t now = throttle_now_ms();
-    char *pair = bare ? pair_key("", source, bare) : NULL;
-    bool ok = throttle_allowed(g->source, source, now) &&
-              (!pair || throttle_allowed(g->account, pair, now));
-    if (ok) {
-        throttle_charge(g->source, source, now);
-        if (pair)
-            throttle_charge(g->account, pair, now);
-    } else {
-        log_refusal(g, tag, source, bare);
+    char pair[AUTH_GUARD_KEY_LEN];
+    if (bare)
+        auth_guard_pair_key(source, bare, pair);
+    if (!have_tokens(g, source, bare ? pair : NULL, now_ms)) {
+        log_refusal(g, tag, source, bare, now_ms);
+        return false;
     }
-    free(pair);
-    return ok;
+    throttle_charge(g->source, source, now_ms);
+    if (bare)
+        throttle_charge(g->account, pair, now_ms);
+    return true;
 }
 
-void auth_guard_refund(struct auth_guard *g, const char *source, const char *bare)
+void auth_guard_refund(struct auth_guard *g, const char *source, const char *bare,
+                       uint64_t now_ms)
 {
-    uint64_t now = throttle_now_ms();
-    throttle_refund(g->source, source, now);
+    throttle_refund(g->source, source, now_ms);
     if (bare) {
-        char *pair = pair_key("", source, bare);
-        throttle_refund(g->account, pair, now);
-        free(pair);
+        char pair[AUTH_GUARD_KEY_LEN];
+        auth_guard_pair_key(source, bare, pair);
+        throttle_refund(g->account, pair, now_ms);
     }
 }
 
-bool auth_guard_register(struct auth_guard *g, const char *source)
+bool auth_guard_register(struct auth_guard *g, const char *source, uint64_t now_ms)
 {
-    char *key = pair_key("register/", source, "");
-    bool ok = throttle_charge(g->account, key, throttle_now_ms());
-    free(key);
-    return ok;
+    char key[sizeof(REGISTER_PREFIX) + THROTTLE_SOURCE_LEN];
+    snprintf(key, sizeof(key), REGISTER_PREFIX "%s", source);
+    return throttle_charge(g->account, key, now_ms);
 }
 
 static void log_held(void *ctx, const char *source, unsigned long held)
 {
     (void)ctx;
-    log_warn("auth", "%lu more throttled login attempts from %s suppressed", held, source);
+    log_warn("auth", "%lu more logins from %s throttled since the previous line", held, source);
 }
 
-void auth_guard_tick(struct auth_guard *g)
+void auth_guard_tick(struct auth_guard *g, uint64_t now_ms)
 {
-    loglimit_flush(g->log, throttle_now_ms(), log_held, NULL);
+    loglimit_flush(g->log, now_ms, log_held, NULL);
 }

@@ -6,6 +6,7 @@
 
 #include "auth_guard.h"
 #include "base.h"
+#include "clock.h"
 #include "conn_int.h"
 #include "log.h"
 #include "module.h"
@@ -17,23 +18,26 @@ static void hook_starttls(void *ctx)
     c->tls_pending = true;
 }
 
-static int hook_auth_allowed(void *ctx)
+static int hook_auth_allowed(void *ctx, const char *bare)
 {
     struct conn *c = ctx;
-    return auth_guard_may_start(c->srv->auth_guard, c->tag, c->peer_key) ? PL_OK : PL_ELIMIT;
+    return auth_guard_allowed(c->srv->auth_guard, c->tag, c->peer_key, bare, clock_now_ms())
+               ? PL_OK
+               : PL_ELIMIT;
 }
 
 static int hook_auth_charge(void *ctx, const char *bare)
 {
     struct conn *c = ctx;
-    return auth_guard_charge(c->srv->auth_guard, c->tag, c->peer_key, bare) ? PL_OK
-                                                                             : PL_ELIMIT;
+    return auth_guard_charge(c->srv->auth_guard, c->tag, c->peer_key, bare, clock_now_ms())
+               ? PL_OK
+               : PL_ELIMIT;
 }
 
 static void hook_auth_refund(void *ctx, const char *bare)
 {
     struct conn *c = ctx;
-    auth_guard_refund(c->srv->auth_guard, c->peer_key, bare);
+    auth_guard_refund(c->srv->auth_guard, c->peer_key, bare, clock_now_ms());
 }
 
 static int hook_get_creds(void *ctx, const char *bare, struct scram_creds *out)

@@ -16,10 +16,10 @@
 #include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base.h"
+#include "clock.h"
 #include "log.h"
 #include "server.h"
 
@@ -32,13 +32,6 @@ static void write_cb(struct bufferevent *bev, void *arg);
 static void event_cb(struct bufferevent *bev, short what, void *arg);
 static void timer_cb(evutil_socket_t fd, short what, void *arg);
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void arm_timer(struct conn *c, enum conn_timer mode, long ms)
 {
     struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
@@ -48,7 +41,7 @@ static void arm_timer(struct conn *c, enum conn_timer mode, long ms)
 
 static void arm_auth_timer(struct conn *c)
 {
-    uint64_t now = now_ms();
+    uint64_t now = clock_now_ms();
     arm_timer(c, TIMER_AUTH, c->auth_deadline > now ? (long)(c->auth_deadline - now) : 0);
 }
 
@@ -105,12 +98,12 @@ struct conn *conn_new(struct server *srv, int fd, const struct sockaddr *sa, boo
     }
     setup_bev(c);
     c->timer = evtimer_new(srv->base, timer_cb, c);
-    c->auth_deadline = now_ms() + (uint64_t)srv->cfg.auth_timeout * 1000u;
+    c->auth_deadline = clock_now_ms() + (uint64_t)srv->cfg.auth_timeout * 1000u;
     arm_timer(c, TIMER_AUTH, srv->cfg.auth_timeout * 1000L);
     bool plaintext_ok = srv->cfg.allow_plaintext_loopback && loopback;
     c->stream = stream_new(&srv->stream_cfg, &c2s_hooks, c, direct_tls, plaintext_ok);
     c->tokens = (double)srv->cfg.max_stanzas_per_second;
-    c->refill_ms = now_ms();
+    c->refill_ms = clock_now_ms();
     c->next = srv->conns;
     if (srv->conns)
         srv->conns->prev = c;
@@ -231,7 +224,7 @@ void conn_close(struct conn *c, const char *condition, const char *text)
     c2s_session_detach(c);
     if (c->reaped)
         return;
-    c->linger_until = now_ms() + LINGER_SECONDS * 1000u;
+    c->linger_until = clock_now_ms() + LINGER_SECONDS * 1000u;
     evtimer_del(c->timer);
     arm_timer(c, TIMER_LINGER, 0);
 }
@@ -249,7 +242,7 @@ static void linger(struct conn *c)
         shutdown(bufferevent_getfd(c->bev), SHUT_WR);
         c->shut = true;
     }
-    uint64_t now = now_ms();
+    uint64_t now = clock_now_ms();
     if (now >= c->linger_until) {
         log_debug(c->tag, "closing: the peer neither reads nor closes");
         reap(c);
@@ -297,7 +290,7 @@ static void start_tls(struct conn *c)
 /* Token bucket on stanzas: an over-eager client is paused, not disconnected. */
 static bool over_rate(struct conn *c)
 {
-    uint64_t now = now_ms();
+    uint64_t now = clock_now_ms();
     double rate = (double)c->srv->cfg.max_stanzas_per_second;
     c->tokens += rate * (double)(now - c->refill_ms) / 1000.0;
     if (c->tokens > rate)

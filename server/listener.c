@@ -16,28 +16,24 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base.h"
+#include "clock.h"
 #include "conn.h"
 #include "log.h"
+#include "loglimit.h"
 #include "server.h"
 #include "throttle.h"
 
-/* One line per interval for refusals and accept failures, however many peers they hit. */
+/* One line per source and interval for refusals, one per interval for accept failures. */
 #define LOG_INTERVAL_MS 10000
+#define LOG_MAX_KEYS 4096
+#define LOG_KEY_ACCEPT "accept" /* never a source key, which is an address or "unknown" */
 /* Peers refused per accept failure before pausing: a flood cannot hold the loop here. */
 #define REFUSE_BATCH 128
 #define PAUSE_MS 100
 #define PAUSE_TEXT "pausing accepts for 100 ms"
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* Tells a plaintext client why it is turned away (RFC 6120 §4.9.3.17) before closing; a
  * direct-TLS client has no stream yet to carry the error. */
@@ -77,22 +73,23 @@ static const char *refusal(const struct server *srv, const char *key)
 }
 
 /* " (N more since the previous line)" when lines were held back, else "". */
-static const char *held_back(char *buf, size_t n, unsigned skipped)
+static const char *held_back(char *buf, size_t n, unsigned long held)
 {
-    if (!skipped)
+    if (!held)
         return "";
-    snprintf(buf, n, " (%u more since the previous line)", skipped);
+    snprintf(buf, n, " (%lu more since the previous line)", held);
     return buf;
 }
 
-/* A flood of refusals would otherwise be a flood of log lines. */
+/* A flood of refusals would otherwise be a flood of log lines. Counted per source, so one
+ * address flooding does not hide the refusals of others. */
 static void log_refusal(struct server *srv, const char *key, const char *why)
 {
-    unsigned skipped;
+    unsigned long held;
     char note[64];
-    if (log_gate_pass(&srv->refused_log, now_ms(), LOG_INTERVAL_MS, &skipped))
+    if (loglimit_pass(srv->listen_log, key, clock_now_ms(), &held))
         log_warn("listener", "refusing a connection from %s: %s%s", key, why,
-                 held_back(note, sizeof(note), skipped));
+                 held_back(note, sizeof(note), held));
 }
 
 static void accept_any(struct server *srv, evutil_socket_t fd, struct sockaddr *sa,
@@ -172,18 +169,38 @@ static void accept_error(struct evconnlistener *l, void *arg)
     int err = EVUTIL_SOCKET_ERROR();
     unsigned refused = 0;
     bool drained = (err == EMFILE || err == ENFILE) && refuse_waiting(srv, l, &refused);
-    unsigned skipped;
+    unsigned long held;
     char note[64];
-    if (log_gate_pass(&srv->accept_failed_log, now_ms(), LOG_INTERVAL_MS, &skipped))
+    if (loglimit_pass(srv->listen_log, LOG_KEY_ACCEPT, clock_now_ms(), &held))
         log_warn("listener", "accept failed: %s; %u waiting peers refused, %s%s",
                  evutil_socket_error_to_string(err), refused,
                  drained ? "none left waiting" : PAUSE_TEXT,
-                 held_back(note, sizeof(note), skipped));
+                 held_back(note, sizeof(note), held));
     if (drained)
         return;
     const struct timeval pause = { 0, PAUSE_MS * 1000 };
     set_accepting(srv, false);
     event_base_once(srv->base, -1, EV_TIMEOUT, resume_accepting, srv, &pause);
+}
+
+struct loglimit *listener_log_new(void)
+{
+    return loglimit_new(LOG_INTERVAL_MS, LOG_MAX_KEYS);
+}
+
+static void log_held(void *ctx, const char *key, unsigned long held)
+{
+    (void)ctx;
+    if (strcmp(key, LOG_KEY_ACCEPT) == 0)
+        log_warn("listener", "%lu more accept failures since the previous line", held);
+    else
+        log_warn("listener", "%lu more connections from %s refused since the previous line",
+                 held, key);
+}
+
+void listener_tick(struct server *srv, uint64_t now_ms)
+{
+    loglimit_flush(srv->listen_log, now_ms, log_held, NULL);
 }
 
 /* Fills ss with address:port; 0 (logged) when address is not a numeric IP address. */

@@ -4,10 +4,12 @@
 #define PL_LISTENER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct server;
 struct evconnlistener;
 struct listener_unix;
+struct loglimit;
 
 /* Listens on bind_address:port; accepted sockets become connections (direct TLS or not).
  * Returns NULL (reason logged) on failure. */
@@ -24,5 +26,11 @@ struct listener_unix *listener_new_unix(struct server *srv, const char *path,
                                         void (*on_accept)(void *arg, int fd), void *arg);
 /* Stops listening (the socket file stays). NULL is fine. */
 void listener_free_unix(struct listener_unix *u);
+/* Returns the owned log limiter for srv->listen_log: refusals are logged once per source and
+ * interval, accept failures once per interval, the rest counted. Free with loglimit_free. */
+struct loglimit *listener_log_new(void);
+/* Once a second: logs how many lines were held back for keys whose interval has passed, so a
+ * flood that stops is still summed up. */
+void listener_tick(struct server *srv, uint64_t now_ms);
 
 #endif

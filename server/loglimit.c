@@ -8,7 +8,8 @@
 #include "base.h"
 #include "hmap.h"
 
-#define SWEEP_BATCH 64 /* expired keys forgotten per pass over a full table */
+#define SWEEP_BATCH 64         /* expired keys forgotten per pass over a full table */
+#define SWEEP_INTERVAL_MS 1000 /* after a pass that found nothing, the next waits this long */
 
 struct entry {
     uint64_t logged_at; /* ms, monotonic */
@@ -20,6 +21,7 @@ struct loglimit {
     struct hmap keys;
     uint64_t interval_ms;
     size_t max_keys;
+    uint64_t no_sweep_until; /* ms: a full table's last pass found nothing to forget */
 };
 
 struct loglimit *loglimit_new(uint64_t interval_ms, size_t max_keys)
@@ -68,16 +70,22 @@ static void find_expired(void *ctx, const char *key, void *value)
         sw->old[sw->n++] = value;
 }
 
+/* A pass that found nothing is not repeated for SWEEP_INTERVAL_MS: during a flood from many
+ * keys, each new one would otherwise walk the whole table. */
 static bool make_room(struct loglimit *l, uint64_t now)
 {
     if (l->keys.used < l->max_keys)
         return true;
+    if (now < l->no_sweep_until)
+        return false;
     struct sweep sw = { .l = l, .now = now };
     hmap_each(&l->keys, find_expired, &sw);
     for (size_t i = 0; i < sw.n; i++) {
         hmap_del(&l->keys, sw.old[i]->key);
         free(sw.old[i]);
     }
+    if (sw.n == 0)
+        l->no_sweep_until = now + SWEEP_INTERVAL_MS;
     return sw.n > 0;
 }
 

@@ -16,8 +16,9 @@ void loglimit_free(struct loglimit *l);
 /* An event worth a log line happened for key at now_ms (monotonic). Returns true when the
  * caller logs it now, with *held set to the events of key held back since its previous line
  * (say so in the line); false when this one is held back and counted. A key whose interval
- * has passed may be forgotten, count included, to make room; with no room, a new key's
- * events are held back uncounted, so a flood from many keys still writes boundedly. */
+ * has passed may be forgotten, count included, to make room (a full table is walked at most
+ * once a second when a walk finds nothing); with no room, a new key's events are held back
+ * uncounted, so a flood from many keys still writes boundedly. */
 bool loglimit_pass(struct loglimit *l, const char *key, uint64_t now_ms, unsigned long *held);
 /* Forgets keys whose interval has passed (a batch per call; call it periodically), first
  * calling emit for each that held events back, so a flood that stops is still summed up. */

@@ -7,6 +7,7 @@
 
 #include "auth_guard.h"
 #include "base.h"
+#include "clock.h"
 #include "conn.h"
 #include "log.h"
 #include "module.h"
@@ -137,7 +138,7 @@ static int register_new(struct route_ctx *rc, struct stanza *st, struct xel *q)
     /* Every attempt costs PBKDF2 and disk: one source (the key login throttling counts) gets
      * auth_failures_per_minute, and a name that is taken is refused before any key is
      * derived. */
-    if (!auth_guard_register(rc->srv->auth_guard, conn_peer_key(rc->conn)))
+    if (!auth_guard_register(rc->srv->auth_guard, conn_peer_key(rc->conn), clock_now_ms()))
         return ROUTE_ERROR(COND_RESOURCE_CONSTRAINT);
     enum stanza_cond cond = read_credentials(rc, q, &account, &password);
     if (cond != COND_NONE)

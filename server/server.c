@@ -19,10 +19,12 @@
 
 #include "auth_guard.h"
 #include "base.h"
+#include "clock.h"
 #include "conn_int.h"
 #include "control.h"
 #include "listener.h"
 #include "log.h"
+#include "loglimit.h"
 #include "module.h"
 #include "tls.h"
 
@@ -118,7 +120,9 @@ static void trim_idle(evutil_socket_t fd, short what, void *arg)
     size_t released = 0;
     for (struct conn *c = srv->conns; c; c = c->next)
         released += conn_trim_idle(c);
-    auth_guard_tick(srv->auth_guard); /* sums up throttled logins the log held back */
+    uint64_t now = clock_now_ms();
+    auth_guard_tick(srv->auth_guard, now); /* sums up throttled logins the log held back */
+    listener_tick(srv, now);               /* and refused connections */
     /* After a burst (a login storm) many parsers go at once, or an account's large roster
      * was freed: give the pages back, so that idle sessions really cost what they hold. */
     if (released >= TRIM_RETURN_PAGES || srv->released_bytes >= TRIM_RETURN_BYTES)
@@ -315,6 +319,7 @@ int server_start(struct server *srv)
     sources_init(&srv->sources);
     srv->auth_guard = auth_guard_new(srv->cfg.auth_source_failures_per_minute,
                                      srv->cfg.auth_failures_per_minute);
+    srv->listen_log = listener_log_new();
     if (open_storage(srv) != PL_OK)
         return PL_EIO;
     srv->tls = tls_ctx_new(srv->cfg.tls_cert, srv->cfg.tls_key);
@@ -381,6 +386,7 @@ void server_fini(struct server *srv)
         event_base_free(srv->base);
     SSL_CTX_free(srv->tls);
     auth_guard_free(srv->auth_guard);
+    loglimit_free(srv->listen_log);
     session_table_fini(&srv->sessions);
     sources_fini(&srv->sources);
     if (srv->spare_fd >= 0)

@@ -7,7 +7,6 @@
 #include <time.h>
 
 #include "buf.h"
-#include "log_gate.h"
 #include "options.h"
 #include "session.h"
 #include "sources.h"
@@ -19,6 +18,7 @@ struct event;
 struct evconnlistener;
 struct conn;
 struct auth_guard;
+struct loglimit;
 struct control;
 typedef struct ssl_ctx_st SSL_CTX;
 
@@ -53,7 +53,7 @@ struct server {
     struct evconnlistener *listeners[2];
     struct sources sources; /* live connections per source address, for the per-source caps */
     int spare_fd;           /* kept open to accept and refuse one peer when out of descriptors */
-    struct log_gate refused_log, accept_failed_log; /* one line per interval, not per peer */
+    struct loglimit *listen_log; /* refusals (per source) and accept failures, for the log */
     time_t started;
     bool stopping;
     struct buf scratch; /* serialization buffer, reused for every delivery */

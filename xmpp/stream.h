@@ -42,18 +42,22 @@ struct stream_hooks {
      * Login throttling. A login attempt is charged when its password work is about to start
      * (PLAIN's response, SCRAM's client-first once the account is known) and refunded when it
      * succeeds, so parallel exchanges each pay. A stream is charged once per account it
-     * names: the mechanisms a client tries after a failure for the same account are not
-     * charged again (max_auth_failures still ends the stream). A refusal is answered with
-     * temporary-auth-failure, which counts toward max_auth_failures.
+     * names: a retry for the same account after a failure (another mechanism, or the same
+     * one again) takes no second token, but still needs a whole token left in both buckets,
+     * so an empty bucket refuses it. A refusal is answered with temporary-auth-failure, which
+     * counts toward max_auth_failures.
      *
-     * auth_allowed: may the peer start SASL at all (asked at <auth> until the stream has been
-     * charged; charges nothing)? PL_OK, or PL_ELIMIT to refuse for now.
-     * auth_charge: charge one attempt for bare (NULL: the name is unusable). PL_OK, or
-     * PL_ELIMIT (nothing charged) to refuse for now.
+     * auth_allowed: may an attempt go ahead now? bare NULL asks for the source alone (at
+     * every <auth>, before the payload is parsed); otherwise for the source and for the
+     * source with bare (a retry for the account the stream was charged for; bare NULL then
+     * stands for a name that was unusable too). Charges nothing. PL_OK, or PL_ELIMIT to
+     * refuse for now.
+     * auth_charge: charge one attempt for bare (NULL: the name is unusable, only the source
+     * pays). PL_OK, or PL_ELIMIT (nothing charged) to refuse for now.
      * auth_refund: the charged attempt succeeded; bare is the one given to auth_charge.
      * auth_result: the outcome of a checked password, for the log; bare is NULL when the
      * attempt named no usable account. */
-    int (*auth_allowed)(void *ctx);
+    int (*auth_allowed)(void *ctx, const char *bare);
     int (*auth_charge)(void *ctx, const char *bare);
     void (*auth_refund)(void *ctx, const char *bare);
     void (*auth_result)(void *ctx, const char *bare, bool ok);

@@ -12,7 +12,7 @@ enum sasl_charge {
     CHARGE_NONE,    /* nothing charged yet */
     CHARGE_PENDING, /* charged; refunded if the attempt succeeds */
     CHARGE_KEPT,    /* an attempt failed: the charge stays; retries for the same account
-                     * are not charged again */
+                     * are not charged again, only asked about (auth_allowed) */
 };
 
 struct stream {

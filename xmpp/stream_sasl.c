@@ -100,6 +100,17 @@ static char *user_for(struct stream *s, const char *authcid)
     return bare;
 }
 
+/* Does a PLAIN authzid name the account bare? Both are compared prepared (RFC 6120 §6.3.8:
+ * the authzid is a bare JID), so "ALICE@localhost" is alice@localhost; a resource or
+ * another account is refused. */
+static bool authzid_matches(const char *authzid, const char *bare)
+{
+    struct jid *j = jid_parse(authzid);
+    bool same = j && !j->resource && strcmp(j->bare, bare) == 0;
+    jid_free(j);
+    return same;
+}
+
 static bool same_user(const char *a, const char *b)
 {
     return a && b ? strcmp(a, b) == 0 : a == b;
@@ -107,12 +118,13 @@ static bool same_user(const char *a, const char *b)
 
 /* Charges a stream once per account it names, before any password work: a client retrying
  * other mechanisms for the same account rides on the first charge, while naming another
- * account pays again (or that account's bucket would never see the attempt). Returns PL_OK,
- * or PL_ELIMIT when the throttle refuses. */
+ * account pays again (or that account's bucket would never see the attempt). A retry still
+ * needs a whole token left, or a source with empty buckets would get max_auth_failures
+ * password checks per connection. Returns PL_OK, or PL_ELIMIT when the throttle refuses. */
 static int charge_attempt(struct stream *s, const char *bare)
 {
     if (s->charge != CHARGE_NONE && same_user(bare, s->charged_user))
-        return PL_OK;
+        return s->hooks->auth_allowed(s->ctx, bare) == PL_OK ? PL_OK : PL_ELIMIT;
     if (s->hooks->auth_charge(s->ctx, bare) != PL_OK)
         return PL_ELIMIT;
     s->charge = CHARGE_PENDING; /* an earlier account's charge stays spent */
@@ -168,7 +180,7 @@ static void plain_auth(struct stream *s, const char *msg, size_t len)
             fail_auth(s, "not-authorized", NULL);
         goto done;
     }
-    if (*authzid && strcmp(authzid, bare) != 0) {
+    if (*authzid && !authzid_matches(authzid, bare)) {
         fail_auth(s, "invalid-authzid", NULL);
         goto done;
     }
@@ -271,7 +283,7 @@ static const struct mech_row *find_mech(const char *name)
 static void handle_auth(struct stream *s, const struct xel *el)
 {
     sasl_reset(s);
-    if (s->charge == CHARGE_NONE && s->hooks->auth_allowed(s->ctx) != PL_OK) {
+    if (s->hooks->auth_allowed(s->ctx, NULL) != PL_OK) {
         fail_auth(s, "temporary-auth-failure", NULL); /* before any payload is even parsed */
         return;
     }

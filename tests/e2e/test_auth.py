@@ -275,7 +275,11 @@ def test_unknown_user_challenge_looks_real(server):
 
 @pytest.mark.parametrize("authzid,condition", [
     ("alice@localhost", None),
+    ("ALICE@localhost", None),  # compared prepared, as the account name is
+    ("alice@LOCALHOST", None),
     ("bob@localhost", "invalid-authzid"),
+    ("alice@localhost/phone", "invalid-authzid"),  # RFC 6120 §6.3.8: a bare JID
+    ("alice", "invalid-authzid"),
 ])
 def test_plain_authzid(server, authzid, condition):
     server.adduser("alice", "pw-alice")

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Login throttling under abuse: parallel SCRAM exchanges, lockout of an account's owner from
-elsewhere, a client trying every mechanism on one connection, and retries while throttled.
+elsewhere, a client trying every mechanism on one connection, retries on a connection whose
+buckets are empty, and retries while throttled.
 Loopback has many IPv4 sources (127.0.0.0/8), so each test picks its sources explicitly."""
 import base64
 import os
@@ -106,6 +107,37 @@ def test_one_connection_trying_every_mechanism_counts_once(server_factory):
     r.close()
 
 
+def test_a_retry_needs_a_token_left_for_the_account(server_factory):
+    """A connection pays once per account, but its retries are not free checks: with the
+    source-and-account allowance spent, the next guess on the same connection is refused
+    before any password work, and the refusal counts toward max_auth_failures."""
+    srv = server_factory(allow_plaintext_loopback=True, auth_failures_per_minute=1,
+                         max_auth_failures=3)
+    srv.adduser("alice", "pw-alice")
+    r = raw_from(srv, ATTACKER)
+    assert condition(scram(r, "alice", "guess-1")) == "failure:not-authorized"
+    assert condition(scram(r, "alice", "guess-2")) == "failure:temporary-auth-failure"
+    assert condition(scram(r, "alice", "pw-alice")) == "failure:temporary-auth-failure"
+    err = next_el(r, "stream:error")
+    assert q(NS_STREAMS_ERR, "policy-violation") in children(err), children(err)
+    r.close()
+    assert login_once(srv, OWNER, "alice", "pw-alice") == "success:"
+
+
+def test_a_retry_needs_a_token_left_for_the_source(server_factory):
+    """Other connections from the same source spend its allowance: a connection already
+    charged for its account is then refused at its next <auth> too."""
+    srv = server_factory(allow_plaintext_loopback=True, auth_failures_per_minute=10,
+                         auth_source_failures_per_minute=2, max_auth_failures=3)
+    srv.adduser("alice", "pw-alice")
+    r = raw_from(srv, ATTACKER)
+    assert condition(scram(r, "alice", "guess-1")) == "failure:not-authorized"
+    assert login_once(srv, ATTACKER, "bob", "guess") == "failure:not-authorized"
+    assert condition(scram(r, "alice", "guess-2")) == "failure:temporary-auth-failure"
+    r.close()
+    assert login_once(srv, OWNER, "alice", "pw-alice") == "success:"
+
+
 def test_slixmpp_typo_does_not_lock_the_account(server_factory):
     """slixmpp retries every offered mechanism with the same wrong password."""
     srv = server_factory(auth_failures_per_minute=2)
@@ -140,7 +172,8 @@ def test_retrying_while_throttled_closes_the_stream_and_logs_boundedly(server_fa
         got = login_once(srv, ATTACKER, "alice", "pw-alice")
         assert got == "failure:temporary-auth-failure", got
     lines = [ln for ln in srv.log().splitlines() if "throttled" in ln]
-    # Per source and minute: one line, and one summing up what it held back.
+    # Per source and minute: one line, and one summing up what it held back; the line names
+    # the source, whatever account each attempt named.
     minutes = int((time.time() - started) // 60) + 1
     assert 1 <= len(lines) <= 2 * minutes, "%d throttle warnings:\n%s" % (
         len(lines), "\n".join(lines[:5]))

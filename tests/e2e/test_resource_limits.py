@@ -143,6 +143,26 @@ def test_default_caps(server):
         r.close()
 
 
+def test_refusals_are_logged_per_source(server_factory):
+    """Refusals are logged once per source and interval: one address's flood hides no other
+    address's refusal, and what was held back is summed up once the interval has passed."""
+    a, b = "127.0.0.5", "127.0.0.6"  # not the fixture's own readiness probe's source
+    server = server_factory(max_unauthenticated_per_source=1)
+    first = [raw_from(server.port, a) for _ in range(6)]
+    assert [outcome(r) for r in first] == ["served"] + ["refused"] * 5, [r.buf for r in first]
+    second = [raw_from(server.port, b) for _ in range(2)]
+    assert [outcome(r) for r in second] == ["served", "refused"], [r.buf for r in second]
+    log = server.log()
+    assert log.count("refusing a connection from %s" % a) == 1, log
+    assert log.count("refusing a connection from %s" % b) == 1, log
+    # The interval is 10 s; the summary comes from the once-a-second housekeeping.
+    assert wait_for(lambda: "4 more connections from %s refused" % a in server.log(), 20), \
+        server.log()
+    assert "more connections from %s" % b not in server.log()
+    for r in first + second:
+        r.close()
+
+
 def test_authenticated_connections_leave_the_unauthenticated_count(server_factory):
     """Logged-in connections count toward max_connections_per_source only; refusals are
     logged once per interval, not once per connection."""

@@ -11,9 +11,9 @@
 
 /* The stream pretends to be on direct TLS so that PLAIN (user/pencil) can log in and the
  * fuzzer reaches the bound state without computing SCRAM proofs. */
-static int fz_allowed(void *ctx)
+static int fz_allowed(void *ctx, const char *bare)
 {
-    (void)ctx;
+    (void)ctx, (void)bare;
     return PL_OK;
 }
 

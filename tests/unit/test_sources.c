@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Table-driven tests of the per-source connection counts (server/sources.c) and of the log
- * rate limit (server/log_gate.c); what a source is, is tested with throttle_source_key. */
+/* Table-driven tests of the per-source connection counts (server/sources.c); what a source
+ * is, is tested with throttle_source_key, and the log limit for refusals with loglimit
+ * (test_throttle.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -14,7 +15,6 @@
 
 #include "base.h"
 #include "conn.h"
-#include "log_gate.h"
 #include "sources.h"
 
 enum op { ADD, AUTH, DROP_UNAUTH, DROP_AUTH };
@@ -102,34 +102,11 @@ static void test_entries_go_at_zero(void **state)
     sources_fini(&t);
 }
 
-struct gate_case {
-    uint64_t now_ms;
-    bool pass;
-    unsigned skipped; /* when it passes */
-};
-
-static void test_log_gate_table(void **state)
-{
-    (void)state;
-    static const struct gate_case cases[] = {
-        { 1000, true, 0 },   { 1001, false, 0 },  { 5000, false, 0 }, { 10999, false, 0 },
-        { 11000, true, 3 },  { 11000, false, 0 }, { 50000, true, 1 }, { 60000, true, 0 },
-    };
-    struct log_gate g = { 0 };
-    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-        unsigned skipped = 99;
-        bool pass = log_gate_pass(&g, cases[i].now_ms, 10000, &skipped);
-        if (pass != cases[i].pass || (pass && skipped != cases[i].skipped))
-            fail_msg("case %zu: pass %d skipped %u", i, pass, skipped);
-    }
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts_table),
         cmocka_unit_test(test_entries_go_at_zero),
-        cmocka_unit_test(test_log_gate_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Table-driven tests of what SASL attempts cost a stream: one charge per stream, taken when
- * password work starts, refunded on success; throttled answers count toward closing it. */
+/* Table-driven tests of what SASL attempts cost a stream: one charge per stream and account,
+ * taken when password work starts, refunded on success; retries need a token but take none;
+ * throttled answers count toward closing the stream. Also PLAIN's authzid. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -25,26 +26,40 @@
 #define PLAIN_BROKEN AUTH("PLAIN", "AGJyb2tlbgB4")
 #define PLAIN_OTHER AUTH("PLAIN", "AG90aGVyAHg=")
 #define SCRAM_FIRST AUTH("SCRAM-SHA-256", "biwsbj11c2VyLHI9YWJjZGVmZ2g=")
+/* PLAIN "<authzid>\0user\0pencil" with authzid USER@localhost, user@LOCALHOST,
+ * other@localhost, user@localhost/res and user. */
+#define AZ_UPPER AUTH("PLAIN", "VVNFUkBsb2NhbGhvc3QAdXNlcgBwZW5jaWw=")
+#define AZ_DOMAIN AUTH("PLAIN", "dXNlckBMT0NBTEhPU1QAdXNlcgBwZW5jaWw=")
+#define AZ_OTHER AUTH("PLAIN", "b3RoZXJAbG9jYWxob3N0AHVzZXIAcGVuY2ls")
+#define AZ_RESOURCE AUTH("PLAIN", "dXNlckBsb2NhbGhvc3QvcmVzAHVzZXIAcGVuY2ls")
+#define AZ_NODOMAIN AUTH("PLAIN", "dXNlcgB1c2VyAHBlbmNpbA==")
 #define ABORT "<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>"
 
+/* A throttle with two buckets, as server/auth_guard.c keeps them: the source's, and the
+ * source with an account's (one bucket for every account here). */
 struct fake {
-    bool may_start, may_charge; /* what the throttle answers */
-    int starts, charges, refunds, results;
+    int source, account; /* tokens left */
+    int charges, refunds, results;
     char charged[64], refunded[64];
 };
 
-static int fk_allowed(void *ctx)
+static bool fk_have(const struct fake *f, const char *bare)
 {
-    struct fake *f = ctx;
-    f->starts++;
-    return f->may_start ? PL_OK : PL_ELIMIT;
+    return f->source >= 1 && (!bare || f->account >= 1);
+}
+
+static int fk_allowed(void *ctx, const char *bare)
+{
+    return fk_have(ctx, bare) ? PL_OK : PL_ELIMIT;
 }
 
 static int fk_charge(void *ctx, const char *bare)
 {
     struct fake *f = ctx;
-    if (!f->may_charge)
+    if (!fk_have(f, bare))
         return PL_ELIMIT;
+    f->source--;
+    f->account -= bare != NULL;
     f->charges++;
     snprintf(f->charged, sizeof(f->charged), "%s", bare ? bare : "(none)");
     return PL_OK;
@@ -53,6 +68,8 @@ static int fk_charge(void *ctx, const char *bare)
 static void fk_refund(void *ctx, const char *bare)
 {
     struct fake *f = ctx;
+    f->source++;
+    f->account += bare != NULL;
     f->refunds++;
     snprintf(f->refunded, sizeof(f->refunded), "%s", bare ? bare : "(none)");
 }
@@ -102,7 +119,7 @@ static const struct stream_config cfg = {
 
 struct sasl_case {
     const char *name;
-    bool may_start, may_charge;
+    int source, account; /* tokens in the fake throttle's buckets */
     const char *send[5];
     const char *want[5]; /* per element sent: success, challenge, a failure condition, and
                           * "+closed" when the stream ended with policy-violation */
@@ -111,42 +128,61 @@ struct sasl_case {
 };
 
 static const struct sasl_case cases[] = {
-    { "right password: charged, then refunded", true, true, { PLAIN_RIGHT },
+    { "right password: charged, then refunded", 9, 9, { PLAIN_RIGHT },
       { "success" }, 1, 1, "user@localhost", "user@localhost" },
-    { "wrong three times: charged once, closed", true, true,
+    { "wrong three times: charged once, closed", 9, 9,
       { PLAIN_WRONG, PLAIN_WRONG, PLAIN_WRONG },
       { "not-authorized", "not-authorized", "not-authorized+closed" }, 1, 0, "user@localhost",
       "" },
-    { "wrong, then right: the failure's charge stays", true, true,
+    { "wrong, then right: the failure's charge stays", 9, 9,
       { PLAIN_WRONG, PLAIN_RIGHT }, { "not-authorized", "success" }, 1, 0, "user@localhost",
       "" },
-    { "SCRAM charged at client-first, before any proof", true, true, { SCRAM_FIRST, ABORT },
+    { "SCRAM charged at client-first, before any proof", 9, 9, { SCRAM_FIRST, ABORT },
       { "challenge", "aborted" }, 1, 0, "user@localhost", "" },
-    { "an aborted exchange's charge covers the next attempt", true, true,
+    { "an aborted exchange's charge covers the next attempt", 9, 9,
       { SCRAM_FIRST, ABORT, PLAIN_RIGHT }, { "challenge", "aborted", "success" }, 1, 1,
       "user@localhost", "user@localhost" },
-    { "another account on the same stream is charged again", true, true,
+    { "another account on the same stream is charged again", 9, 9,
       { PLAIN_WRONG, PLAIN_OTHER, PLAIN_OTHER },
       { "not-authorized", "not-authorized", "not-authorized+closed" }, 2, 0, "other@localhost",
       "" },
-    { "an unusable name is charged to the source", true, true, { PLAIN_NONAME },
+    { "an unusable name is charged to the source", 9, 9, { PLAIN_NONAME },
       { "not-authorized" }, 1, 0, "(none)", "" },
-    { "each account named is charged; a success refunds only its own", true, true,
+    { "each account named is charged; a success refunds only its own", 9, 9,
       { PLAIN_NONAME, PLAIN_RIGHT }, { "not-authorized", "success" }, 2, 1, "user@localhost",
       "user@localhost" },
-    { "malformed input costs nothing", true, true, { PLAIN_MALFORMED, PLAIN_RIGHT },
+    { "malformed input costs nothing", 9, 9, { PLAIN_MALFORMED, PLAIN_RIGHT },
       { "malformed-request", "success" }, 1, 1, "user@localhost", "user@localhost" },
-    { "a storage failure is refunded at once", true, true, { PLAIN_BROKEN, PLAIN_WRONG },
+    { "a storage failure is refunded at once", 9, 9, { PLAIN_BROKEN, PLAIN_WRONG },
       { "temporary-auth-failure", "not-authorized" }, 2, 1, "user@localhost",
       "broken@localhost" },
-    { "throttled source: refused before parsing, and the retries close the stream", false,
-      true, { PLAIN_RIGHT, SCRAM_FIRST, PLAIN_RIGHT },
-      { "temporary-auth-failure", "temporary-auth-failure", "temporary-auth-failure+closed" },
-      0, 0, "", "" },
-    { "throttled account: refused at PLAIN and at client-first, and closed", true, false,
+    { "throttled source: refused before parsing, and the retries close the stream", 0, 9,
       { PLAIN_RIGHT, SCRAM_FIRST, PLAIN_RIGHT },
       { "temporary-auth-failure", "temporary-auth-failure", "temporary-auth-failure+closed" },
       0, 0, "", "" },
+    { "throttled account: refused at PLAIN and at client-first, and closed", 9, 0,
+      { PLAIN_RIGHT, SCRAM_FIRST, PLAIN_RIGHT },
+      { "temporary-auth-failure", "temporary-auth-failure", "temporary-auth-failure+closed" },
+      0, 0, "", "" },
+    { "a retry on a charged stream needs a source token, and takes none", 1, 9,
+      { PLAIN_WRONG, PLAIN_WRONG, PLAIN_RIGHT },
+      { "not-authorized", "temporary-auth-failure", "temporary-auth-failure+closed" }, 1, 0,
+      "user@localhost", "" },
+    { "a retry needs a token for its account, and takes none", 9, 1,
+      { PLAIN_WRONG, SCRAM_FIRST, PLAIN_RIGHT },
+      { "not-authorized", "temporary-auth-failure", "temporary-auth-failure+closed" }, 1, 0,
+      "user@localhost", "" },
+    { "retries with tokens left are not charged again", 2, 2,
+      { PLAIN_WRONG, PLAIN_WRONG, PLAIN_RIGHT }, { "not-authorized", "not-authorized", "success" },
+      1, 0, "user@localhost", "" },
+    { "an unusable name retried needs a source token", 1, 9, { PLAIN_NONAME, PLAIN_NONAME },
+      { "not-authorized", "temporary-auth-failure" }, 1, 0, "(none)", "" },
+    { "authzid compared prepared: the local part's case", 9, 9, { AZ_UPPER }, { "success" }, 1,
+      1, "user@localhost", "user@localhost" },
+    { "authzid compared prepared: the domain's case", 9, 9, { AZ_DOMAIN }, { "success" }, 1, 1,
+      "user@localhost", "user@localhost" },
+    { "authzid of another account", 9, 9, { AZ_OTHER, AZ_RESOURCE, AZ_NODOMAIN },
+      { "invalid-authzid", "invalid-authzid", "invalid-authzid" }, 0, 0, "", "" },
 };
 
 /* What one element got: "success", "challenge" or the failure's condition, "+closed" when
@@ -172,7 +208,7 @@ static const char header[] = "<?xml version='1.0'?><stream:stream xmlns='jabber:
 
 static void run_case(const struct sasl_case *c)
 {
-    struct fake f = { .may_start = c->may_start, .may_charge = c->may_charge };
+    struct fake f = { .source = c->source, .account = c->account };
     struct stream *s = stream_new(&cfg, &hooks, &f, true, false);
     assert_int_equal(stream_feed(s, header, strlen(header)), PL_OK);
     for (size_t i = 0; c->send[i]; i++) {

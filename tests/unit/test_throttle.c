@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Table-driven tests of login throttling: buckets, the bounded table, source keys, the log
- * limiter and the policy that combines them (server/throttle.c, loglimit.c, auth_guard.c). */
+/* Table-driven tests of login throttling: buckets, the bounded table and its overflow bucket,
+ * source keys, the log limiter and the policy that combines them, all on a fake clock
+ * (server/throttle.c, loglimit.c, auth_guard.c). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -71,9 +72,16 @@ static const struct script scripts[] = {
       { { CHARGE, "10.0.0.1", 0, 1 }, { CHARGE, "10.0.0.1", 0, 0 },
         { CHARGE, "10.0.0.1|alice@x", 0, 1 }, { CHARGE, "10.0.0.2", 0, 1 },
         { SIZE, NULL, 0, 3 } } },
-    { "a full table leaves a new key untracked and allowed", 1, 2,
+    { "a full table charges new keys to one overflow bucket, which refuses once empty", 1, 2,
       { { CHARGE, "a", 0, 1 }, { CHARGE, "b", 0, 1 }, { CHARGE, "c", 0, 1 },
-        { CHARGE, "c", 0, 1 }, { SIZE, NULL, 0, 2 }, { CHARGE, "a", 0, 0 } } },
+        { CHARGE, "c", 0, 0 }, { CHARGE, "d", 0, 0 }, { ALLOWED, "e", 0, 0 },
+        { SIZE, NULL, 0, 2 }, { CHARGE, "a", 0, 0 }, { REFUND, "c", 0, 0 },
+        { SIZE, NULL, 0, 2 }, { ALLOWED, "e", 0, 1 }, { CHARGE, "e", 0, 1 },
+        { CHARGE, "d", 0, 0 } } },
+    { "the overflow bucket refills like any", 2, 1,
+      { { CHARGE, "a", 0, 1 }, { CHARGE, "a", 0, 1 }, { CHARGE, "b", 0, 1 },
+        { CHARGE, "c", 0, 1 }, { CHARGE, "d", 0, 0 }, { CHARGE, "d", 30 * SEC, 1 },
+        { CHARGE, "b", 30 * SEC, 0 }, { SIZE, NULL, 0, 1 } } },
     { "a full table forgets refilled keys to make room", 1, 2,
       { { CHARGE, "a", 0, 1 }, { CHARGE, "b", 30 * SEC, 1 }, { CHARGE, "c", 60 * SEC, 1 },
         { SIZE, NULL, 0, 2 }, { CHARGE, "c", 60 * SEC, 0 }, { CHARGE, "b", 60 * SEC, 0 } } },
@@ -104,6 +112,27 @@ static void test_bucket_scripts(void **state)
     (void)state;
     for (size_t i = 0; i < ARRAY_LEN(scripts); i++)
         run_script(&scripts[i]);
+}
+
+/* A full table whose pass found nothing to forget is not walked again for a second: keys in
+ * between go to the overflow bucket even if a tracked bucket has refilled meanwhile. */
+static void test_full_table_sweeps_once_a_second(void **state)
+{
+    (void)state;
+    struct throttle *t = throttle_new(60, 1); /* a token a second */
+    assert_true(throttle_charge(t, "a", 0));
+    assert_true(throttle_charge(t, "b", 500)); /* a still counts: b goes to the overflow */
+    /* a is full again from 1 s on, but the table is not walked before 1.5 s: c shares the
+     * overflow bucket's 59.7 tokens. */
+    for (int i = 0; i < 59; i++)
+        assert_true(throttle_charge(t, "c", 1200));
+    assert_false(throttle_charge(t, "c", 1200));
+    /* At 1.5 s the walk forgets a, and c gets a bucket of its own. */
+    for (int i = 0; i < 60; i++)
+        assert_true(throttle_charge(t, "c", 1500));
+    assert_false(throttle_charge(t, "c", 1500));
+    assert_int_equal(throttle_size(t), 1);
+    throttle_free(t);
 }
 
 /* The table never passes max_keys, however many keys come. */
@@ -168,16 +197,28 @@ struct log_event {
 
 struct log_script {
     const char *name;
+    uint64_t interval_ms;
     size_t max_keys;
     struct log_event events[16];
 };
 
 static const struct log_script log_scripts[] = {
-    { "one line per key per minute, the rest counted", 16,
+    { "one line per key per minute, the rest counted", 60 * SEC, 16,
       { { "a", 0, true, 0 }, { "a", 1, false, 0 }, { "a", 59 * SEC, false, 0 },
         { "b", 2, true, 0 }, { "a", 60 * SEC, true, 2 }, { "a", 61 * SEC, false, 0 },
         { "a", 200 * SEC, true, 1 }, { "a", 300 * SEC, true, 0 } } },
-    { "a full table holds back new keys until old ones expire", 2,
+    { "one line repeated: one per interval, then how many were held back", 10 * SEC, 16,
+      { { "a", 1000, true, 0 }, { "a", 1001, false, 0 }, { "a", 5000, false, 0 },
+        { "a", 10999, false, 0 }, { "a", 11000, true, 3 }, { "a", 11000, false, 0 },
+        { "a", 50000, true, 1 }, { "a", 60000, true, 0 } } },
+    { "one key's flood hides no other key's line", 10 * SEC, 16,
+      { { "a", 0, true, 0 }, { "a", 1, false, 0 }, { "a", 2, false, 0 }, { "b", 3, true, 0 },
+        { "b", 4, false, 0 }, { "accept", 5, true, 0 }, { "a", 10 * SEC, true, 2 },
+        { "b", 10 * SEC, false, 0 } } },
+    { "a full table whose walk found nothing is not walked again for a second", 10 * SEC, 1,
+      { { "a", 0, true, 0 }, { "b", 9500, false, 0 }, { "b", 10200, false, 0 },
+        { "b", 10500, true, 0 } } },
+    { "a full table holds back new keys until old ones expire", 60 * SEC, 2,
       { { "a", 0, true, 0 }, { "b", 0, true, 0 }, { "c", 0, false, 0 },
         { "c", 1, false, 0 }, { "a", 1, false, 0 }, { "c", 60 * SEC, true, 0 } } },
 };
@@ -187,7 +228,7 @@ static void test_log_limiter(void **state)
     (void)state;
     for (size_t i = 0; i < ARRAY_LEN(log_scripts); i++) {
         const struct log_script *sc = &log_scripts[i];
-        struct loglimit *l = loglimit_new(60 * SEC, sc->max_keys);
+        struct loglimit *l = loglimit_new(sc->interval_ms, sc->max_keys);
         for (size_t j = 0; sc->events[j].key; j++) {
             const struct log_event *e = &sc->events[j];
             unsigned long held = 99;
@@ -236,42 +277,52 @@ static void test_log_limiter_flush(void **state)
     loglimit_free(l);
 }
 
-enum guard_op { G_END, G_CHARGE, G_REFUND, G_START, G_REGISTER };
+enum guard_op { G_END, G_CHARGE, G_REFUND, G_ALLOWED, G_REGISTER };
 
 struct guard_step {
     enum guard_op op;
     const char *source;
     const char *bare;
+    uint64_t at_ms;
     bool want;
 };
 
-/* per source 4, per source and account 2: the real clock refills one token in 15 s, far
- * beyond the time a script takes. */
+/* per source 4 (a token every 15 s), per source and account 2 (every 30 s). */
 static const struct guard_step guard_steps[] = {
-    { G_CHARGE, "10.0.0.1", "alice@x", true },
-    { G_CHARGE, "10.0.0.1", "alice@x", true },
-    { G_CHARGE, "10.0.0.1", "alice@x", false }, /* the pair is spent */
-    { G_START, "10.0.0.1", NULL, true },        /* the source is not */
-    { G_CHARGE, "10.0.0.1", "bob@x", true },
-    { G_CHARGE, "10.0.0.1", NULL, true }, /* an unusable name costs the source */
-    { G_CHARGE, "10.0.0.1", "carol@x", false }, /* the source is spent: both or neither */
-    { G_START, "10.0.0.1", NULL, false },
-    { G_REFUND, "10.0.0.1", "bob@x", true },
-    { G_CHARGE, "10.0.0.1", "carol@x", true },
-    { G_CHARGE, "10.0.0.1", "carol@x", false },
+    { G_CHARGE, "10.0.0.1", "alice@x", 0, true },
+    { G_CHARGE, "10.0.0.1", "alice@x", 0, true },
+    { G_CHARGE, "10.0.0.1", "alice@x", 0, false }, /* the pair is spent */
+    { G_ALLOWED, "10.0.0.1", "alice@x", 0, false },
+    { G_ALLOWED, "10.0.0.1", NULL, 0, true }, /* the source is not */
+    { G_CHARGE, "10.0.0.1", "bob@x", 0, true },
+    { G_ALLOWED, "10.0.0.1", "bob@x", 0, true }, /* asking takes nothing */
+    { G_ALLOWED, "10.0.0.1", "bob@x", 0, true },
+    { G_ALLOWED, "10.0.0.1", "bob@x", 0, true },
+    { G_CHARGE, "10.0.0.1", NULL, 0, true }, /* an unusable name costs the source */
+    { G_CHARGE, "10.0.0.1", "carol@x", 0, false }, /* the source is spent: both or neither */
+    { G_ALLOWED, "10.0.0.1", NULL, 0, false },
+    { G_REFUND, "10.0.0.1", "bob@x", 0, true },
+    { G_CHARGE, "10.0.0.1", "carol@x", 0, true },
+    { G_CHARGE, "10.0.0.1", "carol@x", 0, false },
+    { G_ALLOWED, "10.0.0.1", NULL, 7500, false }, /* times where refills add up exactly */
+    { G_ALLOWED, "10.0.0.1", NULL, 15000, true }, /* a source token comes back in 15 s */
+    { G_ALLOWED, "10.0.0.1", "alice@x", 15000, false }, /* an account's in 30 s */
+    { G_CHARGE, "10.0.0.1", "alice@x", 30000, true },
     /* No bucket per account alone: failures elsewhere never refuse the owner's source. */
-    { G_CHARGE, "10.0.0.2", "alice@x", true },
-    { G_CHARGE, "10.0.0.2", "alice@x", true },
-    { G_CHARGE, "10.0.0.3", "alice@x", true },
-    { G_CHARGE, "10.0.0.3", "alice@x", true },
-    { G_CHARGE, "192.0.2.9", "alice@x", true },
-    { G_REFUND, "192.0.2.9", "alice@x", true },
+    { G_CHARGE, "10.0.0.2", "alice@x", 30000, true },
+    { G_CHARGE, "10.0.0.2", "alice@x", 30000, true },
+    { G_CHARGE, "10.0.0.3", "alice@x", 30000, true },
+    { G_CHARGE, "10.0.0.3", "alice@x", 30000, true },
+    { G_CHARGE, "192.0.2.9", "alice@x", 30000, true },
+    { G_REFUND, "192.0.2.9", "alice@x", 30000, true },
     /* Registrations: per source at the per-account rate, success or not. */
-    { G_REGISTER, "10.0.0.9", NULL, true },
-    { G_REGISTER, "10.0.0.9", NULL, true },
-    { G_REGISTER, "10.0.0.9", NULL, false },
-    { G_REGISTER, "10.0.0.8", NULL, true },
-    { G_END, NULL, NULL, false },
+    { G_REGISTER, "10.0.0.9", NULL, 30000, true },
+    { G_REGISTER, "10.0.0.9", NULL, 30000, true },
+    { G_REGISTER, "10.0.0.9", NULL, 30000, false },
+    { G_REGISTER, "10.0.0.8", NULL, 30000, true },
+    { G_REGISTER, "10.0.0.9", NULL, 60000, true },
+    { G_REGISTER, "10.0.0.9", NULL, 60000, false },
+    { G_END, NULL, NULL, 0, false },
 };
 
 static void test_guard_policy(void **state)
@@ -282,17 +333,51 @@ static void test_guard_policy(void **state)
         const struct guard_step *st = &guard_steps[i];
         bool got = true;
         if (st->op == G_CHARGE)
-            got = auth_guard_charge(g, "test", st->source, st->bare);
-        else if (st->op == G_START)
-            got = auth_guard_may_start(g, "test", st->source);
+            got = auth_guard_charge(g, "test", st->source, st->bare, st->at_ms);
+        else if (st->op == G_ALLOWED)
+            got = auth_guard_allowed(g, "test", st->source, st->bare, st->at_ms);
         else if (st->op == G_REGISTER)
-            got = auth_guard_register(g, st->source);
+            got = auth_guard_register(g, st->source, st->at_ms);
         else
-            auth_guard_refund(g, st->source, st->bare);
+            auth_guard_refund(g, st->source, st->bare, st->at_ms);
         if (got != st->want)
             fail_msg("step %zu (%s %s): got %d, want %d", i, st->source,
                      st->bare ? st->bare : "-", got, st->want);
+        auth_guard_tick(g, st->at_ms);
     }
+    auth_guard_free(g);
+}
+
+/* A source-and-account key has a fixed size however long the JID (a bare JID may reach about
+ * 3 KB), and JIDs that differ only at their end still get buckets of their own. */
+static void test_pair_keys(void **state)
+{
+    (void)state;
+    static char longest[3 * 1023 + 2], other[sizeof(longest)];
+    memset(longest, 'a', sizeof(longest) - 1);
+    longest[1023] = '@';
+    memcpy(other, longest, sizeof(other));
+    other[sizeof(other) - 2] = 'b';
+    const char *sources[] = { "10.0.0.1", "ffff:ffff:ffff:ffff::" };
+    const char *bares[] = { "alice@x", longest, other };
+    char keys[2][3][AUTH_GUARD_KEY_LEN];
+    for (size_t i = 0; i < ARRAY_LEN(sources); i++)
+        for (size_t j = 0; j < ARRAY_LEN(bares); j++) {
+            auth_guard_pair_key(sources[i], bares[j], keys[i][j]);
+            assert_int_equal(strlen(keys[i][j]), strlen(sources[i]) + 1 + 44);
+            assert_memory_equal(keys[i][j], sources[i], strlen(sources[i]));
+        }
+    for (size_t k = 0; k < 6; k++)
+        for (size_t m = k + 1; m < 6; m++)
+            assert_string_not_equal(keys[k / 3][k % 3], keys[m / 3][m % 3]);
+    char again[AUTH_GUARD_KEY_LEN];
+    auth_guard_pair_key(sources[0], longest, again);
+    assert_string_equal(again, keys[0][1]);
+
+    struct auth_guard *g = auth_guard_new(100, 1);
+    assert_true(auth_guard_charge(g, "test", sources[0], longest, 0));
+    assert_false(auth_guard_charge(g, "test", sources[0], longest, 0));
+    assert_true(auth_guard_charge(g, "test", sources[0], other, 0));
     auth_guard_free(g);
 }
 
@@ -302,7 +387,8 @@ int main(void)
         cmocka_unit_test(test_bucket_scripts),     cmocka_unit_test(test_table_stays_bounded),
         cmocka_unit_test(test_source_keys),        cmocka_unit_test(test_log_limiter),
         cmocka_unit_test(test_log_limiter_flush),
-        cmocka_unit_test(test_guard_policy),
+        cmocka_unit_test(test_guard_policy),      cmocka_unit_test(test_pair_keys),
+        cmocka_unit_test(test_full_table_sweeps_once_a_second),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
