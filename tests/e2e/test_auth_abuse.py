@@ -114,7 +114,7 @@ def test_a_retry_needs_a_token_left_for_the_account(server_factory):
     srv = server_factory(allow_plaintext_loopback=True, auth_failures_per_minute=1,
                          max_auth_failures=3)
     srv.adduser("alice", "pw-alice")
-    r = raw_from(srv, ATTACKER)
+    r = stream_from(srv, ATTACKER)
     assert condition(scram(r, "alice", "guess-1")) == "failure:not-authorized"
     assert condition(scram(r, "alice", "guess-2")) == "failure:temporary-auth-failure"
     assert condition(scram(r, "alice", "pw-alice")) == "failure:temporary-auth-failure"
@@ -130,7 +130,7 @@ def test_a_retry_needs_a_token_left_for_the_source(server_factory):
     srv = server_factory(allow_plaintext_loopback=True, auth_failures_per_minute=10,
                          auth_source_failures_per_minute=2, max_auth_failures=3)
     srv.adduser("alice", "pw-alice")
-    r = raw_from(srv, ATTACKER)
+    r = stream_from(srv, ATTACKER)
     assert condition(scram(r, "alice", "guess-1")) == "failure:not-authorized"
     assert login_once(srv, ATTACKER, "bob", "guess") == "failure:not-authorized"
     assert condition(scram(r, "alice", "guess-2")) == "failure:temporary-auth-failure"

@@ -148,9 +148,9 @@ def test_refusals_are_logged_per_source(server_factory):
     address's refusal, and what was held back is summed up once the interval has passed."""
     a, b = "127.0.0.5", "127.0.0.6"  # not the fixture's own readiness probe's source
     server = server_factory(max_unauthenticated_per_source=1)
-    first = [raw_from(server.port, a) for _ in range(6)]
+    first = [Raw(server.port, source=a) for _ in range(6)]
     assert [outcome(r) for r in first] == ["served"] + ["refused"] * 5, [r.buf for r in first]
-    second = [raw_from(server.port, b) for _ in range(2)]
+    second = [Raw(server.port, source=b) for _ in range(2)]
     assert [outcome(r) for r in second] == ["served", "refused"], [r.buf for r in second]
     log = server.log()
     assert log.count("refusing a connection from %s" % a) == 1, log
