@@ -123,8 +123,9 @@ static void trim_idle(evutil_socket_t fd, short what, void *arg)
     uint64_t now = clock_now_ms();
     auth_guard_tick(srv->auth_guard, now); /* sums up throttled logins the log held back */
     listener_tick(srv, now);               /* and refused connections */
-    /* After a burst (a login storm) many parsers go at once, or an account's large roster
-     * was freed: give the pages back, so that idle sessions really cost what they hold. */
+    /* After a burst (a login storm) many parsers go at once, many connections closed, or an
+     * account's large roster was freed: give the pages back, so that idle sessions really
+     * cost what they hold. */
     if (released >= TRIM_RETURN_PAGES || srv->released_bytes >= TRIM_RETURN_BYTES)
         malloc_trim(0);
     srv->released_bytes = 0;

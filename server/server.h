@@ -57,7 +57,7 @@ struct server {
     time_t started;
     bool stopping;
     struct buf scratch; /* serialization buffer, reused for every delivery */
-    size_t released_bytes; /* freed by modules since the last trim (module_memory_released) */
+    size_t released_bytes; /* freed since the last trim: closed connections, module_memory_released */
 };
 
 /* Loads the config at path (errors appended to err as "file:line: message").
