@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Presence (RFC 6121 §3-4): subscriptions through the state table, broadcast to resources and
- * subscribers serialized once, probes answered from last presence, directed presence. */
+/* Presence (RFC 6121 §4): broadcast to resources and subscribers serialized once, probes
+ * answered from last presence, directed presence; subscriptions are in subscribe.c. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +13,6 @@
 
 /* Directed presence remembered per session; past this, the oldest entries are not tracked. */
 #define DIRECTED_MAX 1000
-/* Bytes of a subscription request's <status/> kept with it until it is answered. */
-#define STATUS_MAX 1024
 
 static const char *bare_of(const struct session *s)
 {
@@ -28,7 +26,7 @@ static const char *bare_of(const struct session *s)
  * the session it comes from, NULL when the server speaks for the account: privacy policy
  * (module_filter_out/_in) is asked for every recipient, as the router would.
  */
-static void out_set(struct pres_out *o, const struct stanza *st, const struct session *sender)
+void pres_out_set(struct pres_out *o, const struct stanza *st, const struct session *sender)
 {
     buf_reset(&o->bytes);
     stanza_write(st, &o->bytes);
@@ -92,8 +90,8 @@ static void out_send(struct roster_mod *m, const struct pres_out *o, struct sess
 }
 
 /* Sends o to bare's available resources (to = bare), except one. */
-static void out_send_account(struct roster_mod *m, const struct pres_out *o, const char *bare,
-                             const struct session *except)
+void pres_out_send_account(struct roster_mod *m, const struct pres_out *o, const char *bare,
+                           const struct session *except)
 {
     struct session *s = module_sessions_first(m->srv, bare);
     if (!s || !out_allowed(m, o, bare))
@@ -103,7 +101,7 @@ static void out_send_account(struct roster_mod *m, const struct pres_out *o, con
             out_write(m, o, s, bare);
 }
 
-static struct stanza *presence_new(const char *type, const char *from, const char *status)
+struct stanza *pres_stanza_new(const char *type, const char *from, const char *status)
 {
     struct stanza *st = stanza_new("presence", NS_CLIENT);
     if (type)
@@ -115,159 +113,8 @@ static struct stanza *presence_new(const char *type, const char *from, const cha
     return st;
 }
 
-/* ---- subscriptions ---------------------------------------------------------------------- */
-
-static const char *const sub_type[] = { "subscribe", "subscribed", "unsubscribe",
-                                        "unsubscribed" };
-
-struct applied {
-    unsigned actions;
-    int from_delta; /* +1: the contact now receives the owner's presence; -1: no longer */
-};
-
-static void set_status(struct roster_item *it, const char *status, bool *changed)
-{
-    if ((!status && !it->status) || (status && it->status && strcmp(status, it->status) == 0))
-        return;
-    free(it->status);
-    it->status = status ? xstrdup(status) : NULL;
-    *changed = true;
-}
-
-/* One side's roster: state through the table, visibility, pending request, store, push. */
-static struct applied apply(struct roster_mod *m, const char *owner, const char *contact,
-                            enum sub_event ev, const char *status)
-{
-    struct roster *r = roster_peek(m, owner);
-    if (!r)
-        return (struct applied){ 0, 0 };
-    struct roster_item *it = roster_item_get(r, contact);
-    unsigned old = it->state;
-    bool was_visible = it->in_roster;
-    struct sub_result res = subscription_apply(old, ev);
-    it->state = res.state;
-    /* The owner's own request, approval or pre-approval puts the contact on the roster
-     * (§3.1.2, §3.1.5, §3.4). */
-    if (ev == SUB_OUT_SUBSCRIBE || (ev == SUB_OUT_SUBSCRIBED && res.state != old))
-        it->in_roster = true;
-    bool changed = old != res.state || was_visible != it->in_roster;
-    if (ev == SUB_IN_SUBSCRIBE && (res.state & SUB_PENDING_IN))
-        set_status(it, status, &changed);
-    else if (!(res.state & SUB_PENDING_IN))
-        set_status(it, NULL, &changed);
-    unsigned shown = SUB_TO | SUB_FROM | SUB_PENDING_OUT | SUB_APPROVED;
-    bool push = it->in_roster && (!was_visible || ((old ^ res.state) & shown));
-    if (changed)
-        roster_item_save(m, r, it); /* may free a hidden item left with no state */
-    if (push)
-        roster_push(m, r, it, false);
-    int delta = ((res.state & SUB_FROM) != 0) - ((old & SUB_FROM) != 0);
-    return (struct applied){ res.actions, delta };
-}
-
-/* The owner's available presences (or their end) for the contact's resources (§3.1.5,
- * §3.2.2, §3.3.3): one direction of subscription has just opened or closed. */
-static void from_changed(struct roster_mod *m, const char *owner, const char *contact, int delta)
-{
-    for (struct session *s = module_sessions_first(m->srv, owner); s;
-         s = module_sessions_next(s)) {
-        if (!module_session_available(s))
-            continue;
-        if (delta > 0) {
-            if (!module_session_presence(s))
-                continue;
-            out_set(&m->out, module_session_presence(s), s);
-            out_send_account(m, &m->out, contact, NULL);
-        } else {
-            struct stanza *u = presence_new("unavailable", module_session_jid(s)->full, NULL);
-            out_set(&m->out, u, s);
-            out_send_account(m, &m->out, contact, NULL);
-            stanza_unref(u);
-        }
-    }
-}
-
-/* Delivers a subscription stanza from one bare JID to another's available resources. */
-static void deliver_sub(struct roster_mod *m, const char *from, const char *to, const char *type,
-                        const char *status)
-{
-    struct stanza *st = presence_new(type, from, status);
-    out_set(&m->out, st, NULL);
-    out_send_account(m, &m->out, to, NULL);
-    stanza_unref(st);
-}
-
-/* May the contact's account take a subscription stanza of type from owner? Asked here rather
- * than by the router, so that a refusal skips only the contact's side (as ejabberd does): the
- * owner's roster still records what the owner sent. */
-static bool contact_accepts(struct roster_mod *m, const char *owner, const char *contact,
-                            enum sub_event ev)
-{
-    struct filter_verdict v;
-    struct stanza *st = presence_new(sub_type[ev - SUB_OUT_SUBSCRIBE], owner, NULL);
-    bool ok = module_filter_in(m->srv, contact, NULL, st, &v) == ROUTE_PASS;
-    stanza_unref(st);
-    return ok;
-}
-
-/* Would ev leave a new item in owner's roster that its bounds have no room for (RFC 6121 lets
- * a server bound rosters)? A request, an approval or a pre-approval creates one; items that
- * exist may always change, so a full roster still follows its contacts' answers. */
-static bool roster_full(struct roster_mod *m, const char *owner, const char *contact,
-                        enum sub_event ev, const char *status)
-{
-    struct roster *r = roster_peek(m, owner);
-    if (!r || roster_item_find(r, contact))
-        return false;
-    struct sub_result res = subscription_apply(0, ev);
-    bool shown = ev == SUB_OUT_SUBSCRIBE || (ev == SUB_OUT_SUBSCRIBED && res.state != 0);
-    if (!shown && !(res.state & (SUB_STATE_MASK | SUB_APPROVED)))
-        return false; /* nothing would be kept */
-    const char *kept = ev == SUB_IN_SUBSCRIBE ? status : NULL;
-    if (roster_item_room(m, r, contact, res.state, shown, kept))
-        return false;
-    module_log(LOG_DEBUG, "roster", "%s: roster full, no item for %s", owner, contact);
-    return true;
-}
-
-void presence_sub_send(struct roster_mod *m, const char *owner, const char *contact,
-                       enum sub_event ev, const char *status)
-{
-    struct applied out = apply(m, owner, contact, ev, NULL), in = { 0, 0 }, back = { 0, 0 };
-    enum sub_event in_ev = (enum sub_event)(ev + SUB_IN_SUBSCRIBE - SUB_OUT_SUBSCRIBE);
-    /* A contact whose roster is full does not get the request, as if it had not answered:
-     * the request is not stored for it (ejabberd and Prosody refuse to grow a full roster). */
-    if ((out.actions & SUB_ACT_ROUTE) && module_account_exists(m->srv, contact) &&
-        contact_accepts(m, owner, contact, ev) &&
-        !roster_full(m, contact, owner, in_ev, status)) {
-        in = apply(m, contact, owner, in_ev, status);
-        if (in.actions & SUB_ACT_ROUTE)
-            deliver_sub(m, owner, contact, sub_type[ev - SUB_OUT_SUBSCRIBE], status);
-        if (in.actions & SUB_ACT_AUTOREPLY) {
-            back = apply(m, owner, contact, SUB_IN_SUBSCRIBED, NULL);
-            if (back.actions & SUB_ACT_ROUTE)
-                deliver_sub(m, contact, owner, "subscribed", NULL);
-        }
-    }
-    /* Presence follows the stanzas that explain it. */
-    if (out.from_delta)
-        from_changed(m, owner, contact, out.from_delta);
-    if (in.from_delta)
-        from_changed(m, contact, owner, in.from_delta);
-}
-
-static enum sub_event out_event(unsigned type)
-{
-    switch (type) {
-    case PRES_SUBSCRIBE: return SUB_OUT_SUBSCRIBE;
-    case PRES_SUBSCRIBED: return SUB_OUT_SUBSCRIBED;
-    case PRES_UNSUBSCRIBE: return SUB_OUT_UNSUBSCRIBE;
-    default: return SUB_OUT_UNSUBSCRIBED;
-    }
-}
-
 /* The request's <status/>, cut at a character boundary to what is worth storing with it. */
-static const char *status_of(const struct stanza *st, char *buf, size_t n)
+const char *pres_status_of(const struct stanza *st, char *buf, size_t n)
 {
     const struct xel *status = xel_child(st->root, "status", NULL);
     if (!status)
@@ -283,21 +130,6 @@ static const char *status_of(const struct stanza *st, char *buf, size_t n)
     return buf;
 }
 
-/* A subscription stanza from a client: to a bare JID, stamped with the owner's bare JID. */
-int presence_sub_route(struct route_ctx *rc, struct stanza *st)
-{
-    struct roster_mod *m = rc->state;
-    const char *owner = bare_of(rc->sess);
-    char status[STATUS_MAX + 1];
-    if (!rc->to || !rc->to->local || strcmp(rc->to->bare, owner) == 0)
-        return ROUTE_DONE; /* nothing to subscribe to */
-    if (roster_full(m, owner, rc->to->bare, out_event(st->type), NULL))
-        return ROUTE_ERROR(COND_RESOURCE_CONSTRAINT);
-    presence_sub_send(m, owner, rc->to->bare, out_event(st->type),
-                      status_of(st, status, sizeof(status)));
-    return ROUTE_DONE;
-}
-
 /* ---- probes ----------------------------------------------------------------------------- */
 
 /* The unavailable presence answering a probe of contact when none of its resources is
@@ -310,8 +142,8 @@ static struct stanza *last_unavailable(struct roster_mod *m, const char *contact
     struct stanza *u;
     if (module_sessions_first(m->srv, contact) ||
         last_get(module_storage(m->srv), contact, &when, &status) != PL_OK)
-        return presence_new("unavailable", contact, NULL);
-    u = presence_new("unavailable", contact, status && *status ? status : NULL);
+        return pres_stanza_new("unavailable", contact, NULL);
+    u = pres_stanza_new("unavailable", contact, status && *status ? status : NULL);
     free(status);
     time_t t = (time_t)when;
     struct tm tm;
@@ -332,14 +164,14 @@ static void answer_probe(struct roster_mod *m, const char *contact, struct sessi
          s = module_sessions_next(s)) {
         if (!module_session_available(s) || !module_session_presence(s))
             continue;
-        out_set(&m->out, module_session_presence(s), NULL);
+        pres_out_set(&m->out, module_session_presence(s), NULL);
         out_send(m, &m->out, to, module_session_jid(to)->full);
         n++;
     }
     if (n)
         return;
     struct stanza *u = last_unavailable(m, contact);
-    out_set(&m->out, u, NULL);
+    pres_out_set(&m->out, u, NULL);
     out_send(m, &m->out, to, module_session_jid(to)->full);
     stanza_unref(u);
 }
@@ -415,7 +247,7 @@ static void bcast_one(struct roster_mod *m, struct pres_job *job, struct roster 
 {
     const struct roster_item *it = r ? roster_item_find(r, contact) : NULL;
     if (it && (it->state & SUB_FROM))
-        out_send_account(m, &job->out, contact, NULL);
+        pres_out_send_account(m, &job->out, contact, NULL);
 }
 
 /* At initial presence, for one contact: its presence (a probe), or its pending request. */
@@ -428,8 +260,8 @@ static void login_one(struct roster_mod *m, struct session *sess, struct roster 
     if (it->state & SUB_TO)
         answer_probe(m, contact, sess);
     if (it->state & SUB_PENDING_IN) {
-        struct stanza *req = presence_new("subscribe", contact, it->status);
-        out_set(&m->out, req, NULL);
+        struct stanza *req = pres_stanza_new("subscribe", contact, it->status);
+        pres_out_set(&m->out, req, NULL);
         out_send(m, &m->out, sess, bare_of(sess));
         stanza_unref(req);
     }
@@ -538,7 +370,7 @@ static void broadcast(struct roster_mod *m, struct session *sess, const struct s
                       bool now)
 {
     const char *owner = bare_of(sess);
-    out_send_account(m, &m->out, owner, except);
+    pres_out_send_account(m, &m->out, owner, except);
     struct roster *r = roster_acquire(m, owner);
     struct roster_sess *rs = roster_sess_get(m, sess);
     if (!r)
@@ -563,7 +395,7 @@ static void initial_presence(struct roster_mod *m, struct session *sess)
     const char *owner = bare_of(sess);
     for (struct session *s = module_sessions_first(m->srv, owner); s; s = module_sessions_next(s))
         if (s != sess && module_session_available(s) && module_session_presence(s)) {
-            out_set(&m->out, module_session_presence(s), s);
+            pres_out_set(&m->out, module_session_presence(s), s);
             out_send(m, &m->out, sess, owner);
         }
     struct roster *r = roster_acquire(m, owner);
@@ -651,7 +483,7 @@ static void send_directed_unavailable(void *ctx, const char *key, void *value)
         if (s)
             out_send(w->m, &w->m->out, s, j->full);
         else if (!j->resource)
-            out_send_account(w->m, &w->m->out, j->bare, NULL);
+            pres_out_send_account(w->m, &w->m->out, j->bare, NULL);
     }
     jid_free(j);
 }
@@ -663,7 +495,7 @@ static void go_unavailable(struct roster_mod *m, struct session *sess, const str
 {
     struct roster_sess *rs = roster_sess_get(m, sess);
     module_session_set_presence(sess, false, 0, NULL);
-    out_set(&m->out, st, sess);
+    pres_out_set(&m->out, st, sess);
     broadcast(m, sess, sess, now);
     if (!rs)
         return;
@@ -701,7 +533,7 @@ int presence_route(struct route_ctx *rc, struct stanza *st)
     if (st->type == PRES_UNAVAILABLE) {
         struct roster_sess *rs = roster_sess_get(m, sess);
         char buf[STATUS_MAX + 1];
-        const char *status = status_of(st, buf, sizeof(buf));
+        const char *status = pres_status_of(st, buf, sizeof(buf));
         if (rs) { /* kept for last activity (XEP-0012) */
             free(rs->gone_status);
             rs->gone_status = status ? xstrdup(status) : NULL;
@@ -716,7 +548,7 @@ int presence_route(struct route_ctx *rc, struct stanza *st)
     bool initial = !module_session_available(sess);
     /* Kept as long as the session, compact, without 'to': each send addresses it. */
     module_session_set_presence(sess, true, priority, stanza_compact(st));
-    out_set(&m->out, st, sess);
+    pres_out_set(&m->out, st, sess);
     broadcast(m, sess, NULL, false); /* RFC 6121 §4.2.2: including the sending resource */
     if (initial)
         initial_presence(m, sess);
@@ -741,7 +573,7 @@ void presence_session_gone(struct roster_mod *m, struct session *sess)
         presence_sess_fini(rs);
     }
     if (module_session_available(sess)) {
-        struct stanza *u = presence_new("unavailable", module_session_jid(sess)->full, NULL);
+        struct stanza *u = pres_stanza_new("unavailable", module_session_jid(sess)->full, NULL);
         /* The session's own policy still applies: privacy's session_close runs after ours.
          * All at once: once the session is freed, no slice could find it again. */
         go_unavailable(m, sess, u, true);

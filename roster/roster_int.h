@@ -168,6 +168,22 @@ struct roster_sess *roster_sess_get(struct roster_mod *m, struct session *sess);
 
 /* ---- presence.c ---- */
 
+/* Bytes of a subscription request's <status/> kept with it until it is answered. */
+#define STATUS_MAX 1024
+
+/* ---- presence.c helpers shared with subscribe.c ---- */
+
+/* Serializes st (no 'to') into o once; sender: its session, NULL when the server speaks for
+ * the account (privacy is asked per recipient either way). */
+void pres_out_set(struct pres_out *o, const struct stanza *st, const struct session *sender);
+/* Sends o to bare's available resources, but except. */
+void pres_out_send_account(struct roster_mod *m, const struct pres_out *o, const char *bare,
+                           const struct session *except);
+/* A presence of type (NULL: available) from from, with an optional <status/>; owned. */
+struct stanza *pres_stanza_new(const char *type, const char *from, const char *status);
+/* The <status/> of st cut at a character boundary into buf (n bytes), or NULL. */
+const char *pres_status_of(const struct stanza *st, char *buf, size_t n);
+
 /* Handles a subscription stanza of type ev (an outbound event) from owner to contact
  * (bare JIDs): both rosters, delivery to the contact, automatic answers. status may be NULL. */
 void presence_sub_send(struct roster_mod *m, const char *owner, const char *contact,
