@@ -12,6 +12,7 @@
 
 struct server;
 struct session;
+struct stream_feature;
 
 /* A stanza policy's decision between two parties: allowed (ROUTE_PASS), dropped silently
  * (ROUTE_DONE) or refused with an error to the sender (ROUTE_ERROR(cond)), which may carry one
@@ -32,6 +33,9 @@ struct module {
     size_t n_routes;
     /* Disco#info features the module provides (NULL-terminated, may be NULL). */
     const char *const *features;
+    /* Stream features the module announces after authentication (ended by a NULL name, may
+     * be NULL), e.g. XEP-0352's <csi/>. */
+    const struct stream_feature *stream_features;
     /* Creates the module's state; opts points at its parsed options. PL_OK or an error. */
     int (*init)(struct server *srv, const void *opts, void **state);
     void (*fini)(void *state);
