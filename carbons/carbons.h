@@ -10,4 +10,7 @@
  * Owned by the caller. */
 struct stanza *carbons_wrap(const struct stanza *msg, const char *direction, const char *bare);
 
+extern const struct module carbons_module;
+extern const struct module csi_module;
+
 #endif

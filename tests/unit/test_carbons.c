@@ -17,7 +17,10 @@
 #include "parser.h"
 
 static void keep(void *ctx, struct stanza *st) { *(struct stanza **)ctx = st; }
-static void on_open(void *ctx, const struct xel *h, const char *ns) { (void)ctx, (void)h, (void)ns; }
+static void on_open(void *ctx, const struct xel *h, const char *ns)
+{
+    (void)ctx, (void)h, (void)ns;
+}
 static void on_close(void *ctx) { (void)ctx; }
 
 /* Parses one stanza written in a jabber:client stream (owned by the caller). */
