@@ -4,6 +4,7 @@
  * arrives for it or it turns active again. */
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base.h"
 #include "carbons.h"
@@ -43,14 +44,31 @@ static void flush(struct csi_sess *cs, struct session *sess)
     free(items);
 }
 
-/* What may wait: presence updates (not subscriptions, not errors) and chat states alone. */
-static bool may_wait(const struct stanza *st)
+/* A carbon copy of a chat state waits like the chat state itself, under the JID whose
+ * state it is: another device's typing must not wake the client either. */
+static const char *carbon_key(const struct stanza *st)
+{
+    const struct xel *inner = msgclass_carbon_inner(st);
+    if (!inner)
+        return NULL;
+    const char *type = xel_attr(inner, "type");
+    unsigned bits = type && strcmp(type, "error") == 0 ? MSG_ERROR : MSG_CHAT;
+    return msgclass_chatstate_only(msgclass_of_el(inner), bits) ? xel_attr(inner, "from")
+                                                                 : NULL;
+}
+
+/* What may wait, and whose it is: presence updates (not subscriptions, not errors) and chat
+ * states alone, per sender. NULL: st may not wait. */
+static const char *wait_key(const struct stanza *st)
 {
     if (st->kind == STANZA_PRESENCE)
-        return (st->type & (PRES_AVAILABLE | PRES_UNAVAILABLE)) && st->from;
-    if (st->kind == STANZA_MESSAGE)
-        return st->from && msgclass_chatstate_only(msgclass_of(st), st->type);
-    return false;
+        return st->type & (PRES_AVAILABLE | PRES_UNAVAILABLE) ? st->from : NULL;
+    if (st->kind != STANZA_MESSAGE)
+        return NULL;
+    unsigned cls = msgclass_of(st);
+    if (msgclass_chatstate_only(cls, st->type))
+        return st->from;
+    return cls == MC_CARBON ? carbon_key(st) : NULL;
 }
 
 /* Anything else (a body, a receipt or marker, an iq, a subscription request) is important:
@@ -61,7 +79,8 @@ static bool csi_hold(void *state, struct session *sess, const struct stanza *st)
     struct csi_sess *cs = csi_sess_get(m, sess);
     if (!cs || !cs->inactive)
         return false;
-    if (may_wait(st) && csi_queue_hold(&cs->held, (struct stanza *)st, (size_t)m->opts.max_held))
+    const char *key = wait_key(st);
+    if (key && csi_queue_hold(&cs->held, (struct stanza *)st, key, (size_t)m->opts.max_held))
         return true;
     flush(cs, sess); /* important, or the queue is full */
     return false;

@@ -44,15 +44,27 @@ static unsigned class_of(const struct xel *el)
     return MC_OTHER;
 }
 
-unsigned msgclass_of(const struct stanza *st)
+unsigned msgclass_of_el(const struct xel *msg)
 {
     unsigned cls = 0;
-    if (st->kind != STANZA_MESSAGE)
-        return 0;
-    for (const struct xel *c = st->root->first; c; c = c->next)
+    for (const struct xel *c = msg->first; c; c = c->next)
         if (c->name)
             cls |= class_of(c);
     return cls;
+}
+
+unsigned msgclass_of(const struct stanza *st)
+{
+    return st->kind == STANZA_MESSAGE ? msgclass_of_el(st->root) : 0;
+}
+
+const struct xel *msgclass_carbon_inner(const struct stanza *st)
+{
+    const struct xel *dir = xel_child(st->root, "received", NS_CARBONS);
+    if (!dir)
+        dir = xel_child(st->root, "sent", NS_CARBONS);
+    const struct xel *fwd = dir ? xel_child(dir, "forwarded", NS_FORWARD) : NULL;
+    return fwd ? xel_child(fwd, "message", NS_CLIENT) : NULL;
 }
 
 /* Copies of conversations, not of errors, room traffic or headlines; a message that is itself

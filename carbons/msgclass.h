@@ -34,6 +34,10 @@ enum msgclass {
 
 /* The enum msgclass bits of a message's children (0 for other stanzas). */
 unsigned msgclass_of(const struct stanza *st);
+/* The same for a <message/> element, e.g. one forwarded inside a carbon copy. */
+unsigned msgclass_of_el(const struct xel *msg);
+/* The message a carbon copy forwards (<received/> or <sent/>, then <forwarded/>), or NULL. */
+const struct xel *msgclass_carbon_inner(const struct stanza *st);
 /* XEP-0280 §6: is a message with these bits and stanza type bits copied to other resources? */
 bool msgclass_carbons_eligible(unsigned cls, unsigned type);
 /* XEP-0352: a message that carries nothing but a chat state (may wait while inactive). */

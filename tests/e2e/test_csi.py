@@ -110,6 +110,28 @@ def test_receipt_and_subscription_request_flush(peers):
     assert got[0] == "carol:xa", got
 
 
+def test_carbon_copies_of_chat_states_wait_too(peers):
+    """An inactive phone with carbons on: the copies of a contact's typing to another device
+    wait (the newest only), the copy of a message with a body goes out after them."""
+    phone, desk = peers("alice", "phone", presence=0), peers("alice", "desk", presence=1)
+    b = peers("bob", presence=0)
+    for p in (phone, desk):
+        st = p.request("<iq type='set' id='{id}'><enable xmlns='urn:xmpp:carbons:2'/></iq>")
+        assert st.get("type") == "result", dump(st)
+    phone.send(INACTIVE)
+    phone.drain()  # <inactive/> is in (and the desk's presence is out of the way)
+    chat_state(b, desk.jid, "composing")
+    chat_state(b, desk.jid, "paused")
+    b.send("<message to='%s' type='chat'><body>hi desk</body></message>" % desk.jid)
+    desk.wait_for(lambda s: s.findtext(C + "body") == "hi desk", "the message")
+    fwd = "{urn:xmpp:carbons:2}received/{urn:xmpp:forward:0}forwarded/" + C + "message"
+    got = []
+    phone.wait_for(lambda s: got.append(s) or s.findtext(fwd + "/" + C + "body") == "hi desk",
+                   "its copy")
+    inner = [what(s.find(fwd)) if s.find(fwd) is not None else what(s) for s in got]
+    assert inner == ["bob:paused", "bob:body=hi desk"], inner
+
+
 def test_unknown_top_level_element_still_refused(peers):
     a = peers("alice")
     a.send("<whatever xmlns='urn:example:unknown'/>")

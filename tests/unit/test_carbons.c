@@ -117,9 +117,9 @@ static void held_text(struct csi_queue *q, char *out, size_t n)
 {
     out[0] = '\0';
     for (size_t i = 0; i < q->n; i++) {
-        const struct xel *c = xel_first_elem(q->items[i]->root);
+        const struct xel *c = xel_first_elem(q->items[i].st->root);
         size_t len = strlen(out);
-        snprintf(out + len, n - len, "%s%s:%s", i ? " " : "", q->items[i]->from, c->name);
+        snprintf(out + len, n - len, "%s%s:%s", i ? " " : "", q->items[i].key, c->name);
     }
 }
 
@@ -130,7 +130,7 @@ static void test_hold_queue(void **state)
     char got[256];
     for (size_t i = 0; i < ARRAY_LEN(hold_steps); i++) {
         struct stanza *st = parse(hold_steps[i].xml);
-        assert_int_equal(csi_queue_hold(&q, st, 3), hold_steps[i].held);
+        assert_int_equal(csi_queue_hold(&q, st, st->from, 3), hold_steps[i].held);
         stanza_unref(st);
         held_text(&q, got, sizeof(got));
         if (strcmp(got, hold_steps[i].want) != 0)
@@ -146,7 +146,7 @@ static void test_hold_queue(void **state)
     assert_null(csi_queue_take(&q, &n));
     assert_int_equal(n, 0);
     struct stanza *st = parse(P("c@x/1", "away"));
-    assert_true(csi_queue_hold(&q, st, 3));
+    assert_true(csi_queue_hold(&q, st, st->from, 3));
     stanza_unref(st);
     csi_queue_clear(&q); /* ASan: nothing leaks */
 }
