@@ -7,7 +7,7 @@ import asyncio
 import base64
 import re
 
-from roster_helpers import C, bare, dump, peers  # noqa: F401
+from roster_helpers import C, RosterPeer, bare, dump, peers  # noqa: F401
 from xmpp_helpers import TIMEOUT, Client, Raw, offline, online, run
 
 CS = "http://jabber.org/protocol/chatstates"
@@ -130,6 +130,28 @@ def test_carbon_copies_of_chat_states_wait_too(peers):
                    "its copy")
     inner = [what(s.find(fwd)) if s.find(fwd) is not None else what(s) for s in got]
     assert inner == ["bob:paused", "bob:body=hi desk"], inner
+
+
+def test_full_queue_goes_out(server_factory):
+    """[csi] max_held bounds what waits: one more that replaces nothing sends it all."""
+    server = server_factory(csi={"max_held": 2})
+    for u in ("alice", "bob", "carol"):
+        server.adduser(u, "pw-" + u)
+    a = RosterPeer(server, "alice", "r", presence=0)
+    b1, b2, c = (RosterPeer(server, u, r, presence=0)
+                 for u, r in (("bob", "one"), ("bob", "two"), ("carol", "r")))
+    try:
+        a.send(INACTIVE)
+        assert a.sync() == []
+        for p, show in ((b1, "away"), (c, "dnd"), (b1, "xa")):
+            presence(p, a.jid, show)
+            p.sync()  # in, in this order
+        presence(b2, a.jid, "chat")
+        got = until(a, lambda s: s.get("from") == b2.jid, "bob/two's presence")
+        assert got == ["carol:dnd", "bob:xa", "bob:chat"], got
+    finally:
+        for p in (a, b1, b2, c):
+            p.close()
 
 
 def test_unknown_top_level_element_still_refused(peers):
