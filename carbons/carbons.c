@@ -41,25 +41,30 @@ static int carbons_iq(struct route_ctx *rc, struct stanza *st)
     return ROUTE_DONE;
 }
 
-/* §7: <private/> keeps a message out of every copy, and is removed from what is delivered. */
+/* Takes child out of parent's children (its memory stays in the stanza's arena). */
+static void unlink_child(struct xel *parent, struct xel *child)
+{
+    struct xel *prev = NULL;
+    for (struct xel *c = parent->first; c && c != child; c = c->next)
+        prev = c;
+    if (prev)
+        prev->next = child->next;
+    else
+        parent->first = child->next;
+    if (parent->last == child)
+        parent->last = prev;
+}
+
+/* §7: <private/> keeps a message out of every copy, and is removed from what is delivered.
+ * Which message had it is remembered until its message_done: the delivery core runs prepare
+ * and done of one message back to back, with no other message's prepare in between. */
 static void carbons_prepare(void *state, struct message_event *ev)
 {
     struct carbons_mod *m = state;
-    struct xel *prev = NULL;
-    m->private_st = NULL;
-    for (struct xel *c = ev->st->root->first; c; prev = c, c = c->next) {
-        if (!c->name || !c->ns || strcmp(c->name, "private") != 0 ||
-            strcmp(c->ns, NS_CARBONS) != 0)
-            continue;
-        if (prev)
-            prev->next = c->next;
-        else
-            ev->st->root->first = c->next;
-        if (ev->st->root->last == c)
-            ev->st->root->last = prev;
-        m->private_st = ev->st;
-        return;
-    }
+    struct xel *priv = xel_child(ev->st->root, "private", NS_CARBONS);
+    m->private_st = priv ? ev->st : NULL;
+    if (priv)
+        unlink_child(ev->st->root, priv);
 }
 
 /* Did sess get the message itself? When several resources did, they are the available ones
