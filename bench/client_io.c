@@ -61,7 +61,8 @@ static void make_clients(struct engine *e)
         c->num = (unsigned)(e->o->first + (long)i);
         c->fd = -1;
         opts_user_name(e->o, c->num, name, sizeof(name));
-        c->user = xstrdup(name);
+        bool owner = i == 0 && e->o->mam && e->o->mam_user; /* the archive's owner */
+        c->user = xstrdup(owner ? e->o->mam_user : name);
     }
 }
 
@@ -82,6 +83,7 @@ int engine_init(struct engine *e, const struct bench_opts *o, const struct engin
     e->ctx = ctx;
     e->limits = (struct parser_limits){ MAX_STANZA_BYTES, 64, 64 };
     hist_init(&e->login_us);
+    hist_init(&e->resume_us);
     if (net_addr_parse(o->host, (int)o->port, &e->server) != PL_OK) {
         fprintf(stderr, "parley-bench: --host must be a numeric address: %s\n", o->host);
         return PL_EINVAL;
@@ -115,6 +117,7 @@ void engine_fini(struct engine *e)
     for (size_t i = 0; i < e->n; i++) {
         client_close(&e->clients[i], false, NULL);
         free(e->clients[i].user);
+        free(e->clients[i].sm_id);
     }
     free(e->clients);
     keycache_close(e->keys);
@@ -275,6 +278,16 @@ void client_printf(struct client *c, const char *fmt, ...)
     va_start(ap, fmt);
     evbuffer_add_vprintf(bufferevent_get_output(c->bev), fmt, ap);
     va_end(ap);
+}
+
+void client_drop(struct client *c)
+{
+    if (c->state != CL_ONLINE)
+        return;
+    c->resuming = c->sm_enabled && c->sm_id;
+    c->resume_h = c->sm_in;
+    c->ending = false; /* no goodbye: the connection just goes */
+    client_close(c, false, NULL);
 }
 
 void client_end(struct client *c)

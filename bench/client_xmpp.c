@@ -11,6 +11,7 @@
 #include "base.h"
 #include "engine.h"
 #include "ns.h"
+#include "replies.h"
 
 /* Appends s with XML escaping to the client's output. */
 static void send_escaped(struct client *c, const char *s)
@@ -108,6 +109,11 @@ static void on_features(struct client *c, struct stanza *st)
         start_auth(c, st);
     } else if (o->sm && !xel_child(st->root, "sm", NS_SM)) {
         fail_with(c, "the server offers no stream management (XEP-0198)", NULL);
+    } else if (c->resuming) {
+        client_printf(c, "<resume xmlns='" NS_SM "' h='%" PRIu32 "' previd='", c->resume_h);
+        send_escaped(c, c->sm_id);
+        client_printf(c, "'/>");
+        c->state = CL_RESUMING;
     } else {
         client_printf(c, "<iq type='set' id='bind'><bind xmlns='" NS_BIND "'><resource>");
         send_escaped(c, o->resource);
@@ -202,7 +208,9 @@ static void went_online(struct client *c, struct stanza *st)
     c->jid = xstrndup(b.data, b.len); /* escaped once here, written into every message */
     buf_fini(&b);
     if (e->o->sm) {
-        client_printf(c, "<enable xmlns='" NS_SM "'/>");
+        client_printf(c, e->o->scenario == SCEN_RESUME ? "<enable xmlns='" NS_SM
+                                                         "' resume='true'/>"
+                                                       : "<enable xmlns='" NS_SM "'/>");
         c->sm_on = true;
     }
     evbuffer_add(client_stanza_output(c), "<presence/>", 11);
@@ -282,11 +290,43 @@ static void on_sm_enabled(struct client *c, struct stanza *st)
     }
     c->sm_enabled = true;
     c->eng->sm_enabled++;
+    const char *id = xel_attr(st->root, "id");
+    free(c->sm_id);
+    c->sm_id = id && *id ? xstrdup(id) : NULL;
 }
 
 static void on_sm_failed(struct client *c, struct stanza *st)
 {
+    if (c->state == CL_RESUMING) {
+        c->resuming = false; /* the session is gone: a later start logs in afresh */
+        fail_with(c, "resumption refused", condition(st));
+        return;
+    }
     fail_with(c, "stream management refused", condition(st));
+}
+
+/* The session is back: counters go on where they were, nothing is bound or announced. */
+static void on_sm_resumed(struct client *c, struct stanza *st)
+{
+    struct engine *e = c->eng;
+    uint32_t h;
+    const char *previd = xel_attr(st->root, "previd");
+    if (c->state != CL_RESUMING || !previd || strcmp(previd, c->sm_id) != 0 ||
+        !reply_parse_h(xel_attr(st->root, "h"), &h)) {
+        fail_with(c, "unexpected <resumed/>", previd);
+        return;
+    }
+    c->resuming = false;
+    c->sm_on = c->sm_enabled = true;
+    c->sm_in = c->resume_h;
+    c->sm_out = c->sm_acked = h; /* nothing of ours was in flight when the connection went */
+    c->state = CL_ONLINE;
+    e->in_flight--;
+    e->online++;
+    e->resumed++;
+    hist_record(&e->resume_us, e->now_us - c->start_us);
+    if (e->hooks.online)
+        e->hooks.online(e->ctx, c, e->now_us);
 }
 
 /* The server asks how many of its stanzas we have handled. */
@@ -300,13 +340,12 @@ static void on_sm_request(struct client *c, struct stanza *st)
 static void on_sm_ack(struct client *c, struct stanza *st)
 {
     const char *h = xel_attr(st->root, "h");
-    char *end;
-    unsigned long v = h ? strtoul(h, &end, 10) : 0;
-    if (!c->sm_enabled || !h || !*h || *end || v > UINT32_MAX) {
+    uint32_t v;
+    if (!c->sm_enabled || !reply_parse_h(h, &v)) {
         fail_with(c, "bad stream management ack", h);
         return;
     }
-    c->sm_acked = (uint32_t)v;
+    c->sm_acked = v;
     c->eng->sm_acks++;
 }
 
@@ -332,6 +371,7 @@ static const struct stanza_row stanza_rows[] = {
     { "a", NS_SM, on_sm_ack },
     { "enabled", NS_SM, on_sm_enabled },
     { "failed", NS_SM, on_sm_failed },
+    { "resumed", NS_SM, on_sm_resumed },
 };
 
 static void on_stanza(void *ctx, struct stanza *st)

@@ -32,6 +32,7 @@ enum client_state {
     CL_AUTH,        /* SASL exchange */
     CL_BINDING,     /* bind iq sent */
     CL_REGISTERING, /* XEP-0077 iq sent */
+    CL_RESUMING,    /* XEP-0198 <resume/> sent instead of a bind */
     CL_ONLINE,      /* bound, initial presence sent */
 };
 
@@ -63,6 +64,10 @@ struct client {
     uint32_t sm_out;   /* stanzas sent since <enable/> */
     uint32_t sm_in;    /* stanzas received since <enabled/>: the h of our acks */
     uint32_t sm_acked; /* the server's last h: how many of ours it has handled */
+    char *sm_id;       /* the server's resumption id (<enabled id=''/>), owned; kept across a
+                        * client_drop for the <resume/> of the next start */
+    bool resuming;     /* the next start resumes sm_id instead of binding a resource */
+    uint32_t resume_h; /* sm_in when the connection was dropped: the h of our <resume/> */
 };
 
 /* What scenarios hear about; ctx is engine.ctx. Called from the loop, never re-entrantly. */
@@ -97,6 +102,8 @@ struct engine {
     uint64_t logins, failures, registered, errors;
     uint64_t sm_enabled, sm_acks; /* sessions with stream management on; acks received */
     uint64_t sm_unacked;          /* stanzas the server never acked, at each session's close */
+    uint64_t resumed;             /* sessions resumed (XEP-0198 <resumed/>) */
+    struct hist resume_us;        /* connect start to <resumed/> */
     struct hist login_us; /* connect start to bind result */
     char last_error[160];
     uint64_t now_us; /* clock read once per batch of input */
@@ -118,6 +125,11 @@ void client_close(struct client *c, bool failed, const char *why);
  * stays set after that close, for the closed hook, until the next client_start.
  */
 void client_end(struct client *c);
+/*
+ * Drops an online session's connection the way a lost network does: no closing tag, no TLS
+ * close_notify, no failure counted. With a resumption id the next client_start resumes it.
+ */
+void client_drop(struct client *c);
 /* The output buffer: append stanzas; the loop writes them out in one batch. */
 struct evbuffer *client_output(struct client *c);
 /* The output buffer for one whole stanza: counted for stream management (XEP-0198). */

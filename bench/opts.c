@@ -23,8 +23,8 @@ struct opt_row {
     const char *help;
 };
 
-static const char *const scenario_names[] = { "login", "chat",  "register", "churn",
-                                              "muc",   "mixed", NULL };
+static const char *const scenario_names[] = { "login", "chat",    "register", "churn", "muc",
+                                              "mixed", "resume",  "offline",  "mam",   NULL };
 /* One line each for --help, in enum order. */
 static const char *const scenario_help[] = {
     "login storm under --parallel, then hold the sessions for --duration s",
@@ -33,12 +33,16 @@ static const char *const scenario_help[] = {
     "connect/login/disconnect cycles for --duration s, --parallel in flight",
     "--rooms of --occupants join (XEP-0045), then groupchat messages/s at --rates",
     "chat, presence and groupchat actions/s at --rates, shared out by --mix",
+    "login storm with stream management, connections dropped, the sessions resumed",
+    "half the accounts keep --messages each for the other half, who log in one by one",
+    "login, then the first account queries its archive (--mam) for --duration s",
 };
 _Static_assert(ARRAY_LEN(scenario_help) + 1 == ARRAY_LEN(scenario_names),
                "one help line per scenario");
 static const char *const tls_names[] = { "starttls", "direct", "none", NULL };
 static const char *const sasl_names[] = { "scram-sha-256", "scram-sha-1", "plain", NULL };
 const char *const opts_mix_names[MIX_KINDS] = { "chat", "presence", "muc" };
+const char *const opts_mam_names[MAM_KINDS] = { "with", "date", "text" };
 
 #define MIX_EXAMPLE "chat=80,presence=15,muc=5"
 #define MIX_DEFAULT "chat=85,presence=15" /* needs no MUC service */
@@ -87,12 +91,23 @@ static const struct opt_row opt_rows[] = {
       "mixed: weights, e.g. " MIX_EXAMPLE " (default " MIX_DEFAULT ")" },
     { "--hold", OT_DOUBLE, OFF(hold), 0, 86400, NULL,
       "churn: seconds online per cycle, each session's drawn from [S/2, 3S/2]" },
-    { "--messages", OT_LONG, OFF(messages), 0, 1000, NULL,
-      "churn: messages each session sends itself per cycle, all awaited before the close" },
+    { "--messages", OT_LONG, OFF(messages), 0, 100000, NULL,
+      "churn: messages each session sends itself per cycle, all awaited before the close; "
+      "offline: messages kept for each account that logs in" },
     { "--max-logins", OT_LONG, OFF(max_logins), 0, 100000, NULL,
       "churn: logins in flight at most (default: --parallel)" },
     { "--series", OT_DOUBLE, OFF(series), 0, 86400, NULL,
       "churn: seconds per window of the login latency series, server RSS every second" },
+    { "--mam", OT_STR, OFF(mam), 0, 0, NULL,
+      "mam, chat: archive queries of the first account, e.g. with,date,text" },
+    { "--mam-user", OT_STR, OFF(mam_user), 0, 0, NULL,
+      "--mam: the querying (first) account's name, instead of the --users one" },
+    { "--mam-with", OT_STR, OFF(mam_with), 0, 0, NULL, "--mam with: the last page with JID" },
+    { "--mam-start", OT_STR, OFF(mam_start), 0, 0, NULL, "--mam date: from this time" },
+    { "--mam-end", OT_STR, OFF(mam_end), 0, 0, NULL, "--mam date: up to this time" },
+    { "--mam-text", OT_STR, OFF(mam_text), 0, 0, NULL, "--mam text: full-text search words" },
+    { "--mam-rate", OT_DOUBLE, OFF(mam_rate), 0.1, 10000, NULL,
+      "--mam: queries/s at most, one in flight" },
 };
 
 static void set_defaults(struct bench_opts *o)
@@ -102,7 +117,9 @@ static void set_defaults(struct bench_opts *o)
         .first = 1, .count = 100, .password = "password", .tls = BTLS_STARTTLS,
         .sasl = BSASL_SCRAM_SHA256, .rates = "1000", .step = 10, .duration = 10,
         .timeout = 120, .drain = 2, .parallel = 100, .tick_ms = 5, .resource = "bench",
-        .rooms = 20, .occupants = 50, .mix = MIX_DEFAULT,
+        .rooms = 20, .occupants = 50, .mix = MIX_DEFAULT, .mam_rate = 20,
+        .mam_with = "user2@localhost", .mam_start = "2020-01-01T00:00:00Z",
+        .mam_end = "2100-01-01T00:00:00Z", .mam_text = "parley",
     };
 }
 
@@ -309,6 +326,32 @@ int opts_parse_mix(const char *text, double weights[MIX_KINDS], char *why, size_
     return PL_OK;
 }
 
+int opts_parse_mam(const char *text, bool kinds[MAM_KINDS], char *why, size_t why_size)
+{
+    for (int k = 0; k < MAM_KINDS; k++)
+        kinds[k] = false;
+    if (!text || !*text) {
+        snprintf(why, why_size, "empty");
+        return PL_EINVAL;
+    }
+    for (const char *f = text;;) {
+        const char *end = strchrnul(f, ',');
+        int k = 0;
+        while (k < MAM_KINDS && (strlen(opts_mam_names[k]) != (size_t)(end - f) ||
+                                 strncmp(opts_mam_names[k], f, (size_t)(end - f)) != 0))
+            k++;
+        if (k == MAM_KINDS || kinds[k]) {
+            snprintf(why, why_size, "%s '%.*s' (with, date, text, each once)",
+                     k == MAM_KINDS ? "unknown kind" : "repeated kind", (int)(end - f), f);
+            return PL_EINVAL;
+        }
+        kinds[k] = true;
+        if (!*end)
+            return PL_OK;
+        f = end + 1;
+    }
+}
+
 bool opts_uses_muc(const struct bench_opts *o)
 {
     return o->scenario == SCEN_MUC || (o->scenario == SCEN_MIXED && o->mix_weights[MIX_MUC] > 0);
@@ -350,6 +393,18 @@ static int check_scenario(struct bench_opts *o, FILE *err)
 {
     if (o->scenario == SCEN_CHAT && o->count < 2) {
         fprintf(err, "parley-bench: chat needs --count 2 or more\n");
+        return 2;
+    }
+    if ((o->scenario == SCEN_OFFLINE && (o->count < 2 || o->count % 2 || o->messages < 1)) ||
+        (o->scenario == SCEN_RESUME && !o->sm)) {
+        fprintf(err, "parley-bench: offline needs an even --count of 2 or more and --messages; "
+                     "resume needs --sm\n");
+        return 2;
+    }
+    char why[128];
+    if ((o->mam || o->scenario == SCEN_MAM) &&
+        opts_parse_mam(o->mam, o->mam_kinds, why, sizeof(why)) != PL_OK) {
+        fprintf(err, "parley-bench: bad --mam '%s': %s\n", o->mam ? o->mam : "", why);
         return 2;
     }
     int rc = o->scenario == SCEN_MIXED ? check_mixed(o, err) : 0;

@@ -7,12 +7,18 @@
 #include <stddef.h>
 #include <stdio.h>
 
-enum bench_scenario { SCEN_LOGIN, SCEN_CHAT, SCEN_REGISTER, SCEN_CHURN, SCEN_MUC, SCEN_MIXED };
+enum bench_scenario {
+    SCEN_LOGIN, SCEN_CHAT, SCEN_REGISTER, SCEN_CHURN, SCEN_MUC, SCEN_MIXED,
+    SCEN_RESUME, SCEN_OFFLINE, SCEN_MAM,
+};
 enum bench_tls { BTLS_STARTTLS, BTLS_DIRECT, BTLS_NONE };
 enum bench_sasl { BSASL_SCRAM_SHA256, BSASL_SCRAM_SHA1, BSASL_PLAIN };
 /* The kinds of traffic of the mixed scenario; opts_mix_names spells them for --mix. */
 enum mix_kind { MIX_CHAT, MIX_PRESENCE, MIX_MUC, MIX_KINDS };
 extern const char *const opts_mix_names[MIX_KINDS];
+/* The kinds of archive (XEP-0313) query; opts_mam_names spells them for --mam. */
+enum mam_kind { MAM_WITH, MAM_DATE, MAM_TEXT, MAM_KINDS };
+extern const char *const opts_mam_names[MAM_KINDS];
 
 /* Parsed options; strings borrow argv or static defaults. */
 struct bench_opts {
@@ -51,6 +57,14 @@ struct bench_opts {
     long max_logins;  /* churn: logins in flight at most (0: --parallel) */
     double series;    /* churn: seconds per window of the latency series (0: none) */
     double mix_weights[MIX_KINDS]; /* --mix parsed by opts_parse (mixed only) */
+    const char *mam;       /* archive queries by the first account: "with,date,text" */
+    const char *mam_user;  /* that account's name instead of the --users one (e.g. "big") */
+    const char *mam_with;  /* with: the last page of 50 with this JID */
+    const char *mam_start; /* date: the first page of 50 from this XEP-0082 time */
+    const char *mam_end;   /*       up to this one */
+    const char *mam_text;  /* text: a full-text search for these words */
+    double mam_rate;       /* queries/s at most, one in flight */
+    bool mam_kinds[MAM_KINDS]; /* --mam parsed by opts_parse */
 };
 
 /*
@@ -69,6 +83,11 @@ void opts_usage(FILE *out);
  * (weights then undefined).
  */
 int opts_parse_mix(const char *text, double weights[MIX_KINDS], char *why, size_t why_size);
+/*
+ * Parses a --mam list: names from opts_mam_names separated by commas, each at most once, at
+ * least one. Returns PL_OK, or PL_EINVAL with the reason in why.
+ */
+int opts_parse_mam(const char *text, bool kinds[MAM_KINDS], char *why, size_t why_size);
 /* True when the scenario sends groupchat: muc, or mixed with a muc weight. */
 bool opts_uses_muc(const struct bench_opts *o);
 /* Writes the account name for number num (the --users pattern) into out. */

@@ -12,8 +12,8 @@
 static const char *const tls_labels[] = { "STARTTLS", "direct TLS", "no TLS" };
 
 /* The steps phase goes by the scenario's name (chat, muc, mixed): see phase_name. */
-static const char *const phase_names[] = { "login", "hold",  "join", "steps",
-                                           "churn", "drain", "done" };
+static const char *const phase_names[] = { "login", "hold",  "join",  "steps",  "churn", "drain",
+                                           "drop",  "resume", "store", "flush", "done" };
 _Static_assert(ARRAY_LEN(phase_names) == PH_DONE + 1, "one name per phase");
 static const char *const kind_labels[MIX_KINDS] = { "chat", "presence", "muc" };
 
@@ -207,6 +207,12 @@ void report_summary(const struct run *r, FILE *out)
         summary_rooms(r, out);
     if (o->scenario == SCEN_CHAT || o->scenario == SCEN_MUC || o->scenario == SCEN_MIXED)
         summary_steps(r, out);
+    if (o->scenario == SCEN_RESUME)
+        resume_summary(r, out);
+    if (o->scenario == SCEN_OFFLINE)
+        offline_summary(r, out);
+    if (o->mam)
+        mam_summary(r, out);
     if (o->scenario == SCEN_CHURN)
         summary_churn(r, out);
     else if (r->ps_last.ok)
@@ -368,6 +374,12 @@ int report_json(const struct run *r, const char *path)
         json_mix(&j, r);
     if (opts_uses_muc(r->o))
         json_rooms(&j, r);
+    if (r->o->scenario == SCEN_RESUME)
+        resume_json(&j, r);
+    if (r->o->scenario == SCEN_OFFLINE)
+        offline_json(&j, r);
+    if (r->o->mam)
+        mam_json(&j, r);
     json_server(&j, r);
     json_key(&j, "steps");
     json_begin_array(&j);

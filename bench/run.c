@@ -24,8 +24,12 @@ static bool uses_live(const struct run *r)
 static void on_online(void *ctx, struct client *c, uint64_t now_us)
 {
     struct run *r = ctx;
-    if (uses_live(r))
+    if (r->o->mam && c == r->mam.owner)
+        ; /* the archive's owner queries; it neither sends nor gets chat */
+    else if (uses_live(r))
         chat_online(r, c);
+    else if (r->o->scenario == SCEN_OFFLINE)
+        offline_online(r, c, now_us);
     else if (r->o->scenario == SCEN_CHURN)
         churn_online(r, c, now_us);
     fill(r);
@@ -34,8 +38,12 @@ static void on_online(void *ctx, struct client *c, uint64_t now_us)
 static void on_message(void *ctx, struct client *c, const struct stanza *st, uint64_t now_us)
 {
     struct run *r = ctx;
+    if (r->o->mam && mam_message(r, c, st))
+        return;
     if (r->o->scenario == SCEN_CHURN)
         churn_message(r, c, st, now_us);
+    else if (r->o->scenario == SCEN_OFFLINE)
+        offline_message(r, c, st, now_us);
     else if (r->o->scenario == SCEN_CHAT)
         chat_message(r, st, now_us);
     else if (r->o->scenario == SCEN_MUC)
@@ -52,8 +60,13 @@ static void on_presence(void *ctx, struct client *c, const struct stanza *st, ui
 
 static void on_iq_result(void *ctx, struct client *c, const struct stanza *st, uint64_t now_us)
 {
-    (void)now_us;
-    muc_iq_result(ctx, c, st);
+    struct run *r = ctx;
+    if (r->o->mam && mam_iq_result(r, c, st, now_us))
+        return;
+    if (r->o->scenario == SCEN_OFFLINE)
+        offline_iq_result(r, c, st);
+    else if (opts_uses_muc(r->o))
+        muc_iq_result(r, c, st);
 }
 
 static void on_closed(void *ctx, struct client *c, bool failed)
@@ -69,7 +82,7 @@ static void on_closed(void *ctx, struct client *c, bool failed)
 }
 
 static const struct engine_hooks run_hooks = {
-    .online = on_online, .message = on_message, .closed = on_closed,
+    .online = on_online, .message = on_message, .closed = on_closed, .iq_result = on_iq_result,
 };
 /* Only runs with rooms listen to presence and iq results: the others skip the calls. */
 static const struct engine_hooks muc_hooks = {
@@ -85,10 +98,10 @@ static const struct engine_hooks muc_hooks = {
 static void fill(struct run *r)
 {
     struct engine *e = &r->eng;
-    if (r->phase != PH_LOGIN || r->filling)
+    if ((r->phase != PH_LOGIN && r->phase != PH_RESUME) || r->filling)
         return;
     r->filling = true;
-    while (r->next_start < e->n && e->in_flight < (unsigned)r->o->parallel)
+    while (r->next_start < r->start_end && e->in_flight < (unsigned)r->o->parallel)
         client_start(&e->clients[r->next_start++]);
     r->filling = false;
 }
@@ -97,8 +110,12 @@ static enum run_phase after_storm(const struct run *r)
 {
     int scen = r->o->scenario;
     unsigned online = r->eng.online;
-    if (scen == SCEN_LOGIN)
+    if (scen == SCEN_LOGIN || (scen == SCEN_MAM && online > 0))
         return PH_HOLD;
+    if (scen == SCEN_RESUME && online > 0)
+        return PH_DROP;
+    if (scen == SCEN_OFFLINE && online > 0)
+        return PH_STORE;
     if (online > 0 && opts_uses_muc(r->o))
         return PH_JOIN;
     if ((scen == SCEN_CHAT && online >= 2) || (scen == SCEN_MIXED && online > 0))
@@ -112,12 +129,12 @@ static void storm(struct run *r, uint64_t now_us)
     fill(r);
     engine_expire(e, now_us, (uint64_t)(r->o->timeout * 1e6));
     bool over = now_us - r->t0_us > (uint64_t)(r->o->timeout * 1e6);
-    if (over && r->next_start < e->n) {
+    if (over && r->next_start < r->start_end) {
         fprintf(stderr, "parley-bench: login storm timed out with %zu sessions not started\n",
-                e->n - r->next_start);
-        r->next_start = e->n;
+                r->start_end - r->next_start);
+        r->next_start = r->start_end;
     }
-    if (r->next_start < e->n || e->in_flight > 0)
+    if (r->next_start < r->start_end || e->in_flight > 0)
         return;
     r->login_end_us = now_us;
     procstat_sample(r->o->server_pid, now_us, &r->ps_phase);
@@ -155,6 +172,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
         storm(r, now);
         break;
     case PH_HOLD:
+        mam_tick(r, now);
         if (now - r->phase_us >= (uint64_t)(r->o->duration * 1e6)) {
             procstat_sample(r->o->server_pid, now, &r->ps_last);
             r->main_cpu_pct = procstat_cpu_pct(&r->ps_phase, &r->ps_last);
@@ -166,6 +184,16 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
         break;
     case PH_STEPS:
         stepped_tick(r, now);
+        mam_tick(r, now);
+        break;
+    case PH_DROP:
+    case PH_RESUME:
+        fill(r);
+        resume_tick(r, now);
+        break;
+    case PH_STORE:
+    case PH_FLUSH:
+        offline_tick(r, now);
         break;
     case PH_CHURN:
         churn_tick(r, now);
@@ -208,6 +236,10 @@ static int scenario_init(struct run *r)
         return PL_EINVAL;
     if (scen == SCEN_CHURN && churn_init(r) != PL_OK)
         return PL_EINVAL;
+    if (scen == SCEN_OFFLINE)
+        offline_init(r);
+    if (r->o->mam)
+        mam_init(r);
     return PL_OK;
 }
 
@@ -217,6 +249,7 @@ int run_init(struct run *r, const struct bench_opts *o)
     r->o = o;
     if (engine_init(&r->eng, o, opts_uses_muc(o) ? &muc_hooks : &run_hooks, r) != PL_OK)
         return PL_EINVAL;
+    r->start_end = r->eng.n;
     if (scenario_init(r) != PL_OK)
         return PL_EINVAL;
     r->tick = event_new(r->eng.base, -1, EV_PERSIST, tick_cb, r);
@@ -245,6 +278,10 @@ static int exit_code(const struct run *r)
         return r->churn.cycles > 0 ? 0 : 1;
     if (opts_uses_muc(r->o) && r->muc.joins == 0)
         return 1; /* nobody got into a room */
+    if (r->o->scenario == SCEN_RESUME)
+        return r->eng.resumed > 0 ? 0 : 1;
+    if (r->o->scenario == SCEN_OFFLINE)
+        return r->off.flushes > 0 ? 0 : 1;
     return r->eng.logins > 0 ? 0 : 1;
 }
 

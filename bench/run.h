@@ -14,7 +14,14 @@
 
 #define LATE_US 100000u /* a message slower than this counts as late */
 
-enum run_phase { PH_LOGIN, PH_HOLD, PH_JOIN, PH_STEPS, PH_CHURN, PH_DRAIN, PH_DONE };
+enum run_phase {
+    PH_LOGIN, PH_HOLD, PH_JOIN, PH_STEPS, PH_CHURN, PH_DRAIN,
+    PH_DROP,   /* resume: every connection dropped, then a pause */
+    PH_RESUME, /* resume: the sessions resumed under --parallel */
+    PH_STORE,  /* offline: the senders send --messages each to an offline account */
+    PH_FLUSH,  /* offline: the recipients log in one at a time and get what was kept */
+    PH_DONE,
+};
 
 /*
  * Figures of one rate step; messages count in the step that sent them. expected is what
@@ -124,6 +131,41 @@ struct mixed {
     uint8_t *away; /* per client: whether its last presence update said away */
 };
 
+/* Resume (scen_resume.c): the CPU of a full login against that of a resumption. */
+struct resume_run {
+    bool dropped;
+    uint64_t drop_us, start_us, end_us;
+    struct proc_sample ps_login, ps_drop, ps_end; /* after the storm, the drop, the resumes */
+    uint64_t dropped_n;                           /* connections dropped with a resumption id */
+};
+
+/* Offline (scen_offline.c): clients [0, n/2) send, [n/2, n) receive after logging in. */
+struct offline_run {
+    size_t senders;
+    bool sent;     /* the messages are out */
+    size_t stored;         /* senders whose messages the server has handled (ping answered) */
+    uint64_t store_errors; /* message errors while storing: refused, not kept */
+    size_t next;           /* the next recipient to log in */
+    struct client *cur;    /* the recipient logging in now */
+    uint64_t start_us, online_us, last_us, got, expect, out_of_order;
+    struct proc_sample ps0;
+    struct hist flush_us, after_presence_us; /* login start / presence to the last message */
+    double cpu_s;                            /* server CPU of every login and flush */
+    size_t flushes, incomplete;
+    uint64_t received;
+};
+
+/* Archive queries (scen_mam.c): the first account queries, one in flight, round robin. */
+struct mam_run {
+    struct client *owner;
+    bool in_flight;
+    int kind, next_kind;
+    uint64_t sent_us, next_us, seq;
+    struct hist lat_us[MAM_KINDS];
+    uint64_t queries[MAM_KINDS], errors[MAM_KINDS], items[MAM_KINDS], complete[MAM_KINDS];
+    char last_error[96];
+};
+
 /* Everything a run owns; run_init/run_fini. */
 struct run {
     const struct bench_opts *o;
@@ -132,6 +174,7 @@ struct run {
     uint64_t t0_us, phase_us;
     struct event *tick, *second;
     size_t next_start; /* next client the storm starts */
+    size_t start_end;  /* the storm starts clients [0, start_end) */
     bool filling;      /* inside fill(): starting clients */
     uint64_t login_end_us;
     unsigned online_end; /* sessions online when the run ended, before the closing */
@@ -154,6 +197,9 @@ struct run {
     struct churn churn;
     struct muc muc;
     struct mixed mix;
+    struct resume_run resume;
+    struct offline_run off;
+    struct mam_run mam;
 };
 
 /* Returns PL_OK or PL_EINVAL (message on stderr). */
@@ -230,6 +276,30 @@ void churn_series_message(struct churn_series *s, uint64_t lat_us);
 void churn_series_second(struct run *r, uint64_t now_us);
 /* Writes the "series" and "rss" keys of --json. */
 void churn_series_json(struct json_out *j, const struct run *r);
+
+/* Resume (scen_resume.c): after the storm, drop every connection, then resume them all. */
+void resume_tick(struct run *r, uint64_t now_us);
+void resume_summary(const struct run *r, FILE *out);
+void resume_json(struct json_out *j, const struct run *r);
+
+/* Offline (scen_offline.c). */
+void offline_init(struct run *r);
+void offline_tick(struct run *r, uint64_t now_us);
+void offline_online(struct run *r, struct client *c, uint64_t now_us);
+void offline_message(struct run *r, struct client *c, const struct stanza *st, uint64_t now_us);
+void offline_iq_result(struct run *r, struct client *c, const struct stanza *st);
+void offline_summary(const struct run *r, FILE *out);
+void offline_json(struct json_out *j, const struct run *r);
+
+/* Archive queries (scen_mam.c), in the mam scenario and alongside chat with --mam. */
+void mam_init(struct run *r);
+/* Sends the next query when the owner is online, none is in flight and one is due. */
+void mam_tick(struct run *r, uint64_t now_us);
+/* True when the stanza was a result of ours (and is counted). */
+bool mam_message(struct run *r, struct client *c, const struct stanza *st);
+bool mam_iq_result(struct run *r, struct client *c, const struct stanza *st, uint64_t now_us);
+void mam_summary(const struct run *r, FILE *out);
+void mam_json(struct json_out *j, const struct run *r);
 
 /* Output (report.c). */
 void report_progress(struct run *r, uint64_t now_us);

@@ -230,7 +230,7 @@ static const struct error_case error_cases[] = {
     { { "login", "--port", "80.5" }, "bad value for --port: 80.5" },
     { { "churn", "--hold", "-1" }, "bad value for --hold: -1" },
     { { "churn", "--hold", "86401" }, "bad value for --hold: 86401" },
-    { { "churn", "--messages", "1001" }, "bad value for --messages: 1001" },
+    { { "churn", "--messages", "100001" }, "bad value for --messages: 100001" },
     { { "churn", "--messages", "2.5" }, "bad value for --messages: 2.5" },
     { { "churn", "--max-logins", "-1" }, "bad value for --max-logins: -1" },
     { { "churn", "--series", "nan" }, "bad value for --series: nan" },
@@ -456,7 +456,8 @@ static void test_help(void **state)
                                          "muc",        "mixed",        "--rooms", "--occupants",
                                          "--parallel", "--muc-domain", "--mix",   "--duration",
                                          "--source",   "--quiet",      "--hold",  "--messages",
-                                         "--max-logins", "--series" };
+                                         "--max-logins", "--series", "resume", "offline",
+                                         "mam", "--mam", "--mam-user", "--mam-rate" };
     for (size_t i = 0; i < ARRAY_LEN(words); i++)
         if (!strstr(f->text, words[i]))
             fail_msg("usage does not mention %s", words[i]);
@@ -569,6 +570,51 @@ static void test_mix_in_options(void **state)
     assert_false(opts_uses_muc(&o));
 }
 
+/* --mam: kinds by name, each once, at least one; the scenarios that need more say so. */
+static void test_mam_options(void **state)
+{
+    struct fixture *f = *state;
+    bool k[MAM_KINDS];
+    char why[128];
+    assert_int_equal(opts_parse_mam("text,with", k, why, sizeof(why)), PL_OK);
+    assert_true(k[MAM_WITH] && !k[MAM_DATE] && k[MAM_TEXT]);
+    static const char *const bad[][2] = {
+        { "", "empty" },           { "with,with", "repeated kind 'with'" },
+        { "with,", "unknown kind ''" }, { "fulltext", "unknown kind 'fulltext'" },
+        { ",date", "unknown kind ''" }, { "date,Text", "unknown kind 'Text'" },
+    };
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        why[0] = '\0';
+        if (opts_parse_mam(bad[i][0], k, why, sizeof(why)) != PL_EINVAL || !strstr(why, bad[i][1]))
+            fail_msg("'%s': said '%s', want '%s'", bad[i][0], why, bad[i][1]);
+    }
+    struct bench_opts o;
+    const char *mam[] = { "mam", "--mam", "date", "--mam-user", "big", "--count", "1", NULL };
+    assert_int_equal(parse(f, mam, &o), -1);
+    assert_true(o.scenario == SCEN_MAM && o.mam_kinds[MAM_DATE] && !o.mam_kinds[MAM_WITH]);
+    assert_string_equal(o.mam_user, "big");
+    const char *mam_none[] = { "mam", NULL };
+    assert_int_equal(parse(f, mam_none, &o), 2);
+    assert_non_null(strstr(f->text, "bad --mam ''"));
+    const char *chat_bad[] = { "chat", "--mam", "with,page", NULL };
+    assert_int_equal(parse(f, chat_bad, &o), 2);
+    assert_non_null(strstr(f->text, "unknown kind 'page'"));
+    /* offline needs pairs and something to keep; resume needs stream management */
+    static const char *const refused[][8] = {
+        { "offline", "--count", "3", "--messages", "10", NULL },
+        { "offline", "--count", "4", "--messages", "0", NULL },
+        { "resume", "--count", "4", NULL },
+    };
+    for (size_t i = 0; i < ARRAY_LEN(refused); i++) {
+        assert_int_equal(parse(f, refused[i], &o), 2);
+        assert_non_null(strstr(f->text, "offline needs an even --count"));
+    }
+    const char *offline[] = { "offline", "--count", "4", "--messages", "1000", NULL };
+    assert_int_equal(parse(f, offline, &o), -1);
+    const char *resume[] = { "resume", "--sm", "--count", "4", NULL };
+    assert_int_equal(parse(f, resume, &o), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -580,6 +626,7 @@ int main(void)
         cmocka_unit_test(test_mix_parser),
         cmocka_unit_test_setup_teardown(test_mix_in_options, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_help, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_mam_options, fixture_setup, fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
