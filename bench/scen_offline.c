@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Offline scenario: the first half of the accounts log in and send --messages each to one
- * account of the second half, which is offline (the server keeps them); then the second half
- * log in one at a time, and the bot times each flush, from the login's start and from the
- * initial presence to the last kept message, with the server's CPU for the whole login. */
+/* Offline scenario: every account logs in (the second half's take whatever an earlier run
+ * left kept for them) and the second half log out again; the first half send --messages each
+ * to one account of the second half, now offline (the server keeps them); then the second
+ * half log in one at a time, and the bot times each flush, from the login's start and from
+ * the initial presence to the last kept message, with the server's CPU for the whole login. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,7 +23,6 @@ void offline_init(struct run *r)
 {
     struct offline_run *off = &r->off;
     off->senders = r->eng.n / 2;
-    r->start_end = off->senders; /* the storm logs in the senders only */
     off->next = off->senders;
     hist_init(&off->flush_us);
     hist_init(&off->after_presence_us);
@@ -44,6 +44,20 @@ static void send_batch(struct run *r, struct client *from, const struct client *
     evbuffer_add_printf(client_stanza_output(from), "<iq type='get' id='stored' to='%s'><ping "
                         "xmlns='urn:xmpp:ping'/></iq>", r->o->domain);
     buf_fini(&jid);
+}
+
+/* The recipients end their sessions; true once every one of them is closed. */
+static bool recipients_gone(struct run *r)
+{
+    struct engine *e = &r->eng;
+    bool gone = true;
+    for (size_t i = r->off.senders; i < e->n; i++) {
+        struct client *c = &e->clients[i];
+        if (c->state != CL_IDLE)
+            client_end(c); /* once: it does nothing while the end is under way */
+        gone = gone && c->state == CL_IDLE;
+    }
+    return gone;
 }
 
 static void store_start(struct run *r)
@@ -131,8 +145,10 @@ void offline_tick(struct run *r, uint64_t now_us)
         return;
     }
     if (!off->sent) {
-        store_start(r);
-        off->sent = true;
+        if (recipients_gone(r) || now_us - r->phase_us > timeout) {
+            store_start(r);
+            off->sent = true;
+        }
         return;
     }
     if (off->stored < r->eng.online && now_us - r->phase_us < timeout)

@@ -23,6 +23,18 @@
 #   SOAK_SESSIONS    sessions churning in the soak (10000)
 #   SOAK_HOLD        mean seconds a soak session stays online, each drawn from [S/2, 3S/2] (20)
 #   SOAK_MESSAGES    messages each soak session sends itself per cycle (3)
+#   BENCH_SCENARIOS  only these, e.g. "resume offline" (default: all of login chat rsa churn muc
+#                    botcap mixed archive offline resume mam soak)
+#   ARCHIVE_RATES    1:1 chat rates with the archive on (full: 1000,...,40000; 0: no such run)
+#   PARLEY_ARCHIVE_ON, PARLEY_ARCHIVE_OFF  what Parley's config gets for the runs with its
+#                    archive on and off ('[archive]\ndefault = always' / '... = never')
+#   OFFLINE_LOGINS   logins that each get OFFLINE_MESSAGES kept messages (5; 0: no such run)
+#   OFFLINE_MESSAGES messages kept for each (1000)
+#   RESUME_SESSIONS  sessions that drop their connections and resume (full 2000, quick 500)
+#   MAM_ROWS         messages of the generated archive (full: 10000000; quick: 0, no MAM run);
+#                    generated once per work folder by bin/parley-mam-bench (~10 min for 10M)
+#   MAM_S            seconds of archive queries, idle and beside chat (20)
+#   MAM_CHAT_RATE    chat msg/s beside the queries (5000)
 #   PORT_parley ... TLS_PORT_ejabberd   loopback ports (15222/15223, 16222/16223, 17222/17223:
 #                    below the kernel's ephemeral range, where the bot's own connections could
 #                    already hold the port)
@@ -70,6 +82,9 @@ full)
     MIXED_STEP=10
     BOTCAP_RATES=50000,100000,120000 # the bot's own capacity, against Parley only
     SOAK_S=${SOAK_S:-600}
+    ARCHIVE_RATES=${ARCHIVE_RATES:-1000,2000,5000,10000,20000,40000}
+    RESUME_SESSIONS=${RESUME_SESSIONS:-2000}
+    MAM_ROWS=${MAM_ROWS:-10000000}
     ;;
 quick) # about two minutes: the ECDSA storm, chat and MUC; no RSA, churn or mixed runs
     LOGIN_COUNTS="1000"
@@ -84,11 +99,26 @@ quick) # about two minutes: the ECDSA storm, chat and MUC; no RSA, churn or mixe
     MIXED_STEP=3
     BOTCAP_RATES=
     SOAK_S=${SOAK_S:-0}
+    ARCHIVE_RATES=${ARCHIVE_RATES:-1000,5000}
+    RESUME_SESSIONS=${RESUME_SESSIONS:-500}
+    MAM_ROWS=${MAM_ROWS:-0}
     ;;
 *) die "usage: bench.sh quick|full" ;;
 esac
 CHAT_USERS=1000
 BOTCAP_USERS=200
+[ "$ARCHIVE_RATES" = 0 ] && ARCHIVE_RATES=""
+PARLEY_ARCHIVE_ON=${PARLEY_ARCHIVE_ON:-'[archive]\ndefault = always'}
+PARLEY_ARCHIVE_OFF=${PARLEY_ARCHIVE_OFF:-'[archive]\ndefault = never'}
+# Prosody's archive store on mod_storage_sql with SQLite (LuaDBI), everything archived
+PROSODY_MAM_STORAGE='{ archive = "sql" }; sql = { driver = "SQLite3", '\
+'database = "prosody.sqlite" }; default_archive_policy = true; archive_expires_after = "never"'
+OFFLINE_LOGINS=${OFFLINE_LOGINS:-5}
+OFFLINE_MESSAGES=${OFFLINE_MESSAGES:-1000}
+MAM_S=${MAM_S:-20}
+MAM_CHAT_RATE=${MAM_CHAT_RATE:-5000}
+MAM_DOMAIN=bench # the domain of bin/parley-mam-bench's generated archive (big@bench)
+MAM_CHAT_USERS=1000
 CHURN_USERS=1000 # accounts the churn cycles go round; $PARALLEL of them in flight
 SOAK_SESSIONS=${SOAK_SESSIONS:-10000}
 SOAK_HOLD=${SOAK_HOLD:-20}
@@ -97,12 +127,14 @@ SOAK_MESSAGES=${SOAK_MESSAGES:-3}
 SOAK_WINDOW=$((SOAK_S >= 360 ? 60 : (SOAK_S >= 30 ? SOAK_S / 6 : 5)))
 MUC_USERS=$((MUC_ROOMS * MUC_OCCUPANTS))
 MIXED_USERS=$((CHAT_USERS > MUC_USERS ? CHAT_USERS : MUC_USERS)) # its MUC share uses the rooms
+OFFLINE_FIRST=$((MIXED_USERS + 1)) # accounts no other scenario messages: nothing else is kept
 # the mixed traffic: Parley has no MUC yet, so a server without MUC gets no MUC share
 MIX_MUC=chat=80,presence=15,muc=5
 MIX_NO_MUC=chat=85,presence=15
 ACCOUNTS=$CHAT_USERS
 for n in $LOGIN_COUNTS $RSA_LOGIN_COUNTS $CHURN_USERS $MUC_USERS $MIXED_USERS \
-    $((SOAK_S > 0 ? SOAK_SESSIONS : 0)); do
+    $((SOAK_S > 0 ? SOAK_SESSIONS : 0)) $RESUME_SESSIONS \
+    $((OFFLINE_LOGINS > 0 ? OFFLINE_FIRST + 2 * OFFLINE_LOGINS - 1 : 0)); do
     ((n > ACCOUNTS)) && ACCOUNTS=$n
 done
 
@@ -151,6 +183,8 @@ done
 
 mkdir -p "$WORK/bin" "$RES"
 cp bin/parleyd bin/parleyctl bin/parley-bench "$WORK/bin/"
+# the archive generator (tools/mam_bench.c) comes with the message archive
+[ -x bin/parley-mam-bench ] && cp bin/parley-mam-bench "$WORK/bin/"
 rm -f "$RES"/*.json "$RES"/*.run "$RES"/*.txt "$RES"/*.log "$RES"/*.error "$RES"/*.cpu \
     "$RES"/*.times "$RES"/*.dat "$RES"/plots.gp "$RES"/meta.env
 
@@ -219,6 +253,11 @@ $pkg), $(lua5.4 -v 2>&1 | cut -d' ' -f1-2)"
     meta soak_hold_s "$SOAK_HOLD"
     meta soak_messages "$SOAK_MESSAGES"
     meta soak_window_s "$SOAK_WINDOW"
+    meta archive_rates "$ARCHIVE_RATES"
+    meta offline_logins "$OFFLINE_LOGINS"
+    meta offline_messages "$OFFLINE_MESSAGES"
+    meta resume_sessions "$RESUME_SESSIONS"
+    meta bench_scenarios "${BENCH_SCENARIOS:-}"
     meta bot_scenarios "$BOT_SCENARIOS"
     meta parallel "$PARALLEL"
     meta sources "$SOURCES"
@@ -303,9 +342,9 @@ run_bot() {
         me=$BASHPID
         sample_cpu "$me" "$SRV_PID" "$BOT_CPU" >"$base.cpu" 2>/dev/null &
         sampler=$!
-        taskset -c "$BOT_CPU" "$BOT" "$@" --port "$(srv_port "$name")" --domain "$DOMAIN" \
-            --password "$PASSWORD" --sasl "$(srv_sasl "$name")" --keycache "$KEYCACHE" \
-            --server-pid "$SRV_PID" --json "$base.json"
+        taskset -c "$BOT_CPU" "$BOT" "$@" --port "$(srv_port "$name")" \
+            --domain "${BOT_DOMAIN:-$DOMAIN}" --password "$PASSWORD" --sasl "$(srv_sasl "$name")" \
+            --keycache "$KEYCACHE" --server-pid "$SRV_PID" --json "$base.json"
         rc=$?
         kill "$sampler" 2>/dev/null
         # not waited for: `times` then counts the bot alone, not the sampler's pgrep and awk
@@ -343,13 +382,17 @@ run_bot() {
 
 # One scenario on a freshly started server, run again (at most $RETRIES times) when other
 # work shared the cores; the last attempt's figures are kept, with the number of attempts.
-# scenario [--rsa] NAME TAG BOT-ARGS...: --rsa starts the server with the RSA-2048 certificate.
+# scenario [--rsa | --variant V] NAME TAG BOT-ARGS...: --rsa starts the server with the RSA-2048
+# certificate, --variant with another config variant (see srv_variants); an archive variant
+# starts with an empty archive every time.
 scenario() {
     local variant="" name tag try
     [ "$1" = --rsa ] && { variant=rsa; shift; }
+    [ "$1" = --variant ] && { variant=$2; shift 2; }
     name=$1 tag=$2
     shift 2
     for ((try = 1; ; try++)); do
+        [[ $variant == mam || $variant == nomam ]] && srv_reset_archive "$name"
         srv_start "$name" "$variant" ||
             { fail_server "$name" "restart failed: $(srv_last_words "$name")"; return 1; }
         run_bot "$name" "$tag" "$@" || return 1
@@ -410,30 +453,71 @@ certificate: $(srv_last_words "$name")"; return 1; }
     srv_stop
 }
 
+# True when BENCH_SCENARIOS is unset or names SCENARIO.
+want() { [ -z "${BENCH_SCENARIOS:-}" ] || [[ " $BENCH_SCENARIOS " == *" $1 "* ]]; }
+
+# 1:1 chat with the message archive on (and for Parley with it off too), the steps of
+# ARCHIVE_RATES; each run starts with an empty archive.
+archive_runs() {
+    local name=$1 args
+    [ -n "$ARCHIVE_RATES" ] && want archive || return 0
+    args=(chat --count "$CHAT_USERS" --parallel "$PARALLEL" --source "$SOURCES"
+        --rates "$ARCHIVE_RATES" --step "$CHAT_STEP" --drain 5 --timeout 600)
+    if [ "$name" = parley ]; then
+        if ! parley_has_archive; then
+            meta parley_archive "no archive yet"
+            log "parley: no message archive in this build: no archive run"
+            return 0
+        fi
+        meta parley_archive_on "$PARLEY_ARCHIVE_ON"
+        meta parley_archive_off "$PARLEY_ARCHIVE_OFF"
+        scenario --variant nomam "$name" chat-archive-off "${args[@]}" || return 1
+    fi
+    scenario --variant mam "$name" chat-archive "${args[@]}"
+}
+
+# Offline flush and stream management resumption (see the bot's offline and resume).
+history_runs() {
+    local name=$1
+    if ((OFFLINE_LOGINS > 0)) && want offline && bot_has offline; then
+        scenario "$name" offline offline --first "$OFFLINE_FIRST" --count $((2 * OFFLINE_LOGINS)) \
+            --messages "$OFFLINE_MESSAGES" --parallel "$PARALLEL" --source "$SOURCES" \
+            --timeout 120 || return 1
+    fi
+    if ((RESUME_SESSIONS > 0)) && want resume && bot_has resume; then
+        scenario --variant sm "$name" resume resume --sm --count "$RESUME_SESSIONS" \
+            --parallel "$PARALLEL" --source "$SOURCES" --timeout 600 || return 1
+    fi
+}
+
 # Every scenario on a freshly started server, so memory left from the previous one does not
 # hide the per-session cost.
 run_server() {
     local name=$1 n
     setup_server "$name" || return 1
-    for n in $LOGIN_COUNTS; do
+    for n in $(want login && echo "$LOGIN_COUNTS"); do
         scenario "$name" "login-$n" login --count "$n" --parallel "$PARALLEL" \
             --source "$SOURCES" --duration "$HOLD" --timeout 600 || return 1
     done
-    scenario "$name" chat chat --count "$CHAT_USERS" --parallel "$PARALLEL" \
-        --source "$SOURCES" --rates "$CHAT_RATES" --step "$CHAT_STEP" --drain 5 \
-        --timeout 600 || return 1
-    for n in $RSA_LOGIN_COUNTS; do
+    if want chat; then
+        scenario "$name" chat chat --count "$CHAT_USERS" --parallel "$PARALLEL" \
+            --source "$SOURCES" --rates "$CHAT_RATES" --step "$CHAT_STEP" --drain 5 \
+            --timeout 600 || return 1
+    fi
+    for n in $(want rsa && echo "$RSA_LOGIN_COUNTS"); do
         scenario --rsa "$name" "login-rsa-$n" login --count "$n" --parallel "$PARALLEL" \
             --source "$SOURCES" --duration "$HOLD" --timeout 600 || return 1
     done
     # cycles of connect, STARTTLS, login, bind, presence, close; $PARALLEL in flight
-    if ((CHURN_S > 0)); then
+    if ((CHURN_S > 0)) && want churn; then
         scenario "$name" churn churn --count "$CHURN_USERS" --parallel "$PARALLEL" \
             --source "$SOURCES" --duration "$CHURN_S" --drain 5 --timeout 60 || return 1
     fi
     local muc_args=(--muc-domain "$MUC_DOMAIN")
     bot_has_option --rooms && muc_args+=(--rooms "$MUC_ROOMS" --occupants "$MUC_OCCUPANTS")
-    if ! bot_has muc; then
+    if ! want muc; then
+        :
+    elif ! bot_has muc; then
         log "$name: the bot has no muc scenario yet: no MUC run"
     elif [ "${MUC_OK[$name]:-no}" != yes ]; then
         log "$name: no MUC here (see the MUC probe above): no MUC run"
@@ -444,12 +528,12 @@ run_server() {
     fi
     # The bot's own ceiling: few sessions, so each one carries many messages per second and
     # the server (the fastest of the three) is not what stops it.
-    if [ "$name" = parley ] && [ -n "$BOTCAP_RATES" ]; then
+    if [ "$name" = parley ] && [ -n "$BOTCAP_RATES" ] && want botcap; then
         scenario "$name" botcap chat --count "$BOTCAP_USERS" --parallel "$PARALLEL" \
             --source "$SOURCES" --rates "$BOTCAP_RATES" --step "$CHAT_STEP" --drain 5 \
             --timeout 600 || return 1
     fi
-    if [ -z "$MIXED_RATES" ]; then
+    if [ -z "$MIXED_RATES" ] || ! want mixed; then
         :
     elif ! bot_has mixed; then
         log "$name: the bot has no mixed scenario yet: no mixed run"
@@ -464,6 +548,8 @@ run_server() {
             --source "$SOURCES" --mix "$MIX_NO_MUC" --rates "$MIXED_RATES" \
             --step "$MIXED_STEP" --drain 5 --timeout 600 || return 1
     fi
+    archive_runs "$name" || return 1
+    history_runs "$name"
 }
 
 # The soak, Parley only: SOAK_SESSIONS sessions cycle for SOAK_S s (connect, STARTTLS, login,
@@ -486,12 +572,85 @@ soak() {
         --timeout "$timeout"
 }
 
+# The generated archive (Parley only): MAM_ROWS messages made by bin/parley-mam-bench straight
+# through the storage layer, once per work folder, in a Parley of its own (domain bench, data in
+# $WORK/parley-mam, config variant "bigmam"): a tenth of them in big@bench's archive, with 1,000
+# peers p0..p999@bench, the rest between 9,000 other accounts, one message per ms up to the
+# generation's start. Accounts big@bench and user1..user1001@bench are made with parleyctl.
+MAM_DIR=$WORK/parley-mam
+mam_prepare() {
+    local conf ctl t0 rows
+    conf=$(srv_config parley bigmam)
+    render "$SUITE/parley.conf.in" "$conf" "WORK=$MAM_DIR" "PORT=$PORT_parley" \
+        "TLS_PORT=$TLS_PORT_parley" "CERT=$CERT" "KEY=$KEY" "CERT_DIR=$WORK" \
+        "DOMAIN=$MAM_DOMAIN" "MODULES=" "STORAGE="
+    printf '%b\n' "$PARLEY_ARCHIVE_ON" >>"$conf"
+    rows=$(cat "$MAM_DIR/rows" 2>/dev/null || echo 0)
+    if [ "$rows" = "$MAM_ROWS" ] && [ -s "$MAM_DIR/generated_at" ]; then
+        return 0
+    fi
+    rm -rf "$MAM_DIR" && mkdir -p "$MAM_DIR/data" && chmod 700 "$MAM_DIR/data"
+    ctl=("$WORK/bin/parleyctl" -c "$conf")
+    "${ctl[@]}" adduser "big@$MAM_DOMAIN" "$PASSWORD" >&2 || return 1
+    "$BOT" register --domain "$MAM_DOMAIN" --first 1 --count $((MAM_CHAT_USERS + 1)) \
+        --password "$PASSWORD" --register-cmd "${ctl[*]} adduser %s %s" >&2 || return 1
+    log "parley: generating an archive of $MAM_ROWS messages (bin/parley-mam-bench)"
+    t0=$(date +%s)
+    taskset -c "$SERVER_CPU" "$WORK/bin/parley-mam-bench" -f -n "$MAM_ROWS" \
+        -b $((MAM_ROWS / 10)) "$MAM_DIR/data/parley.db" >"$MAM_DIR/generate.txt" 2>&1 ||
+        { tail -n 3 "$MAM_DIR/generate.txt" >&2; return 1; }
+    echo "$t0" >"$MAM_DIR/generated_at"
+    echo "$MAM_ROWS" >"$MAM_DIR/rows"
+    log "parley: archive generated in $(($(date +%s) - t0)) s"
+}
+
+# Queries of big@bench's archive through the server (the bot's mam scenario: the last page of
+# 50 with p7@bench, the first page of 50 from the middle of the archive's time span, the last
+# 50 hits of a full-text search for a frequent word), on the idle server; then beside
+# MAM_CHAT_RATE msg/s of chat among 1,000 other accounts; then that chat alone, for its p99
+# without the queries. Each on a freshly started server. First the storage layer's own
+# figures (bin/parley-mam-bench -m, no server).
+mam_runs() {
+    local t0 mid q chat
+    ((MAM_ROWS > 0)) && want mam || return 0
+    if ! parley_has_archive || [ ! -x "$WORK/bin/parley-mam-bench" ]; then
+        meta parley_mam "no archive generator (bin/parley-mam-bench) in this build"
+        log "parley: no archive generator in this build: no MAM runs"
+        return 0
+    fi
+    if ! mam_prepare; then
+        meta parley_mam "the archive could not be generated"
+        return 1
+    fi
+    meta mam_rows "$MAM_ROWS"
+    meta mam_s "$MAM_S"
+    meta mam_chat_rate "$MAM_CHAT_RATE"
+    taskset -c "$SERVER_CPU" "$WORK/bin/parley-mam-bench" -m "$MAM_DIR/data/parley.db" \
+        >"$RES/parley-mam-storage.txt" 2>&1
+    t0=$(cat "$MAM_DIR/generated_at")
+    mid=$((t0 - MAM_ROWS / 2000)) # the archive spans MAM_ROWS ms up to t0
+    q=(--mam "with,date,text" --mam-user big --mam-with "p7@$MAM_DOMAIN" --mam-text kalo
+        --mam-start "$(date -u -d "@$mid" +%Y-%m-%dT%H:%M:%SZ)"
+        --mam-end "$(date -u -d "@$t0" +%Y-%m-%dT%H:%M:%SZ)" --mam-rate 20)
+    chat=(--parallel "$PARALLEL" --source "$SOURCES" --rates "$MAM_CHAT_RATE" --step "$MAM_S"
+        --drain 5 --timeout 600)
+    BOT_DOMAIN=$MAM_DOMAIN scenario --variant bigmam parley mam-idle mam --count 1 "${q[@]}" \
+        --duration "$MAM_S" --timeout 600 || return 1
+    BOT_DOMAIN=$MAM_DOMAIN scenario --variant bigmam parley mam-chat chat \
+        --count $((MAM_CHAT_USERS + 1)) "${q[@]}" "${chat[@]}" || return 1
+    BOT_DOMAIN=$MAM_DOMAIN scenario --variant bigmam parley mam-chat-alone chat --first 2 \
+        --count "$MAM_CHAT_USERS" "${chat[@]}"
+}
+
 t_start=$(date +%s)
 for s in $SERVERS; do
     log "=== $s ==="
     run_server "$s" || log "$s: skipped the rest of its scenarios"
     if [ "$s" = parley ] && [ ! -e "$RES/parley.error" ]; then
-        soak || log "parley: the soak could not run"
+        mam_runs || log "parley: the archive query runs could not run"
+        if want soak; then
+            soak || log "parley: the soak could not run"
+        fi
     fi
 done
 meta duration_s "$(($(date +%s) - t_start))"

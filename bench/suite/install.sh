@@ -1,6 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Installs the peers and the plotter from Debian (prosody, ejabberd, gnuplot-nox) when missing,
+# with the SQLite drivers of their archives (lua-dbi-sqlite3 for Prosody's mod_storage_sql,
+# erlang-p1-sqlite3 for ejabberd's SQL storage),
 # and makes sure their system services neither run nor start at boot: the suite starts each
 # server itself, with its own config, pinned to one core, and stops it by PID.
 set -eu
@@ -16,7 +18,7 @@ if [ ! -e /usr/sbin/policy-rc.d ] && [ "$(id -u)" -eq 0 ]; then
     made_policy=yes
 fi
 rc=0
-conf/install-deps.sh prosody ejabberd gnuplot-nox || rc=$?
+conf/install-deps.sh prosody ejabberd gnuplot-nox lua-dbi-sqlite3 erlang-p1-sqlite3 || rc=$?
 [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d
 [ "$rc" -eq 0 ] || exit "$rc"
 

@@ -19,6 +19,16 @@ render() {
     fi
 }
 
+# The same, to stdout: render_stdout TEMPLATE KEY=VALUE...
+render_stdout() {
+    local tmpl=$1 expr="" kv
+    shift
+    for kv in "$@"; do
+        expr="${expr}s|@${kv%%=*}@|${kv#*=}|g;"
+    done
+    sed -e "$expr" "$tmpl"
+}
+
 # True when something listens on PORT (any address).
 port_listening() {
     ss -Htln "sport = :$1" 2>/dev/null | grep -q .

@@ -8,8 +8,9 @@ Usage:
 
 Reads meta.env (machine, versions, settings, probes), the bot's --json output of each run
 (NAME-login-N.json, NAME-chat.json, NAME-login-rsa-N.json, NAME-churn.json, NAME-muc.json,
-NAME-mixed.json, parley-soak.json; any of them may be missing: older runs, a bot without the
-muc or mixed scenario, a server without MUC), NAME-*.run (CPU accounting of each run) and
+NAME-mixed.json, parley-soak.json, NAME-chat-archive.json, parley-chat-archive-off.json,
+NAME-offline.json, NAME-resume.json, parley-mam-*.json and parley-mam-storage.txt; any of them
+may be missing: older runs, a bot without the muc or mixed scenario, a server without MUC), NAME-*.run (CPU accounting of each run) and
 NAME.error (why a server could not be measured). Plots with gnuplot (Debian's gnuplot-nox).
 Standard library only.
 """
@@ -28,6 +29,7 @@ from report_tables import (
     chat_section, botcap_section, pending_section,
 )
 from report_soak import soak_section, soak_plot
+import report_history
 
 
 def noisy_runs(res):
@@ -231,6 +233,10 @@ def results_md(res):
     out += muc_section(res)
     out += mixed_section(res)
     out += soak_section(res)
+    out += report_history.archive_section(res)
+    out += report_history.offline_section(res)
+    out += report_history.resume_section(res)
+    out += report_history.mam_section(res)
     out += pending_section(res)
     out += method_section(res)
     out += machine_section(res)
@@ -351,6 +357,7 @@ def main():
                     help="print only the headline table (for README's Benchmarks section)")
     args = ap.parse_args()
     res = Results(args.results)
+    report_history.load(res)
     if not res.meta:
         sys.exit(f"report: no meta.env in {args.results}: run bench/suite/bench.sh first")
     if args.headline:

@@ -32,6 +32,8 @@ REFERENCE = {
     "churn": {"ejabberd": "", "prosody": "", "target": ""},
     "soak": {"ejabberd": "", "prosody": "", "target": "flat (±5 %), 0 failed"},
     "mam": {"ejabberd": "", "prosody": "", "target": "< 5 ms at 10M messages"},
+    "archive_rate": {"ejabberd": "", "prosody": "", "target": "well over 10,000 (archived)"},
+    "archive_cost": {"ejabberd": "", "prosody": "", "target": "≤ +25 % CPU per message"},
 }
 
 

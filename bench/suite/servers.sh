@@ -3,12 +3,14 @@
 # The three servers for bench/suite/bench.sh (bash): config, accounts, start pinned to CPU 0,
 # stop by PID. Sourced, not run. Each server NAME has its own folder $WORK/NAME.
 #
-# Reads: WORK (copies of the binaries in $WORK/bin), SUITE, DOMAIN, PASSWORD, BOT, CERT, KEY,
+# Reads: ROOT, WORK (copies of the binaries in $WORK/bin), SUITE, DOMAIN, KEYCACHE,
+# PARLEY_ARCHIVE_ON, PARLEY_ARCHIVE_OFF, PROSODY_MAM_STORAGE, PASSWORD, BOT, CERT, KEY,
 # RSA_CERT, RSA_KEY, SERVER_CPU, BOT_CPU, and the per-server ports PORT_<name>,
 # TLS_PORT_<name>. Sets SRV_PID and SRV_NAME while a server runs.
 #
-# Each server has two configs that differ only in the certificate: the primary one (ECDSA
-# P-256, $CERT) and the "rsa" variant (RSA-2048, $RSA_CERT); both use the same data.
+# Each server has a primary config (ECDSA P-256, $CERT) and variants of it (srv_variants): the
+# "rsa" one differs only in the certificate (RSA-2048, $RSA_CERT); the others add the message
+# archive or stream management. All use the same accounts.
 
 SRV_PID=""
 SRV_NAME=""
@@ -49,8 +51,35 @@ srv_config() {
     esac
 }
 
+# The variants of a server's config, beside the primary one (""): rsa (the RSA-2048
+# certificate), mam (the message archive on: Parley's [archive] section from
+# PARLEY_ARCHIVE_ON, Prosody's mod_mam on mod_storage_sql with SQLite, ejabberd's mod_mam on
+# SQL storage with SQLite), nomam (Parley only: its archive off, from PARLEY_ARCHIVE_OFF) and sm
+# (stream management with resumption: Prosody's mod_smacks, ejabberd's mod_stream_mgmt;
+# Parley's is always on). The archive variants keep their archive apart (srv_reset_archive).
+srv_variants() {
+    case $1 in
+    parley) echo "rsa mam nomam sm" ;;
+    *) echo "rsa mam sm" ;;
+    esac
+}
+
+# True when this Parley has a message archive (its config documents an [archive] section).
+parley_has_archive() { grep -q '^\[archive\]' "$ROOT/conf/parley.conf" 2>/dev/null; }
+
+# What NAME's VARIANT adds to the primary config (after rendering), on stdout.
+srv_variant_tail() {
+    local name=$1 variant=$2
+    case $name-$variant in
+    parley-mam) parley_has_archive && printf '%b\n' "$PARLEY_ARCHIVE_ON" ;;
+    parley-nomam) parley_has_archive && printf '%b\n' "$PARLEY_ARCHIVE_OFF" ;;
+    ejabberd-mam) render_stdout "$SUITE/ejabberd-mam.yml.in" "WORK=$WORK/$name" ;;
+    ejabberd-sm) cat "$SUITE/ejabberd-sm.yml.in" ;;
+    esac
+}
+
 srv_prepare() {
-    local name=$1 dir="$WORK/$1" tmpl variant crt k
+    local name=$1 dir="$WORK/$1" tmpl variant crt k mods store conf
     mkdir -p "$dir"
     case $name in
     parley) tmpl=parley.conf.in; mkdir -p "$dir/data" && chmod 700 "$dir/data" ;;
@@ -58,16 +87,35 @@ srv_prepare() {
     ejabberd) tmpl=ejabberd.yml.in; mkdir -p "$dir/spool" ;;
     *) die "unknown server $name" ;;
     esac
-    for variant in "" rsa; do
-        crt=$CERT k=$KEY
+    for variant in "" $(srv_variants "$name"); do
+        crt=$CERT k=$KEY mods="" store='"internal"'
         [ "$variant" = rsa ] && crt=$RSA_CERT k=$RSA_KEY
-        render "$SUITE/$tmpl" "$(srv_config "$name" "$variant")" "WORK=$dir" \
+        [ "$variant" = mam ] && mods=', "mam"' store=$PROSODY_MAM_STORAGE
+        [ "$variant" = sm ] && mods=', "smacks"'
+        conf=$(srv_config "$name" "$variant")
+        render "$SUITE/$tmpl" "$conf" "WORK=$dir" \
             "PORT=$(srv_port "$name")" "TLS_PORT=$(srv_tls_port "$name")" "CERT=$crt" \
-            "KEY=$k" "CERT_DIR=$(dirname "$crt")" "DOMAIN=$DOMAIN"
+            "KEY=$k" "CERT_DIR=$(dirname "$crt")" "DOMAIN=$DOMAIN" "MODULES=$mods" \
+            "STORAGE=$store"
+        # Parley's archive runs write to a copy of its data (srv_reset_archive)
+        [[ $name-$variant == parley-*mam ]] &&
+            sed -i "s|^data_dir = .*|data_dir = $dir/data-archive|" "$conf"
+        srv_variant_tail "$name" "$variant" >>"$conf"
     done
 }
 
-# Starts NAME pinned to $SERVER_CPU with the config of VARIANT (optional: "" or rsa), waits
+# Before an archive run: an empty archive, so every run writes to one of the same size.
+# Parley's archive lives with its accounts: the run gets a fresh copy of the data folder.
+srv_reset_archive() {
+    local name=$1 dir="$WORK/$1"
+    case $name in
+    parley) rm -rf "$dir/data-archive" && cp -a "$dir/data" "$dir/data-archive" ;;
+    prosody) rm -f "$dir/data/prosody.sqlite" "$dir/data/prosody.sqlite-"* ;;
+    ejabberd) rm -f "$dir/mam.db" "$dir/mam.db-"* ;;
+    esac
+}
+
+# Starts NAME pinned to $SERVER_CPU with the config of VARIANT (optional, see srv_variants), waits
 # for its c2s port; false (with its log shown) when it does not come up within 90 s.
 srv_start() {
     local name=$1 dir="$WORK/$1" port conf
@@ -117,7 +165,17 @@ srv_start() {
         return 1
     fi
     sleep 1 # listeners come up before every module is ready in the peers
+    [ "$name-${2:-}" = ejabberd-mam ] && ejabberd_sql_warm
     return 0
+}
+
+# ejabberd 23.01 starts a host's SQL pool at its first query, and queries that arrive together
+# before the pool is up crash (binary_to_existing_atom in ejabberd_sql:get_worker): a few
+# messages between two accounts start it before the measured run.
+ejabberd_sql_warm() {
+    taskset -c "$BOT_CPU" "$BOT" chat --port "$(srv_port ejabberd)" --domain "$DOMAIN" \
+        --count 2 --rates 5 --step 1 --drain 1 --password "$PASSWORD" --sasl plain \
+        --keycache "$KEYCACHE" --quiet >/dev/null 2>&1
 }
 
 srv_stop() {
