@@ -104,7 +104,8 @@ void session_confirm_drop(struct server *srv, struct session *sess)
             continue;
         }
         struct session_confirm done = take(srv, i);
-        done.fn(done.arg, false);
+        /* What has left before the end counts, even if no check has run since. */
+        done.fn(done.arg, sess->conn && conn_mark_written(sess->conn, done.mark));
     }
 }
 
