@@ -26,7 +26,9 @@ struct offline_flush {
     unsigned in_flight;  /* slices sent, not yet confirmed */
     bool step_queued;
     bool loaded_all;     /* every stored message went out: live ones flow again */
-    bool failed;         /* the client did not get a slice, or the store failed */
+    bool failed;         /* the store failed: live ones flow again, the rest stays stored */
+    bool ending;         /* the client did not get a slice: its session is ending, held
+                          * messages wait for offline_flush_end to keep them */
     const struct stanza *sending; /* our own message on its way through the gates */
     struct stanza **held;
     size_t n_held;
@@ -93,7 +95,7 @@ static void queue_step(struct offline_flush *f)
 /* After each event: go on, or finish when everything went and was confirmed. */
 static void advance(struct offline_flush *f)
 {
-    if (!f->sess)
+    if (!f->sess || f->ending)
         return;
     if (f->failed || f->loaded_all) {
         if (f->n_held)
@@ -117,7 +119,7 @@ static void on_confirmed(void *arg, bool confirmed)
         else
             module_log(LOG_ERROR, "offline", "%s: delivered messages stay stored", f->owner);
     } else {
-        f->failed = true; /* the rest waits for the next login */
+        f->ending = true; /* the rest waits for the next login */
     }
     free(m);
     advance(f);
@@ -176,7 +178,7 @@ static void flush_step(void *arg)
 {
     struct offline_flush *f = arg;
     f->step_queued = false;
-    if (f->sess && !f->failed && !f->loaded_all) {
+    if (f->sess && !f->failed && !f->ending && !f->loaded_all) {
         struct slice s = { .f = f, .last_id = f->sent_id };
         int rc = offline_load(module_storage(f->o->srv), f->owner, f->sent_id, SLICE_MESSAGES,
                               read_row, &s);

@@ -349,23 +349,27 @@ def test_other_session_served_during_flush(server_factory):
 
 def test_rows_kept_when_client_aborts_before_reading(server_factory):
     """alice reads the first stored message, stops reading and resets the connection: what the
-    server could not write to her socket is not deleted and comes at the next login."""
+    server could not write to her socket is not deleted, and comes at the next login with the
+    live message that was held for her meanwhile."""
     srv = start(server_factory, **FAST)
-    fill(srv, 1000, 8000)
+    bob = fill(srv, 1000, 8000)
     alice = slow_peer(srv, "alice", "r1")
     alice.send("<presence/>")
-    first = read_messages(alice, 1)
-    assert numbers(first) == [1]
+    assert numbers(read_messages(alice, 1)) == [1]  # the flush runs, and waits for her
+    chat(bob, bare("alice"), "live")
+    quiet_sender(bob)  # held for alice behind the stored ones
     abort(alice)
     wait_log(srv, "session alice@localhost/r1 ended")
     again = peer(srv, "alice", "r2")
     again.send("<presence/>")
     got = []
-    while not got or numbers(got)[-1] != 1000:
+    while not got or got[-1].findtext(C + "body") != "live":
         got += read_messages(again, 1)
-    nums = numbers(got)
+    nums = numbers(got[:-1])
     assert nums == list(range(nums[0], 1001)), nums[:5]
     # rows go only once written: past the first slice, only what fitted in the kernel's
     # buffers (some hundred kilobytes) may be gone
     assert nums[0] <= 500, nums[:5]
+    assert got[-1].find(DELAY) is not None  # kept when her session ended
+    again.quiet("nothing more")
     again.close()
