@@ -54,7 +54,9 @@ static int offline_undelivered(void *state, struct message_event *ev)
     case OFFLINE_STORE:
         break;
     }
-    int rc = offline_store(o, ev->to->bare, ev->st, true);
+    /* A message the server re-delivers was accepted before (an expired stream-management
+     * session's): the quota no longer applies to it, it must not be lost. */
+    int rc = offline_store(o, ev->to->bare, ev->st, !ev->replay);
     if (rc == PL_ELIMIT)
         return ROUTE_ERROR(COND_SERVICE_UNAVAILABLE);
     if (rc != PL_OK) {
