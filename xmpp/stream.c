@@ -142,6 +142,10 @@ static void write_features(struct stream *s)
         xel_add_child(st, xel_add_child(st, f, "session", NS_SESSION), "optional", NS_SESSION);
         if (s->cfg->roster_versioning)
             xel_add_child(st, f, "ver", NS_ROSTER_VER);
+        if (s->hooks->sm_enable)
+            xel_add_child(st, f, "sm", NS_SM);
+        for (size_t i = 0; i < s->cfg->n_auth_features; i++)
+            xel_add_child(st, f, s->cfg->auth_features[i].name, s->cfg->auth_features[i].ns);
     } else {
         if (!s->tls_active && s->cfg->tls_available) {
             struct xel *tls = xel_add_child(st, f, "starttls", NS_TLS);
@@ -239,6 +243,8 @@ static bool negotiate(struct stream *s, struct stanza *st)
 /* After authentication: binding first, then every jabber:client stanza goes up. */
 static bool dispatch(struct stream *s, struct stanza *st)
 {
+    if (st->kind == STANZA_OTHER && stream_sm_handle(s, st->root))
+        return false;
     if (s->state == STREAM_BINDING) {
         if (st->kind == STANZA_IQ && xel_child(st->root, "bind", NS_BIND))
             bind_handle(s, st);
@@ -247,13 +253,20 @@ static bool dispatch(struct stream *s, struct stanza *st)
         return false;
     }
     if (st->kind == STANZA_OTHER) {
-        stream_error(s, "unsupported-stanza-type", NULL);
+        if (!s->hooks->element || !s->hooks->element(s->ctx, st))
+            stream_error(s, "unsupported-stanza-type", NULL);
         return false;
     }
     if (st->kind == STANZA_IQ && xel_child(st->root, "session", NS_SESSION)) {
         bind_handle(s, st);
+        if (s->sm) { /* one stanza each way that the stream answers itself */
+            s->sm->h_in++;
+            sm_sent(s->sm, NULL, 0);
+        }
         return false;
     }
+    if (s->sm)
+        s->sm->h_in++;
     s->hooks->stanza(s->ctx, st);
     return true;
 }
