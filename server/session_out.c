@@ -140,8 +140,7 @@ void session_confirm_drop(struct server *srv, struct session *sess)
             continue;
         }
         struct session_confirm done = take(srv, i);
-        /* What has left before the end counts, even if no check has run since. */
-        done.fn(done.arg, confirmed(&done));
+        done.fn(done.arg, confirmed(&done)); /* acknowledged by now: it counts */
     }
 }
 
