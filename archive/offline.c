@@ -26,8 +26,9 @@ int offline_store(struct offline *o, const char *owner, const struct stanza *st,
             return PL_ELIMIT;
     }
     long long now = (long long)time(NULL);
+    const char *domain = module_domain(o->srv);
     buf_reset(&o->scratch);
-    if (!offline_serialize(st, module_domain(o->srv), now, &o->scratch))
+    if (!offline_serialize(st, domain, now, &o->scratch))
         return PL_EIO;
     struct offline_row row = { .stamp = now,
                                .stanza_id = offline_stanza_id(st, owner),
@@ -53,6 +54,12 @@ static int offline_undelivered(void *state, struct message_event *ev)
         return ROUTE_DONE;
     case OFFLINE_STORE:
         break;
+    }
+    /* Handed over from the store, then given back unacknowledged by an ended stream-management
+     * session: its row is still there (a slice goes only once confirmed), in its place. */
+    if (ev->replay && offline_from_store(ev->st, module_domain(o->srv))) {
+        ev->stored = true;
+        return ROUTE_DONE;
     }
     /* A message the server re-delivers was accepted before (an expired stream-management
      * session's): the quota no longer applies to it, it must not be lost. */

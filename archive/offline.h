@@ -50,6 +50,9 @@ const char *offline_stanza_id(const struct stanza *st, const char *owner);
  * since the epoch). false when when cannot be written as a date (nothing appended then). */
 bool offline_serialize(const struct stanza *st, const char *domain, long long when,
                        struct buf *out);
+/* Does st end with the <delay/> offline_serialize gives, i.e. was it handed over from the
+ * store? */
+bool offline_from_store(const struct stanza *st, const char *domain);
 /* Parses one stored stanza (xml, len bytes) back into a tree (owned), NULL when it is not one
  * well-formed jabber:client stanza. */
 struct stanza *offline_parse(const char *xml, size_t len);

@@ -59,6 +59,18 @@ const char *offline_stanza_id(const struct stanza *st, const char *owner)
     return NULL;
 }
 
+bool offline_from_store(const struct stanza *st, const char *domain)
+{
+    const struct xel *last = NULL;
+    for (const struct xel *c = st->root->first; c; c = c->next)
+        if (c->name)
+            last = c;
+    const char *from = last && strcmp(last->name, "delay") == 0 && is_ns(last, NS_DELAY)
+                           ? xel_attr(last, "from")
+                           : NULL;
+    return from && strcmp(from, domain) == 0;
+}
+
 /* XEP-0082 date-time in UTC; false when the clock is beyond what the format holds. */
 static bool format_stamp(long long when, char *out, size_t size)
 {

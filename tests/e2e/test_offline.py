@@ -60,7 +60,8 @@ def bodies(stanzas):
 
 
 def login_messages(server, user, resource="r", priority=0):
-    """Logs in, sends initial presence and returns the messages that came (in order)."""
+    """Logs in, sends initial presence and returns the messages that came (in order): for a
+    few stored messages, which go in the first slice, before the answer to a ping."""
     p = peer(server, user, resource, presence=priority)
     try:
         return [s for s in p.drain() if s.tag == C + "message"]
@@ -373,3 +374,31 @@ def test_rows_kept_when_client_aborts_before_reading(server_factory):
     assert got[-1].find(DELAY) is not None  # kept when her session ended
     again.quiet("nothing more")
     again.close()
+
+
+def test_unacked_under_stream_management_comes_again_once(srv):
+    """Under stream management a slice is delivered once acknowledged: alice enables it and
+    reads two slices without acking (the rest waits for her acks), then resets the
+    connection; at the next login every stored message comes once, in order, with the delay
+    of when it was first kept."""
+    bob = fill(srv, 120, 10)
+    alice = peer(srv, "alice", "sm")
+    alice.send("<enable xmlns='urn:xmpp:sm:3'/>")
+    alice.wait_for(lambda s: s.tag == "{urn:xmpp:sm:3}enabled", "enabled")
+    alice.send("<presence/>")
+    first = read_messages(alice, 100)
+    assert numbers(first) == list(range(1, 101))
+    stamps = [s.find(DELAY).get("stamp") for s in first]
+    abort(alice)
+    wait_log(srv, "session alice@localhost/sm ended")
+    bob.sync()
+    plain = peer(srv, "alice", "plain")
+    plain.send("<presence/>")
+    got = read_messages(plain, 120)
+    plain.quiet("each once")
+    plain.close()
+    assert numbers(got) == list(range(1, 121))
+    assert [len(s.findall(DELAY)) for s in got] == [1] * 120
+    assert [s.find(DELAY).get("stamp") for s in got[:100]] == stamps
+    wait_log(srv, "session alice@localhost/plain ended")
+    assert login_messages(srv, "alice", "again") == []  # written to its socket: delivered

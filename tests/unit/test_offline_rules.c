@@ -118,6 +118,27 @@ static void test_serialize_round_trip(void **state)
     stanza_unref(st);
 }
 
+static void test_from_store(void **state)
+{
+    (void)state;
+    struct stanza *st = parse("<message><body>b</body></message>");
+    assert_false(offline_from_store(st, "x"));
+    struct buf out;
+    buf_init(&out);
+    assert_true(offline_serialize(st, "x", 0, &out));
+    struct stanza *back = offline_parse(out.data, out.len);
+    assert_true(offline_from_store(back, "x"));
+    assert_false(offline_from_store(back, "y"));
+    stanza_unref(back);
+    stanza_unref(st);
+    /* a delay from elsewhere, or ours not last, is a live message's */
+    st = parse("<message><delay xmlns='urn:xmpp:delay' from='x' stamp='s'/><body>b</body>"
+               "</message>");
+    assert_false(offline_from_store(st, "x"));
+    stanza_unref(st);
+    buf_fini(&out);
+}
+
 static void test_parse_refuses_damage(void **state)
 {
     (void)state;
@@ -136,6 +157,7 @@ int main(void)
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_stanza_id_of_owner),
         cmocka_unit_test(test_serialize_round_trip),
+        cmocka_unit_test(test_from_store),
         cmocka_unit_test(test_parse_refuses_damage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
