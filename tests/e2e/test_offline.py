@@ -107,10 +107,10 @@ def test_delivery_in_order_with_delay(srv):
     run(go())
 
 
-async def online_with(server, user, presence=True):
+async def online_with(server, user, presence=True, plugins=()):
     c = Client("%s@%s/sx" % (user, DOMAIN), "pw-" + user)
-    c.register_plugin("xep_0203")
-    c.register_plugin("xep_0199")
+    for p in ("xep_0203", "xep_0199") + tuple(plugins):
+        c.register_plugin(p)
     c.connect(("127.0.0.1", server.port))
     await asyncio.wait_for(c.started, TIMEOUT)
     if presence:
@@ -402,3 +402,35 @@ def test_unacked_under_stream_management_comes_again_once(srv):
     assert [s.find(DELAY).get("stamp") for s in got[:100]] == stamps
     wait_log(srv, "session alice@localhost/plain ended")
     assert login_messages(srv, "alice", "again") == []  # written to its socket: delivered
+
+
+def test_slixmpp_with_stream_management_gets_every_slice(srv):
+    """A client that acknowledges when asked (slixmpp's XEP-0198) gets all 300 stored messages:
+    the server asks for acks, so the flush, which waits for them, goes on to the end."""
+    bob = fill(srv, 300, 10)
+
+    async def go():
+        alice = await online_with(srv, "alice", presence=False, plugins=("xep_0198",))
+        enabled = asyncio.get_event_loop().create_future()
+        alice.add_event_handler("sm_enabled", lambda _: enabled.done() or enabled.set_result(1))
+        await asyncio.wait_for(enabled, TIMEOUT)
+        alice.send_presence()
+        got = [await alice.next_message() for _ in range(300)]
+        assert [int(m["body"].split(":")[0]) for m in got] == list(range(1, 301))
+        await offline(alice)
+
+    run(go())
+    wait_log(srv, "session alice@localhost/sx ended")
+    # The flush keeps two slices ahead of the acks: slices up to 200 were acknowledged (and
+    # deleted) before the last went out. What she had not acknowledged when she left comes
+    # again, in order.
+    alice = peer(srv, "alice", "again")
+    alice.send("<presence/>")
+    chat(bob, bare("alice"), "0:marker")  # held, or kept: either way after what is stored
+    got = read_messages(alice, 1)
+    while bodies(got)[-1] != "0:marker":
+        got += read_messages(alice, 1)
+    rest = numbers(got[:-1])
+    assert not rest or rest == list(range(rest[0], 301)), rest
+    assert not rest or rest[0] > 200, rest[:3]
+    alice.close()
