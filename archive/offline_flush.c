@@ -15,6 +15,10 @@
 #define SLICE_MESSAGES 50
 #define SLICE_BYTES (256 * 1024)
 #define FLUSH_WINDOW 2
+/* Live messages held in memory for one session while its flush runs; past it they join the
+ * stored ones (in order: the store is read before anything held is sent), so that a client
+ * that stops reading mid-flush cannot make the server hold without bound. */
+#define HOLD_MAX 100
 
 struct offline_flush {
     struct offline *o;
@@ -218,11 +222,28 @@ void offline_flush_start(struct offline *o, struct session *sess)
     queue_step(f); /* the first slice goes next turn, after this presence is handled */
 }
 
+/* Keeps the held messages in the store, after the stored ones, and empties the hold; those
+ * the store does not keep (chat states, headlines) are dropped, as for an offline account. */
+static void spill_held(struct offline_flush *f)
+{
+    for (size_t i = 0; i < f->n_held; i++) {
+        if (offline_classify(f->held[i]) == OFFLINE_STORE &&
+            offline_store(f->o, f->owner, f->held[i], false) != PL_OK)
+            module_log(LOG_ERROR, "offline", "%s: a held message could not be kept", f->owner);
+        stanza_unref(f->held[i]);
+    }
+    free(f->held);
+    f->held = NULL;
+    f->n_held = 0;
+}
+
 bool offline_flush_hold(struct offline *o, struct session *sess, const struct stanza *st)
 {
     struct offline_flush *f = module_session_slot_get(sess, o->slot);
     if (!f || f->loaded_all || f->failed || st == f->sending || st->kind != STANZA_MESSAGE)
         return false;
+    if (f->n_held == HOLD_MAX)
+        spill_held(f);
     f->held = xrealloc(f->held, (f->n_held + 1) * sizeof(*f->held));
     f->held[f->n_held++] = stanza_ref((struct stanza *)st);
     return true;
@@ -235,12 +256,8 @@ void offline_flush_end(struct offline *o, struct session *sess)
         return;
     /* Live messages held for the session never reached it: keep them, after the stored ones
      * it did not get either, so that nothing accepted is lost. */
-    for (size_t i = 0; i < f->n_held; i++)
-        if (offline_classify(f->held[i]) == OFFLINE_STORE &&
-            offline_store(o, f->owner, f->held[i], false) != PL_OK)
-            module_log(LOG_ERROR, "offline", "%s: a held message could not be kept", f->owner);
+    spill_held(f);
     f->sess = NULL;
-    release_held(f);
     module_session_slot_set(sess, o->slot, NULL);
     flush_unref(f);
 }

@@ -318,6 +318,24 @@ def test_live_messages_come_after_the_stored_ones(server_factory):
     assert all(s.find(DELAY) is None for s in got[1000:])
 
 
+def test_many_live_messages_during_a_stalled_flush_keep_their_order(server_factory):
+    """alice stops reading mid-flush while bob sends her 300 live messages: more than the
+    server holds in memory for her, the rest join the stored ones; all come in order."""
+    srv = start(server_factory, **FAST)
+    bob = fill(srv, 1000, 8000)
+    alice = slow_peer(srv, "alice", "r")
+    alice.send("<presence/>")
+    assert numbers(read_messages(alice, 1)) == [1]  # the flush runs, and waits for her
+    for k in range(1, 301):
+        chat(bob, bare("alice"), "live-%d" % k)
+    quiet_sender(bob)
+    alice.raw.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    got = read_messages(alice, 1299)
+    assert numbers(got[:999]) == list(range(2, 1001))
+    assert bodies(got[999:]) == ["live-%d" % k for k in range(1, 301)]
+    alice.quiet("each once")
+
+
 def test_other_session_served_during_flush(server_factory):
     """While alice's 1,000 stored messages go out, carol's pings are answered promptly."""
     srv = start(server_factory, **FAST)
