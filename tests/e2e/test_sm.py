@@ -258,3 +258,38 @@ def test_resumed_session_keeps_carbons_and_presence(pair):
     desk.raw.send("<iq type='get' id='p9'><ping xmlns='urn:xmpp:ping'/></iq>")
     seen = desk.raw.read_until(b"id='p9'")
     assert b"type='unavailable'" not in seen
+
+
+def test_kill_9_right_after_the_ack_loses_nothing(pair):
+    """The server's <a h=''/> for a client's message means it is stored where it had to be:
+    a message to an offline user survives kill -9 of the server sent right after the ack."""
+    a = SMPeer(pair, "alice", enable="plain")
+    for i in range(20):
+        a.raw.send(msg("bob", "durable-%d" % i, "d%d" % i))
+    a.raw.send("<r xmlns='%s'/>" % SM)
+    # presence, then the 20 messages
+    assert b"h='21'" in a.expect(r"<a xmlns='urn:xmpp:sm:3' h='\d+'/>")
+    pair.stop(sig=9)
+    pair.start()
+    b = SMPeer(pair, "bob")
+    data = b.raw.read_until(rb"durable-19<", timeout=10)
+    got = re.findall(rb"durable-(\d+)<", data)
+    assert [int(x) for x in got] == list(range(20))
+
+
+def test_in_flight_message_goes_offline_when_never_resumed(server_factory):
+    """The client stopped reading, then its connection was aborted and it never resumed: the
+    message it did not acknowledge waits in offline storage for its next login."""
+    srv = server_factory(sm_resume_timeout=1)
+    srv.adduser("alice", "pw-alice")
+    srv.adduser("bob", "pw-bob")
+    a = SMPeer(srv, "alice", enable="resume")
+    b = SMPeer(srv, "bob")
+    b.raw.send(msg("alice", "never-read", "nr1"))  # alice does not read any more
+    b.raw.send("<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>")
+    b.expect(r"id='p1'")  # bob's message was routed before this answer
+    a.abort()
+    wait_log(srv, "not resumed in time")
+    again = SMPeer(srv, "alice", resource="back")
+    data = again.raw.read_until(b"never-read")
+    assert re.search(rb"<delay xmlns='urn:xmpp:delay'[^>]*from='%s'" % DOMAIN.encode(), data)
