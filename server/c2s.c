@@ -181,6 +181,8 @@ void c2s_session_free(struct conn *c)
     struct session *sess = c->sess;
     if (!sess)
         return;
+    /* What has left the socket counts as delivered, even if no check has run since. */
+    session_confirm_check(c->srv);
     c->sess = NULL;
     sess->conn = NULL;
     stream_sm_forget(c->stream);

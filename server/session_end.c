@@ -14,8 +14,10 @@ void session_end(struct server *srv, struct session *sess)
 {
     session_detach(&srv->sessions, sess); /* first: nothing rerouted may come back to it */
     resume_forget(srv, sess);
-    resume_reroute(srv, sess);
+    /* Before rerouting, which gives up on the client: what it did not acknowledge was not
+     * confirmed (kept rows stay kept; what is rerouted is recognised as theirs). */
     session_confirm_drop(srv, sess);
+    resume_reroute(srv, sess);
     hooks_session_close(srv, sess);
     log_info("session", "session %s ended", sess->jid->full);
     session_free(sess);

@@ -140,7 +140,7 @@ void session_confirm_drop(struct server *srv, struct session *sess)
             continue;
         }
         struct session_confirm done = take(srv, i);
-        done.fn(done.arg, false);
+        done.fn(done.arg, confirmed(&done)); /* acknowledged by now: it counts */
     }
 }
 

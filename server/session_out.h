@@ -24,7 +24,9 @@ void session_when_confirmed(struct session *sess, void (*fn)(void *arg, bool con
                             void *arg);
 /* Runs the confirmations that are due (end of a loop turn, an ack, a drained socket). */
 void session_confirm_check(struct server *srv);
-/* sess ends: its pending confirmations run with false. */
+/* sess ends: its pending confirmations run, with true for what the client has acknowledged
+ * by now and false for the rest (bytes written count when checked before the connection
+ * goes: c2s_session_free). */
 void session_confirm_drop(struct server *srv, struct session *sess);
 void session_confirm_fini(struct server *srv);
 

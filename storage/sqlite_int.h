@@ -38,6 +38,10 @@ enum sq_stmt_id {
     SQ_PRIVACY_SAVEPOINT,
     SQ_PRIVACY_RELEASE,
     SQ_PRIVACY_ROLLBACK_TO,
+    SQ_OFFLINE_COUNT,
+    SQ_OFFLINE_PUT,
+    SQ_OFFLINE_LOAD,
+    SQ_OFFLINE_DELETE,
     SQ_STMT_COUNT
 };
 
@@ -111,5 +115,12 @@ int sq_privacy_load(struct storage *st, const char *owner, char **default_name,
 int sq_privacy_list_set(struct storage *st, const char *owner, const char *name,
                         const struct privacy_row *rows, size_t n);
 int sq_privacy_default_set(struct storage *st, const char *owner, const char *name);
+
+/* Offline message ops (sqlite_offline.c), with the contracts of struct storage_ops. */
+int sq_offline_count(struct storage *st, const char *owner, size_t *n);
+int sq_offline_put(struct storage *st, const char *owner, const struct offline_row *row);
+int sq_offline_load(struct storage *st, const char *owner, long long after_id, size_t max,
+                    void (*fn)(void *ctx, const struct offline_row *row), void *ctx);
+int sq_offline_delete(struct storage *st, const char *owner, long long upto_id);
 
 #endif

@@ -200,3 +200,96 @@ def test_detached_session_stays_available(pair):
     r = resume_login(pair, "alice", a.id, 0)
     r.read_until(b"queued")
     assert b"<error" not in b.raw.buf
+
+
+def test_slixmpp_resumes_and_gets_what_came_meanwhile(pair):
+    """A real client library: enable with resumption, lose the TCP connection, reconnect;
+    it resumes (no new session) and gets the message sent while it was away."""
+    import asyncio
+    from xmpp_helpers import Client, online, run
+
+    async def go():
+        a = Client("alice@%s/phone" % DOMAIN, "pw-alice")
+        a.register_plugin("xep_0198")
+        loop = asyncio.get_event_loop()
+        enabled, resumed = loop.create_future(), loop.create_future()
+        a.add_event_handler("sm_enabled", lambda _: enabled.done() or enabled.set_result(1))
+        a.add_event_handler("session_resumed",
+                            lambda _: resumed.done() or resumed.set_result(1))
+        a.connect(("127.0.0.1", pair.port))
+        await asyncio.wait_for(a.started, 10)
+        await asyncio.wait_for(enabled, 10)
+        a.send_presence()
+        b = await online(pair, "bob", "pw-bob")
+        a.transport.abort()
+        await asyncio.sleep(0)
+        wait_log(pair, "lost its connection")
+        b.send_message(mto="alice@%s/phone" % DOMAIN, mbody="while-away", mtype="chat")
+        a.connect(("127.0.0.1", pair.port))
+        await asyncio.wait_for(resumed, 10)
+        while True:
+            m = await a.next_message()
+            if m["body"]:
+                break
+        assert m["body"] == "while-away"
+        assert "resumed alice@%s/phone" % DOMAIN in pair.log()
+        a.disconnect()
+        b.disconnect()
+
+    run(go())
+
+
+def test_resumed_session_keeps_carbons_and_presence(pair):
+    a = SMPeer(pair, "alice", enable="resume")
+    a.raw.send("<iq type='set' id='c1'><enable xmlns='urn:xmpp:carbons:2'/></iq>")
+    a.expect(r"<iq[^>]*id='c1'[^>]*type='result'|<iq[^>]*type='result'[^>]*id='c1'")
+    desk = SMPeer(pair, "alice", resource="desk")
+    b = SMPeer(pair, "bob")
+    a.abort()
+    wait_log(pair, "lost its connection")
+    r = resume_login(pair, "alice", a.id, 0)
+    r.read_until(b"<resumed")
+    b.raw.buf = b""
+    b.raw.send("<message to='alice@%s/desk' type='chat'><body>to-desk</body></message>" % DOMAIN)
+    desk.raw.read_until(b"to-desk")
+    data = r.read_until(b"</received>")
+    assert b"<received xmlns='urn:xmpp:carbons:2'>" in data and b"to-desk" in data
+    # nobody was told alice/sm went away
+    desk.raw.send("<iq type='get' id='p9'><ping xmlns='urn:xmpp:ping'/></iq>")
+    seen = desk.raw.read_until(b"id='p9'")
+    assert b"type='unavailable'" not in seen
+
+
+def test_kill_9_right_after_the_ack_loses_nothing(pair):
+    """The server's <a h=''/> for a client's message means it is stored where it had to be:
+    a message to an offline user survives kill -9 of the server sent right after the ack."""
+    a = SMPeer(pair, "alice", enable="plain")
+    for i in range(20):
+        a.raw.send(msg("bob", "durable-%d" % i, "d%d" % i))
+    a.raw.send("<r xmlns='%s'/>" % SM)
+    # presence, then the 20 messages
+    assert b"h='21'" in a.expect(r"<a xmlns='urn:xmpp:sm:3' h='\d+'/>")
+    pair.stop(sig=9)
+    pair.start()
+    b = SMPeer(pair, "bob")
+    data = b.raw.read_until(rb"durable-19<", timeout=10)
+    got = re.findall(rb"durable-(\d+)<", data)
+    assert [int(x) for x in got] == list(range(20))
+
+
+def test_in_flight_message_goes_offline_when_never_resumed(server_factory):
+    """The client stopped reading, then its connection was aborted and it never resumed: the
+    message it did not acknowledge waits in offline storage for its next login."""
+    srv = server_factory(sm_resume_timeout=1)
+    srv.adduser("alice", "pw-alice")
+    srv.adduser("bob", "pw-bob")
+    a = SMPeer(srv, "alice", enable="resume")
+    b = SMPeer(srv, "bob")
+    b.raw.send(msg("alice", "never-read", "nr1"))  # alice does not read any more
+    b.raw.send("<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>")
+    b.expect(r"id='p1'")  # bob's message was routed before this answer
+    a.abort()
+    wait_log(srv, "not resumed in time")
+    again = SMPeer(srv, "alice", resource="back")
+    data = again.raw.read_until(b"never-read")
+    assert re.search(rb"<delay xmlns='urn:xmpp:delay'[^>]*from='%s'" % DOMAIN.encode(), data)
