@@ -119,7 +119,8 @@ test: deps-test
 # --- side-by-side benchmark: Parley vs Prosody vs ejabberd (bench/suite/; not in `make test`) --
 # Installs the peers from Debian if missing, runs each server pinned to CPU 0 and the bot on
 # CPU 1, ends with a 10-minute soak of Parley (SOAK_S, SOAK_SESSIONS shorten it), writes
-# bench/RESULTS.md and its plots. bench-quick is a ~2-minute subset (ECDSA storm, chat, MUC).
+# bench/RESULTS.md and its plots. bench-quick is a ~3-minute subset (ECDSA storm, chat, MUC,
+# offline flush, resumption). bench/suite/bench.sh lists the variables that trim a run.
 .PHONY: bench bench-quick
 bench: deps-run all
 	bench/suite/bench.sh full

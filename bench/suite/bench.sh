@@ -25,7 +25,8 @@
 #   SOAK_MESSAGES    messages each soak session sends itself per cycle (3)
 #   BENCH_SCENARIOS  only these, e.g. "resume offline" (default: all of login chat rsa churn muc
 #                    botcap mixed archive offline resume mam soak)
-#   ARCHIVE_RATES    1:1 chat rates with the archive on (full: 1000,...,40000; 0: no such run)
+#   ARCHIVE_RATES    1:1 chat rates with the archive on (full: 1000,...,40000; quick: 0, no such
+#                    run)
 #   PARLEY_ARCHIVE_ON, PARLEY_ARCHIVE_OFF  what Parley's config gets for the runs with its
 #                    archive on and off ('[archive]\ndefault = always' / '... = never')
 #   OFFLINE_LOGINS   logins that each get OFFLINE_MESSAGES kept messages (5; 0: no such run)
@@ -86,7 +87,8 @@ full)
     RESUME_SESSIONS=${RESUME_SESSIONS:-2000}
     MAM_ROWS=${MAM_ROWS:-10000000}
     ;;
-quick) # about two minutes: the ECDSA storm, chat and MUC; no RSA, churn or mixed runs
+quick) # about three minutes: the ECDSA storm, chat, MUC, the offline flush and resumption; no
+    # RSA, churn, mixed, archive or MAM runs
     LOGIN_COUNTS="1000"
     RSA_LOGIN_COUNTS=""
     HOLD=5
@@ -99,7 +101,7 @@ quick) # about two minutes: the ECDSA storm, chat and MUC; no RSA, churn or mixe
     MIXED_STEP=3
     BOTCAP_RATES=
     SOAK_S=${SOAK_S:-0}
-    ARCHIVE_RATES=${ARCHIVE_RATES:-1000,5000}
+    ARCHIVE_RATES=${ARCHIVE_RATES:-0}
     RESUME_SESSIONS=${RESUME_SESSIONS:-500}
     MAM_ROWS=${MAM_ROWS:-0}
     ;;
