@@ -474,8 +474,10 @@ archive_runs() {
         meta parley_archive_on "$PARLEY_ARCHIVE_ON"
         meta parley_archive_off "$PARLEY_ARCHIVE_OFF"
         scenario --variant nomam "$name" chat-archive-off "${args[@]}" || return 1
+        echo "archive_kib=$(srv_archive_kib "$name")" >>"$RES/$name-chat-archive-off.run"
     fi
-    scenario --variant mam "$name" chat-archive "${args[@]}"
+    scenario --variant mam "$name" chat-archive "${args[@]}" || return 1
+    echo "archive_kib=$(srv_archive_kib "$name")" >>"$RES/$name-chat-archive.run"
 }
 
 # Offline flush and stream management resumption (see the bot's offline and resume).

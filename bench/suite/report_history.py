@@ -126,12 +126,16 @@ def archive_section(res):
     verdicts = archive_verdicts(res)
     out += verdicts + ([""] if verdicts else [])
     rows = []
-    for label, _, j in configs:
+    for label, s, j in configs:
         got = max_sustained(j, res.step_s)
+        tag = "chat-archive-off" if label.endswith("archive off") else "chat-archive"
+        kib = (res.runs.get((s, tag)) or {}).get("archive_kib")
         rows.append([label, ("≥ " if got.bound and got.rate else "") + fmt_num(got.rate),
-                     got.why])
+                     got.why, fmt_num(int(kib) / 1024, 1) if kib else "—"])
     out += [md_table(["server", f"max sustained msg/s (p99 ≤ {P99_LIMIT_MS:g} ms)",
-                      "the climb ended"], rows), ""]
+                      "the climb ended", "archive storage after the run, MiB"], rows), "",
+            "Archive storage: what the run left in the archive's files (Parley: its data "
+            "folder beyond the accounts'); with the archive off it should stay near 0.", ""]
     rows = []
     for r in archive_rates(res):
         row = [f"{r:,.0f}"]

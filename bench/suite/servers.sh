@@ -106,6 +106,21 @@ srv_prepare() {
     done
 }
 
+# KiB the archive's storage of NAME takes (for Parley: its data folder of the archive runs
+# beyond the primary one's), to show what a run with the archive on or off wrote.
+srv_archive_kib() {
+    local dir="$WORK/$1" a b
+    case $1 in
+    parley)
+        a=$(du -sk "$dir/data-archive" 2>/dev/null | cut -f1)
+        b=$(du -sk "$dir/data" 2>/dev/null | cut -f1)
+        echo $((${a:-0} - ${b:-0}))
+        ;;
+    prosody) du -ck "$dir/data/prosody.sqlite"* 2>/dev/null | tail -n 1 | cut -f1 ;;
+    ejabberd) du -ck "$dir/mam.db"* 2>/dev/null | tail -n 1 | cut -f1 ;;
+    esac
+}
+
 # Before an archive run: an empty archive, so every run writes to one of the same size.
 # Parley's archive lives with its accounts: the run gets a fresh copy of the data folder.
 srv_reset_archive() {
