@@ -131,7 +131,7 @@ def archive_section(res):
         tag = "chat-archive-off" if label.endswith("archive off") else "chat-archive"
         kib = (res.runs.get((s, tag)) or {}).get("archive_kib")
         rows.append([label, ("≥ " if got.bound and got.rate else "") + fmt_num(got.rate),
-                     got.why, fmt_num(int(kib) / 1024, 1) if kib else "—"])
+                     got.why, fmt_num(max(int(kib), 0) / 1024, 1) if kib else "—"])
     out += [md_table(["server", f"max sustained msg/s (p99 ≤ {P99_LIMIT_MS:g} ms)",
                       "the climb ended", "archive storage after the run, MiB"], rows), "",
             "Archive storage: what the run left in the archive's files (Parley: its data "
