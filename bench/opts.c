@@ -34,7 +34,7 @@ static const char *const scenario_help[] = {
     "--rooms of --occupants join (XEP-0045), then groupchat messages/s at --rates",
     "chat, presence and groupchat actions/s at --rates, shared out by --mix",
     "login storm with stream management, connections dropped, the sessions resumed",
-    "half the accounts keep --messages each for the other half, who log in one by one",
+    "half the accounts send --messages each to the other half, offline, who log in one by one",
     "login, then the first account queries its archive (--mam) for --duration s",
 };
 _Static_assert(ARRAY_LEN(scenario_help) + 1 == ARRAY_LEN(scenario_names),

@@ -150,6 +150,15 @@ def method_section(res):
          if m.get("muc_rates") else "") +
         (f"; mixed at {m['mixed_rates'].replace(',', ', ')} actions/s, "
          f"{m.get('mixed_step_s')} s per step" if m.get("mixed_rates") else "") +
+        (f"; chat with the archive at {m['archive_rates'].replace(',', ', ')} msg/s"
+         if m.get("archive_rates") else "") +
+        (f"; offline flushes of {m['offline_messages']} messages at {m['offline_logins']} "
+         "logins" if m.get("offline_logins", "0") not in ("", "0") else "") +
+        (f"; resumption of {m['resume_sessions']} sessions"
+         if m.get("resume_sessions", "0") not in ("", "0") else "") +
+        (f"; archive queries on {int(m['mam_rows']):,} generated messages, {m.get('mam_s')} s "
+         f"each, beside {m.get('mam_chat_rate')} msg/s of chat" if m.get("mam_rows") else "") +
+        (f"; only the scenarios {m['bench_scenarios']}" if m.get("bench_scenarios") else "") +
         (f"; the bot's scenarios: {', '.join(m['bot_scenarios'].split())}"
          if m.get("bot_scenarios") else "") +
         f". Run: `make bench{'-quick' if res.quick else ''}` "
