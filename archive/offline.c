@@ -5,9 +5,11 @@
 
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "base.h"
+#include "ns.h"
 #include "storage.h"
 
 struct offline_opts {
@@ -40,6 +42,26 @@ int offline_store(struct offline *o, const char *owner, const struct stanza *st,
     if (rc == PL_OK)
         module_storage_dirty(o->srv); /* durable at the turn's end, before any ack goes */
     return rc;
+}
+
+/* Only the server stamps a delay from its own domain (offline_from_store trusts it): one a
+ * sender wrote itself is taken out of a live message. */
+static void offline_prepare(void *state, struct message_event *ev)
+{
+    struct offline *o = state;
+    if (ev->replay)
+        return;
+    struct xel *c = ev->st->root->first;
+    while (c) {
+        struct xel *next = c->next;
+        const char *from = c->name && strcmp(c->name, "delay") == 0 && c->ns &&
+                                   strcmp(c->ns, NS_DELAY) == 0
+                               ? xel_attr(c, "from")
+                               : NULL;
+        if (from && strcmp(from, module_domain(o->srv)) == 0)
+            xel_unlink(ev->st->root, c);
+        c = next;
+    }
 }
 
 /* No resource took the message: keep it, drop a lone chat state, or leave it to the usual
@@ -127,6 +149,7 @@ const struct module offline_module = {
     .init = offline_init,
     .fini = offline_fini,
     .session_close = offline_session_close,
+    .message_prepare = offline_prepare,
     .message_undelivered = offline_undelivered,
     .session_hold = offline_hold,
     .session_available = offline_available,

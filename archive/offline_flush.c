@@ -226,8 +226,9 @@ void offline_flush_start(struct offline *o, struct session *sess)
  * the store does not keep (chat states, headlines) are dropped, as for an offline account. */
 static void spill_held(struct offline_flush *f)
 {
+    bool stored = f->n_held && module_account_stored(f->o->srv, f->owner);
     for (size_t i = 0; i < f->n_held; i++) {
-        if (offline_classify(f->held[i]) == OFFLINE_STORE &&
+        if (stored && offline_classify(f->held[i]) == OFFLINE_STORE &&
             offline_store(f->o, f->owner, f->held[i], false) != PL_OK)
             module_log(LOG_ERROR, "offline", "%s: a held message could not be kept", f->owner);
         stanza_unref(f->held[i]);
