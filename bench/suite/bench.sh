@@ -25,7 +25,7 @@
 #   SOAK_MESSAGES    messages each soak session sends itself per cycle (3)
 #   BENCH_SCENARIOS  only these, e.g. "resume offline" (default: all of login chat rsa churn muc
 #                    botcap mixed archive offline resume mam soak)
-#   ARCHIVE_RATES    1:1 chat rates with the archive on (full: 1000,...,40000; quick: 0, no such
+#   ARCHIVE_RATES    1:1 chat rates with the archive on (full: 200,...,20000; quick: 0, no such
 #                    run)
 #   PARLEY_ARCHIVE_ON, PARLEY_ARCHIVE_OFF  what Parley's config gets for the runs with its
 #                    archive on and off ('[archive]\ndefault = always' / '... = never')
@@ -83,7 +83,7 @@ full)
     MIXED_STEP=10
     BOTCAP_RATES=50000,100000,120000 # the bot's own capacity, against Parley only
     SOAK_S=${SOAK_S:-600}
-    ARCHIVE_RATES=${ARCHIVE_RATES:-1000,2000,5000,10000,20000,40000}
+    ARCHIVE_RATES=${ARCHIVE_RATES:-200,500,1000,2000,5000,10000,20000}
     RESUME_SESSIONS=${RESUME_SESSIONS:-2000}
     MAM_ROWS=${MAM_ROWS:-10000000}
     ;;
