@@ -16,6 +16,7 @@ INC_server  := -Iserver -Istorage -Ixmpp
 INC_bench   := -Ibench -Ixmpp
 INC_roster  := -Iroster -Iserver -Istorage -Ixmpp
 INC_privacy := -Iprivacy -Iroster -Iserver -Istorage -Ixmpp
+INC_tools   := -Istorage -Ixmpp
 
 LIB_DIRS := xmpp storage server roster privacy
 PROGRAMS := server/main.c server/ctl.c bench/main.c
@@ -36,7 +37,7 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 inc_for = $(INC_$(firstword $(subst /, ,$(1))))
 
 .PHONY: all run test deps-run deps-test unit e2e fuzz-replay fuzz clean cert
-all: bin/parleyd bin/parleyctl $(if $(wildcard bench/main.c),bin/parley-bench)
+all: bin/parleyd bin/parleyctl $(if $(wildcard bench/main.c),bin/parley-bench) bin/parley-mam-bench
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -60,6 +61,10 @@ bin/parleyctl: $(B)/server/ctl.o $(B)/libparley.a
 bin/parley-bench: $(B)/bench/main.o $(B)/libbench.a
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ -levent_openssl -levent -lexpat -lidn -lssl -lcrypto -lm
+# Archive generator and page-latency measurement (tools/mam_bench.c), on the storage layer.
+bin/parley-mam-bench: $(B)/tools/mam_bench.o $(B)/libparley.a
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 bin/parleyd: $(B)/server/main.o $(B)/libparley.a
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
