@@ -77,8 +77,9 @@ static void out_write(struct roster_mod *m, const struct pres_out *o, struct ses
     buf_puts(h, " to='");
     xml_escape(to, strlen(to), h);
     buf_append(h, "'", 1);
-    roster_send(m, s, h->data, h->len);
-    roster_send(m, s, o->bytes.data + o->head, o->bytes.len - o->head);
+    /* one write per stanza: stream management counts stanzas, client state sees each */
+    buf_append(h, o->bytes.data + o->head, o->bytes.len - o->head);
+    roster_send(m, s, o->st, h->data, h->len);
 }
 
 /* Sends o to one session, addressed to `to`. */

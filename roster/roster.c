@@ -63,7 +63,7 @@ void roster_push(struct roster_mod *m, struct roster *r, const struct roster_ite
         stanza_set_to(st, module_session_jid(s)->full);
         buf_reset(&b);
         stanza_write(st, &b);
-        roster_send(m, s, b.data, b.len);
+        roster_send(m, s, st, b.data, b.len);
     }
     stanza_unref(st);
     buf_fini(&b);
@@ -71,20 +71,24 @@ void roster_push(struct roster_mod *m, struct roster *r, const struct roster_ite
 
 /* ---- a roster set commits before anything about it goes out ---------------------------- */
 
-void roster_send(struct roster_mod *m, struct session *sess, const void *bytes, size_t n)
+void roster_send(struct roster_mod *m, struct session *sess, const struct stanza *st,
+                 const void *bytes, size_t n)
 {
     if (!m->holding) {
-        module_send_bytes(sess, bytes, n);
+        module_send_serialized(sess, st, bytes, n);
         return;
     }
     /* Sessions are reaped only at the end of the loop turn, so sess outlives the hold. */
     m->held_to = xrealloc(m->held_to, (m->n_held + 1) * sizeof(*m->held_to));
-    m->held_to[m->n_held++] = (struct held_out){ sess, m->held.len, n };
+    m->held_to[m->n_held++] =
+        (struct held_out){ sess, stanza_ref((struct stanza *)st), m->held.len, n };
     buf_append(&m->held, bytes, n);
 }
 
 static void held_clear(struct roster_mod *m)
 {
+    for (size_t i = 0; i < m->n_held; i++)
+        stanza_unref(m->held_to[i].st);
     buf_reset(&m->held);
     free(m->held_to);
     m->held_to = NULL;
@@ -94,8 +98,8 @@ static void held_clear(struct roster_mod *m)
 static void held_release(struct roster_mod *m)
 {
     for (size_t i = 0; i < m->n_held; i++)
-        module_send_bytes(m->held_to[i].sess, m->held.data + m->held_to[i].off,
-                          m->held_to[i].len);
+        module_send_serialized(m->held_to[i].sess, m->held_to[i].st,
+                               m->held.data + m->held_to[i].off, m->held_to[i].len);
     held_clear(m);
 }
 

@@ -96,6 +96,7 @@ struct roster_mod {
 /* A part of roster_mod.held: bytes [off, off + len) for sess. */
 struct held_out {
     struct session *sess;
+    struct stanza *st; /* a reference to the stanza the bytes are */
     size_t off, len;
 };
 
@@ -158,7 +159,8 @@ int roster_result_send(struct roster_mod *m, struct route_ctx *rc, const struct 
 /* ---- roster.c: pushes and output held for a commit ---- */
 
 /* Sends bytes to one session, or holds them until the roster set in progress commits. */
-void roster_send(struct roster_mod *m, struct session *sess, const void *bytes, size_t n);
+void roster_send(struct roster_mod *m, struct session *sess, const struct stanza *st,
+                 const void *bytes, size_t n);
 
 /* Sends a roster push of it to owner's interested resources (RFC 6121 §2.1.6). */
 void roster_push(struct roster_mod *m, struct roster *r, const struct roster_item *it,

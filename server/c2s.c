@@ -8,9 +8,11 @@
 #include "base.h"
 #include "clock.h"
 #include "conn_int.h"
+#include "hooks.h"
 #include "log.h"
 #include "module.h"
 #include "server.h"
+#include "session_out.h"
 
 static void hook_starttls(void *ctx)
 {
@@ -56,13 +58,6 @@ static void hook_auth_result(void *ctx, const char *bare, bool ok)
     }
     log_info(c->tag, "authenticated as %s from %s", bare, c->peer);
     conn_authenticated(c);
-}
-
-static void open_modules(struct server *srv, struct session *sess)
-{
-    for (size_t i = 0; i < modules_count; i++)
-        if (modules[i]->session_open)
-            modules[i]->session_open(srv->mod_state[i], sess);
 }
 
 /*
@@ -115,7 +110,8 @@ static int hook_bind(void *ctx, const char *resource, struct jid **full)
         return PL_ELIMIT;
     }
     c->sess = session_add(&c->srv->sessions, c, *full);
-    open_modules(c->srv, c->sess);
+    c->sess->srv = c->srv;
+    hooks_session_open(c->srv, c->sess);
     log_info(c->tag, "bound %s", (*full)->full);
     return PL_OK;
 }
@@ -155,10 +151,8 @@ void c2s_session_free(struct conn *c)
         return;
     c2s_session_detach(c);
     c->sess = NULL;
-    struct server *srv = c->srv;
-    for (size_t i = 0; i < modules_count; i++)
-        if (modules[i]->session_close)
-            modules[i]->session_close(srv->mod_state[i], sess);
+    session_confirm_drop(c->srv, sess);
+    hooks_session_close(c->srv, sess);
     log_info(c->tag, "session %s ended", sess->jid->full);
     session_free(sess);
 }

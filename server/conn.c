@@ -167,6 +167,7 @@ size_t conn_queued(const struct conn *c)
 
 void conn_write_raw(struct conn *c, const void *bytes, size_t n)
 {
+    c->out_total += n;
     evbuffer_add(bufferevent_get_output(c->bev), bytes, n);
 }
 
@@ -197,6 +198,16 @@ void conn_send(struct conn *c, const void *bytes, size_t n)
         log_warn(c->tag, "peer is not reading: %zu bytes queued, dropping the connection", q);
         reap(c);
     }
+}
+
+uint64_t conn_sent_mark(const struct conn *c)
+{
+    return c->out_total + c->held;
+}
+
+bool conn_mark_written(const struct conn *c, uint64_t mark)
+{
+    return c->out_total - conn_queued(c) >= mark;
 }
 
 void conn_send_stanza(struct conn *c, const struct stanza *st)

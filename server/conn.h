@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <sys/socket.h>
 
@@ -32,6 +33,10 @@ void conn_send(struct conn *c, const void *bytes, size_t n);
  */
 int conn_send_slices(struct conn *c, bool (*next)(void *arg, struct buf *out, size_t budget),
                      void (*release)(void *arg), void *arg);
+/* A mark after everything sent to c so far, and whether the bytes up to a mark have left
+ * for the peer (handed to the kernel, TLS records included). */
+uint64_t conn_sent_mark(const struct conn *c);
+bool conn_mark_written(const struct conn *c, uint64_t mark);
 /* Serializes st once into the server's scratch buffer and queues it. */
 void conn_send_stanza(struct conn *c, const struct stanza *st);
 /* Ends the stream (with a stream error when condition is not NULL) and detaches the session

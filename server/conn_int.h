@@ -39,6 +39,7 @@ struct conn {
     struct conn_slices *slices, *slices_tail; /* replies written in slices, in order */
     size_t n_slices;
     size_t held; /* bytes sent while a reply is being written in slices, waiting behind it */
+    uint64_t out_total; /* bytes ever queued on the socket (conn_write_raw) */
     void (*on_output_low)(struct conn *c); /* conn_watch_output's callback; NULL: none */
     double tokens; /* stanza budget (token bucket) */
     uint64_t refill_ms;

@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* RFC 6121 §8 delivery rules for local bare and full JIDs; serialize once per fan-out. */
+/* RFC 6121 §8 delivery rules for local bare and full JIDs; serialize once per fan-out; the
+ * message path with the modules' hooks (prepare, keep for later, done). */
 #include "deliver.h"
 
 #include <limits.h>
 #include <string.h>
 
 #include "conn.h"
+#include "hooks.h"
 #include "module.h"
 #include "server.h"
 #include "session.h"
+#include "session_out.h"
 
 void deliver_to_session(struct session *sess, const struct stanza *st)
 {
-    conn_send_stanza(sess->conn, st);
+    session_send(sess, st, NULL, 0);
 }
 
 static int highest_priority(const struct account_sessions *acct)
@@ -25,15 +28,15 @@ static int highest_priority(const struct account_sessions *acct)
 }
 
 /* Sends to available resources whose priority is in [min, max] and whose privacy policy lets
- * st in. Returns how many got it; *refused keeps a refusal (ROUTE_PASS when none). */
+ * st in. Returns how many got it (*last: the last one); *refused keeps a refusal (ROUTE_PASS
+ * when none). A buffer of its own: a hold gate may send on its way. */
 static unsigned fan_out(struct server *srv, const struct account_sessions *acct,
                         const struct stanza *st, int min, int max, const struct session *except,
-                        struct filter_verdict *refused)
+                        struct filter_verdict *refused, struct session **last)
 {
     unsigned n = 0;
-    struct buf *b = &srv->scratch;
+    struct buf *b = server_buf_take(srv);
     struct filter_verdict v;
-    buf_reset(b);
     refused->res = ROUTE_PASS;
     for (struct session *s = acct ? acct->first : NULL; s; s = s->next_resource) {
         if (!s->available || s == except || s->priority < min || s->priority > max)
@@ -44,8 +47,10 @@ static unsigned fan_out(struct server *srv, const struct account_sessions *acct,
         }
         if (n++ == 0)
             stanza_write(st, b);
-        conn_send(s->conn, b->data, b->len);
+        session_send(s, st, b->data, b->len);
+        *last = s;
     }
+    server_buf_give(srv, b);
     return n;
 }
 
@@ -71,77 +76,145 @@ unsigned deliver_to_resources(struct server *srv, const char *bare, const struct
                               int min_priority, const struct session *except)
 {
     struct filter_verdict refused;
+    struct session *last;
     if (!sender_allows(srv, st, bare))
         return 0;
     return fan_out(srv, session_account(&srv->sessions, bare), st, min_priority, INT_MAX, except,
-                   &refused);
+                   &refused, &last);
 }
 
-/* A privacy refusal: an error to the sender for messages and iq requests, else nothing. */
-static void refuse(struct route_ctx *rc, const struct stanza *st, const struct filter_verdict *v)
+/* An error for st's sender: to its stream when it is the one routing, else (the server
+ * re-delivers) routed to the sender's session if it is still there. */
+static void bounce(struct server *srv, struct conn *conn, const struct stanza *st,
+                   const struct filter_verdict *v)
 {
     struct stanza *r = module_filter_error(st, v);
-    if (r) {
-        conn_send_stanza(rc->conn, r);
-        stanza_unref(r);
-    }
+    if (!r)
+        return;
+    if (conn)
+        router_to_sender(conn, r);
+    else if (r->to && session_find(&srv->sessions, r->to))
+        session_send(session_find(&srv->sessions, r->to), r, NULL, 0);
+    stanza_unref(r);
 }
 
-/* Messages to a bare JID (RFC 6121 §8.5.2). */
-static void message_to_bare(struct route_ctx *rc, struct stanza *st)
+/* Live delivery of a message to the account's resources (RFC 6121 §8.5.2 and §8.5.3). */
+static void message_now(struct message_event *ev, struct filter_verdict *refused)
 {
-    struct account_sessions *acct = session_account(&rc->srv->sessions, rc->to->bare);
-    struct filter_verdict refused = { .res = ROUTE_PASS };
-    unsigned sent = 0;
-    if (st->type & MSG_ERROR)
-        return; /* RFC 6121 §8.5.2.1.1: an error to a bare JID is not delivered */
+    struct server *srv = ev->srv;
+    struct stanza *st = ev->st;
+    struct session *got = NULL;
+    struct session *s = ev->to->resource ? session_find(&srv->sessions, ev->to->full) : NULL;
+    refused->res = ROUTE_PASS;
+    if (s) {
+        if (module_filter_in(srv, ev->to->bare, s, st, refused) == ROUTE_PASS) {
+            session_send(s, st, NULL, 0);
+            ev->delivered = 1;
+            ev->delivered_to = s;
+        }
+        return;
+    }
+    if (ev->to->resource && !(st->type & (MSG_NORMAL | MSG_CHAT)))
+        return; /* §8.5.3.2.1: only chat and normal fall back to the bare JID */
+    struct account_sessions *acct = session_account(&srv->sessions, ev->to->bare);
     if (st->type & (MSG_NORMAL | MSG_CHAT)) {
         int best = highest_priority(acct);
         if (best >= 0)
-            sent = fan_out(rc->srv, acct, st, best, best, NULL, &refused);
+            ev->delivered = fan_out(srv, acct, st, best, best, NULL, refused, &got);
     } else if (st->type & MSG_HEADLINE) {
-        /* Headlines to nobody, or refused by everyone, are dropped without an error. */
-        fan_out(rc->srv, acct, st, 0, INT_MAX, NULL, &refused);
+        ev->delivered = fan_out(srv, acct, st, 0, INT_MAX, NULL, refused, &got);
+    }
+    ev->delivered_to = ev->delivered == 1 ? got : NULL;
+}
+
+/* No resource took it: the account's own policy, then a module may keep it for later.
+ * Returns ROUTE_DONE (kept or dropped on purpose), ROUTE_PASS (nobody wants it) or a
+ * refusal in *v. */
+static int message_later(struct message_event *ev, struct filter_verdict *v)
+{
+    if (module_filter_in(ev->srv, ev->to->bare, NULL, ev->st, v) != ROUTE_PASS)
+        return v->res;
+    int res = hooks_message_undelivered(ev);
+    if (res < 0)
+        *v = (struct filter_verdict){ .res = res };
+    return res;
+}
+
+void deliver_message(struct server *srv, struct conn *conn, struct message_event *ev)
+{
+    struct stanza *st = ev->st;
+    struct filter_verdict refused;
+    hooks_message_prepare(ev);
+    message_now(ev, &refused);
+    if (!ev->delivered && refused.res != ROUTE_PASS) {
+        if (!(st->type & MSG_HEADLINE)) /* headlines go without a word (§8.5.2.1.2) */
+            bounce(srv, conn, st, &refused); /* one error, however many refused it */
         return;
     }
-    if (!sent && refused.res != ROUTE_PASS)
-        refuse(rc, st, &refused); /* one error, however many resources refused it */
-    /* No offline storage yet: the sender learns the message was not delivered. */
-    else if (!sent)
-        router_error(rc->srv, rc->conn, st, COND_SERVICE_UNAVAILABLE);
+    if (!ev->delivered && !(st->type & (MSG_ERROR | MSG_HEADLINE))) {
+        int res = message_later(ev, &refused);
+        if (res == ROUTE_PASS) /* nobody keeps it: the sender learns it was not delivered */
+            refused.res = ROUTE_ERROR(COND_SERVICE_UNAVAILABLE);
+        if (res != ROUTE_DONE) {
+            bounce(srv, conn, st, &refused);
+            return;
+        }
+    }
+    hooks_message_done(ev);
 }
 
-static void to_bare(struct route_ctx *rc, struct stanza *st)
+void deliver_message_again(struct server *srv, struct stanza *st)
 {
-    if (st->kind == STANZA_MESSAGE)
-        message_to_bare(rc, st);
-    else if (st->kind == STANZA_PRESENCE && !(st->type & PRES_PROBE))
-        deliver_to_resources(rc->srv, rc->to->bare, st, INT_MIN, NULL);
+    struct jid *to = st->to ? jid_parse(st->to) : NULL;
+    if (to && to->local && server_hosts(srv, to->domain)) {
+        struct message_event ev = { .srv = srv, .st = st, .to = to, .replay = true };
+        deliver_message(srv, NULL, &ev);
+    }
+    jid_free(to);
 }
 
-/* The resource is gone (RFC 6121 §8.5.3.2). */
-static void to_missing_resource(struct route_ctx *rc, struct stanza *st)
+static void message_to_local(struct route_ctx *rc, struct stanza *st)
 {
-    const unsigned as_bare = MSG_NORMAL | MSG_CHAT | PRES_SUBSCRIBE | PRES_SUBSCRIBED |
-                             PRES_UNSUBSCRIBE | PRES_UNSUBSCRIBED;
-    if (st->type & as_bare)
-        to_bare(rc, st);
-    else if (st->type & (IQ_GET | IQ_SET | MSG_GROUPCHAT))
-        router_error(rc->srv, rc->conn, st, COND_SERVICE_UNAVAILABLE);
+    struct message_event ev = {
+        .srv = rc->srv,
+        .st = st,
+        .sender = rc->sess,
+        .from_bare = rc->sess ? rc->sess->jid->bare : NULL,
+        .to = rc->to,
+    };
+    deliver_message(rc->srv, rc->conn, &ev);
+}
+
+/* A privacy refusal: an error to the sender for iq requests, else nothing. */
+static void refuse(struct route_ctx *rc, const struct stanza *st, const struct filter_verdict *v)
+{
+    bounce(rc->srv, rc->conn, st, v);
 }
 
 void deliver_local(struct route_ctx *rc, struct stanza *st)
 {
+    if (st->kind == STANZA_MESSAGE) {
+        message_to_local(rc, st);
+        return;
+    }
     if (!rc->to->resource) {
-        to_bare(rc, st);
+        if (st->kind == STANZA_PRESENCE && !(st->type & PRES_PROBE))
+            deliver_to_resources(rc->srv, rc->to->bare, st, INT_MIN, NULL);
         return;
     }
     struct session *s = session_find(&rc->srv->sessions, rc->to->full);
     struct filter_verdict v;
-    if (!s)
-        to_missing_resource(rc, st);
-    else if (module_filter_in(rc->srv, rc->to->bare, s, st, &v) != ROUTE_PASS)
+    if (!s) {
+        /* RFC 6121 §8.5.3.2: subscription presence goes to the bare JID, requests fail */
+        const unsigned as_bare = PRES_SUBSCRIBE | PRES_SUBSCRIBED | PRES_UNSUBSCRIBE |
+                                 PRES_UNSUBSCRIBED;
+        if (st->type & as_bare)
+            deliver_to_resources(rc->srv, rc->to->bare, st, INT_MIN, NULL);
+        else if (st->type & (IQ_GET | IQ_SET))
+            router_error(rc->srv, rc->conn, st, COND_SERVICE_UNAVAILABLE);
+    } else if (module_filter_in(rc->srv, rc->to->bare, s, st, &v) != ROUTE_PASS) {
         refuse(rc, st, &v);
-    else
-        deliver_to_session(s, st);
+    } else {
+        session_send(s, st, NULL, 0);
+    }
 }

@@ -9,6 +9,15 @@ struct session;
 
 /* Default handling of a message, presence or iq addressed to a local JID (rc->to). */
 void deliver_local(struct route_ctx *rc, struct stanza *st);
+struct message_event;
+
+/* The message path: modules' message_prepare, live delivery, the account's policy and
+ * message_undelivered when no resource took it, then message_done. Errors go to conn's
+ * session (NULL: the server re-delivers; errors are routed to the sender's session). */
+void deliver_message(struct server *srv, struct conn *conn, struct message_event *ev);
+/* Routes a message the server had accepted before (an expired stream-management session's
+ * unacknowledged messages) to its recipient's other resources or offline storage. */
+void deliver_message_again(struct server *srv, struct stanza *st);
 /* Sends st to one session. */
 void deliver_to_session(struct session *sess, const struct stanza *st);
 /* Serializes st once and sends it to every available resource of bare with priority at

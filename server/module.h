@@ -12,6 +12,7 @@
 
 struct server;
 struct session;
+struct message_event;
 
 /* A stanza policy's decision between two parties: allowed (ROUTE_PASS), dropped silently
  * (ROUTE_DONE) or refused with an error to the sender (ROUTE_ERROR(cond)), which may carry one
@@ -20,6 +21,25 @@ struct filter_verdict {
     int res;
     const char *app_name; /* NULL: none */
     const char *app_ns;
+};
+
+/*
+ * One message from a local account (or re-delivered by the server) to a local account, as the
+ * delivery core sees it. Only messages reach the hooks; error, groupchat and headline ones
+ * too, so each module picks what it keeps. Strings are borrowed for the call.
+ */
+struct message_event {
+    struct server *srv;
+    struct stanza *st;            /* the message; only message_prepare may change it */
+    const struct session *sender; /* the sending session; NULL when the server sends */
+    const char *from_bare;        /* sender's account (NULL: not a local account) */
+    const struct jid *to;         /* the recipient as addressed (bare or full) */
+    bool replay;                  /* the server re-delivers a message it already handled
+                                   * (offline flush, an expired SM session's queue): it is
+                                   * already archived and must not be copied again */
+    unsigned delivered;           /* done: resources that got it */
+    bool stored;                  /* done: a module kept it for later (undelivered) */
+    const struct session *delivered_to; /* done: the resource that got it, when only one */
 };
 
 struct module {
@@ -45,6 +65,22 @@ struct module {
                       const char *to, const struct stanza *st, struct filter_verdict *v);
     int (*filter_in)(void *state, const char *owner, const struct session *sess,
                      const struct stanza *st, struct filter_verdict *v);
+    /* A message between local accounts, in three steps (all optional; see struct
+     * message_event): prepare before delivery (stamp or strip children of ev->st),
+     * undelivered when no resource took it and the recipient's account-wide policy lets it in
+     * (keep it for later: ROUTE_DONE kept or dropped on purpose, ROUTE_ERROR(cond) refuse,
+     * ROUTE_PASS not this module's business; a module that keeps it sets ev->stored), done
+     * afterwards, for messages delivered or kept (record it, copy it); a refused message
+     * reaches no done. */
+    void (*message_prepare)(void *state, struct message_event *ev);
+    int (*message_undelivered)(void *state, struct message_event *ev);
+    void (*message_done)(void *state, const struct message_event *ev);
+    /* Output gate: every stanza on its way to sess passes here first (presence, messages,
+     * iq); returning true means the module kept it (stanza_ref) to send later with
+     * module_send_held. Keep it cheap: it runs per recipient. */
+    bool (*session_hold)(void *state, struct session *sess, const struct stanza *st);
+    /* sess sent its initial presence (it became available). */
+    void (*session_available)(void *state, struct session *sess);
 };
 
 /* The static registry (server/modules.c). */
@@ -126,10 +162,25 @@ const struct stanza *module_session_presence(const struct session *sess);
 void module_session_set_presence(struct session *sess, bool available, int priority,
                                  struct stanza *presence);
 
-/* Sends st to one session. */
+/* Sends st to one session (through the session_hold gates; no policy asked: for the server's
+ * own answers and for stanzas between resources of one account). */
 void module_send(struct session *sess, const struct stanza *st);
-/* Sends already serialized bytes to one session. */
-void module_send_bytes(struct session *sess, const void *bytes, size_t n);
+/* Delivers st (from st->from) to one session the way a live stanza is: the recipient's
+ * policy is asked once, then the session_hold gates. Returns true when it went out (or was
+ * held). For offline flushes, carbon copies and every stanza a module hands to someone. */
+bool module_deliver(struct server *srv, struct session *sess, const struct stanza *st);
+/* Sends st that a session_hold gate kept, past every gate (in the order the module chose). */
+void module_send_held(struct session *sess, const struct stanza *st);
+/* fn(arg, true) runs once everything sent to sess so far has reached the client: acked
+ * under stream management, written to its socket without it; fn(arg, false) when the
+ * session ends (or its resumption window passes) first. Runs from the event loop, never
+ * from inside this call. */
+void module_when_confirmed(struct session *sess, void (*fn)(void *arg, bool confirmed),
+                           void *arg);
+/* Sends st, already serialized into bytes (fan-out serializes once), to one session; like
+ * module_send otherwise. */
+void module_send_serialized(struct session *sess, const struct stanza *st, const void *bytes,
+                            size_t n);
 /* Sends a long reply to one session in slices, at its reader's pace (conn_send_slices in
  * server/conn.h): next appends about budget bytes and returns true with the last slice;
  * release(arg) runs once, when done or when the connection goes (also when this fails).

@@ -7,11 +7,14 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "base.h"
 #include "conn.h"
 #include "deliver.h"
+#include "hooks.h"
 #include "log.h"
 #include "server.h"
 #include "session.h"
+#include "session_out.h"
 
 struct storage *module_storage(struct server *srv)
 {
@@ -130,26 +133,58 @@ const struct stanza *module_session_presence(const struct session *sess)
 void module_session_set_presence(struct session *sess, bool available, int priority,
                                  struct stanza *presence)
 {
+    bool initial = available && !sess->available;
     sess->available = available;
     sess->priority = priority;
     stanza_unref(sess->presence);
     sess->presence = presence;
+    if (initial)
+        hooks_session_available(sess->srv, sess);
 }
 
 void module_send(struct session *sess, const struct stanza *st)
 {
-    deliver_to_session(sess, st);
+    session_send(sess, st, NULL, 0);
 }
 
-void module_send_bytes(struct session *sess, const void *bytes, size_t n)
+void module_send_serialized(struct session *sess, const struct stanza *st, const void *bytes,
+                            size_t n)
 {
-    conn_send(sess->conn, bytes, n);
+    session_send(sess, st, bytes, n);
+}
+
+bool module_deliver(struct server *srv, struct session *sess, const struct stanza *st)
+{
+    struct filter_verdict v;
+    const char *bare = sess->jid->bare;
+    if (module_filter_in(srv, bare, sess, st, &v) != ROUTE_PASS)
+        return false;
+    session_send(sess, st, NULL, 0);
+    return true;
+}
+
+void module_send_held(struct session *sess, const struct stanza *st)
+{
+    struct buf *b = server_buf_take(sess->srv);
+    stanza_write(st, b);
+    session_send_past_gates(sess, b->data, b->len);
+    server_buf_give(sess->srv, b);
+}
+
+void module_when_confirmed(struct session *sess, void (*fn)(void *arg, bool confirmed),
+                           void *arg)
+{
+    session_when_confirmed(sess, fn, arg);
 }
 
 int module_send_slices(struct session *sess,
                        bool (*next)(void *arg, struct buf *out, size_t budget),
                        void (*release)(void *arg), void *arg)
 {
+    if (!sess->conn) {
+        release(arg);
+        return PL_ECLOSED;
+    }
     return conn_send_slices(sess->conn, next, release, arg);
 }
 

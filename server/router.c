@@ -10,10 +10,20 @@
 #include "module.h"
 #include "ns.h"
 #include "server.h"
+#include "session_out.h"
+
+void router_to_sender(struct conn *conn, const struct stanza *st)
+{
+    struct session *sess = conn_session(conn);
+    if (sess)
+        session_send(sess, st, NULL, 0); /* counted by stream management, gated */
+    else
+        conn_send_stanza(conn, st);
+}
 
 void router_reply(struct route_ctx *rc, struct stanza *st)
 {
-    conn_send_stanza(rc->conn, st);
+    router_to_sender(rc->conn, st);
 }
 
 void router_error(struct server *srv, struct conn *conn, const struct stanza *st,
@@ -23,7 +33,7 @@ void router_error(struct server *srv, struct conn *conn, const struct stanza *st
     if ((st->type & (STANZA_ERROR_TYPES | IQ_RESULT)) || st->kind == STANZA_OTHER)
         return; /* never answer an error or a result with an error (RFC 6120 §8.3.1) */
     struct stanza *r = stanza_error_reply(st, cond, NULL);
-    conn_send_stanza(conn, r);
+    router_to_sender(conn, r);
     stanza_unref(r);
 }
 
@@ -164,7 +174,7 @@ static int check_policy(struct route_ctx *rc, struct stanza *st)
         return ROUTE_PASS;
     struct stanza *r = module_filter_error(st, &v);
     if (r) {
-        conn_send_stanza(rc->conn, r);
+        router_to_sender(rc->conn, r);
         stanza_unref(r);
     }
     return ROUTE_DONE;

@@ -51,6 +51,8 @@ struct route {
 
 /* Handles one stanza from conn (the router takes ownership of st). */
 void router_dispatch(struct server *srv, struct conn *conn, struct stanza *st);
+/* Sends st (borrowed) to the session of conn, or to conn itself before binding. */
+void router_to_sender(struct conn *conn, const struct stanza *st);
 /* Sends st (borrowed) to its sender's stream, e.g. an iq result built by a handler. */
 void router_reply(struct route_ctx *rc, struct stanza *st);
 /* Sends an error reply to st's sender unless st is itself an error. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Process lifecycle: config, storage, TLS, modules, listeners, signals, reaping, shutdown. */
 #include "server.h"
+#include "session_out.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -91,6 +92,29 @@ bool server_hosts(const struct server *srv, const char *domain)
     return strcmp(srv->cfg.domain, domain) == 0;
 }
 
+struct buf *server_buf_take(struct server *srv)
+{
+    struct buf *b;
+    if (srv->n_buf_pool) {
+        b = srv->buf_pool[--srv->n_buf_pool];
+    } else {
+        b = xmalloc(sizeof(*b));
+        buf_init(b);
+    }
+    buf_reset(b);
+    return b;
+}
+
+void server_buf_give(struct server *srv, struct buf *b)
+{
+    if (srv->n_buf_pool < ARRAY_LEN(srv->buf_pool)) {
+        srv->buf_pool[srv->n_buf_pool++] = b;
+        return;
+    }
+    buf_fini(b);
+    free(b);
+}
+
 void server_reap(struct server *srv, struct conn *c)
 {
     /* conn_free unlinks from srv->conns; the reap list is a separate chain. */
@@ -109,6 +133,7 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
         conn_free(c);
     }
     storage_flush(&srv->store);
+    session_confirm_check(srv);
     if (srv->stopping && srv->n_conns == 0)
         event_base_loopexit(srv->base, NULL);
 }
@@ -374,6 +399,7 @@ void server_fini(struct server *srv)
     srv->reap = NULL; /* every queued connection is still on srv->conns */
     while (srv->conns)
         conn_free(srv->conns);
+    session_confirm_fini(srv);
     for (size_t i = 0; i < modules_count; i++)
         if (modules[i]->fini && srv->mod_state[i])
             modules[i]->fini(srv->mod_state[i]);
@@ -393,6 +419,11 @@ void server_fini(struct server *srv)
     if (srv->spare_fd >= 0)
         close(srv->spare_fd);
     buf_fini(&srv->scratch);
+    while (srv->n_buf_pool) {
+        struct buf *b = srv->buf_pool[--srv->n_buf_pool];
+        buf_fini(b);
+        free(b);
+    }
     struct cfg_section sections[1 + MODULE_SLOTS];
     config_free(sections, config_sections(srv, sections));
     for (size_t i = 0; i < modules_count; i++)

@@ -20,6 +20,7 @@ struct conn;
 struct auth_guard;
 struct loglimit;
 struct control;
+struct session_confirm;
 typedef struct ssl_ctx_st SSL_CTX;
 
 /* A call queued by module_defer. */
@@ -57,7 +58,12 @@ struct server {
     time_t started;
     bool stopping;
     struct buf scratch; /* serialization buffer, reused for every delivery */
+    struct buf *buf_pool[8]; /* server_buf_take's spare buffers */
+    size_t n_buf_pool;
     size_t released_bytes; /* freed since the last trim: closed connections, module_memory_released */
+    struct session_confirm *confirms; /* module_when_confirmed calls waiting, in order */
+    size_t n_confirms;
+    struct event *confirm_ev; /* polls them while any wait */
 };
 
 /* Loads the config at path (errors appended to err as "file:line: message").
@@ -77,6 +83,10 @@ bool server_account_exists(struct server *srv, const char *bare);
 bool server_hosts(const struct server *srv, const char *domain);
 /* Queues fn(arg) for the next loop turn, after the sockets that are ready (module_defer). */
 void server_defer(struct server *srv, void (*fn)(void *arg), void *arg);
+/* A serialization buffer of the server's pool (empty), and back: nested fan-outs each get
+ * their own without allocating in steady state. */
+struct buf *server_buf_take(struct server *srv);
+void server_buf_give(struct server *srv, struct buf *b);
 /* A connection has died: queue it for freeing at the end of the loop turn. */
 void server_reap(struct server *srv, struct conn *c);
 

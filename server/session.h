@@ -18,6 +18,7 @@ struct account_sessions;
 /* One bound resource. jid is borrowed from the stream; presence is owned (NULL until the
  * initial presence); account is NULL once detached. */
 struct session {
+    struct server *srv;
     struct conn *conn;
     const struct jid *jid;
     struct account_sessions *account;

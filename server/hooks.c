@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* Calls every registered module's optional delivery and session hooks, in registry order. */
+#include "hooks.h"
+
+#include "server.h"
+
+void hooks_message_prepare(struct message_event *ev)
+{
+    for (size_t i = 0; i < modules_count; i++)
+        if (modules[i]->message_prepare)
+            modules[i]->message_prepare(ev->srv->mod_state[i], ev);
+}
+
+int hooks_message_undelivered(struct message_event *ev)
+{
+    for (size_t i = 0; i < modules_count; i++) {
+        if (!modules[i]->message_undelivered)
+            continue;
+        int res = modules[i]->message_undelivered(ev->srv->mod_state[i], ev);
+        if (res != ROUTE_PASS)
+            return res;
+    }
+    return ROUTE_PASS;
+}
+
+void hooks_message_done(const struct message_event *ev)
+{
+    for (size_t i = 0; i < modules_count; i++)
+        if (modules[i]->message_done)
+            modules[i]->message_done(ev->srv->mod_state[i], ev);
+}
+
+bool hooks_session_hold(struct server *srv, struct session *sess, const struct stanza *st)
+{
+    for (size_t i = 0; i < modules_count; i++)
+        if (modules[i]->session_hold && modules[i]->session_hold(srv->mod_state[i], sess, st))
+            return true;
+    return false;
+}
+
+void hooks_session_available(struct server *srv, struct session *sess)
+{
+    for (size_t i = 0; i < modules_count; i++)
+        if (modules[i]->session_available)
+            modules[i]->session_available(srv->mod_state[i], sess);
+}
+
+void hooks_session_open(struct server *srv, struct session *sess)
+{
+    for (size_t i = 0; i < modules_count; i++)
+        if (modules[i]->session_open)
+            modules[i]->session_open(srv->mod_state[i], sess);
+}
+
+void hooks_session_close(struct server *srv, struct session *sess)
+{
+    for (size_t i = 0; i < modules_count; i++)
+        if (modules[i]->session_close)
+            modules[i]->session_close(srv->mod_state[i], sess);
+}
