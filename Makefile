@@ -17,8 +17,9 @@ INC_bench   := -Ibench -Ixmpp
 INC_roster  := -Iroster -Iserver -Istorage -Ixmpp
 INC_privacy := -Iprivacy -Iroster -Iserver -Istorage -Ixmpp
 INC_tools   := -Istorage -Ixmpp
+INC_archive := -Iarchive -Iroster -Iserver -Istorage -Ixmpp
 
-LIB_DIRS := xmpp storage server roster privacy
+LIB_DIRS := xmpp storage server roster privacy archive
 PROGRAMS := server/main.c server/ctl.c bench/main.c
 LIB_SRC  := $(filter-out $(PROGRAMS),$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 # The load bot: its own folder, built on the xmpp/ protocol library only.

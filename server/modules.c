@@ -11,13 +11,14 @@ extern const struct module time_module;
 extern const struct module register_module;
 extern const struct module roster_module;
 extern const struct module last_module;
+extern const struct module archive_module;
 /* Last: its session_close must run after the others have said goodbye through its filters. */
 extern const struct module privacy_module;
 
 const struct module *const modules[] = {
     &disco_module,   &ping_module,     &version_module,
     &time_module,    &register_module, &roster_module,
-    &last_module,    &privacy_module,
+    &last_module,    &archive_module, &privacy_module,
 };
 
 const size_t modules_count = ARRAY_LEN(modules);

@@ -64,6 +64,8 @@ struct server {
     struct session_confirm *confirms; /* module_when_confirmed calls waiting, in order */
     size_t n_confirms;
     struct event *confirm_ev; /* polls them while any wait */
+    int wake_fd;              /* the store's readers signal completions here (store_wake.c) */
+    struct event *wake_ev;
 };
 
 /* Loads the config at path (errors appended to err as "file:line: message").
@@ -74,6 +76,10 @@ int server_start(struct server *srv);
 /* Runs the loop until SIGTERM/SIGINT, then closes streams gracefully and flushes storage. */
 int server_run(struct server *srv);
 void server_fini(struct server *srv);
+/* Wires the store's completion wake-up to the loop (server/store_wake.c); the store must be
+ * open and the event base made. close is called after the store is closed. */
+int store_wake_open(struct server *srv);
+void store_wake_close(struct server *srv);
 
 /* Path of the SQLite database inside data_dir (owned by the caller). */
 char *server_db_path(const struct server_config *cfg);
