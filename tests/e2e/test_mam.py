@@ -3,6 +3,7 @@
 RSM paging both ways, full-text search, corrections and retractions, preferences, metadata,
 persistence, privacy, the page cap and every bad input."""
 import itertools
+import time
 
 import pytest
 
@@ -383,3 +384,34 @@ def test_bad_input_answers_and_changes_nothing(pair):
     after, ans = query(a)
     ok(ans)
     assert [(r[0], r[1]) for r in after] == [(r[0], r[1]) for r in before]
+
+
+def test_retention_purges_old_messages(server_factory):
+    srv = server_factory(archive={"retention": 2})
+    for u in USERS:
+        srv.adduser(u, "pw-" + u)
+    a, b = RosterPeer(srv, "alice", "r"), RosterPeer(srv, "bob", "r")
+    try:
+        a.available(0)
+        b.available(0)
+        converse(a, b, ["old 1", "old 2"])
+        res, _ = query(a)
+        assert bodies(res) == ["old 1", "old 2"]
+    finally:
+        a.close()
+        b.close()
+    # Messages age past the retention (that takes real time), then a purge round runs at start.
+    time.sleep(2.5)
+    srv.restart()
+    a = RosterPeer(srv, "alice", "r2")
+    try:
+        left = None
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            left, _ = query(a)
+            if not left:
+                break
+            time.sleep(0.1)
+        assert left == []
+    finally:
+        a.close()
