@@ -362,6 +362,9 @@ BAD = [
     ("unknown before-id", dict(fields=[field("before-id", "nope")]), "item-not-found"),
     ("unknown ids", dict(fields=[field("ids", "nope")]), "item-not-found"),
     ("another's archive", dict(to="bob@localhost"), "forbidden"),
+    ("RSM index", dict(rsm="<index>1</index>"), "feature-not-implemented"),
+    ("more ids than a page", dict(fields=[field("ids", *["x%d" % i for i in range(251)])]),
+     "policy-violation"),
 ]
 
 
