@@ -11,7 +11,9 @@
 #include "hooks.h"
 #include "log.h"
 #include "module.h"
+#include "resume.h"
 #include "server.h"
+#include "session_end.h"
 #include "session_out.h"
 
 static void hook_starttls(void *ctx)
@@ -79,9 +81,9 @@ static int make_room(struct conn *c, const struct jid *full)
         return PL_ELIMIT;
     }
     struct session *old = session_oldest(acct);
-    log_info(old->conn->tag, "%s replaced by %s: max_resources_per_account (%ld) reached",
+    log_info(c->tag, "%s replaced by %s: max_resources_per_account (%ld) reached",
              old->jid->full, full->full, srv->cfg.max_resources_per_account);
-    conn_close(old->conn, "conflict", "replaced by a new resource");
+    session_kick(srv, old, "conflict", "replaced by a new resource");
     return PL_OK;
 }
 
@@ -102,8 +104,8 @@ static int hook_bind(void *ctx, const char *resource, struct jid **full)
         return PL_EINVAL;
     struct session *old = session_find(&c->srv->sessions, (*full)->full);
     if (old) { /* the same resource again takes the old one's place, within the limit */
-        log_info(old->conn->tag, "replaced by a new session for %s", (*full)->full);
-        conn_close(old->conn, "conflict", "replaced by a new connection");
+        log_info(c->tag, "replaces the session of %s", (*full)->full);
+        session_kick(c->srv, old, "conflict", "replaced by a new connection");
     } else if (make_room(c, *full) != PL_OK) {
         jid_free(*full);
         *full = NULL;
@@ -124,6 +126,7 @@ static void hook_stanza(void *ctx, struct stanza *st)
         return;
     }
     conn_charge(c, 1);
+    conn_flush_stream(c); /* what the stream wrote (<enabled/>, a bind result) goes first */
     router_dispatch(c->srv, c, st);
 }
 
@@ -136,6 +139,10 @@ const struct stream_hooks c2s_hooks = {
     .get_creds = hook_get_creds,
     .bind = hook_bind,
     .stanza = hook_stanza,
+    .sm_enable = c2s_sm_enable,
+    .sm_resume = c2s_sm_resume,
+    .sm_resumed = c2s_sm_resumed,
+    .sm_ack_wanted = c2s_sm_ack_wanted,
 };
 
 void c2s_session_detach(struct conn *c)
@@ -144,15 +151,28 @@ void c2s_session_detach(struct conn *c)
         session_detach(&c->srv->sessions, c->sess);
 }
 
+void c2s_connection_lost(struct conn *c)
+{
+    struct session *sess = c->sess;
+    bool resumable = sess && sess->account && sess->sm && sess->sm->id[0] && !c->srv->stopping;
+    if (!resumable) {
+        c2s_session_detach(c);
+        return;
+    }
+    /* XEP-0198 §5: the session outlives its connection until the client resumes it */
+    stream_sm_forget(c->stream);
+    sess->conn = NULL;
+    c->sess = NULL;
+    resume_park(c->srv, sess);
+}
+
 void c2s_session_free(struct conn *c)
 {
     struct session *sess = c->sess;
     if (!sess)
         return;
-    c2s_session_detach(c);
     c->sess = NULL;
-    session_confirm_drop(c->srv, sess);
-    hooks_session_close(c->srv, sess);
-    log_info(c->tag, "session %s ended", sess->jid->full);
-    session_free(sess);
+    sess->conn = NULL;
+    stream_sm_forget(c->stream);
+    session_end(c->srv, sess);
 }

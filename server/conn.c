@@ -120,6 +120,7 @@ struct conn *conn_new(struct server *srv, int fd, const struct sockaddr *sa, boo
 void conn_free(struct conn *c)
 {
     struct server *srv = c->srv;
+    server_ack_forget(srv, c);
     c2s_session_free(c);
     conn_slices_cancel(c, false);
     if (c->prev)
@@ -150,10 +151,16 @@ static void reap(struct conn *c)
     conn_slices_cancel(c, false);
     c->reaped = true;
     c->closing = true;
-    c2s_session_detach(c);
+    c2s_connection_lost(c);
     bufferevent_disable(c->bev, EV_READ | EV_WRITE);
     evtimer_del(c->timer);
     server_reap(c->srv, c);
+}
+
+void conn_drop(struct conn *c, const char *why)
+{
+    log_info(c->tag, "dropping the connection: %s", why);
+    reap(c);
 }
 
 /* Output waiting for the peer: after STARTTLS most of it sits, encrypted, in the socket

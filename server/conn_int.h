@@ -32,6 +32,7 @@ struct conn {
     bool direct_tls;
     bool shut;   /* our side half-closed while lingering */
     bool unauthenticated; /* still counted by max_unauthenticated_per_source */
+    bool ack_wanted;      /* the client's <r/> is answered after this turn's commit */
     unsigned reads;       /* reads since the last idle sweep */
     unsigned login_reads; /* reads so far, counted up to EAGER_TRIM_READS */
     uint64_t linger_until;
@@ -50,6 +51,22 @@ struct conn {
 
 extern const struct stream_hooks c2s_hooks;
 
+/* ---- c2s_sm.c: stream management hooks (see struct stream_hooks) ---- */
+struct sm *c2s_sm_enable(void *ctx, bool resume, unsigned max_s);
+int c2s_sm_resume(void *ctx, const char *previd, struct sm **sm, uint32_t *h);
+void c2s_sm_resumed(void *ctx);
+void c2s_sm_ack_wanted(void *ctx);
+/* Asks the client for its count (<r/>) unless a request is already out. */
+void conn_sm_request(struct conn *c);
+/* A stanza went out under stream management: ask for an ack now and then. */
+void conn_sm_sent(struct conn *c, struct sm *sm);
+/* Once a second: asks a quiet client for its count; one that leaves a request unanswered
+ * for too long is gone (its session waits for resumption). */
+void conn_sm_tick(struct conn *c, uint64_t now_ms);
+
+/* The connection was lost (not closed by either side's stream): a session that may be
+ * resumed waits for its client; any other leaves the table now. */
+void c2s_connection_lost(struct conn *c);
 /* A connection is going away: its session leaves the table now (idempotent). */
 void c2s_session_detach(struct conn *c);
 /* At the end of the loop turn: module farewells (unavailable presence), then free. */
@@ -59,6 +76,9 @@ void conn_authenticated(struct conn *c);
 /* Queues the stream's pending output on the socket. */
 void conn_flush_stream(struct conn *c);
 
+/* The peer is gone without a word (why, for the log): freed at the end of the turn, its
+ * session waiting for resumption when it can be resumed. */
+void conn_drop(struct conn *c, const char *why);
 /* Output waiting for the peer in the socket's buffers (conn.c). */
 size_t conn_queued(const struct conn *c);
 /* Queues bytes on the socket as they are: no hold behind a reply in slices, no limit check. */

@@ -17,6 +17,7 @@
 #include "listener.h"
 #include "log.h"
 #include "server.h"
+#include "session_end.h"
 
 #define CONTROL_FILE "control.sock"
 #define CONTROL_TIMEOUT_S 5
@@ -45,14 +46,15 @@ static unsigned end_sessions(struct server *srv, const char *bare)
 {
     struct account_sessions *acct = session_account(&srv->sessions, bare);
     unsigned n = acct ? acct->count : 0, ended = 0;
-    struct conn **conns = xcalloc(n ? n : 1, sizeof(*conns));
+    struct session **sessions = xcalloc(n ? n : 1, sizeof(*sessions));
     for (struct session *s = acct ? acct->first : NULL; s && ended < n; s = s->next_resource)
-        conns[ended++] = s->conn;
+        sessions[ended++] = s;
     for (unsigned i = 0; i < ended; i++) {
-        log_info(conn_tag(conns[i]), "account %s deleted: ending its session", bare);
-        conn_close(conns[i], "not-authorized", CONTROL_STREAM_TEXT);
+        log_info("control", "account %s deleted: ending session %s", bare,
+                 sessions[i]->jid->full);
+        session_kick(srv, sessions[i], "not-authorized", CONTROL_STREAM_TEXT);
     }
-    free(conns);
+    free(sessions);
     return ended;
 }
 

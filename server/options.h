@@ -40,6 +40,8 @@ struct server_config {
     long auth_failures_per_minute;
     long auth_source_failures_per_minute;
     long scram_iterations;
+    long sm_resume_timeout; /* seconds a lost stream-management session may be resumed */
+    long sm_max_unacked;    /* stanzas waiting for an acknowledgement (or a resumption) */
 };
 
 /* The option table for the top-level section. */

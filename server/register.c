@@ -14,6 +14,7 @@
 #include "ns.h"
 #include "prep.h"
 #include "server.h"
+#include "session_end.h"
 #include "session.h"
 
 /* Same bound as a JID part: generous for passphrases, small enough to keep input bounded. */
@@ -200,13 +201,13 @@ static void close_other_conns(struct server *srv, const char *bare, const struct
     struct account_sessions *acct = session_account(&srv->sessions, bare);
     if (!acct)
         return;
-    struct conn **others = xcalloc(acct->count, sizeof(*others));
+    struct session **others = xcalloc(acct->count, sizeof(*others));
     size_t n = 0;
     for (struct session *s = acct->first; s && n < acct->count; s = s->next_resource)
-        if (s->conn != self)
-            others[n++] = s->conn;
+        if (!s->conn || s->conn != self)
+            others[n++] = s;
     for (size_t i = 0; i < n; i++)
-        conn_close(others[i], "not-authorized", "account removed");
+        session_kick(srv, others[i], "not-authorized", "account removed");
     free(others);
 }
 

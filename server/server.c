@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Process lifecycle: config, storage, TLS, modules, listeners, signals, reaping, shutdown. */
+#include "resume.h"
 #include "server.h"
 #include "session_out.h"
 
@@ -115,6 +116,43 @@ void server_buf_give(struct server *srv, struct buf *b)
     free(b);
 }
 
+void server_ack_after_commit(struct server *srv, struct conn *c)
+{
+    if (c->ack_wanted)
+        return;
+    if (srv->n_ack_conns == srv->cap_ack_conns) {
+        srv->cap_ack_conns = srv->cap_ack_conns ? srv->cap_ack_conns * 2 : 64;
+        srv->ack_conns = xrealloc(srv->ack_conns, srv->cap_ack_conns * sizeof(*srv->ack_conns));
+    }
+    srv->ack_conns[srv->n_ack_conns++] = c;
+    c->ack_wanted = true;
+    event_active(srv->reap_ev, EV_TIMEOUT, 0);
+}
+
+void server_ack_forget(struct server *srv, struct conn *c)
+{
+    for (size_t i = 0; c->ack_wanted && i < srv->n_ack_conns; i++)
+        if (srv->ack_conns[i] == c)
+            srv->ack_conns[i] = NULL;
+    c->ack_wanted = false;
+}
+
+/* XEP-0198's <a/> promises the stanzas counted are safe: committed first, then answered. */
+static void send_acks(struct server *srv, bool committed)
+{
+    for (size_t i = 0; i < srv->n_ack_conns; i++) {
+        struct conn *c = srv->ack_conns[i];
+        if (!c)
+            continue;
+        c->ack_wanted = false;
+        if (committed && !c->closing) {
+            stream_sm_ack(c->stream);
+            conn_flush_stream(c);
+        }
+    }
+    srv->n_ack_conns = 0;
+}
+
 void server_reap(struct server *srv, struct conn *c)
 {
     /* conn_free unlinks from srv->conns; the reap list is a separate chain. */
@@ -132,7 +170,8 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
         srv->reap = c->reap_next;
         conn_free(c);
     }
-    storage_flush(&srv->store);
+    /* A failed commit sends no <a/>: the client keeps its stanzas and sends them again. */
+    send_acks(srv, storage_flush(&srv->store) == PL_OK);
     session_confirm_check(srv);
     if (srv->stopping && srv->n_conns == 0)
         event_base_loopexit(srv->base, NULL);
@@ -143,9 +182,11 @@ static void trim_idle(evutil_socket_t fd, short what, void *arg)
     struct server *srv = arg;
     (void)fd, (void)what;
     size_t released = 0;
-    for (struct conn *c = srv->conns; c; c = c->next)
-        released += conn_trim_idle(c);
     uint64_t now = clock_now_ms();
+    for (struct conn *c = srv->conns; c; c = c->next) {
+        released += conn_trim_idle(c);
+        conn_sm_tick(c, now);
+    }
     auth_guard_tick(srv->auth_guard, now); /* sums up throttled logins the log held back */
     listener_tick(srv, now);               /* and refused connections */
     /* After a burst (a login storm) many parsers go at once, many connections closed, or an
@@ -342,6 +383,7 @@ int server_start(struct server *srv)
     srv->started = time(NULL);
     buf_init(&srv->scratch);
     session_table_init(&srv->sessions);
+    resume_init(srv);
     sources_init(&srv->sources);
     srv->auth_guard = auth_guard_new(srv->cfg.auth_source_failures_per_minute,
                                      srv->cfg.auth_failures_per_minute);
@@ -401,7 +443,9 @@ void server_fini(struct server *srv)
     srv->reap = NULL; /* every queued connection is still on srv->conns */
     while (srv->conns)
         conn_free(srv->conns);
+    resume_fini(srv);
     session_confirm_fini(srv);
+    free(srv->ack_conns);
     for (size_t i = 0; i < modules_count; i++)
         if (modules[i]->fini && srv->mod_state[i])
             modules[i]->fini(srv->mod_state[i]);

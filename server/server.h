@@ -23,6 +23,14 @@ struct control;
 struct session_confirm;
 typedef struct ssl_ctx_st SSL_CTX;
 
+/* A resumption id whose session has ended, and its count (a late <resume/> learns h). */
+#define RESUME_GONE 256
+struct resume_gone {
+    char id[SM_ID_LEN + 1];
+    char bare[128];
+    uint32_t h;
+};
+
 /* A call queued by module_defer. */
 struct deferred_call {
     void (*fn)(void *arg);
@@ -61,6 +69,11 @@ struct server {
     struct buf *buf_pool[8]; /* server_buf_take's spare buffers */
     size_t n_buf_pool;
     size_t released_bytes; /* freed since the last trim: closed connections, module_memory_released */
+    struct hmap resumable; /* stream management resumption id -> session */
+    struct resume_gone gone[RESUME_GONE]; /* ids of sessions that ended, newest last */
+    size_t gone_next;
+    struct conn **ack_conns; /* clients whose <r/> is answered after this turn's commit */
+    size_t n_ack_conns, cap_ack_conns;
     struct session_confirm *confirms; /* module_when_confirmed calls waiting, in order */
     size_t n_confirms;
     struct event *confirm_ev; /* polls them while any wait */
@@ -93,6 +106,9 @@ void server_defer(struct server *srv, void (*fn)(void *arg), void *arg);
  * their own without allocating in steady state. */
 struct buf *server_buf_take(struct server *srv);
 void server_buf_give(struct server *srv, struct buf *b);
+/* Answers c's <r/> once this loop turn's writes are committed; conn_free takes it back. */
+void server_ack_after_commit(struct server *srv, struct conn *c);
+void server_ack_forget(struct server *srv, struct conn *c);
 /* A connection has died: queue it for freeing at the end of the loop turn. */
 void server_reap(struct server *srv, struct conn *c);
 

@@ -28,12 +28,12 @@ struct session *session_add(struct session_table *t, struct conn *conn, const st
     }
     struct session *s = xcalloc(1, sizeof(*s));
     s->conn = conn;
-    s->jid = jid;
+    s->jid = jid_dup(jid);
     s->account = acct;
     s->next_resource = acct->first;
     acct->first = s;
     acct->count++;
-    hmap_put(&t->by_full, jid->full, s);
+    hmap_put(&t->by_full, s->jid->full, s);
     return s;
 }
 
@@ -63,6 +63,8 @@ void session_free(struct session *sess)
     if (!sess)
         return;
     stanza_unref(sess->presence);
+    sm_free(sess->sm);
+    jid_free(sess->jid);
     free(sess);
 }
 

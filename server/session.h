@@ -7,20 +7,25 @@
 
 #include "hmap.h"
 #include "jid.h"
+#include "sm.h"
 #include "stanza.h"
 
 struct conn;
 struct server;
 struct account_sessions;
+struct event;
 
 #define MODULE_SLOTS 16
 
-/* One bound resource. jid is borrowed from the stream; presence is owned (NULL until the
- * initial presence); account is NULL once detached. */
+/* One bound resource. jid and presence are owned (presence NULL until the initial presence);
+ * account is NULL once out of the table; conn is NULL while a stream-management session waits
+ * for its client to resume it (sm is then its queue). */
 struct session {
     struct server *srv;
     struct conn *conn;
-    const struct jid *jid;
+    struct jid *jid;
+    struct sm *sm;            /* stream management state, owned; NULL when not enabled */
+    struct event *resume_timer; /* while waiting for resumption */
     struct account_sessions *account;
     struct session *next_resource;
     int priority;
@@ -43,7 +48,7 @@ struct session_table {
 
 void session_table_init(struct session_table *t);
 void session_table_fini(struct session_table *t);
-/* Registers a new session for conn under jid (borrowed; must outlive the session).
+/* Registers a new session for conn under (a copy of) jid.
  * The caller has removed any session with the same full JID first. */
 struct session *session_add(struct session_table *t, struct conn *conn, const struct jid *jid);
 /*

@@ -7,17 +7,40 @@
 #include <stdlib.h>
 
 #include "base.h"
-#include "conn.h"
+#include "conn_int.h"
+#include "resume.h"
 #include "hooks.h"
 #include "server.h"
 #include "session.h"
 
 #define CONFIRM_POLL_MS 20
 
-void session_send_past_gates(struct session *sess, const void *bytes, size_t n)
+/* Too much waits for the client's acknowledgement: a connected session closes, one waiting
+ * for resumption ends; either way what it did not acknowledge goes elsewhere. */
+static void unacked_overflow(struct session *sess)
 {
     if (sess->conn)
-        conn_send(sess->conn, bytes, n);
+        conn_close(sess->conn, "policy-violation", "too many unacknowledged stanzas");
+    else
+        resume_end_soon(sess->srv, sess);
+}
+
+void session_send_past_gates(struct session *sess, const void *bytes, size_t n)
+{
+    struct sm *sm = sess->sm;
+    if (sm) {
+        sm_sent(sm, bytes, n); /* kept until acknowledged; queued while detached */
+        if (sm_unacked(sm) > (uint32_t)sess->srv->cfg.sm_max_unacked) {
+            unacked_overflow(sess);
+            return;
+        }
+    }
+    struct conn *c = sess->conn;
+    if (!c)
+        return;
+    conn_send(c, bytes, n); /* may drop the connection: c stays until the turn ends */
+    if (sm)
+        conn_sm_sent(c, sm);
 }
 
 void session_send(struct session *sess, const struct stanza *st, const void *bytes, size_t n)
@@ -38,6 +61,7 @@ void session_send(struct session *sess, const struct stanza *st, const void *byt
 
 struct session_confirm {
     struct session *sess;
+    bool by_ack;   /* mark counts stanzas under stream management, else bytes written */
     uint64_t mark;
     void (*fn)(void *arg, bool confirmed);
     void *arg;
@@ -63,9 +87,14 @@ void session_when_confirmed(struct session *sess, void (*fn)(void *arg, bool con
 {
     struct server *srv = sess->srv;
     srv->confirms = xrealloc(srv->confirms, (srv->n_confirms + 1) * sizeof(*srv->confirms));
-    srv->confirms[srv->n_confirms++] = (struct session_confirm){
-        .sess = sess, .mark = sess->conn ? conn_sent_mark(sess->conn) : 0, .fn = fn, .arg = arg
-    };
+    struct session_confirm e = { .sess = sess, .fn = fn, .arg = arg };
+    if (sess->sm) {
+        e.by_ack = true;
+        e.mark = sess->sm->h_out;
+    } else if (sess->conn) {
+        e.mark = conn_sent_mark(sess->conn);
+    }
+    srv->confirms[srv->n_confirms++] = e;
     arm_poll(srv);
 }
 
@@ -79,12 +108,19 @@ static struct session_confirm take(struct server *srv, size_t i)
     return e;
 }
 
+static bool confirmed(const struct session_confirm *e)
+{
+    const struct session *sess = e->sess;
+    if (e->by_ack) /* counters wrap: compare the distance */
+        return sess->sm && (int32_t)(sess->sm->acked - (uint32_t)e->mark) >= 0;
+    return sess->conn && conn_mark_written(sess->conn, e->mark);
+}
+
 void session_confirm_check(struct server *srv)
 {
     size_t i = 0;
     while (i < srv->n_confirms) {
-        struct session_confirm *e = &srv->confirms[i];
-        if (!e->sess->conn || !conn_mark_written(e->sess->conn, e->mark)) {
+        if (!confirmed(&srv->confirms[i])) {
             i++;
             continue;
         }

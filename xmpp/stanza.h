@@ -124,6 +124,9 @@ const char *xel_text(const struct xel *el);
 void xel_write(const struct xel *el, const char *parent_ns, struct buf *out);
 /* Serializes a whole stanza for a jabber:client stream. */
 void stanza_write(const struct stanza *st, struct buf *out);
+/* Parses one stanza serialized by stanza_write (jabber:client default namespace) back into
+ * an owned tree; NULL when bytes are not one well-formed stanza (xmpp/stanza_parse.c). */
+struct stanza *stanza_parse(const char *bytes, size_t n);
 /* The two ends of el written apart, for a reply whose children go out in slices: the start
  * tag with '>' (returns the default namespace its children are written under) and the end
  * tag. The children in between are the caller's (xel_write with that namespace). */

@@ -142,6 +142,8 @@ static void write_features(struct stream *s)
         xel_add_child(st, xel_add_child(st, f, "session", NS_SESSION), "optional", NS_SESSION);
         if (s->cfg->roster_versioning)
             xel_add_child(st, f, "ver", NS_ROSTER_VER);
+        if (s->hooks->sm_enable)
+            xel_add_child(st, f, "sm", NS_SM);
     } else {
         if (!s->tls_active && s->cfg->tls_available) {
             struct xel *tls = xel_add_child(st, f, "starttls", NS_TLS);
@@ -239,6 +241,8 @@ static bool negotiate(struct stream *s, struct stanza *st)
 /* After authentication: binding first, then every jabber:client stanza goes up. */
 static bool dispatch(struct stream *s, struct stanza *st)
 {
+    if (st->kind == STANZA_OTHER && stream_sm_handle(s, st->root))
+        return false;
     if (s->state == STREAM_BINDING) {
         if (st->kind == STANZA_IQ && xel_child(st->root, "bind", NS_BIND))
             bind_handle(s, st);
@@ -252,8 +256,14 @@ static bool dispatch(struct stream *s, struct stanza *st)
     }
     if (st->kind == STANZA_IQ && xel_child(st->root, "session", NS_SESSION)) {
         bind_handle(s, st);
+        if (s->sm) { /* one stanza each way that the stream answers itself */
+            s->sm->h_in++;
+            sm_sent(s->sm, NULL, 0);
+        }
         return false;
     }
+    if (s->sm)
+        s->sm->h_in++;
     s->hooks->stanza(s->ctx, st);
     return true;
 }

@@ -5,11 +5,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "jid.h"
 #include "parser.h"
 #include "scram.h"
+#include "sm.h"
 
 enum stream_state {
     STREAM_WAIT_HEADER, /* a (new) stream header is expected */
@@ -69,6 +71,23 @@ struct stream_hooks {
     void (*stanza)(void *ctx, struct stanza *st);
     /* The stream has ended (optional: stream_feed also returns PL_ECLOSED). */
     void (*closed)(void *ctx);
+    /*
+     * Stream management (XEP-0198), offered when sm_enable is set. The state (struct sm)
+     * belongs to the owner's session; the stream borrows it until stream_sm_forget.
+     * sm_enable: the bound client enabled it (resume: it asks for resumption; max_s: the
+     * window it asks for, 0 none). Returns the session's new state, or NULL to refuse.
+     * sm_resume: the authenticated client asks to resume previd. PL_OK: *sm is that session's
+     * state, now this stream's; PL_ENOTFOUND: unknown id; PL_EEXIST: the session is gone but
+     * its count is known (*h). The stream then applies the client's h, writes <resumed/> and
+     * calls sm_resumed, after which the owner sends that output and the unacknowledged
+     * stanzas again.
+     * sm_ack_wanted: the client sent <r/>; the owner answers with stream_sm_ack once what it
+     * received is committed where it had to be stored.
+     */
+    struct sm *(*sm_enable)(void *ctx, bool resume, unsigned max_s);
+    int (*sm_resume)(void *ctx, const char *previd, struct sm **sm, uint32_t *h);
+    void (*sm_resumed)(void *ctx);
+    void (*sm_ack_wanted)(void *ctx);
 };
 
 struct stream;
@@ -94,6 +113,11 @@ enum stream_state stream_state(const struct stream *s);
 /* The authenticated bare JID string, or NULL; borrowed. */
 const char *stream_user(const struct stream *s);
 bool stream_tls_active(const struct stream *s);
+/* Stream management: writes <a h=''/> with the count received; the state the stream
+ * borrows (NULL: not enabled); forget it (the session moved to another stream or ended). */
+void stream_sm_ack(struct stream *s);
+struct sm *stream_sm(const struct stream *s);
+void stream_sm_forget(struct stream *s);
 /* Frees parser state while idle between stanzas (see parser_release_idle()); returns true
  * when the parser was released. */
 bool stream_trim(struct stream *s);

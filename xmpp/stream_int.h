@@ -34,6 +34,7 @@ struct stream {
     struct jid *jid;
     enum sasl_mech mech;
     struct scram_server *scram; /* during a SCRAM exchange, owned */
+    struct sm *sm;              /* stream management state, borrowed from the session */
     char id[33];
 };
 
@@ -48,6 +49,9 @@ void sasl_features(struct stream *s, struct stanza *st, struct xel *features);
 void sasl_reset(struct stream *s);
 /* Writes <failure xmlns=sasl><condition/></failure>. */
 void sasl_failure(struct stream *s, const char *condition);
+
+/* Stream management (stream_sm.c): true when el was one of its elements (handled). */
+bool stream_sm_handle(struct stream *s, const struct xel *el);
 
 /* Binding (stream_bind.c): handles the bind and legacy session iqs. */
 void bind_handle(struct stream *s, struct stanza *st);

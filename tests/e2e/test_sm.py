@@ -1,0 +1,202 @@
+# SPDX-License-Identifier: MIT
+"""XEP-0198 stream management: acks both ways, resumption with retransmission, and where
+unacknowledged messages go when the session is not resumed."""
+import re
+import socket
+import struct
+
+import pytest
+
+from conftest import DOMAIN
+from xmpp_helpers import Raw, wait_log
+
+SM = "urn:xmpp:sm:3"
+
+
+class SMPeer:
+    """A raw, bound connection that speaks stream management by hand."""
+
+    def __init__(self, server, user, resource="sm", enable=None, presence=True):
+        self.user, self.resource = user, resource
+        self.raw = Raw(server.port)
+        self.raw.login_plain(user, "pw-" + user, resource)
+        if enable is not None:
+            resume = " resume='true'" if enable == "resume" else ""
+            self.raw.send("<enable xmlns='%s'%s/>" % (SM, resume))
+            data = self.expect(r"<enabled[^>]*/>")
+            m = re.search(rb"id='([0-9a-f]+)'", data)
+            self.id = m.group(1).decode() if m else None
+        if presence:
+            self.raw.send("<presence/>")
+
+    def expect(self, pattern, timeout=5):
+        data = self.raw.read_until(pattern, timeout)
+        m = re.search(pattern.encode(), data, re.S)
+        self.raw.buf = data[m.end():]
+        return m.group(0)
+
+    def count(self, pattern, n, timeout=5):
+        rx = re.compile(pattern.encode(), re.S)
+        self.raw.read_until(b"(?:" + pattern.encode() + b".*?){%d}" % n, timeout)
+        return rx.findall(self.raw.buf)
+
+    def abort(self):
+        """Resets the TCP connection without a word, as a dead network does."""
+        self.raw.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.raw.close()
+
+
+def resume_login(server, user, previd, h):
+    """A new connection that authenticates and asks to resume previd."""
+    r = Raw(server.port)
+    r.login_plain_nobind = None
+    r.starttls()
+    r.open_stream()
+    import base64
+    token = base64.b64encode(("\0%s\0pw-%s" % (user, user)).encode()).decode()
+    r.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>%s</auth>" % token)
+    r.read_until(b"<success")
+    r.buf = b""
+    features = r.open_stream()
+    assert b"<sm xmlns='urn:xmpp:sm:3'/>" in features
+    r.buf = b""
+    r.send("<resume xmlns='%s' previd='%s' h='%d'/>" % (SM, previd, h))
+    return r
+
+
+@pytest.fixture
+def pair(server_factory):
+    srv = server_factory(allow_plaintext_loopback=False, sm_resume_timeout=30)
+    srv.adduser("alice", "pw-alice")
+    srv.adduser("bob", "pw-bob")
+    return srv
+
+
+def msg(to, body, mid):
+    return "<message to='%s@%s' type='chat' id='%s'><body>%s</body></message>" % (
+        to, DOMAIN, mid, body)
+
+
+def test_enable_and_acks_count_both_ways(pair):
+    a = SMPeer(pair, "alice", enable="plain")
+    assert a.id is None  # no resumption asked for, none granted
+    a.raw.send("<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>")
+    a.expect(r"<iq[^>]*id='p1'")
+    a.raw.send("<r xmlns='%s'/>" % SM)
+    # presence and the ping: two stanzas received since <enable/>
+    assert b"h='2'" in a.expect(r"<a xmlns='urn:xmpp:sm:3' h='\d+'/>")
+
+
+def test_server_asks_for_acks_and_takes_them(pair):
+    a = SMPeer(pair, "alice", enable="plain")
+    b = SMPeer(pair, "bob")
+    for i in range(6):
+        b.raw.send(msg("alice", "m%d" % i, "m%d" % i))
+    a.count(r"<message", 6)
+    assert b"<r xmlns='urn:xmpp:sm:3'/>" in a.raw.buf
+    a.raw.send("<a xmlns='%s' h='6'/>" % SM)
+    a.raw.send("<iq type='get' id='p2'><ping xmlns='urn:xmpp:ping'/></iq>")
+    a.expect(r"id='p2'")
+
+
+def test_ack_beyond_sent_is_a_stream_error(pair):
+    a = SMPeer(pair, "alice", enable="plain")
+    a.raw.send("<a xmlns='%s' h='50'/>" % SM)
+    data = a.raw.read_all()
+    assert b"<undefined-condition xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in data
+
+
+def test_enable_before_bind_fails(pair):
+    r = Raw(pair.port)
+    r.starttls()
+    r.open_stream()
+    import base64
+    token = base64.b64encode(b"\0alice\0pw-alice").decode()
+    r.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>%s</auth>" % token)
+    r.read_until(b"<success")
+    r.buf = b""
+    r.open_stream()
+    r.send("<enable xmlns='%s' resume='true'/>" % SM)
+    assert b"<unexpected-request" in r.read_until(b"</failed>")
+
+
+def test_resume_retransmits_what_was_not_acked(pair):
+    a = SMPeer(pair, "alice", enable="resume")
+    assert a.id
+    b = SMPeer(pair, "bob")
+    for i in range(3):
+        b.raw.send(msg("alice", "in-flight-%d" % i, "f%d" % i))
+    a.count(r"in-flight-\d", 3)
+    a.abort()  # read by the socket, never acknowledged
+    wait_log(pair, "lost its connection")
+    r = resume_login(pair, "alice", a.id, 0)
+    data = r.read_until(rb"in-flight-2")
+    assert re.search(rb"<resumed xmlns='urn:xmpp:sm:3' previd='%s' h='1'/>" % a.id.encode(),
+                     data)
+    assert data.index(b"<resumed") < data.index(b"in-flight-0") < data.index(b"in-flight-2")
+    # the session kept its full JID: a message to it arrives on the new connection
+    r.buf = b""
+    b.raw.send("<message to='alice@%s/sm' type='chat'><body>after</body></message>" % DOMAIN)
+    r.read_until(b"after")
+
+
+def test_resume_of_acked_stanzas_sends_only_the_rest(pair):
+    a = SMPeer(pair, "alice", enable="resume")
+    b = SMPeer(pair, "bob")
+    for i in range(4):
+        b.raw.send(msg("alice", "n%d" % i, "n%d" % i))
+    a.count(r"<body>n\d</body>", 4)
+    a.abort()
+    wait_log(pair, "lost its connection")
+    # the client had handled its own presence, n0 and n1
+    r = resume_login(pair, "alice", a.id, 3)
+    data = r.read_until(rb"n3</body>")
+    assert b"<body>n0</body>" not in data and b"<body>n1</body>" not in data
+    assert b"<body>n2</body>" in data
+
+
+def test_unknown_resume_id_fails(pair):
+    r = resume_login(pair, "alice", "00" * 16, 0)
+    data = r.read_until(b"</failed>")
+    assert b"<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>" in data
+    assert b" h=" not in data
+
+
+def test_someone_elses_resume_id_fails(pair):
+    a = SMPeer(pair, "alice", enable="resume")
+    a.abort()
+    wait_log(pair, "lost its connection")
+    r = resume_login(pair, "bob", a.id, 0)
+    assert b"<item-not-found" in r.read_until(b"</failed>")
+
+
+def test_unacked_message_goes_to_another_resource_when_not_resumed(server_factory):
+    srv = server_factory(sm_resume_timeout=1)
+    srv.adduser("alice", "pw-alice")
+    srv.adduser("bob", "pw-bob")
+    a = SMPeer(srv, "alice", enable="resume")
+    other = SMPeer(srv, "alice", resource="desk")
+    b = SMPeer(srv, "bob")
+    other.raw.buf = b""
+    b.raw.send("<message to='alice@%s/sm' type='chat'><body>lost-in-flight</body></message>"
+               % DOMAIN)
+    a.expect(r"lost-in-flight")
+    a.abort()
+    wait_log(srv, "not resumed in time")
+    other.raw.read_until(b"lost-in-flight")
+    # and a late resume learns how far the server had got
+    r = resume_login(srv, "alice", a.id, 0)
+    data = r.read_until(b"</failed>")
+    assert re.search(rb"<failed xmlns='urn:xmpp:sm:3' h='\d+'><item-not-found", data)
+
+
+def test_detached_session_stays_available(pair):
+    a = SMPeer(pair, "alice", enable="resume")
+    b = SMPeer(pair, "bob")
+    a.abort()
+    wait_log(pair, "lost its connection")
+    b.raw.buf = b""
+    b.raw.send("<message to='alice@%s' type='chat'><body>queued</body></message>" % DOMAIN)
+    r = resume_login(pair, "alice", a.id, 0)
+    r.read_until(b"queued")
+    assert b"<error" not in b.raw.buf
