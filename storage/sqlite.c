@@ -101,7 +101,6 @@ static const char *const migrations[] = {
      "CREATE UNIQUE INDEX archive_by_sid ON archive (owner, stanza_id);"
      "CREATE INDEX archive_by_peer ON archive (owner, peer, ts);"
      "CREATE INDEX archive_by_ts ON archive (owner, ts);"
-     "CREATE INDEX archive_by_msg_id ON archive (owner, peer, msg_id) WHERE msg_id IS NOT NULL;"
      "CREATE INDEX archive_by_origin_id ON archive (owner, peer, origin_id)"
      " WHERE origin_id IS NOT NULL;"
      "CREATE VIRTUAL TABLE archive_fts USING fts5(owner, body, content='archive',"
@@ -181,13 +180,16 @@ static const char *const sq_sql[SQ_STMT_COUNT] = {
                            " origin_id, body, xml) VALUES ((SELECT oid FROM archive_owners"
                            " WHERE jid = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
     [SQ_ARCHIVE_LAST_TS] = "SELECT ts FROM archive ORDER BY id DESC LIMIT 1",
-    /* Two lookups joined by UNION ALL so each uses its partial index. */
+    /* By origin-id through its index, or by message id among the conversation's newest
+     * 1000 rows (XEP-0308 corrects the last message; an index on every message id
+     * would cost each append a write for that rare case). */
     [SQ_ARCHIVE_AMEND] = ("UPDATE archive SET body = ?5, xml = ?6 WHERE id = (SELECT max(id) FROM"
                           " (SELECT id FROM archive WHERE owner = (SELECT oid FROM archive_owners"
-                          " WHERE jid = ?1) AND peer = ?2 AND msg_id = ?4 AND sent = ?3"
-                          " UNION ALL SELECT id FROM archive WHERE owner = (SELECT oid FROM"
-                          " archive_owners WHERE jid = ?1) AND peer = ?2 AND origin_id = ?4"
-                          " AND sent = ?3))"),
+                          " WHERE jid = ?1) AND peer = ?2 AND origin_id = ?4 AND sent = ?3"
+                          " UNION ALL SELECT id FROM (SELECT id, msg_id, sent FROM archive"
+                          " WHERE owner = (SELECT oid FROM archive_owners WHERE jid = ?1)"
+                          " AND peer = ?2 ORDER BY ts DESC LIMIT 1000)"
+                          " WHERE msg_id = ?4 AND sent = ?3))"),
     /* Oldest first by id (the time order): stops at the first row still young enough. */
     [SQ_ARCHIVE_PURGE] = ("DELETE FROM archive WHERE id IN (SELECT id FROM archive ORDER BY id"
                           " LIMIT ?2) AND ts < ?1"),
