@@ -130,6 +130,15 @@ static void hook_stanza(void *ctx, struct stanza *st)
     router_dispatch(c->srv, c, st);
 }
 
+static bool hook_element(void *ctx, struct stanza *st)
+{
+    struct conn *c = ctx;
+    if (c->closing)
+        return true; /* the stream is ending: nothing more is handled for it */
+    conn_charge(c, 1);
+    return router_dispatch_element(c->srv, c, st);
+}
+
 const struct stream_hooks c2s_hooks = {
     .starttls = hook_starttls,
     .auth_allowed = hook_auth_allowed,
@@ -143,6 +152,7 @@ const struct stream_hooks c2s_hooks = {
     .sm_resume = c2s_sm_resume,
     .sm_resumed = c2s_sm_resumed,
     .sm_ack_wanted = c2s_sm_ack_wanted,
+    .element = hook_element,
 };
 
 void c2s_session_detach(struct conn *c)

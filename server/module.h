@@ -12,6 +12,7 @@
 
 struct server;
 struct session;
+struct stream_feature;
 struct message_event;
 
 /* A stanza policy's decision between two parties: allowed (ROUTE_PASS), dropped silently
@@ -52,6 +53,9 @@ struct module {
     size_t n_routes;
     /* Disco#info features the module provides (NULL-terminated, may be NULL). */
     const char *const *features;
+    /* Stream features the module announces after authentication (ended by a NULL name, may
+     * be NULL), e.g. XEP-0352's <csi/>. */
+    const struct stream_feature *stream_features;
     /* Creates the module's state; opts points at its parsed options. PL_OK or an error. */
     int (*init)(struct server *srv, const void *opts, void **state);
     void (*fini)(void *state);
@@ -172,6 +176,10 @@ void module_send(struct session *sess, const struct stanza *st);
  * policy is asked once, then the session_hold gates. Returns true when it went out (or was
  * held). For offline flushes, carbon copies and every stanza a module hands to someone. */
 bool module_deliver(struct server *srv, struct session *sess, const struct stanza *st);
+/* Delivers copy (a wrapper from the account itself: carbons, archive results) to one session,
+ * asking the recipient's policy about the original it carries. Returns true when sent. */
+bool module_deliver_copy(struct server *srv, struct session *sess, const struct stanza *copy,
+                         const struct stanza *original);
 /* Sends st that a session_hold gate kept, past every gate (in the order the module chose). */
 void module_send_held(struct session *sess, const struct stanza *st);
 /* fn(arg, true) runs once everything sent to sess so far has reached the client: acked

@@ -153,14 +153,19 @@ void module_send_serialized(struct session *sess, const struct stanza *st, const
     session_send(sess, st, bytes, n);
 }
 
-bool module_deliver(struct server *srv, struct session *sess, const struct stanza *st)
+bool module_deliver_copy(struct server *srv, struct session *sess, const struct stanza *copy,
+                         const struct stanza *original)
 {
     struct filter_verdict v;
-    const char *bare = sess->jid->bare;
-    if (module_filter_in(srv, bare, sess, st, &v) != ROUTE_PASS)
+    if (module_filter_in(srv, sess->jid->bare, sess, original, &v) != ROUTE_PASS)
         return false;
-    session_send(sess, st, NULL, 0);
+    session_send(sess, copy, NULL, 0);
     return true;
+}
+
+bool module_deliver(struct server *srv, struct session *sess, const struct stanza *st)
+{
+    return module_deliver_copy(srv, sess, st, st);
 }
 
 void module_send_held(struct session *sess, const struct stanza *st)

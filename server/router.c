@@ -193,6 +193,24 @@ static int route(struct route_ctx *rc, struct stanza *st)
     return res == ROUTE_PASS ? route_default(rc, st) : res;
 }
 
+bool router_dispatch_element(struct server *srv, struct conn *conn, struct stanza *st)
+{
+    struct route_ctx rc = { .srv = srv, .conn = conn, .sess = conn_session(conn) };
+    const char *ns = st->root->ns ? st->root->ns : "";
+    for (size_t m = 0; m < modules_count; m++) {
+        for (size_t i = 0; i < modules[m]->n_routes; i++) {
+            const struct route *r = &modules[m]->routes[i];
+            if (!(r->types & ROUTE_ELEMENT) || strcmp(r->elem, st->root->name) != 0 ||
+                !r->ns || strcmp(r->ns, ns) != 0 || (r->min_state == SESS_BOUND && !rc.sess))
+                continue;
+            rc.state = srv->mod_state[m];
+            conn_charge(conn, r->cost);
+            return r->fn(&rc, st) == ROUTE_DONE;
+        }
+    }
+    return false;
+}
+
 void router_dispatch(struct server *srv, struct conn *conn, struct stanza *st)
 {
     struct route_ctx rc = { .srv = srv, .conn = conn, .sess = conn_session(conn) };

@@ -21,6 +21,11 @@ enum route_target {
     TARGET_FULL = 1u << 2,    /* a full JID of a local account */
 };
 
+/* A route's types bit for a top-level element that is not a stanza (e.g. XEP-0352's
+ * <active/>): the row then matches the element's own name and namespace, and its handler's
+ * ROUTE_DONE means handled; anything else ends the stream with unsupported-stanza-type. */
+#define ROUTE_ELEMENT (1u << 31)
+
 /* Handler results: done, pass to the next route/default delivery, or ROUTE_ERROR(cond). */
 enum { ROUTE_DONE = 0, ROUTE_PASS = 1 };
 #define ROUTE_ERROR(cond) (-(int)(cond))
@@ -51,6 +56,9 @@ struct route {
 
 /* Handles one stanza from conn (the router takes ownership of st). */
 void router_dispatch(struct server *srv, struct conn *conn, struct stanza *st);
+/* Offers a bound stream's top-level non-stanza element (borrowed) to the ROUTE_ELEMENT rows;
+ * true when one handled it. */
+bool router_dispatch_element(struct server *srv, struct conn *conn, struct stanza *st);
 /* Sends st (borrowed) to the session of conn, or to conn itself before binding. */
 void router_to_sender(struct conn *conn, const struct stanza *st);
 /* Sends st (borrowed) to its sender's stream, e.g. an iq result built by a handler. */

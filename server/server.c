@@ -326,6 +326,22 @@ static int open_storage(struct server *srv)
     return rc;
 }
 
+/* The stream features every module announces after authentication, in registry order. */
+static void collect_stream_features(struct server *srv)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < modules_count; i++)
+        for (const struct stream_feature *f = modules[i]->stream_features; f && f->name; f++)
+            n++;
+    srv->auth_features = xcalloc(n + 1, sizeof(*srv->auth_features));
+    n = 0;
+    for (size_t i = 0; i < modules_count; i++)
+        for (const struct stream_feature *f = modules[i]->stream_features; f && f->name; f++)
+            srv->auth_features[n++] = *f;
+    srv->stream_cfg.auth_features = srv->auth_features;
+    srv->stream_cfg.n_auth_features = n;
+}
+
 static void fill_stream_config(struct server *srv)
 {
     struct stream_config *sc = &srv->stream_cfg;
@@ -338,6 +354,7 @@ static void fill_stream_config(struct server *srv)
     sc->registration = srv->cfg.allow_registration;
     sc->roster_versioning = true; /* the roster module is always built in */
     sc->max_auth_failures = (unsigned)srv->cfg.max_auth_failures;
+    collect_stream_features(srv);
 }
 
 static int init_modules(struct server *srv)
@@ -466,6 +483,7 @@ void server_fini(struct server *srv)
     if (srv->spare_fd >= 0)
         close(srv->spare_fd);
     buf_fini(&srv->scratch);
+    free(srv->auth_features);
     while (srv->n_buf_pool) {
         struct buf *b = srv->buf_pool[--srv->n_buf_pool];
         buf_fini(b);

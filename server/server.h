@@ -43,6 +43,7 @@ struct server {
     SSL_CTX *tls;
     struct storage store;
     struct stream_config stream_cfg;
+    struct stream_feature *auth_features; /* the modules' stream features, owned */
     struct session_table sessions;
     struct auth_guard *auth_guard; /* login and registration throttling */
     void *mod_state[MODULE_SLOTS];

@@ -144,6 +144,8 @@ static void write_features(struct stream *s)
             xel_add_child(st, f, "ver", NS_ROSTER_VER);
         if (s->hooks->sm_enable)
             xel_add_child(st, f, "sm", NS_SM);
+        for (size_t i = 0; i < s->cfg->n_auth_features; i++)
+            xel_add_child(st, f, s->cfg->auth_features[i].name, s->cfg->auth_features[i].ns);
     } else {
         if (!s->tls_active && s->cfg->tls_available) {
             struct xel *tls = xel_add_child(st, f, "starttls", NS_TLS);
@@ -251,7 +253,8 @@ static bool dispatch(struct stream *s, struct stanza *st)
         return false;
     }
     if (st->kind == STANZA_OTHER) {
-        stream_error(s, "unsupported-stanza-type", NULL);
+        if (!s->hooks->element || !s->hooks->element(s->ctx, st))
+            stream_error(s, "unsupported-stanza-type", NULL);
         return false;
     }
     if (st->kind == STANZA_IQ && xel_child(st->root, "session", NS_SESSION)) {

@@ -22,6 +22,13 @@ enum stream_state {
     STREAM_CLOSED,      /* closing tag written or received; nothing more is read */
 };
 
+/* A child of <stream:features/> that a server extension announces, e.g. XEP-0352's
+ * <csi xmlns='urn:xmpp:csi:0'/>. */
+struct stream_feature {
+    const char *name;
+    const char *ns;
+};
+
 /* Server-wide settings; borrowed for the stream's lifetime. */
 struct stream_config {
     const char *domain;
@@ -31,6 +38,9 @@ struct stream_config {
     bool registration;               /* advertise XEP-0077 in-band registration */
     bool roster_versioning;          /* advertise RFC 6121 §2.6 roster versions after auth */
     unsigned max_auth_failures;      /* per connection, then policy-violation */
+    /* Extensions announced in the features after authentication (borrowed). */
+    const struct stream_feature *auth_features;
+    size_t n_auth_features;
 };
 
 /*
@@ -69,6 +79,11 @@ struct stream_hooks {
      * resource-constraint (too many resources), anything else not-allowed. */
     int (*bind)(void *ctx, const char *resource, struct jid **full);
     void (*stanza)(void *ctx, struct stanza *st);
+    /* A top-level element that is not a stanza (not message, presence or iq in jabber:client)
+     * arrived once bound, e.g. XEP-0352's <active/>: returns true when the owner handled it
+     * (st is borrowed for the call). Optional; without it, or on false, the stream ends with
+     * unsupported-stanza-type. */
+    bool (*element)(void *ctx, struct stanza *st);
     /* The stream has ended (optional: stream_feed also returns PL_ECLOSED). */
     void (*closed)(void *ctx);
     /*

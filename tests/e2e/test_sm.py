@@ -200,3 +200,61 @@ def test_detached_session_stays_available(pair):
     r = resume_login(pair, "alice", a.id, 0)
     r.read_until(b"queued")
     assert b"<error" not in b.raw.buf
+
+
+def test_slixmpp_resumes_and_gets_what_came_meanwhile(pair):
+    """A real client library: enable with resumption, lose the TCP connection, reconnect;
+    it resumes (no new session) and gets the message sent while it was away."""
+    import asyncio
+    from xmpp_helpers import Client, online, run
+
+    async def go():
+        a = Client("alice@%s/phone" % DOMAIN, "pw-alice")
+        a.register_plugin("xep_0198")
+        loop = asyncio.get_event_loop()
+        enabled, resumed = loop.create_future(), loop.create_future()
+        a.add_event_handler("sm_enabled", lambda _: enabled.done() or enabled.set_result(1))
+        a.add_event_handler("session_resumed",
+                            lambda _: resumed.done() or resumed.set_result(1))
+        a.connect(("127.0.0.1", pair.port))
+        await asyncio.wait_for(a.started, 10)
+        await asyncio.wait_for(enabled, 10)
+        a.send_presence()
+        b = await online(pair, "bob", "pw-bob")
+        a.transport.abort()
+        await asyncio.sleep(0)
+        wait_log(pair, "lost its connection")
+        b.send_message(mto="alice@%s/phone" % DOMAIN, mbody="while-away", mtype="chat")
+        a.connect(("127.0.0.1", pair.port))
+        await asyncio.wait_for(resumed, 10)
+        while True:
+            m = await a.next_message()
+            if m["body"]:
+                break
+        assert m["body"] == "while-away"
+        assert "resumed alice@%s/phone" % DOMAIN in pair.log()
+        a.disconnect()
+        b.disconnect()
+
+    run(go())
+
+
+def test_resumed_session_keeps_carbons_and_presence(pair):
+    a = SMPeer(pair, "alice", enable="resume")
+    a.raw.send("<iq type='set' id='c1'><enable xmlns='urn:xmpp:carbons:2'/></iq>")
+    a.expect(r"<iq[^>]*id='c1'[^>]*type='result'|<iq[^>]*type='result'[^>]*id='c1'")
+    desk = SMPeer(pair, "alice", resource="desk")
+    b = SMPeer(pair, "bob")
+    a.abort()
+    wait_log(pair, "lost its connection")
+    r = resume_login(pair, "alice", a.id, 0)
+    r.read_until(b"<resumed")
+    b.raw.buf = b""
+    b.raw.send("<message to='alice@%s/desk' type='chat'><body>to-desk</body></message>" % DOMAIN)
+    desk.raw.read_until(b"to-desk")
+    data = r.read_until(b"</received>")
+    assert b"<received xmlns='urn:xmpp:carbons:2'>" in data and b"to-desk" in data
+    # nobody was told alice/sm went away
+    desk.raw.send("<iq type='get' id='p9'><ping xmlns='urn:xmpp:ping'/></iq>")
+    seen = desk.raw.read_until(b"id='p9'")
+    assert b"type='unavailable'" not in seen
