@@ -365,6 +365,25 @@ static void test_archive_prefs(void **state)
     assert_string_equal(seen, "");
 }
 
+/* The reader wakes the caller, and done runs only from storage_run_completions, on the
+ * caller's thread. */
+static void test_archive_wake_then_complete(void **state)
+{
+    struct fx *f = *state;
+    fill(f);
+    struct got g = { 0 };
+    struct archive_filter q = { .owner = "a@x", .max = 2 };
+    assert_int_equal(archive_query(&f->st, &q, page_done, &g), PL_OK);
+    struct pollfd p = { .fd = f->wake[0], .events = POLLIN };
+    assert_int_equal(poll(&p, 1, 5000), 1);
+    assert_false(g.called);
+    char c;
+    assert_int_equal(read(f->wake[0], &c, 1), 1);
+    storage_run_completions(&f->st);
+    assert_true(g.called);
+    assert_string_equal(g.ids, "s1,s2");
+}
+
 /* Queries still queued at close are dropped without a callback, and nothing leaks. */
 static void test_archive_close_pending(void **state)
 {
@@ -457,6 +476,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_archive_amend_and_purge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_archive_meta_and_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_archive_prefs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_archive_wake_then_complete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_archive_close_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_archive_account_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_archive_under_faults, fault_setup, fault_teardown),
