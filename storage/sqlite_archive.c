@@ -102,10 +102,10 @@ int sq_archive_purge(struct storage *st, long long cutoff_us, unsigned max, unsi
     return rc;
 }
 
+/* Leaves *mode as the caller set it (its default) when owner stored no preferences. */
 static int read_mode(struct sq_store *s, const char *owner, enum archive_mode *mode)
 {
     sqlite3_stmt *q = sq_get(s, SQ_ARCHIVE_PREFS_GET);
-    *mode = ARCHIVE_ALWAYS;
     if (!q)
         return PL_EIO;
     sq_bind_text(s, q, 1, owner);

@@ -170,13 +170,15 @@ struct storage_ops {
                          void (*done)(void *ctx, const struct archive_page *page), void *ctx);
     int (*archive_meta)(struct storage *st, const char *owner,
                         void (*done)(void *ctx, const struct archive_meta *meta), void *ctx);
-    /* Preferences: *mode ARCHIVE_ALWAYS when none are stored; fn gets each listed JID. */
+    /* Preferences: *mode is left as the caller set it (its default) when none are stored;
+     * fn gets each listed JID. */
     int (*archive_prefs_get)(struct storage *st, const char *owner, enum archive_mode *mode,
                              archive_pref_fn fn, void *ctx);
     /* Replaces them (jids[i] with always[i]). */
     int (*archive_prefs_set)(struct storage *st, const char *owner, enum archive_mode mode,
                              const char *const *jids, const bool *always, size_t n);
-    /* The default mode and the rule for peer: *rule 1 always, 0 never, -1 not listed. */
+    /* The stored default mode (*mode untouched when none) and the rule for peer: *rule 1
+     * always, 0 never, -1 not listed. */
     int (*archive_pref_check)(struct storage *st, const char *owner, const char *peer,
                               enum archive_mode *mode, int *rule);
 };

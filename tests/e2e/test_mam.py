@@ -345,6 +345,38 @@ def test_max_is_clamped(server_factory):
         b.close()
 
 
+def test_default_preference_from_config(server_factory):
+    srv = server_factory(archive={"default": "never"})
+    for u in USERS:
+        srv.adduser(u, "pw-" + u)
+    a, b = RosterPeer(srv, "alice", "r"), RosterPeer(srv, "bob", "r")
+    try:
+        a.available(0)
+        b.available(0)
+        send_chat(a, bare("bob"), "unarchived")
+        st = received(b, "unarchived")
+        assert st.find(SID + "stanza-id") is None, dump(st)
+        for peer in (a, b):
+            res, ans = query(peer)
+            assert res == [] and ok(ans).get("complete") == "true"
+        b.send("<iq type='get' id='pg'><prefs xmlns='%s'/></iq>" % MAM)
+        st = b.wait_for(lambda s: s.get("id") == "pg", "prefs")
+        assert st.find(M + "prefs").get("default") == "never", dump(st)
+        # an account's own preference wins over the server's default
+        b.send("<iq type='set' id='ps'><prefs xmlns='%s' default='always'/></iq>" % MAM)
+        assert b.wait_for(lambda s: s.get("id") == "ps", "prefs set").get("type") == "result"
+        send_chat(a, bare("bob"), "archived for bob")
+        st = received(b, "archived for bob")
+        assert st.find(SID + "stanza-id") is not None, dump(st)
+        res, _ = query(b)
+        assert bodies(res) == ["archived for bob"]
+        res, _ = query(a)
+        assert res == []
+    finally:
+        a.close()
+        b.close()
+
+
 BAD = [
     ("unknown field", dict(fields=[field("colour", "red")]), "bad-request"),
     ("wrong FORM_TYPE", dict(form_type="urn:xmpp:mam:1"), "bad-request"),
