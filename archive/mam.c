@@ -14,6 +14,12 @@
 #define PURGE_BATCH 200
 /* Seconds between purge rounds while messages arrive. */
 #define PURGE_EVERY 60
+/* The full-text index takes new messages in batches: one FTS5 segment per batch instead of
+ * one per loop turn, which would cost every message several times more. */
+#define INDEX_AFTER 256
+#define INDEX_BATCH 1000
+/* A search first indexes what is pending, at most this many batches on the loop. */
+#define INDEX_NOW_BATCHES 5
 
 long long mam_now_us(void)
 {
@@ -46,6 +52,50 @@ void mam_purge_maybe(struct mam *m)
     module_defer(m->srv, purge_step, m);
 }
 
+static void index_step(void *arg)
+{
+    struct mam *m = arg;
+    unsigned n = 0;
+    int rc = archive_index(module_storage(m->srv), INDEX_BATCH, &n);
+    module_storage_dirty(m->srv);
+    if (rc != PL_OK)
+        module_log(LOG_WARN, "archive", "full-text indexing failed: %s", pl_strerror(rc));
+    m->indexing = rc == PL_OK && n >= INDEX_BATCH; /* more may be left: next turn */
+    if (m->indexing)
+        module_defer(m->srv, index_step, m);
+    else
+        m->unindexed = 0;
+}
+
+static void index_soon(struct mam *m)
+{
+    if (m->indexing)
+        return;
+    m->indexing = true;
+    module_defer(m->srv, index_step, m);
+}
+
+void mam_index_note(struct mam *m)
+{
+    if (++m->unindexed >= INDEX_AFTER)
+        index_soon(m);
+}
+
+int mam_index_now(struct mam *m)
+{
+    unsigned n = INDEX_BATCH;
+    for (int i = 0; i < INDEX_NOW_BATCHES && n >= INDEX_BATCH; i++) {
+        int rc = archive_index(module_storage(m->srv), INDEX_BATCH, &n);
+        if (rc != PL_OK)
+            return rc;
+    }
+    if (n >= INDEX_BATCH)
+        index_soon(m); /* a long backlog: the rest in later turns */
+    else
+        m->unindexed = 0;
+    return module_storage_commit(m->srv);
+}
+
 /* Only the account's own archive is served; the server's domain has none. */
 static int mam_iq(struct route_ctx *rc, struct stanza *st)
 {
@@ -72,6 +122,7 @@ static int mam_init(struct server *srv, const void *opts, void **state)
     m->opts = *(const struct mam_opts *)opts;
     *state = m;
     mam_purge_maybe(m); /* the first round soon after start */
+    index_soon(m);      /* and whatever the last run left unindexed */
     return PL_OK;
 }
 

@@ -36,6 +36,8 @@ struct mam {
     bool purging;          /* a purge batch is queued (module_defer) */
     long long last_purge;  /* when the last purge round started (seconds) */
     struct mam_pending *pending; /* queries waiting for their page, for fini */
+    unsigned unindexed;    /* appends since the full-text index last caught up */
+    bool indexing;         /* an index batch is queued (module_defer) */
 };
 
 /* A query waiting for the store (mam_query.c); owned by the module until done. */
@@ -79,5 +81,10 @@ void mam_message_done(void *state, const struct message_event *ev);
 
 /* Runs one purge batch now and queues the next while old messages remain (mam.c). */
 void mam_purge_maybe(struct mam *m);
+/* Counts one append; enough of them queue a full-text index batch (mam.c). */
+void mam_index_note(struct mam *m);
+/* Brings the full-text index up to date (a bounded number of batches) and commits, before a
+ * search: PL_OK or an error. */
+int mam_index_now(struct mam *m);
 
 #endif

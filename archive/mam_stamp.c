@@ -211,6 +211,7 @@ static void archive_copy(struct mam *m, const char *owner, const struct jid *pee
     }
     amend(m, owner, peer->bare, sent, st);
     module_storage_dirty(m->srv);
+    mam_index_note(m);
 }
 
 /* The sender's copy, under a stanza-id of its own (XEP-0359 ids are per archive). */

@@ -106,17 +106,20 @@ static const char *const migrations[] = {
      " WHERE origin_id IS NOT NULL;"
      "CREATE VIRTUAL TABLE IF NOT EXISTS archive_fts USING fts5(owner, body, content='archive',"
      " content_rowid='id');"
-     "CREATE TRIGGER IF NOT EXISTS archive_fts_add AFTER INSERT ON archive"
-     " WHEN NEW.body IS NOT NULL BEGIN"
-     " INSERT INTO archive_fts (rowid, owner, body) VALUES (NEW.id, NEW.owner, NEW.body);"
-     " END;"
+     /* Rows up to archive_fts_state.upto are in the index; archive_index adds the newer ones
+      * in batches (one FTS5 segment per small commit would cost every message dearly). */
+     "CREATE TABLE IF NOT EXISTS archive_fts_state ("
+     " k INTEGER PRIMARY KEY CHECK (k = 0),"
+     " upto INTEGER NOT NULL);"
+     "INSERT OR IGNORE INTO archive_fts_state (k, upto) VALUES (0, 0);"
      "CREATE TRIGGER IF NOT EXISTS archive_fts_del AFTER DELETE ON archive"
-     " WHEN OLD.body IS NOT NULL BEGIN"
+     " WHEN OLD.body IS NOT NULL AND OLD.id <= (SELECT upto FROM archive_fts_state) BEGIN"
      " INSERT INTO archive_fts (archive_fts, rowid, owner, body)"
      " VALUES ('delete', OLD.id, OLD.owner, OLD.body);"
      " END;"
      /* One trigger for both steps: SQLite does not promise an order between triggers. */
-     "CREATE TRIGGER IF NOT EXISTS archive_fts_upd AFTER UPDATE OF body ON archive BEGIN"
+     "CREATE TRIGGER IF NOT EXISTS archive_fts_upd AFTER UPDATE OF body ON archive"
+     " WHEN OLD.id <= (SELECT upto FROM archive_fts_state) BEGIN"
      " INSERT INTO archive_fts (archive_fts, rowid, owner, body)"
      " SELECT 'delete', OLD.id, OLD.owner, OLD.body WHERE OLD.body IS NOT NULL;"
      " INSERT INTO archive_fts (rowid, owner, body)"
@@ -196,6 +199,12 @@ static const char *const sq_sql[SQ_STMT_COUNT] = {
     /* Oldest first by id (the time order): stops at the first row still young enough. */
     [SQ_ARCHIVE_PURGE] = ("DELETE FROM archive WHERE id IN (SELECT id FROM archive ORDER BY id"
                           " LIMIT ?2) AND ts < ?1"),
+    [SQ_ARCHIVE_FTS_UPTO] = "SELECT upto FROM archive_fts_state",
+    [SQ_ARCHIVE_FTS_NEXT] = ("SELECT max(id) FROM (SELECT id FROM archive WHERE id > ?1 ORDER BY id"
+                             " LIMIT ?2)"),
+    [SQ_ARCHIVE_FTS_ADD] = ("INSERT INTO archive_fts (rowid, owner, body) SELECT id, owner, body"
+                            " FROM archive WHERE id > ?1 AND id <= ?2 AND body IS NOT NULL"),
+    [SQ_ARCHIVE_FTS_SET] = "UPDATE archive_fts_state SET upto = ?1",
     [SQ_ARCHIVE_PREFS_GET] = "SELECT mode FROM archive_prefs WHERE owner = ?1",
     [SQ_ARCHIVE_PREFS_PUT] = ("INSERT OR REPLACE INTO archive_prefs (owner, mode)"
                               " VALUES (?1, ?2)"),
@@ -547,6 +556,7 @@ const struct storage_ops storage_sqlite_ops = {
     .archive_append = sq_archive_append,
     .archive_amend = sq_archive_amend,
     .archive_purge = sq_archive_purge,
+    .archive_index = sq_archive_index,
     .archive_query = sq_archive_query,
     .archive_meta = sq_archive_meta,
     .archive_prefs_get = sq_archive_prefs_get,

@@ -103,6 +103,45 @@ int sq_archive_purge(struct storage *st, long long cutoff_us, unsigned max, unsi
 }
 
 /* Leaves *mode as the caller set it (its default) when owner stored no preferences. */
+/* One integer from a one-row statement (NULL reads as 0). */
+static int read_int(struct sq_store *s, sqlite3_stmt *q, long long *v)
+{
+    int rc = sq_step(s, q);
+    *v = rc == SQ_ROW ? sqlite3_column_int64(q, 0) : 0;
+    sqlite3_reset(q);
+    return rc == SQ_ROW ? PL_OK : rc == PL_OK ? PL_EIO : rc;
+}
+
+/* The rows after the indexed ones, up to max of them, go into the index in one statement, so
+ * a batch makes one FTS5 segment. */
+int sq_archive_index(struct storage *st, unsigned max, unsigned *n)
+{
+    struct sq_store *s = sq_store(st);
+    long long upto, next;
+    sqlite3_stmt *q;
+    *n = 0;
+    if (sq_batch_begin(s) != PL_OK || !(q = sq_get(s, SQ_ARCHIVE_FTS_UPTO)) ||
+        read_int(s, q, &upto) != PL_OK || !(q = sq_get(s, SQ_ARCHIVE_FTS_NEXT)))
+        return PL_EIO;
+    sq_bind_int64(s, q, 1, upto);
+    sq_bind_int64(s, q, 2, max);
+    if (read_int(s, q, &next) != PL_OK)
+        return PL_EIO;
+    if (next <= upto)
+        return PL_OK; /* nothing new */
+    if (!(q = sq_get(s, SQ_ARCHIVE_FTS_ADD)))
+        return PL_EIO;
+    sq_bind_int64(s, q, 1, upto);
+    sq_bind_int64(s, q, 2, next);
+    int rc = sq_run(s, q);
+    if (rc == PL_OK && (q = sq_get(s, SQ_ARCHIVE_FTS_SET)) != NULL) {
+        sq_bind_int64(s, q, 1, next);
+        rc = sq_run(s, q);
+        *n = rc == PL_OK ? (unsigned)(next - upto) : 0;
+    }
+    return q ? rc : PL_EIO;
+}
+
 static int read_mode(struct sq_store *s, const char *owner, enum archive_mode *mode)
 {
     sqlite3_stmt *q = sq_get(s, SQ_ARCHIVE_PREFS_GET);

@@ -43,6 +43,10 @@ enum sq_stmt_id {
     SQ_ARCHIVE_LAST_TS,
     SQ_ARCHIVE_AMEND,
     SQ_ARCHIVE_PURGE,
+    SQ_ARCHIVE_FTS_UPTO,
+    SQ_ARCHIVE_FTS_NEXT,
+    SQ_ARCHIVE_FTS_ADD,
+    SQ_ARCHIVE_FTS_SET,
     SQ_ARCHIVE_PREFS_GET,
     SQ_ARCHIVE_PREFS_PUT,
     SQ_ARCHIVE_PREF_JIDS,
@@ -133,6 +137,7 @@ int sq_archive_append(struct storage *st, const char *owner, const struct archiv
 int sq_archive_amend(struct storage *st, const char *owner, const char *peer, bool sent,
                      const char *ref, const char *body, const char *xml);
 int sq_archive_purge(struct storage *st, long long cutoff_us, unsigned max, unsigned *n);
+int sq_archive_index(struct storage *st, unsigned max, unsigned *n);
 int sq_archive_prefs_get(struct storage *st, const char *owner, enum archive_mode *mode,
                          archive_pref_fn fn, void *ctx);
 int sq_archive_prefs_set(struct storage *st, const char *owner, enum archive_mode mode,

@@ -144,7 +144,7 @@ struct storage_ops {
     int (*privacy_default_set)(struct storage *st, const char *owner, const char *name);
     /*
      * Message archive. Writes (archive_append, archive_amend, archive_prefs_set,
-     * archive_purge) are synchronous and join the loop turn's batch. archive_prefs_get and
+     * archive_purge, archive_index) are synchronous and join the loop turn's batch. archive_prefs_get and
      * archive_pref_check are synchronous reads (key lookups). archive_query and archive_meta
      * are ASYNCHRONOUS: they return at once (PL_OK: queued) and the backend runs them on its
      * own reader thread(s) and connection(s); done is called later on the caller's thread,
@@ -166,6 +166,10 @@ struct storage_ops {
     /* Deletes up to max messages archived before cutoff_us (oldest first); *n says how many
      * (fewer than max: nothing older is left). */
     int (*archive_purge)(struct storage *st, long long cutoff_us, unsigned max, unsigned *n);
+    /* Adds up to max messages appended since the last call to the full-text index (a search
+     * finds only indexed ones); *n is the span of ids covered (fewer than max: all are
+     * indexed now). */
+    int (*archive_index)(struct storage *st, unsigned max, unsigned *n);
     int (*archive_query)(struct storage *st, const struct archive_filter *f,
                          void (*done)(void *ctx, const struct archive_page *page), void *ctx);
     int (*archive_meta)(struct storage *st, const char *owner,
@@ -289,6 +293,10 @@ static inline int archive_purge(struct storage *st, long long cutoff_us, unsigne
                                 unsigned *n)
 {
     return st->ops->archive_purge(st, cutoff_us, max, n);
+}
+static inline int archive_index(struct storage *st, unsigned max, unsigned *n)
+{
+    return st->ops->archive_index(st, max, n);
 }
 /* Asynchronous: see struct storage_ops. */
 static inline int archive_query(struct storage *st, const struct archive_filter *f,

@@ -13,6 +13,8 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "base.h"
 #include "capture.h"
 #include "fault_vfs.h"
@@ -126,6 +128,28 @@ static int put(struct fx *f, const char *owner, const char *peer, int n, const c
     return archive_append(&f->st, owner, &r);
 }
 
+static long long mam_far_future(void) { return 1LL << 62; }
+
+/* FTS5's own consistency check of the external-content index against the table. */
+static void raw_check_fts(struct fx *f)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    const char *check = "INSERT INTO archive_fts (archive_fts) VALUES ('integrity-check')";
+    assert_int_equal(sqlite3_exec(db, check, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* Indexes everything appended for search, and commits. */
+static void index_all(struct fx *f)
+{
+    unsigned n;
+    do
+        assert_int_equal(archive_index(&f->st, 4, &n), PL_OK);
+    while (n >= 4);
+    assert_int_equal(storage_flush(&f->st), PL_OK);
+}
+
 /* 10 messages of a@x: odd ones with b@x, even ones with c@x; and 3 of d@x with b@x. */
 static void fill(struct fx *f)
 {
@@ -136,7 +160,7 @@ static void fill(struct fx *f)
     }
     for (int n = 11; n <= 13; n++)
         assert_int_equal(put(f, "d@x", "b@x", n, "apple"), PL_OK);
-    assert_int_equal(storage_flush(&f->st), PL_OK);
+    index_all(f);
 }
 
 static void test_archive_paging(void **state)
@@ -280,6 +304,18 @@ static void test_archive_amend_and_purge(void **state)
     s.fulltext = "number3";
     g = run_query(f, &s);
     assert_int_equal(g.n, 0);
+    /* A row amended before it was indexed is indexed with its new text. */
+    assert_int_equal(put(f, "a@x", "b@x", 21, "typo"), PL_OK);
+    s.fulltext = "typo";
+    g = run_query(f, &s);
+    assert_int_equal(g.n, 0); /* not indexed yet */
+    assert_int_equal(archive_amend(&f->st, "a@x", "b@x", false, "m21", "typing", "<m/>"), PL_OK);
+    index_all(f);
+    g = run_query(f, &s);
+    assert_int_equal(g.n, 0);
+    s.fulltext = "typing";
+    g = run_query(f, &s);
+    assert_string_equal(g.ids, "s21");
 
     unsigned n = 99;
     assert_int_equal(archive_purge(&f->st, 5000000, 3, &n), PL_OK); /* before 5 s: s1..s4 */
@@ -291,10 +327,19 @@ static void test_archive_amend_and_purge(void **state)
     assert_int_equal(storage_flush(&f->st), PL_OK);
     struct archive_filter all = { .owner = "a@x", .max = 50 };
     g = run_query(f, &all);
-    assert_string_equal(g.ids, "s5,s6,s7,s8,s9,s10");
+    assert_string_equal(g.ids, "s5,s6,s7,s8,s9,s10,s21");
     s.fulltext = "hello";
     g = run_query(f, &s);
     assert_string_equal(g.ids, "s5,s6,s7,s8,s9");
+    /* Unindexed rows that are purged leave nothing behind in the index. */
+    assert_int_equal(put(f, "a@x", "b@x", 22, "ephemeral"), PL_OK);
+    assert_int_equal(archive_purge(&f->st, mam_far_future(), 100, &n), PL_OK);
+    index_all(f);
+    s.fulltext = "ephemeral hello typing";
+    g = run_query(f, &s);
+    assert_int_equal(g.rc, PL_OK);
+    assert_int_equal(g.n, 0);
+    raw_check_fts(f);
 }
 
 static void meta_done(void *ctx, const struct archive_meta *m)
@@ -434,7 +479,10 @@ static void test_archive_under_faults(void **state)
     for (; n < FAULT_RUNS; n++) {
         snprintf(body, sizeof(body), "word%u", n);
         fault_vfs_arm((int)n);
+        unsigned k;
         int a = put(f, "a@x", "b@x", (int)n, body);
+        if (a == PL_OK)
+            a = archive_index(&f->st, 10, &k);
         int fl = storage_flush(&f->st);
         acked[n] = a == PL_OK && fl == PL_OK;
         failed += !acked[n];
