@@ -41,20 +41,6 @@ static int carbons_iq(struct route_ctx *rc, struct stanza *st)
     return ROUTE_DONE;
 }
 
-/* Takes child out of parent's children (its memory stays in the stanza's arena). */
-static void unlink_child(struct xel *parent, struct xel *child)
-{
-    struct xel *prev = NULL;
-    for (struct xel *c = parent->first; c && c != child; c = c->next)
-        prev = c;
-    if (prev)
-        prev->next = child->next;
-    else
-        parent->first = child->next;
-    if (parent->last == child)
-        parent->last = prev;
-}
-
 /* §7: <private/> keeps a message out of every copy, and is removed from what is delivered.
  * Which message had it is remembered until its message_done: the delivery core runs prepare
  * and done of one message back to back, with no other message's prepare in between. */
@@ -64,7 +50,7 @@ static void carbons_prepare(void *state, struct message_event *ev)
     struct xel *priv = xel_child(ev->st->root, "private", NS_CARBONS);
     m->private_st = priv ? ev->st : NULL;
     if (priv)
-        unlink_child(ev->st->root, priv);
+        xel_unlink(ev->st->root, priv);
 }
 
 /* Did sess get the message itself? When several resources did, they are the available ones

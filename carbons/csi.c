@@ -79,9 +79,16 @@ static bool csi_hold(void *state, struct session *sess, const struct stanza *st)
     struct csi_sess *cs = csi_sess_get(m, sess);
     if (!cs || !cs->inactive)
         return false;
-    const char *key = wait_key(st);
-    if (key && csi_queue_hold(&cs->held, (struct stanza *)st, key, (size_t)m->opts.max_held))
-        return true;
+    if (wait_key(st)) {
+        /* A copy of its own, addressed to this session: fan-outs share one stanza and its
+         * bytes carry each recipient's 'to' (a broadcast presence, a carbon copy). */
+        struct stanza *own = stanza_compact(st);
+        stanza_set_to(own, module_session_jid(sess)->full);
+        bool held = csi_queue_hold(&cs->held, own, wait_key(own), (size_t)m->opts.max_held);
+        stanza_unref(own); /* the queue holds its own reference */
+        if (held)
+            return true;
+    }
     flush(cs, sess); /* important, or the queue is full */
     return false;
 }

@@ -6,6 +6,7 @@
 
 #include "auth_guard.h"
 #include "base.h"
+#include "confirm.h"
 #include "clock.h"
 #include "conn_int.h"
 #include "hooks.h"
@@ -127,6 +128,8 @@ static void hook_stanza(void *ctx, struct stanza *st)
     }
     conn_charge(c, 1);
     conn_flush_stream(c); /* what the stream wrote (<enabled/>, a bind result) goes first */
+    if (c->sess && c->sess->sm)
+        sm_commit_watch(c->srv, c->sess);
     router_dispatch(c->srv, c, st);
 }
 
@@ -136,6 +139,7 @@ static bool hook_element(void *ctx, struct stanza *st)
     if (c->closing)
         return true; /* the stream is ending: nothing more is handled for it */
     conn_charge(c, 1);
+    conn_flush_stream(c); /* <enabled/> before anything this element lets go */
     return router_dispatch_element(c->srv, c, st);
 }
 
@@ -181,6 +185,9 @@ void c2s_session_free(struct conn *c)
     struct session *sess = c->sess;
     if (!sess)
         return;
+    /* While the connection is still known: what has left its socket counts as delivered,
+     * even if no check has run since. */
+    confirm_drop(c->srv, sess);
     c->sess = NULL;
     sess->conn = NULL;
     stream_sm_forget(c->stream);

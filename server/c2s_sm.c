@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Stream management hooks of a client stream: enable, resume, and acks after the commit. */
+#include <event2/event.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 
 #include "base.h"
 #include "clock.h"
+#include "confirm.h"
 #include "conn_int.h"
 #include "log.h"
 #include "resume.h"
@@ -49,6 +51,7 @@ static void take_over(struct conn *c, struct session *sess)
     } else {
         resume_unpark(c->srv, sess);
     }
+    confirm_rebase(c->srv, sess);
     sess->conn = c;
     c->sess = sess;
 }
@@ -103,7 +106,61 @@ void c2s_sm_resumed(void *ctx)
 void c2s_sm_ack_wanted(void *ctx)
 {
     struct conn *c = ctx;
-    server_ack_after_commit(c->srv, c);
+    if (!c->sess)
+        return;
+    c->sess->ack_wanted = true;
+    sm_commit_watch(c->srv, c->sess);
+}
+
+void sm_commit_watch(struct server *srv, struct session *sess)
+{
+    if (sess->commit_listed)
+        return;
+    if (srv->n_committing == srv->cap_committing) {
+        srv->cap_committing = srv->cap_committing ? srv->cap_committing * 2 : 64;
+        srv->committing =
+            xrealloc(srv->committing, srv->cap_committing * sizeof(*srv->committing));
+    }
+    srv->committing[srv->n_committing++] = sess;
+    sess->commit_listed = true;
+    event_active(srv->reap_ev, EV_TIMEOUT, 0);
+}
+
+void sm_commit_forget(struct server *srv, struct session *sess)
+{
+    for (size_t i = 0; sess->commit_listed && i < srv->n_committing; i++)
+        if (srv->committing[i] == sess)
+            srv->committing[i] = NULL;
+    sess->commit_listed = false;
+}
+
+/* XEP-0198's h promises the stanzas counted are safe: what this turn received counts once
+ * committed, and the <r/> of this turn is answered then. After a failed commit the client is
+ * cut off instead: it resumes (or logs in again) and sends what was lost once more. */
+static void settle_one(struct session *sess, bool committed)
+{
+    struct conn *c = sess->conn;
+    bool ack = sess->ack_wanted;
+    sess->commit_listed = false;
+    sess->ack_wanted = false;
+    if (!committed) {
+        if (c)
+            conn_drop(c, "a storage commit failed");
+        return;
+    }
+    sess->sm->h_committed = sess->sm->h_in;
+    if (ack && c && !c->closing) {
+        stream_sm_ack(c->stream);
+        conn_flush_stream(c);
+    }
+}
+
+void sm_commit_settle(struct server *srv, bool committed)
+{
+    for (size_t i = 0; i < srv->n_committing; i++)
+        if (srv->committing[i])
+            settle_one(srv->committing[i], committed);
+    srv->n_committing = 0;
 }
 
 void conn_sm_tick(struct conn *c, uint64_t now_ms)

@@ -120,7 +120,6 @@ struct conn *conn_new(struct server *srv, int fd, const struct sockaddr *sa, boo
 void conn_free(struct conn *c)
 {
     struct server *srv = c->srv;
-    server_ack_forget(srv, c);
     c2s_session_free(c);
     conn_slices_cancel(c, false);
     if (c->prev)

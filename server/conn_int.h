@@ -32,7 +32,6 @@ struct conn {
     bool direct_tls;
     bool shut;   /* our side half-closed while lingering */
     bool unauthenticated; /* still counted by max_unauthenticated_per_source */
-    bool ack_wanted;      /* the client's <r/> is answered after this turn's commit */
     unsigned reads;       /* reads since the last idle sweep */
     unsigned login_reads; /* reads so far, counted up to EAGER_TRIM_READS */
     uint64_t linger_until;
@@ -56,6 +55,12 @@ struct sm *c2s_sm_enable(void *ctx, bool resume, unsigned max_s);
 int c2s_sm_resume(void *ctx, const char *previd, struct sm **sm, uint32_t *h);
 void c2s_sm_resumed(void *ctx);
 void c2s_sm_ack_wanted(void *ctx);
+/* The session's stream management counts wait for this loop turn's commit (it received
+ * stanzas, or was asked for its count); settle runs after the commit; forget when the session
+ * ends. */
+void sm_commit_watch(struct server *srv, struct session *sess);
+void sm_commit_settle(struct server *srv, bool committed);
+void sm_commit_forget(struct server *srv, struct session *sess);
 /* Asks the client for its count (<r/>) unless a request is already out. */
 void conn_sm_request(struct conn *c);
 /* A stanza went out under stream management: ask for an ack now and then. */

@@ -166,7 +166,9 @@ void deliver_message(struct server *srv, struct conn *conn, struct message_event
 void deliver_message_again(struct server *srv, struct stanza *st)
 {
     struct jid *to = st->to ? jid_parse(st->to) : NULL;
-    if (to && to->local && server_hosts(srv, to->domain)) {
+    /* an account deleted meanwhile keeps nothing: its name may be someone else's soon */
+    if (to && to->local && server_hosts(srv, to->domain) &&
+        server_account_exists(srv, to->bare)) {
         struct message_event ev = { .srv = srv, .st = st, .to = to, .replay = true };
         deliver_message(srv, NULL, &ev);
     }

@@ -136,6 +136,9 @@ const char *module_domain(const struct server *srv);
 long long module_started(const struct server *srv);
 /* Does a local account exist for bare (online or stored)? */
 bool module_account_exists(struct server *srv, const char *bare);
+/* Is bare in the store? Sessions of a deleted account linger until they are ended: keep
+ * nothing for it then, its name may be someone else's soon. */
+bool module_account_stored(struct server *srv, const char *bare);
 /* Runs fn(arg) at the next loop turn, after the I/O that is ready by then, so that long work
  * can go in slices without stalling other sessions. Calls run in the order queued; arg stays
  * the caller's (it must outlive the call, e.g. the module's state). A call still queued when
@@ -180,7 +183,8 @@ bool module_deliver(struct server *srv, struct session *sess, const struct stanz
  * asking the recipient's policy about the original it carries. Returns true when sent. */
 bool module_deliver_copy(struct server *srv, struct session *sess, const struct stanza *copy,
                          const struct stanza *original);
-/* Sends st that a session_hold gate kept, past every gate (in the order the module chose). */
+/* Sends st that a session_hold gate kept, past every gate (in the order the module chose),
+ * unless the recipient's policy now refuses it. */
 void module_send_held(struct session *sess, const struct stanza *st);
 /* fn(arg, true) runs once everything sent to sess so far has reached the client: acked
  * under stream management, written to its socket without it; fn(arg, false) when the

@@ -8,7 +8,8 @@
 #include <stdio.h>
 
 #include "base.h"
-#include "conn.h"
+#include "confirm.h"
+#include "conn_int.h"
 #include "deliver.h"
 #include "hooks.h"
 #include "log.h"
@@ -30,7 +31,10 @@ void module_storage_dirty(struct server *srv)
 
 int module_storage_commit(struct server *srv)
 {
-    return storage_flush(&srv->store);
+    int rc = storage_flush(&srv->store);
+    if (rc != PL_OK)
+        srv->commit_failed = true; /* earlier writes of the turn are gone with it */
+    return rc;
 }
 
 int module_storage_rollback(struct server *srv)
@@ -67,6 +71,11 @@ long long module_started(const struct server *srv)
 bool module_account_exists(struct server *srv, const char *bare)
 {
     return session_account(&srv->sessions, bare) || server_account_exists(srv, bare);
+}
+
+bool module_account_stored(struct server *srv, const char *bare)
+{
+    return server_account_exists(srv, bare);
 }
 
 int module_slot(const struct module *m)
@@ -170,6 +179,9 @@ bool module_deliver(struct server *srv, struct session *sess, const struct stanz
 
 void module_send_held(struct session *sess, const struct stanza *st)
 {
+    struct filter_verdict v; /* a block made while it waited still applies */
+    if (module_filter_in(sess->srv, sess->jid->bare, sess, st, &v) != ROUTE_PASS)
+        return;
     struct buf *b = server_buf_take(sess->srv);
     stanza_write(st, b);
     session_send_past_gates(sess, b->data, b->len);
@@ -179,7 +191,7 @@ void module_send_held(struct session *sess, const struct stanza *st)
 void module_when_confirmed(struct session *sess, void (*fn)(void *arg, bool confirmed),
                            void *arg)
 {
-    session_when_confirmed(sess, fn, arg);
+    confirm_when(sess, fn, arg);
 }
 
 int module_send_slices(struct session *sess,
@@ -190,7 +202,13 @@ int module_send_slices(struct session *sess,
         release(arg);
         return PL_ECLOSED;
     }
-    return conn_send_slices(sess->conn, next, release, arg);
+    struct conn *c = sess->conn;
+    int rc = conn_send_slices(c, next, release, arg);
+    if (rc == PL_OK && sess->sm) { /* one stanza the client counts, never sent again */
+        sm_sent(sess->sm, NULL, 0);
+        conn_sm_sent(c, sess->sm);
+    }
+    return rc;
 }
 
 void module_memory_released(struct server *srv, size_t bytes)

@@ -49,7 +49,8 @@ void resume_register(struct server *srv, struct session *sess)
 struct session *resume_find(struct server *srv, const char *id, const char *bare)
 {
     struct session *sess = hmap_get(&srv->resumable, id);
-    return sess && strcmp(sess->jid->bare, bare) == 0 ? sess : NULL;
+    /* out of the table: the server ended it (conflict, a limit), it only lingers */
+    return sess && sess->account && strcmp(sess->jid->bare, bare) == 0 ? sess : NULL;
 }
 
 bool resume_gone_h(const struct server *srv, const char *id, const char *bare, uint32_t *h)
@@ -108,7 +109,7 @@ static void remember_gone(struct server *srv, const struct session *sess)
     struct resume_gone *g = &srv->gone[srv->gone_next++ % RESUME_GONE];
     snprintf(g->id, sizeof(g->id), "%s", sess->sm->id);
     snprintf(g->bare, sizeof(g->bare), "%s", sess->jid->bare);
-    g->h = sess->sm->h_in;
+    g->h = sess->sm->h_committed;
 }
 
 void resume_forget(struct server *srv, struct session *sess)

@@ -21,6 +21,7 @@
 
 #include "auth_guard.h"
 #include "base.h"
+#include "confirm.h"
 #include "clock.h"
 #include "conn_int.h"
 #include "control.h"
@@ -116,43 +117,6 @@ void server_buf_give(struct server *srv, struct buf *b)
     free(b);
 }
 
-void server_ack_after_commit(struct server *srv, struct conn *c)
-{
-    if (c->ack_wanted)
-        return;
-    if (srv->n_ack_conns == srv->cap_ack_conns) {
-        srv->cap_ack_conns = srv->cap_ack_conns ? srv->cap_ack_conns * 2 : 64;
-        srv->ack_conns = xrealloc(srv->ack_conns, srv->cap_ack_conns * sizeof(*srv->ack_conns));
-    }
-    srv->ack_conns[srv->n_ack_conns++] = c;
-    c->ack_wanted = true;
-    event_active(srv->reap_ev, EV_TIMEOUT, 0);
-}
-
-void server_ack_forget(struct server *srv, struct conn *c)
-{
-    for (size_t i = 0; c->ack_wanted && i < srv->n_ack_conns; i++)
-        if (srv->ack_conns[i] == c)
-            srv->ack_conns[i] = NULL;
-    c->ack_wanted = false;
-}
-
-/* XEP-0198's <a/> promises the stanzas counted are safe: committed first, then answered. */
-static void send_acks(struct server *srv, bool committed)
-{
-    for (size_t i = 0; i < srv->n_ack_conns; i++) {
-        struct conn *c = srv->ack_conns[i];
-        if (!c)
-            continue;
-        c->ack_wanted = false;
-        if (committed && !c->closing) {
-            stream_sm_ack(c->stream);
-            conn_flush_stream(c);
-        }
-    }
-    srv->n_ack_conns = 0;
-}
-
 void server_reap(struct server *srv, struct conn *c)
 {
     /* conn_free unlinks from srv->conns; the reap list is a separate chain. */
@@ -170,9 +134,11 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
         srv->reap = c->reap_next;
         conn_free(c);
     }
-    /* A failed commit sends no <a/>: the client keeps its stanzas and sends them again. */
-    send_acks(srv, storage_flush(&srv->store) == PL_OK);
-    session_confirm_check(srv);
+    /* Stream management counts only what is committed: a failed commit acks nothing. */
+    bool committed = storage_flush(&srv->store) == PL_OK && !srv->commit_failed;
+    srv->commit_failed = false;
+    sm_commit_settle(srv, committed);
+    confirm_check(srv);
     if (srv->stopping && srv->n_conns == 0)
         event_base_loopexit(srv->base, NULL);
 }
@@ -461,8 +427,8 @@ void server_fini(struct server *srv)
     while (srv->conns)
         conn_free(srv->conns);
     resume_fini(srv);
-    session_confirm_fini(srv);
-    free(srv->ack_conns);
+    confirm_fini(srv);
+    free(srv->committing);
     for (size_t i = 0; i < modules_count; i++)
         if (modules[i]->fini && srv->mod_state[i])
             modules[i]->fini(srv->mod_state[i]);

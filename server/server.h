@@ -20,7 +20,6 @@ struct conn;
 struct auth_guard;
 struct loglimit;
 struct control;
-struct session_confirm;
 typedef struct ssl_ctx_st SSL_CTX;
 
 /* A resumption id whose session has ended, and its count (a late <resume/> learns h). */
@@ -73,10 +72,11 @@ struct server {
     struct hmap resumable; /* stream management resumption id -> session */
     struct resume_gone gone[RESUME_GONE]; /* ids of sessions that ended, newest last */
     size_t gone_next;
-    struct conn **ack_conns; /* clients whose <r/> is answered after this turn's commit */
-    size_t n_ack_conns, cap_ack_conns;
-    struct session_confirm *confirms; /* module_when_confirmed calls waiting, in order */
-    size_t n_confirms;
+    struct session **committing; /* stream management counts waiting for the turn's commit */
+    size_t n_committing, cap_committing;
+    bool commit_failed; /* a commit of this turn failed (module_storage_commit) */
+    struct session **confirming; /* sessions with module_when_confirmed calls waiting */
+    size_t n_confirming, cap_confirming;
     struct event *confirm_ev; /* polls them while any wait */
     int wake_fd;              /* the store's readers signal completions here (store_wake.c) */
     struct event *wake_ev;
@@ -107,9 +107,6 @@ void server_defer(struct server *srv, void (*fn)(void *arg), void *arg);
  * their own without allocating in steady state. */
 struct buf *server_buf_take(struct server *srv);
 void server_buf_give(struct server *srv, struct buf *b);
-/* Answers c's <r/> once this loop turn's writes are committed; conn_free takes it back. */
-void server_ack_after_commit(struct server *srv, struct conn *c);
-void server_ack_forget(struct server *srv, struct conn *c);
 /* A connection has died: queue it for freeing at the end of the loop turn. */
 void server_reap(struct server *srv, struct conn *c);
 

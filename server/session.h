@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "confirm.h"
 #include "hmap.h"
 #include "jid.h"
 #include "sm.h"
@@ -26,6 +27,9 @@ struct session {
     struct jid *jid;
     struct sm *sm;            /* stream management state, owned; NULL when not enabled */
     struct event *resume_timer; /* while waiting for resumption */
+    struct confirm_queue confirms; /* module_when_confirmed calls waiting */
+    bool commit_listed; /* sm counts wait for this turn's commit (sm_commit_watch) */
+    bool ack_wanted;    /* the client's <r/> is answered after it */
     struct account_sessions *account;
     struct session *next_resource;
     int priority;

@@ -140,6 +140,21 @@ static const char *const migrations[] = {
      " DELETE FROM archive_prefs WHERE owner = OLD.jid;"
      " DELETE FROM archive_pref_jids WHERE owner = OLD.jid;"
      " END"),
+    /* 6: offline messages (XEP-0160) in arrival order; AUTOINCREMENT so that an id is never
+     * given twice, even after every row went; a stanza-id is stored once per owner, so the
+     * same message kept again (e.g. after a stream-management session expired) is ignored.
+     * A deleted account takes them along, like its roster (migration 2). */
+    ("CREATE TABLE offline_messages ("
+     " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+     " owner TEXT NOT NULL,"
+     " stamp INTEGER NOT NULL,"
+     " stanza_id TEXT,"
+     " xml BLOB NOT NULL,"
+     " UNIQUE (owner, stanza_id));"
+     "CREATE INDEX offline_by_owner ON offline_messages (owner, id);"
+     "CREATE TRIGGER offline_account_gone AFTER DELETE ON accounts BEGIN"
+     " DELETE FROM offline_messages WHERE owner = OLD.jid;"
+     " END"),
 };
 
 /* One row per enum sq_stmt_id. Insert and update share ?1..?7 (jid, salt, iterations, the four
@@ -215,6 +230,12 @@ static const char *const sq_sql[SQ_STMT_COUNT] = {
     [SQ_ARCHIVE_PREF_JIDS_CLEAR] = "DELETE FROM archive_pref_jids WHERE owner = ?1",
     [SQ_ARCHIVE_PREF_JID_PUT] = ("INSERT OR REPLACE INTO archive_pref_jids (owner, jid, always)"
                                  " VALUES (?1, ?2, ?3)"),
+    [SQ_OFFLINE_COUNT] = "SELECT count(*) FROM offline_messages WHERE owner = ?1",
+    [SQ_OFFLINE_PUT] = ("INSERT INTO offline_messages (owner, stamp, stanza_id, xml)"
+                        " VALUES (?1, ?2, ?3, ?4)"),
+    [SQ_OFFLINE_LOAD] = ("SELECT id, stamp, stanza_id, xml FROM offline_messages"
+                         " WHERE owner = ?1 AND id > ?2 ORDER BY id LIMIT ?3"),
+    [SQ_OFFLINE_DELETE] = "DELETE FROM offline_messages WHERE owner = ?1 AND id <= ?2",
 };
 
 /* ---- helpers shared with the op files -------------------------------------------------------- */
@@ -562,6 +583,10 @@ const struct storage_ops storage_sqlite_ops = {
     .archive_prefs_get = sq_archive_prefs_get,
     .archive_prefs_set = sq_archive_prefs_set,
     .archive_pref_check = sq_archive_pref_check,
+    .offline_count = sq_offline_count,
+    .offline_put = sq_offline_put,
+    .offline_load = sq_offline_load,
+    .offline_delete = sq_offline_delete,
 };
 
 int storage_open_sqlite(struct storage *st, const char *path)

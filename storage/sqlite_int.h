@@ -53,6 +53,10 @@ enum sq_stmt_id {
     SQ_ARCHIVE_PREF_JID_GET,
     SQ_ARCHIVE_PREF_JIDS_CLEAR,
     SQ_ARCHIVE_PREF_JID_PUT,
+    SQ_OFFLINE_COUNT,
+    SQ_OFFLINE_PUT,
+    SQ_OFFLINE_LOAD,
+    SQ_OFFLINE_DELETE,
     SQ_STMT_COUNT
 };
 
@@ -160,5 +164,11 @@ void sq_query_run(sqlite3 *db, const struct archive_filter *f, struct archive_pa
                   char *err, size_t errlen);
 void sq_meta_run(sqlite3 *db, const char *owner, struct archive_meta *m, char *err,
                  size_t errlen);
+/* Offline message ops (sqlite_offline.c), with the contracts of struct storage_ops. */
+int sq_offline_count(struct storage *st, const char *owner, size_t *n);
+int sq_offline_put(struct storage *st, const char *owner, const struct offline_row *row);
+int sq_offline_load(struct storage *st, const char *owner, long long after_id, size_t max,
+                    void (*fn)(void *ctx, const struct offline_row *row), void *ctx);
+int sq_offline_delete(struct storage *st, const char *owner, long long upto_id);
 
 #endif

@@ -99,6 +99,15 @@ struct archive_meta {
 /* Called for each address in an archive preference list. */
 typedef void (*archive_pref_fn)(void *ctx, const char *jid, bool always);
 
+/* One offline message as stored (strings borrowed for the call). */
+struct offline_row {
+    long long id;          /* arrival order, given by the store (ignored by offline_put) */
+    long long stamp;       /* when it was stored, seconds since the epoch */
+    const char *stanza_id; /* the message's identity for owner, NULL when it has none */
+    const char *xml;       /* the serialized stanza */
+    size_t xml_len;
+};
+
 /* A backend. Every function returns PL_OK or a negative enum pl_err. Account keys are
  * prepared bare JIDs ("user@domain"). */
 struct storage_ops {
@@ -185,6 +194,17 @@ struct storage_ops {
      * always, 0 never, -1 not listed. */
     int (*archive_pref_check)(struct storage *st, const char *owner, const char *peer,
                               enum archive_mode *mode, int *rule);
+    /* Offline messages (XEP-0160) of owner, kept in arrival order (ids grow). offline_count
+     * sets *n to how many are stored. offline_put stores one (joins the batch); PL_EEXIST
+     * when owner already has one with this stanza_id (NULL: never clashes), nothing is
+     * stored then. offline_load calls fn for at most max messages with ids above after_id,
+     * in id order. offline_delete removes those up to and including upto_id (joins the
+     * batch). */
+    int (*offline_count)(struct storage *st, const char *owner, size_t *n);
+    int (*offline_put)(struct storage *st, const char *owner, const struct offline_row *row);
+    int (*offline_load)(struct storage *st, const char *owner, long long after_id, size_t max,
+                        void (*fn)(void *ctx, const struct offline_row *row), void *ctx);
+    int (*offline_delete)(struct storage *st, const char *owner, long long upto_id);
 };
 
 /* Where a backend's messages go. The backend never prints: the program that opens the store
@@ -272,6 +292,24 @@ static inline int privacy_list_set(struct storage *st, const char *owner, const 
 static inline int privacy_default_set(struct storage *st, const char *owner, const char *name)
 {
     return st->ops->privacy_default_set(st, owner, name);
+}
+static inline int offline_count(struct storage *st, const char *owner, size_t *n)
+{
+    return st->ops->offline_count(st, owner, n);
+}
+static inline int offline_put(struct storage *st, const char *owner, const struct offline_row *row)
+{
+    return st->ops->offline_put(st, owner, row);
+}
+static inline int offline_load(struct storage *st, const char *owner, long long after_id,
+                               size_t max, void (*fn)(void *, const struct offline_row *),
+                               void *ctx)
+{
+    return st->ops->offline_load(st, owner, after_id, max, fn, ctx);
+}
+static inline int offline_delete(struct storage *st, const char *owner, long long upto_id)
+{
+    return st->ops->offline_delete(st, owner, upto_id);
 }
 
 static inline void storage_set_wake(struct storage *st, void (*wake)(void *), void *ctx)

@@ -10,6 +10,7 @@
 #include "base.h"
 
 #define SM_FIRST_CAP 16
+#define SM_KEEP_BYTES 4096
 
 struct sm *sm_new(const char *id, unsigned max_s)
 {
@@ -69,6 +70,7 @@ static void drop_oldest(struct sm *sm, uint32_t k)
     sm->acked += k;
     if (sm->head == sm->bytes.len) {
         buf_reset(&sm->bytes);
+        buf_shrink(&sm->bytes, SM_KEEP_BYTES); /* a burst's buffer does not stay for life */
         sm->head = 0;
     } else if (sm->head * 2 >= sm->bytes.len) {
         memmove(sm->bytes.data, sm->bytes.data + sm->head, sm->bytes.len - sm->head);

@@ -15,7 +15,8 @@
 struct sm {
     char id[SM_ID_LEN + 1]; /* "" when not resumable */
     unsigned max_s;         /* resumption window granted, seconds */
-    uint32_t h_in;          /* stanzas received from the client (its <a h/> from us) */
+    uint32_t h_in;          /* stanzas received from the client */
+    uint32_t h_committed;   /* of those, handled and committed: what <a/> and <resumed/> say */
     uint32_t h_out;         /* stanzas sent to the client */
     uint32_t acked;         /* the client's last h: h_out - acked are unacknowledged */
     uint32_t since_request; /* stanzas sent since our last <r/> */

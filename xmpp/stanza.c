@@ -252,3 +252,16 @@ const char *xel_text(const struct xel *el)
             return c->text;
     return "";
 }
+
+void xel_unlink(struct xel *parent, struct xel *child)
+{
+    struct xel *prev = NULL;
+    for (struct xel *c = parent->first; c && c != child; c = c->next)
+        prev = c;
+    if (prev)
+        prev->next = child->next;
+    else if (parent->first == child)
+        parent->first = child->next;
+    if (parent->last == child)
+        parent->last = prev;
+}

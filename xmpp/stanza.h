@@ -105,6 +105,8 @@ struct xel *xel_add_text_child(struct stanza *st, struct xel *parent, const char
                                const char *text);
 /* Appends an existing element (of the same stanza) as the last child. */
 void xel_append(struct xel *parent, struct xel *child);
+/* Takes child out of parent's children (its memory stays in the stanza's arena). */
+void xel_unlink(struct xel *parent, struct xel *child);
 /* Deep-copies src (from any stanza) under parent in st. */
 struct xel *xel_copy_into(struct stanza *st, struct xel *parent, const struct xel *src);
 

@@ -94,7 +94,7 @@ static void sm_resume(struct stream *s, const struct xel *el)
     char tail[32];
     buf_puts(&s->out, "<resumed xmlns='" NS_SM "' previd='");
     buf_puts(&s->out, sm->id);
-    snprintf(tail, sizeof(tail), "' h='%u'/>", (unsigned)sm->h_in);
+    snprintf(tail, sizeof(tail), "' h='%u'/>", (unsigned)sm->h_committed);
     buf_puts(&s->out, tail);
     s->hooks->sm_resumed(s->ctx);
 }
@@ -134,7 +134,7 @@ void stream_sm_ack(struct stream *s)
     char a[64];
     if (!s->sm || s->state != STREAM_BOUND)
         return;
-    snprintf(a, sizeof(a), "<a xmlns='" NS_SM "' h='%u'/>", (unsigned)s->sm->h_in);
+    snprintf(a, sizeof(a), "<a xmlns='" NS_SM "' h='%u'/>", (unsigned)s->sm->h_committed);
     buf_puts(&s->out, a);
 }
 

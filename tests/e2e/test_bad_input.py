@@ -503,6 +503,9 @@ def drain_counting(raw, pattern, target, seconds, pending=None):
                 pending = None
             except (ssl.SSLWantWriteError, ssl.SSLWantReadError, BlockingIOError):
                 pass
+            except (ConnectionResetError, BrokenPipeError, ssl.SSLError):
+                closed = True  # dropped while the flood's last chunk was on its way
+                break
         try:
             chunk = raw.sock.recv(1 << 20)
         except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):

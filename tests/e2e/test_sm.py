@@ -258,3 +258,104 @@ def test_resumed_session_keeps_carbons_and_presence(pair):
     desk.raw.send("<iq type='get' id='p9'><ping xmlns='urn:xmpp:ping'/></iq>")
     seen = desk.raw.read_until(b"id='p9'")
     assert b"type='unavailable'" not in seen
+
+
+def test_kill_9_right_after_the_ack_loses_nothing(pair):
+    """The server's <a h=''/> for a client's message means it is stored where it had to be:
+    a message to an offline user survives kill -9 of the server sent right after the ack."""
+    a = SMPeer(pair, "alice", enable="plain")
+    for i in range(20):
+        a.raw.send(msg("bob", "durable-%d" % i, "d%d" % i))
+    a.raw.send("<r xmlns='%s'/>" % SM)
+    # presence, then the 20 messages
+    assert b"h='21'" in a.expect(r"<a xmlns='urn:xmpp:sm:3' h='\d+'/>")
+    pair.stop(sig=9)
+    pair.start()
+    b = SMPeer(pair, "bob")
+    data = b.raw.read_until(rb"durable-19<", timeout=10)
+    got = re.findall(rb"durable-(\d+)<", data)
+    assert [int(x) for x in got] == list(range(20))
+
+
+def test_in_flight_message_goes_offline_when_never_resumed(server_factory):
+    """The client stopped reading, then its connection was aborted and it never resumed: the
+    message it did not acknowledge waits in offline storage for its next login."""
+    srv = server_factory(sm_resume_timeout=1)
+    srv.adduser("alice", "pw-alice")
+    srv.adduser("bob", "pw-bob")
+    a = SMPeer(srv, "alice", enable="resume")
+    b = SMPeer(srv, "bob")
+    b.raw.send(msg("alice", "never-read", "nr1"))  # alice does not read any more
+    b.raw.send("<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>")
+    b.expect(r"id='p1'")  # bob's message was routed before this answer
+    a.abort()
+    wait_log(srv, "not resumed in time")
+    again = SMPeer(srv, "alice", resource="back")
+    data = again.raw.read_until(b"never-read")
+    assert re.search(rb"<delay xmlns='urn:xmpp:delay'[^>]*from='%s'" % DOMAIN.encode(), data)
+
+
+def test_sender_written_delay_is_not_taken_for_a_stored_message(server_factory):
+    """Only the server stamps a delay from its domain: a sender's own such delay does not make
+    a rerouted message look already stored (it would be lost)."""
+    srv = server_factory(sm_resume_timeout=1)
+    srv.adduser("alice", "pw-alice")
+    srv.adduser("bob", "pw-bob")
+    a = SMPeer(srv, "alice", enable="resume")
+    b = SMPeer(srv, "bob")
+    b.raw.send("<message to='alice@%s' type='chat' id='x1'><body>forged-delay</body>"
+               "<delay xmlns='urn:xmpp:delay' from='%s' stamp='2020-01-01T00:00:00Z'/>"
+               "</message>" % (DOMAIN, DOMAIN))
+    a.expect(r"forged-delay")
+    a.abort()
+    wait_log(srv, "not resumed in time")
+    again = SMPeer(srv, "alice", resource="back")
+    data = again.raw.read_until(b"forged-delay", timeout=5)
+    assert b"2020-01-01" not in data
+
+
+def test_deleted_account_keeps_nothing_for_the_next_owner(server_factory):
+    srv = server_factory(allow_registration=True)
+    srv.adduser("alice", "pw-alice")
+    srv.adduser("bob", "pw-bob")
+    a = SMPeer(srv, "alice", enable="plain")
+    b = SMPeer(srv, "bob")
+    b.raw.send(msg("alice", "secret-for-old-alice", "s1"))
+    a.expect(r"secret-for-old-alice")  # read, never acknowledged
+    a.raw.send("<iq type='set' id='rm'><query xmlns='jabber:iq:register'><remove/></query></iq>")
+    a.raw.read_all()
+    a.raw.close()
+    wait_log(srv, "session alice@localhost/sm ended")
+    srv.adduser("alice", "pw-alice")  # someone else takes the name
+    b.raw.send(msg("alice", "hello-new-alice", "s2"))  # kept for the new owner
+    n = SMPeer(srv, "alice", resource="new")
+    data = n.raw.read_until(b"hello-new-alice", timeout=5)
+    assert b"secret-for-old-alice" not in data
+
+
+def test_roster_reply_in_slices_counts_as_one_stanza(server_factory):
+    srv = server_factory()
+    srv.adduser("alice", "pw-alice")
+    a = SMPeer(srv, "alice", enable="plain", presence=False)
+    for i in range(250):  # a roster over 16 KiB goes out in slices
+        a.raw.send("<iq type='set' id='rs%d'><query xmlns='jabber:iq:roster'><item jid='"
+                   "contact-number-%03d-with-a-long-name@example.net' name='Some Long Contact "
+                   "Name %03d'><group>Group %03d</group></item></query></iq>" % (i, i, i, i))
+    a.raw.read_until(b"id='rs249'", timeout=20)
+    a.raw.send("<iq type='get' id='rg'><query xmlns='jabber:iq:roster'/></iq>")
+    data = a.raw.read_until(b"id='rg'.*?</query></iq>", timeout=10)
+    received = len(re.findall(rb"<iq |<message |<presence ", data))
+    a.raw.buf = b""
+    a.raw.send("<a xmlns='%s' h='%d'/>" % (SM, received))
+    a.raw.send("<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>")
+    data = a.raw.read_until(b"id='p1'|undefined-condition", timeout=5)
+    assert b"undefined-condition" not in data
+
+
+def test_session_the_server_closed_cannot_be_resumed(pair):
+    a = SMPeer(pair, "alice", enable="resume")
+    SMPeer(pair, "alice", enable="resume")  # the same resource again: a gets conflict
+    a.raw.read_until(b"conflict")
+    r = resume_login(pair, "alice", a.id, 1)
+    data = r.read_until(b"</failed>|<resumed[^>]*/>")
+    assert b"<resumed" not in data and b"<item-not-found" in data
