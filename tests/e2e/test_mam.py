@@ -262,6 +262,21 @@ def test_correction_and_retraction_in_history(pair):
         assert ft == []
 
 
+def test_offline_message_archived_once(pair):
+    a = pair("alice")
+    send_chat(a, bare("bob"), "while you were away")  # bob has no session: kept offline
+    res, ans = query(a)
+    ok(ans)
+    assert bodies(res) == ["while you were away"]
+    b = pair("bob")  # the initial presence brings the kept message, stamped when it came
+    st = received(b, "while you were away")
+    ours = [s.get("id") for s in st.findall(SID + "stanza-id") if s.get("by") == bare("bob")]
+    assert len(ours) == 1, dump(st)
+    res, ans = query(b)
+    ok(ans)
+    assert [r[0] for r in res] == ours and bodies(res) == ["while you were away"]
+
+
 def test_blocked_sender_not_archived(pair):
     a, b, c = pair("alice"), pair("bob"), pair("carol")
     block(b, bare("alice"))
