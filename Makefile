@@ -13,14 +13,14 @@ CONF    ?= conf/parley.conf
 INC_xmpp    := -Ixmpp
 INC_storage := -Istorage -Ixmpp
 INC_server  := -Iserver -Istorage -Ixmpp
-INC_bench   := -Ibench -Ixmpp
+INC_bench   := -Ibench -Ixmpp -Istorage
 INC_roster  := -Iroster -Iserver -Istorage -Ixmpp
 INC_privacy := -Iprivacy -Iroster -Iserver -Istorage -Ixmpp
 INC_carbons := -Icarbons -Iserver -Istorage -Ixmpp
-INC_archive := -Iarchive -Iserver -Istorage -Ixmpp
+INC_archive := -Iarchive -Iroster -Iserver -Istorage -Ixmpp
 
 LIB_DIRS := xmpp storage server roster privacy carbons archive
-PROGRAMS := server/main.c server/ctl.c bench/main.c
+PROGRAMS := server/main.c server/ctl.c bench/main.c bench/mam_bench.c
 LIB_SRC  := $(filter-out $(PROGRAMS),$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 # The load bot: its own folder, built on the xmpp/ protocol library only.
 BENCH_SRC := $(filter-out $(PROGRAMS),$(wildcard bench/*.c))
@@ -38,7 +38,7 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 inc_for = $(INC_$(firstword $(subst /, ,$(1))))
 
 .PHONY: all run test deps-run deps-test unit e2e fuzz-replay fuzz clean cert
-all: bin/parleyd bin/parleyctl $(if $(wildcard bench/main.c),bin/parley-bench)
+all: bin/parleyd bin/parleyctl $(if $(wildcard bench/main.c),bin/parley-bench) bin/parley-mam-bench
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -62,6 +62,10 @@ bin/parleyctl: $(B)/server/ctl.o $(B)/libparley.a
 bin/parley-bench: $(B)/bench/main.o $(B)/libbench.a
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ -levent_openssl -levent -lexpat -lidn -lssl -lcrypto -lm
+# Archive generator and page-latency measurement (bench/mam_bench.c), on the storage layer.
+bin/parley-mam-bench: $(B)/bench/mam_bench.o $(B)/libparley.a
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 bin/parleyd: $(B)/server/main.o $(B)/libparley.a
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)

@@ -51,6 +51,11 @@ static void fill_account_info(struct stanza *r, struct xel *q)
 {
     add_identity(r, q, "account", "registered", NULL);
     add_feature(r, q, NS_DISCO_INFO);
+    for (size_t i = 0; i < modules_count; i++) {
+        const char *const *f = modules[i]->account_features;
+        for (; f && *f; f++)
+            add_feature(r, q, *f);
+    }
 }
 
 /*

@@ -85,6 +85,9 @@ struct module {
     bool (*session_hold)(void *state, struct session *sess, const struct stanza *st);
     /* sess sent its initial presence (it became available). */
     void (*session_available)(void *state, struct session *sess);
+    /* Disco#info features a local account's bare JID offers (NULL-terminated, may be NULL),
+     * e.g. its message archive. */
+    const char *const *account_features;
 };
 
 /* The static registry (server/modules.c). */

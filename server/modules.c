@@ -11,6 +11,7 @@ extern const struct module time_module;
 extern const struct module register_module;
 extern const struct module roster_module;
 extern const struct module last_module;
+extern const struct module archive_module;
 extern const struct module carbons_module;
 extern const struct module csi_module;
 extern const struct module offline_module;
@@ -20,8 +21,8 @@ extern const struct module privacy_module;
 const struct module *const modules[] = {
     &disco_module,   &ping_module,     &version_module,
     &time_module,    &register_module, &roster_module,
-    &last_module,    &carbons_module,  &csi_module,
-    &offline_module, &privacy_module,
+    &last_module,    &archive_module,  &carbons_module,
+    &csi_module,     &offline_module,  &privacy_module,
 };
 
 const size_t modules_count = ARRAY_LEN(modules);

@@ -380,6 +380,8 @@ int server_start(struct server *srv)
     srv->base = event_base_new();
     srv->reap_ev = event_new(srv->base, -1, 0, reap_cb, srv);
     srv->defer_ev = evtimer_new(srv->base, run_deferred, srv);
+    if (store_wake_open(srv) != PL_OK)
+        return PL_EIO;
     srv->sig_term = evsignal_new(srv->base, SIGTERM, on_signal, srv);
     srv->sig_int = evsignal_new(srv->base, SIGINT, on_signal, srv);
     evsignal_add(srv->sig_term, NULL);
@@ -434,6 +436,7 @@ void server_fini(struct server *srv)
         storage_flush(&srv->store);
         storage_close(&srv->store);
     }
+    store_wake_close(srv);
     free_events(srv);
     free(srv->deferred); /* calls the stopped loop never ran: their owners are gone */
     if (srv->base)

@@ -78,6 +78,8 @@ struct server {
     struct session **confirming; /* sessions with module_when_confirmed calls waiting */
     size_t n_confirming, cap_confirming;
     struct event *confirm_ev; /* polls them while any wait */
+    int wake_fd;              /* the store's readers signal completions here (store_wake.c) */
+    struct event *wake_ev;
 };
 
 /* Loads the config at path (errors appended to err as "file:line: message").
@@ -88,6 +90,10 @@ int server_start(struct server *srv);
 /* Runs the loop until SIGTERM/SIGINT, then closes streams gracefully and flushes storage. */
 int server_run(struct server *srv);
 void server_fini(struct server *srv);
+/* Wires the store's completion wake-up to the loop (server/store_wake.c); the store must be
+ * open and the event base made. close is called after the store is closed. */
+int store_wake_open(struct server *srv);
+void store_wake_close(struct server *srv);
 
 /* Path of the SQLite database inside data_dir (owned by the caller). */
 char *server_db_path(const struct server_config *cfg);

@@ -79,8 +79,67 @@ static const char *const migrations[] = {
      " DELETE FROM privacy_items WHERE owner = OLD.jid;"
      " DELETE FROM privacy_defaults WHERE owner = OLD.jid;"
      " END"),
-    /* 5: the message archive (its step comes with the archive). */
-    "SELECT 1",
+    /* 5: the message archive (XEP-0313). Owners are numbered (archive_owners) so that rows and
+     * indexes stay small; ts is strictly increasing in id order (the backend ensures it), so
+     * time order, id order and FTS rowid order agree. archive_fts indexes the body with the
+     * owner's number as a column, so a search is one MATCH that skips other owners' rows.
+     * IF NOT EXISTS: a file rewound to an older version by hand keeps working. */
+    ("CREATE TABLE IF NOT EXISTS archive_owners ("
+     " oid INTEGER PRIMARY KEY,"
+     " jid TEXT NOT NULL UNIQUE);"
+     "CREATE TABLE IF NOT EXISTS archive ("
+     " id INTEGER PRIMARY KEY,"
+     " owner INTEGER NOT NULL,"
+     " stanza_id TEXT NOT NULL,"
+     " peer TEXT NOT NULL,"
+     " peer_res TEXT NOT NULL DEFAULT '',"
+     " ts INTEGER NOT NULL,"
+     " sent INTEGER NOT NULL,"
+     " msg_id TEXT,"
+     " origin_id TEXT,"
+     " body TEXT,"
+     " xml TEXT NOT NULL);"
+     "CREATE UNIQUE INDEX IF NOT EXISTS archive_by_sid ON archive (owner, stanza_id);"
+     "CREATE INDEX IF NOT EXISTS archive_by_peer ON archive (owner, peer, ts);"
+     "CREATE INDEX IF NOT EXISTS archive_by_ts ON archive (owner, ts);"
+     "CREATE INDEX IF NOT EXISTS archive_by_origin_id ON archive (owner, peer, origin_id)"
+     " WHERE origin_id IS NOT NULL;"
+     "CREATE VIRTUAL TABLE IF NOT EXISTS archive_fts USING fts5(owner, body, content='archive',"
+     " content_rowid='id');"
+     /* Rows up to archive_fts_state.upto are in the index; archive_index adds the newer ones
+      * in batches (one FTS5 segment per small commit would cost every message dearly). */
+     "CREATE TABLE IF NOT EXISTS archive_fts_state ("
+     " k INTEGER PRIMARY KEY CHECK (k = 0),"
+     " upto INTEGER NOT NULL);"
+     "INSERT OR IGNORE INTO archive_fts_state (k, upto) VALUES (0, 0);"
+     "CREATE TRIGGER IF NOT EXISTS archive_fts_del AFTER DELETE ON archive"
+     " WHEN OLD.body IS NOT NULL AND OLD.id <= (SELECT upto FROM archive_fts_state) BEGIN"
+     " INSERT INTO archive_fts (archive_fts, rowid, owner, body)"
+     " VALUES ('delete', OLD.id, OLD.owner, OLD.body);"
+     " END;"
+     /* One trigger for both steps: SQLite does not promise an order between triggers. */
+     "CREATE TRIGGER IF NOT EXISTS archive_fts_upd AFTER UPDATE OF body ON archive"
+     " WHEN OLD.id <= (SELECT upto FROM archive_fts_state) BEGIN"
+     " INSERT INTO archive_fts (archive_fts, rowid, owner, body)"
+     " SELECT 'delete', OLD.id, OLD.owner, OLD.body WHERE OLD.body IS NOT NULL;"
+     " INSERT INTO archive_fts (rowid, owner, body)"
+     " SELECT NEW.id, NEW.owner, NEW.body WHERE NEW.body IS NOT NULL;"
+     " END;"
+     "CREATE TABLE IF NOT EXISTS archive_prefs ("
+     " owner TEXT PRIMARY KEY NOT NULL,"
+     " mode INTEGER NOT NULL) WITHOUT ROWID;"
+     "CREATE TABLE IF NOT EXISTS archive_pref_jids ("
+     " owner TEXT NOT NULL,"
+     " jid TEXT NOT NULL,"
+     " always INTEGER NOT NULL,"
+     " PRIMARY KEY (owner, jid)) WITHOUT ROWID;"
+     /* A deleted account takes its archive and preferences along. */
+     "CREATE TRIGGER IF NOT EXISTS archive_account_gone AFTER DELETE ON accounts BEGIN"
+     " DELETE FROM archive WHERE owner = (SELECT oid FROM archive_owners WHERE jid = OLD.jid);"
+     " DELETE FROM archive_owners WHERE jid = OLD.jid;"
+     " DELETE FROM archive_prefs WHERE owner = OLD.jid;"
+     " DELETE FROM archive_pref_jids WHERE owner = OLD.jid;"
+     " END"),
     /* 6: offline messages (XEP-0160) in arrival order; AUTOINCREMENT so that an id is never
      * given twice, even after every row went; a stanza-id is stored once per owner, so the
      * same message kept again (e.g. after a stream-management session expired) is ignored.
@@ -137,6 +196,40 @@ static const char *const sq_sql[SQ_STMT_COUNT] = {
     [SQ_PRIVACY_SAVEPOINT] = "SAVEPOINT privacy_list",
     [SQ_PRIVACY_RELEASE] = "RELEASE privacy_list",
     [SQ_PRIVACY_ROLLBACK_TO] = "ROLLBACK TO privacy_list",
+    [SQ_ARCHIVE_OWNER_ADD] = "INSERT OR IGNORE INTO archive_owners (jid) VALUES (?1)",
+    [SQ_ARCHIVE_INSERT] = ("INSERT INTO archive (owner, stanza_id, peer, peer_res, ts, sent, msg_id,"
+                           " origin_id, body, xml) VALUES ((SELECT oid FROM archive_owners"
+                           " WHERE jid = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+    [SQ_ARCHIVE_LAST_TS] = "SELECT ts FROM archive ORDER BY id DESC LIMIT 1",
+    /* By origin-id through its index, or by message id among the conversation's newest
+     * 1000 rows (XEP-0308 corrects the last message; an index on every message id
+     * would cost each append a write for that rare case). */
+    [SQ_ARCHIVE_AMEND] = ("UPDATE archive SET body = ?5, xml = ?6 WHERE id = (SELECT max(id) FROM"
+                          " (SELECT id FROM archive WHERE owner = (SELECT oid FROM archive_owners"
+                          " WHERE jid = ?1) AND peer = ?2 AND origin_id = ?4 AND sent = ?3"
+                          " UNION ALL SELECT id FROM (SELECT id, msg_id, sent FROM archive"
+                          " WHERE owner = (SELECT oid FROM archive_owners WHERE jid = ?1)"
+                          " AND peer = ?2 ORDER BY ts DESC LIMIT 1000)"
+                          " WHERE msg_id = ?4 AND sent = ?3))"),
+    /* Oldest first by id (the time order): stops at the first row still young enough. */
+    [SQ_ARCHIVE_PURGE] = ("DELETE FROM archive WHERE id IN (SELECT id FROM archive ORDER BY id"
+                          " LIMIT ?2) AND ts < ?1"),
+    [SQ_ARCHIVE_FTS_UPTO] = "SELECT upto FROM archive_fts_state",
+    [SQ_ARCHIVE_FTS_NEXT] = ("SELECT max(id) FROM (SELECT id FROM archive WHERE id > ?1 ORDER BY id"
+                             " LIMIT ?2)"),
+    [SQ_ARCHIVE_FTS_ADD] = ("INSERT INTO archive_fts (rowid, owner, body) SELECT id, owner, body"
+                            " FROM archive WHERE id > ?1 AND id <= ?2 AND body IS NOT NULL"),
+    [SQ_ARCHIVE_FTS_SET] = "UPDATE archive_fts_state SET upto = ?1",
+    [SQ_ARCHIVE_PREFS_GET] = "SELECT mode FROM archive_prefs WHERE owner = ?1",
+    [SQ_ARCHIVE_PREFS_PUT] = ("INSERT OR REPLACE INTO archive_prefs (owner, mode)"
+                              " VALUES (?1, ?2)"),
+    [SQ_ARCHIVE_PREF_JIDS] = ("SELECT jid, always FROM archive_pref_jids WHERE owner = ?1"
+                              " ORDER BY jid"),
+    [SQ_ARCHIVE_PREF_JID_GET] = ("SELECT always FROM archive_pref_jids WHERE owner = ?1"
+                                 " AND jid = ?2"),
+    [SQ_ARCHIVE_PREF_JIDS_CLEAR] = "DELETE FROM archive_pref_jids WHERE owner = ?1",
+    [SQ_ARCHIVE_PREF_JID_PUT] = ("INSERT OR REPLACE INTO archive_pref_jids (owner, jid, always)"
+                                 " VALUES (?1, ?2, ?3)"),
     [SQ_OFFLINE_COUNT] = "SELECT count(*) FROM offline_messages WHERE owner = ?1",
     [SQ_OFFLINE_PUT] = ("INSERT INTO offline_messages (owner, stamp, stanza_id, xml)"
                         " VALUES (?1, ?2, ?3, ?4)"),
@@ -416,11 +509,13 @@ static void sq_close(struct storage *st)
 
     if (!s)
         return;
+    sq_readers_stop(s); /* first: no reader may use the file while it closes */
     sq_batch_commit(s); /* logs when it fails; nothing else can be done at close */
     for (size_t i = 0; i < SQ_STMT_COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
     if (sqlite3_close(s->db) != SQLITE_OK)
         sq_fail(s, "close");
+    free(s->path);
     free(s);
     st->impl = NULL;
 }
@@ -432,6 +527,7 @@ static int sq_open(struct storage *st, const char *path)
 
     st->impl = s;
     s->log = st->log;
+    s->path = xstrdup(path);
     if (create_private(s, path) != PL_OK)
         goto fail;
     /* No SQLITE_OPEN_CREATE: the file exists now, and if it vanished SQLite would
@@ -476,6 +572,17 @@ const struct storage_ops storage_sqlite_ops = {
     .privacy_load = sq_privacy_load,
     .privacy_list_set = sq_privacy_list_set,
     .privacy_default_set = sq_privacy_default_set,
+    .set_wake = sq_set_wake,
+    .run_completions = sq_run_completions,
+    .archive_append = sq_archive_append,
+    .archive_amend = sq_archive_amend,
+    .archive_purge = sq_archive_purge,
+    .archive_index = sq_archive_index,
+    .archive_query = sq_archive_query,
+    .archive_meta = sq_archive_meta,
+    .archive_prefs_get = sq_archive_prefs_get,
+    .archive_prefs_set = sq_archive_prefs_set,
+    .archive_pref_check = sq_archive_pref_check,
     .offline_count = sq_offline_count,
     .offline_put = sq_offline_put,
     .offline_load = sq_offline_load,

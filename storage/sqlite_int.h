@@ -38,6 +38,21 @@ enum sq_stmt_id {
     SQ_PRIVACY_SAVEPOINT,
     SQ_PRIVACY_RELEASE,
     SQ_PRIVACY_ROLLBACK_TO,
+    SQ_ARCHIVE_OWNER_ADD,
+    SQ_ARCHIVE_INSERT,
+    SQ_ARCHIVE_LAST_TS,
+    SQ_ARCHIVE_AMEND,
+    SQ_ARCHIVE_PURGE,
+    SQ_ARCHIVE_FTS_UPTO,
+    SQ_ARCHIVE_FTS_NEXT,
+    SQ_ARCHIVE_FTS_ADD,
+    SQ_ARCHIVE_FTS_SET,
+    SQ_ARCHIVE_PREFS_GET,
+    SQ_ARCHIVE_PREFS_PUT,
+    SQ_ARCHIVE_PREF_JIDS,
+    SQ_ARCHIVE_PREF_JID_GET,
+    SQ_ARCHIVE_PREF_JIDS_CLEAR,
+    SQ_ARCHIVE_PREF_JID_PUT,
     SQ_OFFLINE_COUNT,
     SQ_OFFLINE_PUT,
     SQ_OFFLINE_LOAD,
@@ -52,6 +67,11 @@ struct sq_store {
     int bind_rc;   /* first bind failure since sq_get, reported by the next step */
     bool in_batch; /* a BEGIN IMMEDIATE is open; flush commits it */
     struct storage_logger log; /* copied from struct storage at open */
+    char *path;                /* the database file, for the readers' own connections */
+    struct sq_readers *readers; /* archive reader threads, started at the first query */
+    long long archive_last_ts; /* newest archive ts written (0: not read yet) */
+    void (*wake)(void *ctx);   /* set_wake's function and context */
+    void *wake_ctx;
 };
 
 /* Step result meaning "a row is ready"; PL_OK means the statement is done. */
@@ -116,6 +136,34 @@ int sq_privacy_list_set(struct storage *st, const char *owner, const char *name,
                         const struct privacy_row *rows, size_t n);
 int sq_privacy_default_set(struct storage *st, const char *owner, const char *name);
 
+/* Archive writes and preferences (sqlite_archive.c), with the contracts of struct storage_ops. */
+int sq_archive_append(struct storage *st, const char *owner, const struct archive_row *row);
+int sq_archive_amend(struct storage *st, const char *owner, const char *peer, bool sent,
+                     const char *ref, const char *body, const char *xml);
+int sq_archive_purge(struct storage *st, long long cutoff_us, unsigned max, unsigned *n);
+int sq_archive_index(struct storage *st, unsigned max, unsigned *n);
+int sq_archive_prefs_get(struct storage *st, const char *owner, enum archive_mode *mode,
+                         archive_pref_fn fn, void *ctx);
+int sq_archive_prefs_set(struct storage *st, const char *owner, enum archive_mode mode,
+                         const char *const *jids, const bool *always, size_t n);
+int sq_archive_pref_check(struct storage *st, const char *owner, const char *peer,
+                          enum archive_mode *mode, int *rule);
+
+/* Archive reads on reader threads (sqlite_archive_read.c), with the contracts of struct
+ * storage_ops. sq_readers_stop joins the threads and drops pending work (no done calls). */
+void sq_set_wake(struct storage *st, void (*wake)(void *ctx), void *ctx);
+void sq_run_completions(struct storage *st);
+int sq_archive_query(struct storage *st, const struct archive_filter *f,
+                     void (*done)(void *ctx, const struct archive_page *page), void *ctx);
+int sq_archive_meta(struct storage *st, const char *owner,
+                    void (*done)(void *ctx, const struct archive_meta *meta), void *ctx);
+void sq_readers_stop(struct sq_store *s);
+/* Runs one query or metadata read on a reader's connection db, filling the result; a failure
+ * is described in err for the caller's thread to log (sqlite_archive_query.c). */
+void sq_query_run(sqlite3 *db, const struct archive_filter *f, struct archive_page *page,
+                  char *err, size_t errlen);
+void sq_meta_run(sqlite3 *db, const char *owner, struct archive_meta *m, char *err,
+                 size_t errlen);
 /* Offline message ops (sqlite_offline.c), with the contracts of struct storage_ops. */
 int sq_offline_count(struct storage *st, const char *owner, size_t *n);
 int sq_offline_put(struct storage *st, const char *owner, const struct offline_row *row);

@@ -31,6 +31,74 @@ struct roster_row {
     const char *status;  /* the pending inbound request's <status/>, NULL for none */
 };
 
+
+/* ---- message archive (XEP-0313) ------------------------------------------------------------ */
+
+/* Archive preference defaults (XEP-0313 <prefs default=''/>). */
+enum archive_mode { ARCHIVE_ALWAYS, ARCHIVE_NEVER, ARCHIVE_ROSTER };
+
+/* One archived message as written (strings borrowed for the call). */
+struct archive_row {
+    const char *stanza_id; /* unique within the owner's archive */
+    const char *peer;      /* the other party's bare JID */
+    const char *peer_res;  /* its resource, NULL for none */
+    long long ts_us;       /* archiving time, microseconds since the epoch */
+    bool sent;             /* the owner sent it (else received it) */
+    const char *msg_id;    /* the stanza's id attribute, NULL for none */
+    const char *origin_id; /* XEP-0359 origin-id, NULL for none */
+    const char *body;      /* searchable text, NULL for none */
+    const char *xml;       /* the serialized message */
+};
+
+/* What an archive query selects in owner's archive; strings borrowed for the submit call
+ * (the backend copies what it keeps). Bounds on ids exclude the id itself; an id that is not
+ * in the archive fails the query with PL_ENOTFOUND. */
+struct archive_filter {
+    const char *owner;
+    const char *with;     /* peer bare JID, NULL: any */
+    const char *with_res; /* with a full JID: its resource, NULL: any */
+    long long start_us;   /* 0: no lower time bound (inclusive) */
+    long long end_us;     /* 0: no upper time bound (inclusive) */
+    const char *after[2]; /* up to two lower id bounds (after-id, RSM after), NULL: unused */
+    const char *before[2]; /* up to two upper id bounds (before-id, RSM before) */
+    const char *const *ids; /* n_ids: only these stanza ids (unknown ones are skipped) */
+    size_t n_ids;
+    const char *fulltext; /* words that must all occur in the body, NULL: no search */
+    unsigned max;         /* page size (the caller applies its cap) */
+    bool from_end;        /* the page closest to the end (RSM <before/>), else to the start */
+};
+
+/* One archived message as read (owned by the page it is in). */
+struct archive_item {
+    char *stanza_id;
+    long long ts_us;
+    bool sent;
+    char *peer;
+    char *xml;
+};
+
+/* A query's answer, borrowed by the done callback for the call. rc is PL_OK, PL_ENOTFOUND
+ * (an id bound is not in the archive), PL_EINVAL (a bad search) or PL_EIO. items are in
+ * archive order; complete says the page reaches the end (forward) or start (from_end) of
+ * the selection; count is the size of the whole selection, or -1 when not cheap to know. */
+struct archive_page {
+    int rc;
+    struct archive_item *items;
+    size_t n;
+    bool complete;
+    long long count;
+};
+
+/* The first and last message of an archive (XEP-0313 metadata); ids NULL when empty. */
+struct archive_meta {
+    int rc;
+    char *first_id, *last_id;
+    long long first_us, last_us;
+};
+
+/* Called for each address in an archive preference list. */
+typedef void (*archive_pref_fn)(void *ctx, const char *jid, bool always);
+
 /* One offline message as stored (strings borrowed for the call). */
 struct offline_row {
     long long id;          /* arrival order, given by the store (ignored by offline_put) */
@@ -83,6 +151,49 @@ struct storage_ops {
                             const struct privacy_row *rows, size_t n);
     /* Sets the default list name (NULL: none); joins the batch. */
     int (*privacy_default_set)(struct storage *st, const char *owner, const char *name);
+    /*
+     * Message archive. Writes (archive_append, archive_amend, archive_prefs_set,
+     * archive_purge, archive_index) are synchronous and join the loop turn's batch. archive_prefs_get and
+     * archive_pref_check are synchronous reads (key lookups). archive_query and archive_meta
+     * are ASYNCHRONOUS: they return at once (PL_OK: queued) and the backend runs them on its
+     * own reader thread(s) and connection(s); done is called later on the caller's thread,
+     * from storage_run_completions, with a result borrowed for the call. The backend calls the
+     * wake function (set_wake) from any thread when completions are ready; the caller then
+     * runs storage_run_completions on its own thread. Queries still pending at close are
+     * dropped without calling done. Reads see what was committed (flushed) before them.
+     */
+    void (*set_wake)(struct storage *st, void (*wake)(void *ctx), void *ctx);
+    void (*run_completions)(struct storage *st);
+    /* PL_EEXIST when the stanza id is already in owner's archive. A ts_us not after the
+     * newest archived one is moved just after it, so time order is archive order. */
+    int (*archive_append)(struct storage *st, const char *owner, const struct archive_row *row);
+    /* Replaces body and xml of the newest message of owner's archive with peer, sent in
+     * direction `sent`, whose message id or origin-id is ref (a correction or a retraction).
+     * PL_ENOTFOUND when there is none. */
+    int (*archive_amend)(struct storage *st, const char *owner, const char *peer, bool sent,
+                         const char *ref, const char *body, const char *xml);
+    /* Deletes up to max messages archived before cutoff_us (oldest first); *n says how many
+     * (fewer than max: nothing older is left). */
+    int (*archive_purge)(struct storage *st, long long cutoff_us, unsigned max, unsigned *n);
+    /* Adds up to max messages appended since the last call to the full-text index (a search
+     * finds only indexed ones); *n is the span of ids covered (fewer than max: all are
+     * indexed now). */
+    int (*archive_index)(struct storage *st, unsigned max, unsigned *n);
+    int (*archive_query)(struct storage *st, const struct archive_filter *f,
+                         void (*done)(void *ctx, const struct archive_page *page), void *ctx);
+    int (*archive_meta)(struct storage *st, const char *owner,
+                        void (*done)(void *ctx, const struct archive_meta *meta), void *ctx);
+    /* Preferences: *mode is left as the caller set it (its default) when none are stored;
+     * fn gets each listed JID. */
+    int (*archive_prefs_get)(struct storage *st, const char *owner, enum archive_mode *mode,
+                             archive_pref_fn fn, void *ctx);
+    /* Replaces them (jids[i] with always[i]). */
+    int (*archive_prefs_set)(struct storage *st, const char *owner, enum archive_mode mode,
+                             const char *const *jids, const bool *always, size_t n);
+    /* The stored default mode (*mode untouched when none) and the rule for peer: *rule 1
+     * always, 0 never, -1 not listed. */
+    int (*archive_pref_check)(struct storage *st, const char *owner, const char *peer,
+                              enum archive_mode *mode, int *rule);
     /* Offline messages (XEP-0160) of owner, kept in arrival order (ids grow). offline_count
      * sets *n to how many are stored. offline_put stores one (joins the batch); PL_EEXIST
      * when owner already has one with this stanza_id (NULL: never clashes), nothing is
@@ -199,6 +310,58 @@ static inline int offline_load(struct storage *st, const char *owner, long long 
 static inline int offline_delete(struct storage *st, const char *owner, long long upto_id)
 {
     return st->ops->offline_delete(st, owner, upto_id);
+}
+
+static inline void storage_set_wake(struct storage *st, void (*wake)(void *), void *ctx)
+{
+    st->ops->set_wake(st, wake, ctx);
+}
+static inline void storage_run_completions(struct storage *st) { st->ops->run_completions(st); }
+static inline int archive_append(struct storage *st, const char *owner,
+                                 const struct archive_row *row)
+{
+    return st->ops->archive_append(st, owner, row);
+}
+static inline int archive_amend(struct storage *st, const char *owner, const char *peer,
+                                bool sent, const char *ref, const char *body, const char *xml)
+{
+    return st->ops->archive_amend(st, owner, peer, sent, ref, body, xml);
+}
+static inline int archive_purge(struct storage *st, long long cutoff_us, unsigned max,
+                                unsigned *n)
+{
+    return st->ops->archive_purge(st, cutoff_us, max, n);
+}
+static inline int archive_index(struct storage *st, unsigned max, unsigned *n)
+{
+    return st->ops->archive_index(st, max, n);
+}
+/* Asynchronous: see struct storage_ops. */
+static inline int archive_query(struct storage *st, const struct archive_filter *f,
+                                void (*done)(void *, const struct archive_page *), void *ctx)
+{
+    return st->ops->archive_query(st, f, done, ctx);
+}
+/* Asynchronous: see struct storage_ops. */
+static inline int archive_meta(struct storage *st, const char *owner,
+                               void (*done)(void *, const struct archive_meta *), void *ctx)
+{
+    return st->ops->archive_meta(st, owner, done, ctx);
+}
+static inline int archive_prefs_get(struct storage *st, const char *owner,
+                                    enum archive_mode *mode, archive_pref_fn fn, void *ctx)
+{
+    return st->ops->archive_prefs_get(st, owner, mode, fn, ctx);
+}
+static inline int archive_prefs_set(struct storage *st, const char *owner, enum archive_mode mode,
+                                    const char *const *jids, const bool *always, size_t n)
+{
+    return st->ops->archive_prefs_set(st, owner, mode, jids, always, n);
+}
+static inline int archive_pref_check(struct storage *st, const char *owner, const char *peer,
+                                     enum archive_mode *mode, int *rule)
+{
+    return st->ops->archive_pref_check(st, owner, peer, mode, rule);
 }
 
 #endif

@@ -28,10 +28,15 @@ KINDS = [
 ]
 
 
+SERVER_SID = "{urn:xmpp:sid:0}stanza-id"  # the archive's stamp (XEP-0359), added on the way
+
+
 def shape(el):
-    """Everything about an element but its 'from'/'to' stamps: compared across delivery."""
+    """Everything about an element but its 'from'/'to' stamps and the server's stanza-ids:
+    compared across delivery."""
     attrs = sorted((k, v) for k, v in el.attrib.items() if k not in ("from", "to"))
-    return (el.tag, attrs, (el.text or "").strip(), [shape(c) for c in el])
+    return (el.tag, attrs, (el.text or "").strip(),
+            [shape(c) for c in el if c.tag != SERVER_SID])
 
 
 def carbon_of(st, direction):

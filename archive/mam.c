@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/* XEP-0313 message archive module: options, routes, disco features, retention purge. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base.h"
+#include "jid.h"
+#include "mam.h"
+
+/* Rows one purge batch deletes: small, so a batch costs the loop a few milliseconds. */
+#define PURGE_BATCH 200
+/* Seconds between purge rounds while messages arrive. */
+#define PURGE_EVERY 60
+/* The full-text index takes new messages in batches: one FTS5 segment per batch instead of
+ * one per loop turn, which would cost every message several times more. */
+#define INDEX_AFTER 256
+#define INDEX_BATCH 500
+/* A search first indexes what is pending, at most this many batches on the loop (a batch
+ * costs the loop about 15 ms; a longer backlog goes on in later turns). */
+#define INDEX_NOW_BATCHES 1
+
+long long mam_now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (long long)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+static void purge_step(void *arg)
+{
+    struct mam *m = arg;
+    unsigned n = 0;
+    long long cutoff = mam_now_us() - m->opts.retention * 1000000LL;
+    int rc = archive_purge(module_storage(m->srv), cutoff, PURGE_BATCH, &n);
+    module_storage_dirty(m->srv);
+    if (rc != PL_OK)
+        module_log(LOG_WARN, "archive", "retention purge failed: %s", pl_strerror(rc));
+    m->purging = rc == PL_OK && n == PURGE_BATCH; /* more may be left: next turn */
+    if (m->purging)
+        module_defer(m->srv, purge_step, m);
+}
+
+void mam_purge_maybe(struct mam *m)
+{
+    long long now = (long long)time(NULL);
+    if (m->opts.retention <= 0 || m->purging || now - m->last_purge < PURGE_EVERY)
+        return;
+    m->last_purge = now;
+    m->purging = true;
+    module_defer(m->srv, purge_step, m);
+}
+
+static void index_step(void *arg)
+{
+    struct mam *m = arg;
+    unsigned n = 0;
+    int rc = archive_index(module_storage(m->srv), INDEX_BATCH, &n);
+    module_storage_dirty(m->srv);
+    if (rc != PL_OK)
+        module_log(LOG_WARN, "archive", "full-text indexing failed: %s", pl_strerror(rc));
+    m->indexing = rc == PL_OK && n >= INDEX_BATCH; /* more may be left: next turn */
+    if (m->indexing)
+        module_defer(m->srv, index_step, m);
+    else
+        m->unindexed = 0;
+}
+
+static void index_soon(struct mam *m)
+{
+    if (m->indexing)
+        return;
+    m->indexing = true;
+    module_defer(m->srv, index_step, m);
+}
+
+void mam_index_note(struct mam *m)
+{
+    if (++m->unindexed >= INDEX_AFTER)
+        index_soon(m);
+}
+
+int mam_index_now(struct mam *m)
+{
+    unsigned n = INDEX_BATCH;
+    for (int i = 0; i < INDEX_NOW_BATCHES && n >= INDEX_BATCH; i++) {
+        int rc = archive_index(module_storage(m->srv), INDEX_BATCH, &n);
+        if (rc != PL_OK)
+            return rc;
+    }
+    if (n >= INDEX_BATCH)
+        index_soon(m); /* a long backlog: the rest in later turns */
+    else
+        m->unindexed = 0;
+    return module_storage_commit(m->srv);
+}
+
+/* Only the account's own archive is served; the server's domain has none. */
+static int mam_iq(struct route_ctx *rc, struct stanza *st)
+{
+    const struct xel *q = xel_first_elem(st->root);
+    const char *self = module_session_jid(rc->sess)->bare;
+    if (rc->to && !rc->to->local)
+        return ROUTE_PASS;
+    if (rc->to && strcmp(rc->to->bare, self) != 0)
+        return ROUTE_ERROR(COND_FORBIDDEN);
+    bool get = st->type & IQ_GET;
+    if (strcmp(q->name, "query") == 0)
+        return get ? mam_query_form(rc, st) : mam_query_set(rc, st, q);
+    if (strcmp(q->name, "prefs") == 0)
+        return get ? mam_prefs_get(rc, st) : mam_prefs_set(rc, st, q);
+    if (strcmp(q->name, "metadata") == 0 && get)
+        return mam_metadata(rc, st);
+    return ROUTE_ERROR(COND_BAD_REQUEST);
+}
+
+static int mam_init(struct server *srv, const void *opts, void **state)
+{
+    struct mam *m = xcalloc(1, sizeof(*m));
+    m->srv = srv;
+    m->opts = *(const struct mam_opts *)opts;
+    *state = m;
+    mam_purge_maybe(m); /* the first round soon after start */
+    index_soon(m);      /* and whatever the last run left unindexed */
+    return PL_OK;
+}
+
+static void mam_fini(void *state)
+{
+    struct mam *m = state;
+    mam_pending_free_all(m);
+    free(m);
+}
+
+static const struct route mam_routes[] = {
+    { .elem = "iq", .ns = NS_MAM, .types = IQ_GET | IQ_SET,
+      .targets = TARGET_SERVER | TARGET_ACCOUNT, .min_state = SESS_BOUND, .cost = 1,
+      .fn = mam_iq },
+};
+
+static const char *const mam_account_features[] = { NS_MAM, NS_MAM_EXT, NS_FULLTEXT, NULL };
+
+static const char *const mode_names[] = { "always", "never", "roster", NULL };
+
+#define OPT(field) offsetof(struct mam_opts, field)
+
+static const struct cfg_opt mam_options[] = {
+    { "max_page", CFG_INT, OPT(max_page), "250", 1, 10000, NULL },
+    { "retention", CFG_INT, OPT(retention), "0", 0, 100L * 365 * 86400, NULL },
+    { "default", CFG_ENUM, OPT(default_mode), "always", 0, 0, mode_names },
+};
+
+const struct module archive_module = {
+    .name = "archive",
+    .options = mam_options,
+    .n_options = sizeof(mam_options) / sizeof(mam_options[0]),
+    .options_size = sizeof(struct mam_opts),
+    .routes = mam_routes,
+    .n_routes = sizeof(mam_routes) / sizeof(mam_routes[0]),
+    .init = mam_init,
+    .fini = mam_fini,
+    .message_prepare = mam_message_prepare,
+    .message_done = mam_message_done,
+    .account_features = mam_account_features,
+};
