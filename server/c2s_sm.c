@@ -123,7 +123,7 @@ void sm_commit_watch(struct server *srv, struct session *sess)
     }
     srv->committing[srv->n_committing++] = sess;
     sess->commit_listed = true;
-    event_active(srv->reap_ev, EV_TIMEOUT, 0);
+    server_commit_soon(srv);
 }
 
 void sm_commit_forget(struct server *srv, struct session *sess)

@@ -25,8 +25,7 @@ struct storage *module_storage(struct server *srv)
 /* The reap event runs at the end of the loop turn and flushes storage after reaping. */
 void module_storage_dirty(struct server *srv)
 {
-    if (srv->reap_ev)
-        event_active(srv->reap_ev, EV_TIMEOUT, 0);
+    server_commit_soon(srv);
 }
 
 int module_storage_commit(struct server *srv)

@@ -125,6 +125,28 @@ void server_reap(struct server *srv, struct conn *c)
     event_active(srv->reap_ev, EV_TIMEOUT, 0);
 }
 
+/* Group commit: the writes of every loop turn within commit_interval_ms go in one
+ * transaction, so that a busy server writes each index page once per interval instead of once
+ * per turn. Nothing that promises durability goes out before it (stream management acks,
+ * confirmations): they wait for this. */
+static void commit_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *srv = arg;
+    (void)fd, (void)what;
+    /* Stream management counts only what is committed: a failed commit acks nothing. */
+    bool committed = storage_flush(&srv->store) == PL_OK && !srv->commit_failed;
+    srv->commit_failed = false;
+    sm_commit_settle(srv, committed);
+    confirm_check(srv);
+}
+
+void server_commit_soon(struct server *srv)
+{
+    struct timeval tv = { 0, srv->cfg.commit_interval_ms * 1000 };
+    if (srv->commit_ev && !evtimer_pending(srv->commit_ev, NULL))
+        evtimer_add(srv->commit_ev, &tv);
+}
+
 static void reap_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct server *srv = arg;
@@ -134,10 +156,7 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
         srv->reap = c->reap_next;
         conn_free(c);
     }
-    /* Stream management counts only what is committed: a failed commit acks nothing. */
-    bool committed = storage_flush(&srv->store) == PL_OK && !srv->commit_failed;
-    srv->commit_failed = false;
-    sm_commit_settle(srv, committed);
+    server_commit_soon(srv); /* what the sessions that ended wrote */
     confirm_check(srv);
     if (srv->stopping && srv->n_conns == 0)
         event_base_loopexit(srv->base, NULL);
@@ -379,6 +398,7 @@ int server_start(struct server *srv)
     fill_stream_config(srv);
     srv->base = event_base_new();
     srv->reap_ev = event_new(srv->base, -1, 0, reap_cb, srv);
+    srv->commit_ev = evtimer_new(srv->base, commit_cb, srv);
     srv->defer_ev = evtimer_new(srv->base, run_deferred, srv);
     if (store_wake_open(srv) != PL_OK)
         return PL_EIO;
@@ -409,8 +429,9 @@ int server_run(struct server *srv)
 
 static void free_events(struct server *srv)
 {
-    struct event *evs[] = { srv->reap_ev,    srv->sig_term,   srv->sig_int, srv->sig_hup,
-                            srv->stop_timer, srv->trim_timer, srv->defer_ev };
+    struct event *evs[] = { srv->reap_ev,   srv->commit_ev,  srv->sig_term,
+                            srv->sig_int,   srv->sig_hup,    srv->stop_timer,
+                            srv->trim_timer, srv->defer_ev };
     for (size_t i = 0; i < ARRAY_LEN(evs); i++)
         if (evs[i])
             event_free(evs[i]);

@@ -52,6 +52,7 @@ struct server {
     unsigned long next_conn_id;
     struct conn *reap; /* connections to free at the end of this loop turn */
     struct event *reap_ev;
+    struct event *commit_ev; /* the group commit, commit_interval_ms after the first write */
     struct event *sig_term, *sig_int, *stop_timer;
     struct event *sig_hup;    /* reopens the log, reloads the TLS certificate and key */
     struct control *control;  /* parleyctl's channel to the running server */
@@ -107,6 +108,8 @@ void server_defer(struct server *srv, void (*fn)(void *arg), void *arg);
  * their own without allocating in steady state. */
 struct buf *server_buf_take(struct server *srv);
 void server_buf_give(struct server *srv, struct buf *b);
+/* Commits the batch within commit_interval_ms (group commit), then sends what waited for it. */
+void server_commit_soon(struct server *srv);
 /* A connection has died: queue it for freeing at the end of the loop turn. */
 void server_reap(struct server *srv, struct conn *c);
 
