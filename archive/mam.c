@@ -121,6 +121,7 @@ static int mam_init(struct server *srv, const void *opts, void **state)
     struct mam *m = xcalloc(1, sizeof(*m));
     m->srv = srv;
     m->opts = *(const struct mam_opts *)opts;
+    hmap_init(&m->prefs);
     *state = m;
     mam_purge_maybe(m); /* the first round soon after start */
     index_soon(m);      /* and whatever the last run left unindexed */
@@ -131,7 +132,18 @@ static void mam_fini(void *state)
 {
     struct mam *m = state;
     mam_pending_free_all(m);
+    mam_prefs_free_all(m);
     free(m);
+}
+
+static void mam_session_open(void *state, struct session *sess)
+{
+    mam_prefs_open(state, module_session_jid(sess)->bare);
+}
+
+static void mam_session_close(void *state, struct session *sess)
+{
+    mam_prefs_close(state, module_session_jid(sess)->bare);
 }
 
 static const struct route mam_routes[] = {
@@ -163,5 +175,7 @@ const struct module archive_module = {
     .fini = mam_fini,
     .message_prepare = mam_message_prepare,
     .message_done = mam_message_done,
+    .session_open = mam_session_open,
+    .session_close = mam_session_close,
     .account_features = mam_account_features,
 };

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "hmap.h"
 #include "module.h"
 #include "storage.h"
 
@@ -38,6 +39,7 @@ struct mam {
     struct mam_pending *pending; /* queries waiting for their page, for fini */
     unsigned unindexed;    /* appends since the full-text index last caught up */
     bool indexing;         /* an index batch is queued (module_defer) */
+    struct hmap prefs;     /* owner -> struct mam_prefs, for accounts with sessions */
 };
 
 /* A query waiting for the store (mam_query.c); owned by the module until done. */
@@ -61,6 +63,16 @@ int mam_parse_stamp(const char *text, long long *ts_us);
 /* Archives per the owner's preferences and the [archive] default: may peer's messages go
  * to owner's archive? */
 bool mam_prefs_allow(struct mam *m, const char *owner, const char *peer);
+
+/* The preferences of accounts with sessions, in memory (mam_prefs_cache.c): open and close
+ * count owner's sessions; reload after a change; cached fills *mode and *rule (-1 none,
+ * 0 never, 1 always) and returns true when owner's are in memory. */
+void mam_prefs_open(struct mam *m, const char *owner);
+void mam_prefs_close(struct mam *m, const char *owner);
+void mam_prefs_reload(struct mam *m, const char *owner);
+bool mam_prefs_cached(struct mam *m, const char *owner, const char *peer,
+                      enum archive_mode *mode, int *rule);
+void mam_prefs_free_all(struct mam *m);
 
 /* The route handlers (mam_query.c, mam_prefs.c). */
 int mam_query_set(struct route_ctx *rc, struct stanza *st, const struct xel *q);

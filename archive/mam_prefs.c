@@ -17,7 +17,8 @@ bool mam_prefs_allow(struct mam *m, const char *owner, const char *peer)
 {
     enum archive_mode mode = (enum archive_mode)m->opts.default_mode;
     int rule = -1;
-    if (archive_pref_check(module_storage(m->srv), owner, peer, &mode, &rule) != PL_OK)
+    if (!mam_prefs_cached(m, owner, peer, &mode, &rule) &&
+        archive_pref_check(module_storage(m->srv), owner, peer, &mode, &rule) != PL_OK)
         return true; /* keeping a message is the safer mistake; the store logged why */
     if (rule >= 0)
         return rule == 1;
@@ -115,6 +116,7 @@ int mam_prefs_set(struct route_ctx *rc, struct stanza *st, const struct xel *p)
     }
     free(jids);
     free(always);
+    mam_prefs_reload(rc->state, owner);
     return res == ROUTE_DONE ? reply_prefs(rc, st) : res;
 }
 

@@ -4,7 +4,6 @@ updates (the newest per contact resource) and chat-state-only messages (the newe
 sender), and everything held goes out, in order, before the next important stanza or when the
 client turns <active/>."""
 import asyncio
-import base64
 import re
 
 from roster_helpers import C, RosterPeer, bare, dump, peers  # noqa: F401
@@ -18,14 +17,7 @@ ACTIVE = "<active xmlns='urn:xmpp:csi:0'/>"
 def features_after_auth(server, user):
     r = Raw(server.port)
     try:
-        r.starttls()
-        r.open_stream()
-        token = base64.b64encode(("\0%s\0pw-%s" % (user, user)).encode()).decode()
-        r.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>%s</auth>"
-               % token)
-        r.read_until(b"<success")
-        r.buf = b""
-        return r.open_stream()
+        return r.authenticate(user, "pw-" + user)
     finally:
         r.close()
 

@@ -49,17 +49,8 @@ class SMPeer:
 def resume_login(server, user, previd, h):
     """A new connection that authenticates and asks to resume previd."""
     r = Raw(server.port)
-    r.login_plain_nobind = None
-    r.starttls()
-    r.open_stream()
-    import base64
-    token = base64.b64encode(("\0%s\0pw-%s" % (user, user)).encode()).decode()
-    r.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>%s</auth>" % token)
-    r.read_until(b"<success")
-    r.buf = b""
-    features = r.open_stream()
+    features = r.authenticate(user, "pw-" + user)
     assert b"<sm xmlns='urn:xmpp:sm:3'/>" in features
-    r.buf = b""
     r.send("<resume xmlns='%s' previd='%s' h='%d'/>" % (SM, previd, h))
     return r
 
@@ -108,14 +99,7 @@ def test_ack_beyond_sent_is_a_stream_error(pair):
 
 def test_enable_before_bind_fails(pair):
     r = Raw(pair.port)
-    r.starttls()
-    r.open_stream()
-    import base64
-    token = base64.b64encode(b"\0alice\0pw-alice").decode()
-    r.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>%s</auth>" % token)
-    r.read_until(b"<success")
-    r.buf = b""
-    r.open_stream()
+    r.authenticate("alice", "pw-alice")
     r.send("<enable xmlns='%s' resume='true'/>" % SM)
     assert b"<unexpected-request" in r.read_until(b"</failed>")
 

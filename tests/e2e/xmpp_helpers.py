@@ -214,8 +214,8 @@ class Raw:
         self.sock = client_tls_context().wrap_socket(self.sock, server_hostname=DOMAIN)
         self.buf = b""
 
-    def login_plain(self, user, password, resource="raw"):
-        """STARTTLS, SASL PLAIN, bind; leaves the stream ready for stanzas."""
+    def authenticate(self, user, password):
+        """STARTTLS, SASL PLAIN and the new stream's header; returns its features."""
         self.starttls()
         self.open_stream()
         token = base64.b64encode(("\0%s\0%s" % (user, password)).encode()).decode()
@@ -223,7 +223,13 @@ class Raw:
                   % token)
         self.read_until(b"<success")
         self.buf = b""
-        self.open_stream()
+        features = self.open_stream()
+        self.buf = b""
+        return features
+
+    def login_plain(self, user, password, resource="raw"):
+        """STARTTLS, SASL PLAIN, bind; leaves the stream ready for stanzas."""
+        self.authenticate(user, password)
         self.send("<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
                   "<resource>%s</resource></bind></iq>" % resource)
         self.read_until(b"</iq>")
