@@ -320,6 +320,8 @@ def mam_section(res):
 
 def history_headline_rows(res):
     """Headline rows: (label, {server: value}, better, ref key, digits)."""
+    if not hasattr(res, "archive"):  # a Results read without the history runs yet
+        load(res)
     rows = []
     got = {s: max_sustained(res.archive.get((s, "on")), res.step_s) for s in res.servers}
     if any(v.rate is not None for v in got.values()):
