@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Fills a store's message archive with generated messages through the storage layer, then
- * measures archive page latency (last page by with, a page by date, a full-text search). */
+/* Fills a store's message archive with generated messages through the storage layer, times
+ * the write path (CPU per archived chat message), and measures archive page latency (last
+ * page by with, a page by date, a full-text search). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +23,8 @@ struct opts {
     long long rows;     /* messages to generate */
     long long big_rows; /* of them, in big@bench's archive */
     bool fill, measure;
+    long long chat;    /* messages of the write-path run (-w), 0: none */
+    long long per_commit; /* of them per commit in that run */
 };
 
 /* xorshift64*: a fixed sequence, so two runs make the same archive. */
@@ -241,22 +245,83 @@ static int measure(struct storage *st)
     return PL_OK;
 }
 
+static double cpu_us(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e6 +
+           (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+/* One chat message between two of CHAT_USERS accounts, archived as the server does: the
+ * recipient's copy and the sender's, each under a stanza-id that sorts in time order. */
+#define CHAT_USERS 100
+static int chat_one(struct storage *st, long long i, unsigned long long *s)
+{
+    char from[32], to[32], sid[2][24], text[160], xml[600];
+    unsigned a = (unsigned)(rnd(s) % CHAT_USERS), b = (unsigned)(rnd(s) % (CHAT_USERS - 1));
+    snprintf(from, sizeof(from), "user%u@localhost", a + 1);
+    snprintf(to, sizeof(to), "user%u@localhost", (b >= a ? b + 1 : b) + 1);
+    for (int k = 0; k < 2; k++)
+        snprintf(sid[k], sizeof(sid[k]), "%014llx%04llx", (unsigned long long)now_us(),
+                 rnd(s) % 0x10000); /* time first, as the server makes them */
+    body(s, text, sizeof(text));
+    snprintf(xml, sizeof(xml),
+             "<message xmlns='jabber:client' type='chat' from='%s/bot' to='%s' id='c%lld'>"
+             "<body>%s</body><stanza-id xmlns='urn:xmpp:sid:0' by='%s' id='%s'/></message>",
+             from, to, i, text, to, sid[0]);
+    struct archive_row r = { .stanza_id = sid[0], .peer = from, .peer_res = "bot",
+                             .ts_us = now_us(), .body = text, .xml = xml };
+    if (archive_append(st, to, &r) != PL_OK)
+        return PL_EIO;
+    r.stanza_id = sid[1], r.peer = to, r.peer_res = NULL, r.sent = true;
+    return archive_append(st, from, &r);
+}
+
+/* The write path alone: o->chat messages, a commit every o->per_commit of them and the
+ * full-text index fed as the server feeds it; prints CPU per message and messages/s. */
+static int chat(struct storage *st, const struct opts *o)
+{
+    unsigned long long s = 42;
+    unsigned n, rows = 0;
+    double c0 = cpu_us(), t0 = mono_ms();
+    for (long long i = 0; i < o->chat; i++) {
+        if (chat_one(st, i, &s) != PL_OK)
+            return PL_EIO;
+        if ((rows += 2) >= 256) {
+            rows = 0;
+            if (archive_index(st, 500, &n) != PL_OK)
+                return PL_EIO;
+        }
+        if ((i + 1) % o->per_commit == 0 && storage_flush(st) != PL_OK)
+            return PL_EIO;
+    }
+    if (storage_flush(st) != PL_OK)
+        return PL_EIO;
+    double cpu = cpu_us() - c0, ms = mono_ms() - t0;
+    printf("chat: %lld messages, %lld per commit: %.1f us CPU per message, %.0f messages/s\n",
+           o->chat, o->per_commit, cpu / (double)o->chat, (double)o->chat * 1e3 / ms);
+    return PL_OK;
+}
+
 static int usage(const char *argv0)
 {
     fprintf(stderr,
-            "usage: %s [-f] [-m] [-n ROWS] [-b BIG_ROWS] DB\n"
+            "usage: %s [-f] [-m] [-n ROWS] [-b BIG_ROWS] [-w MESSAGES [-c PER_COMMIT]] DB\n"
             "  -f  fill DB's archive (default 10000000 rows, 1000000 of them big@bench's)\n"
-            "  -m  measure page latency on big@bench's archive (p50/p99 of %d queries each)\n",
-            argv0, RUNS);
+            "  -m  measure page latency on big@bench's archive (p50/p99 of %d queries each)\n"
+            "  -w  write-path cost: MESSAGES chat messages among %d accounts, both copies\n"
+            "      archived, a commit every PER_COMMIT (default 50) of them\n",
+            argv0, RUNS, CHAT_USERS);
     return 2;
 }
 
 int main(int argc, char **argv)
 {
-    struct opts o = { .rows = 10000000, .big_rows = 1000000 };
+    struct opts o = { .rows = 10000000, .big_rows = 1000000, .per_commit = 50 };
     struct storage st = { 0 };
     int c, rc = 1;
-    while ((c = getopt(argc, argv, "fmn:b:")) != -1) {
+    while ((c = getopt(argc, argv, "fmn:b:w:c:")) != -1) {
         if (c == 'f')
             o.fill = true;
         else if (c == 'm')
@@ -265,15 +330,21 @@ int main(int argc, char **argv)
             o.rows = atoll(optarg);
         else if (c == 'b')
             o.big_rows = atoll(optarg);
+        else if (c == 'w')
+            o.chat = atoll(optarg);
+        else if (c == 'c')
+            o.per_commit = atoll(optarg);
         else
             return usage(argv[0]);
     }
-    if (optind != argc - 1 || (!o.fill && !o.measure) || o.rows <= 0 || o.big_rows > o.rows)
+    if (optind != argc - 1 || (!o.fill && !o.measure && !o.chat) || o.rows <= 0 ||
+        o.per_commit <= 0 || o.big_rows > o.rows)
         return usage(argv[0]);
     o.path = argv[optind];
     if (storage_open_sqlite(&st, o.path) != PL_OK)
         return 1;
-    if ((!o.fill || fill(&st, &o) == PL_OK) && (!o.measure || measure(&st) == PL_OK))
+    if ((!o.fill || fill(&st, &o) == PL_OK) && (!o.chat || chat(&st, &o) == PL_OK) &&
+        (!o.measure || measure(&st) == PL_OK))
         rc = 0;
     storage_close(&st);
     return rc;

@@ -434,9 +434,15 @@ static int set_pragmas(struct sq_store *s, const char *path)
     }
     /* NORMAL in WAL mode: a commit is in the WAL file when it returns, so it survives a crash
      * of the process (what an ack promises); only a crash of the whole machine may lose the
-     * last commits, and syncing every commit would double the cost of a busy archive. */
+     * last commits, and syncing every commit would double the cost of a busy archive.
+     * 64 MiB of page cache: the archive's hot index pages stay in memory between commits
+     * instead of being read back from the file (with the default 2 MiB, 9 % of a busy
+     * server's time went to pread). A checkpoint every 2000 WAL pages instead of 1000: a
+     * page that many commits wrote is copied back once; much larger checkpoints stall the
+     * loop (a checkpoint thread did too, sharing the file system's journal with it). */
     return exec_sql(s,
-                    "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON",
+                    "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+                    " PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=2000",
                     "pragmas");
 }
 
