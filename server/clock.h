@@ -9,4 +9,7 @@
  * (throttle, loglimit, auth_guard) takes this value as a parameter, so tests pass a fake. */
 uint64_t clock_now_ms(void);
 
+/* The same clock in microseconds. */
+uint64_t clock_now_us(void);
+
 #endif

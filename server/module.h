@@ -123,7 +123,8 @@ struct jid;
 
 /* The server's store; writes made through it join the loop turn's batch. */
 struct storage *module_storage(struct server *srv);
-/* Asks for the batch to be committed soon: within commit_interval_ms (group commit). Stream
+/* Asks for the batch to be committed soon: within commit_interval_ms, or up to
+ * commit_interval_max_ms while commits are costly (group commit). Stream
  * management acks and confirmations wait for that commit. */
 void module_storage_dirty(struct server *srv);
 /* Commits the batch now, for an acknowledgement that promises durability: send it only when

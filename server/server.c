@@ -125,6 +125,22 @@ void server_reap(struct server *srv, struct conn *c)
     event_active(srv->reap_ev, EV_TIMEOUT, 0);
 }
 
+/* Adaptive group commit: the next commit waits COMMIT_COST_RATIO times as long as this one
+ * took, between commit_interval_ms and commit_interval_max_ms. A busy archive then writes
+ * more rows per page and commit (a commit's cost is mostly pages, shared by its rows), and
+ * commits stay a small share of the loop; a quiet server keeps the short interval. A
+ * delay of 0 means commit_interval_ms. */
+#define COMMIT_COST_RATIO 10
+static void commit_adapt(struct server *srv, long took_us)
+{
+    long lo = srv->cfg.commit_interval_ms * 1000;
+    long hi = srv->cfg.commit_interval_max_ms * 1000;
+    long us = took_us * COMMIT_COST_RATIO;
+    srv->commit_delay_us = us > hi ? hi : us;
+    if (srv->commit_delay_us < lo || lo == 0) /* 0: every loop turn commits, as configured */
+        srv->commit_delay_us = lo;
+}
+
 /* Group commit: the writes of every loop turn within commit_interval_ms go in one
  * transaction, so that a busy server writes each index page once per interval instead of once
  * per turn. Nothing that promises durability goes out before it (stream management acks,
@@ -133,16 +149,19 @@ static void commit_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct server *srv = arg;
     (void)fd, (void)what;
+    uint64_t t0 = clock_now_us();
     /* Stream management counts only what is committed: a failed commit acks nothing. */
     bool committed = storage_flush(&srv->store) == PL_OK && !srv->commit_failed;
     srv->commit_failed = false;
+    commit_adapt(srv, (long)(clock_now_us() - t0));
     sm_commit_settle(srv, committed);
     confirm_check(srv);
 }
 
 void server_commit_soon(struct server *srv)
 {
-    struct timeval tv = { 0, srv->cfg.commit_interval_ms * 1000 };
+    long us = srv->commit_delay_us ? srv->commit_delay_us : srv->cfg.commit_interval_ms * 1000;
+    struct timeval tv = { us / 1000000, us % 1000000 };
     if (srv->commit_ev && !evtimer_pending(srv->commit_ev, NULL))
         evtimer_add(srv->commit_ev, &tv);
 }

@@ -52,7 +52,8 @@ struct server {
     unsigned long next_conn_id;
     struct conn *reap; /* connections to free at the end of this loop turn */
     struct event *reap_ev;
-    struct event *commit_ev; /* the group commit, commit_interval_ms after the first write */
+    struct event *commit_ev; /* the group commit, commit_delay_us after the first write */
+    long commit_delay_us;    /* commit_interval_ms, longer while commits are costly */
     struct event *sig_term, *sig_int, *stop_timer;
     struct event *sig_hup;    /* reopens the log, reloads the TLS certificate and key */
     struct control *control;  /* parleyctl's channel to the running server */
