@@ -127,6 +127,18 @@ def test_stanza_id_stamped_and_claimed_one_stripped(pair):
                for s in kept.findall(SID + "stanza-id")), dump(kept)
 
 
+def test_stanza_ids_sort_in_archive_order(pair):
+    """Ids grow with time in both archives (an archive's id index then grows at its end)."""
+    a, b = pair("alice"), pair("bob")
+    texts = ["in order %d" % i for i in range(10)]
+    converse(a, b, texts)
+    for peer, other in ((b, "alice"), (a, "bob")):
+        res, ans = query(peer, [field("with", bare(other))])
+        ok(ans)
+        ids = [r[0] for r in res]
+        assert bodies(res) == texts and ids == sorted(ids) and len(set(ids)) == 10, ids
+
+
 def test_with_forward_paging_last_page_and_count(pair):
     a, b, c = pair("alice"), pair("bob"), pair("carol")
     texts = ["to bob %d" % i for i in range(7)]
