@@ -130,7 +130,7 @@ void server_reap(struct server *srv, struct conn *c)
  * more rows per page and commit (a commit's cost is mostly pages, shared by its rows), and
  * commits stay a small share of the loop; a quiet server keeps the short interval. A
  * delay of 0 means commit_interval_ms. */
-#define COMMIT_COST_RATIO 10
+#define COMMIT_COST_RATIO 30
 static void commit_adapt(struct server *srv, long took_us)
 {
     long lo = srv->cfg.commit_interval_ms * 1000;
