@@ -196,8 +196,10 @@ static void trim_idle(evutil_socket_t fd, short what, void *arg)
     /* After a burst (a login storm) many parsers go at once, many connections closed, or an
      * account's large roster was freed: give the pages back, so that idle sessions really
      * cost what they hold. */
-    if (released >= TRIM_RETURN_PAGES || srv->released_bytes >= TRIM_RETURN_BYTES)
+    if (released >= TRIM_RETURN_PAGES || srv->released_bytes >= TRIM_RETURN_BYTES) {
+        storage_release_memory(&srv->store); /* the pages those reads brought into the cache */
         malloc_trim(0);
+    }
     srv->released_bytes = 0;
 }
 

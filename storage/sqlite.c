@@ -559,6 +559,8 @@ fail:
 
 /* Account writes run in autocommit, so this only commits a batch some op opened. */
 static int sq_flush(struct storage *st) { return sq_batch_commit(sq_store(st)); }
+
+static void sq_release_memory(struct storage *st) { sqlite3_db_release_memory(sq_store(st)->db); }
 static int sq_rollback(struct storage *st) { return sq_batch_rollback(sq_store(st)); }
 
 const struct storage_ops storage_sqlite_ops = {
@@ -572,6 +574,7 @@ const struct storage_ops storage_sqlite_ops = {
     .account_list = sq_account_list,
     .accounts_exist = sq_accounts_exist,
     .flush = sq_flush,
+    .release_memory = sq_release_memory,
     .rollback = sq_rollback,
     .roster_load = sq_roster_load,
     .roster_put = sq_roster_put,

@@ -128,6 +128,9 @@ struct storage_ops {
     int (*accounts_exist)(struct storage *st, bool *any);
     /* Commits writes batched during this loop turn. */
     int (*flush)(struct storage *st);
+    /* Gives back the memory of cached pages that nothing is using (after a burst of reads,
+     * e.g. a large roster that is gone again). Optional (NULL: nothing to give). */
+    void (*release_memory)(struct storage *st);
     /* Drops writes batched during this loop turn (a request that failed half-way). */
     int (*rollback)(struct storage *st);
     /* Roster of owner: calls fn for each item and sets *ver to the roster version (0 when
@@ -254,6 +257,11 @@ static inline int accounts_exist(struct storage *st, bool *any)
     return st->ops->accounts_exist(st, any);
 }
 static inline int storage_flush(struct storage *st) { return st->ops->flush(st); }
+static inline void storage_release_memory(struct storage *st)
+{
+    if (st->ops->release_memory)
+        st->ops->release_memory(st);
+}
 static inline int storage_rollback(struct storage *st) { return st->ops->rollback(st); }
 static inline int roster_load(struct storage *st, const char *owner, long long *ver,
                               void (*fn)(void *, const struct roster_row *), void *ctx)
