@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Stream management hooks of a client stream: enable, resume, and acks after the commit. */
 #include <event2/event.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,10 +27,8 @@ struct sm *c2s_sm_enable(void *ctx, bool resume, unsigned max_s)
     if (max_s && max_s < window)
         window = max_s;
     char id[SM_ID_LEN + 1] = "";
-    unsigned char raw[SM_ID_LEN / 2];
-    if (resume && window && RAND_bytes(raw, sizeof(raw)) == 1)
-        for (size_t i = 0; i < sizeof(raw); i++)
-            snprintf(id + 2 * i, 3, "%02x", raw[i]);
+    if (resume && window && !random_hex(id, SM_ID_LEN / 2))
+        id[0] = '\0'; /* no unguessable id: no resumption */
     c->sess->sm = sm_new(id, id[0] ? window : 0);
     if (id[0])
         resume_register(srv, c->sess);

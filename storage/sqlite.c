@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* SQLite backend core: open, schema migrations, the prepared statement table and helpers. */
+/* SQLite backend core: open, migrate, prepare the statement table, and the helpers. */
 #include "sqlite_int.h"
 
 #include <errno.h>
@@ -15,228 +15,6 @@
 
 /* parleyctl writes to the same file while the server runs; wait this long for its lock. */
 #define SQ_BUSY_TIMEOUT_MS 5000
-
-/*
- * Schema steps: migrations[i] takes user_version i to i + 1 in one transaction. Append rows,
- * never edit one. Multi-line SQL here and in sq_sql[] sits in parentheses so that clang's
- * -Wstring-concatenation (the fuzz build) does not take it for a missing comma.
- */
-static const char *const migrations[] = {
-    /* 1: accounts with SCRAM credentials for both hashes; the password is never stored. */
-    ("CREATE TABLE accounts ("
-     " jid TEXT PRIMARY KEY NOT NULL,"
-     " salt BLOB NOT NULL,"
-     " iterations INTEGER NOT NULL,"
-     " stored_key_sha1 BLOB NOT NULL,"
-     " server_key_sha1 BLOB NOT NULL,"
-     " stored_key_sha256 BLOB NOT NULL,"
-     " server_key_sha256 BLOB NOT NULL,"
-     " created INTEGER NOT NULL)"),
-    /* 2: rosters (items with their subscription state and any pending inbound request),
-     * roster versions (XEP-0237) and last logouts (XEP-0012). */
-    ("CREATE TABLE roster_items ("
-     " owner TEXT NOT NULL,"
-     " contact TEXT NOT NULL,"
-     " name TEXT,"
-     " groups TEXT NOT NULL DEFAULT '',"
-     " state INTEGER NOT NULL,"
-     " in_roster INTEGER NOT NULL,"
-     " status TEXT,"
-     " PRIMARY KEY (owner, contact)) WITHOUT ROWID;"
-     "CREATE TABLE roster_versions ("
-     " owner TEXT PRIMARY KEY NOT NULL,"
-     " ver INTEGER NOT NULL) WITHOUT ROWID;"
-     "CREATE TABLE last_activity ("
-     " jid TEXT PRIMARY KEY NOT NULL,"
-     " seconds INTEGER NOT NULL,"
-     " status TEXT) WITHOUT ROWID;"
-     /* A deleted account takes its roster and history along (parleyctl deluser). */
-     "CREATE TRIGGER roster_account_gone AFTER DELETE ON accounts BEGIN"
-     " DELETE FROM roster_items WHERE owner = OLD.jid;"
-     " DELETE FROM roster_versions WHERE owner = OLD.jid;"
-     " DELETE FROM last_activity WHERE jid = OLD.jid;"
-     " END"),
-    /* 3: privacy lists (XEP-0016; the XEP-0191 blocklist is one of them): a list exists while
-     * it has items; kinds are the item's stanza-kind bits; the default list per account. */
-    ("CREATE TABLE privacy_items ("
-     " owner TEXT NOT NULL,"
-     " list TEXT NOT NULL,"
-     " ord INTEGER NOT NULL,"
-     " type INTEGER NOT NULL,"
-     " value TEXT,"
-     " allow INTEGER NOT NULL,"
-     " kinds INTEGER NOT NULL,"
-     " PRIMARY KEY (owner, list, ord)) WITHOUT ROWID;"
-     "CREATE TABLE privacy_defaults ("
-     " owner TEXT PRIMARY KEY NOT NULL,"
-     " list TEXT NOT NULL) WITHOUT ROWID"),
-    /* 4: a deleted account takes its privacy lists along, like its roster (migration 2); rows
-     * left by accounts deleted before this step go now, so a new account of the same name
-     * does not inherit them. */
-    ("DELETE FROM privacy_items WHERE owner NOT IN (SELECT jid FROM accounts);"
-     "DELETE FROM privacy_defaults WHERE owner NOT IN (SELECT jid FROM accounts);"
-     "CREATE TRIGGER privacy_account_gone AFTER DELETE ON accounts BEGIN"
-     " DELETE FROM privacy_items WHERE owner = OLD.jid;"
-     " DELETE FROM privacy_defaults WHERE owner = OLD.jid;"
-     " END"),
-    /* 5: the message archive (XEP-0313). Owners are numbered (archive_owners) so that rows and
-     * indexes stay small; ts is strictly increasing in id order (the backend ensures it), so
-     * time order, id order and FTS rowid order agree. archive_fts indexes the body with the
-     * owner's number as a column, so a search is one MATCH that skips other owners' rows.
-     * IF NOT EXISTS: a file rewound to an older version by hand keeps working. */
-    ("CREATE TABLE IF NOT EXISTS archive_owners ("
-     " oid INTEGER PRIMARY KEY,"
-     " jid TEXT NOT NULL UNIQUE);"
-     "CREATE TABLE IF NOT EXISTS archive ("
-     " id INTEGER PRIMARY KEY,"
-     " owner INTEGER NOT NULL,"
-     " stanza_id TEXT NOT NULL,"
-     " peer TEXT NOT NULL,"
-     " peer_res TEXT NOT NULL DEFAULT '',"
-     " ts INTEGER NOT NULL,"
-     " sent INTEGER NOT NULL,"
-     " msg_id TEXT,"
-     " origin_id TEXT,"
-     " body TEXT,"
-     " xml TEXT NOT NULL);"
-     "CREATE UNIQUE INDEX IF NOT EXISTS archive_by_sid ON archive (owner, stanza_id);"
-     "CREATE INDEX IF NOT EXISTS archive_by_peer ON archive (owner, peer, ts);"
-     "CREATE INDEX IF NOT EXISTS archive_by_ts ON archive (owner, ts);"
-     "CREATE INDEX IF NOT EXISTS archive_by_origin_id ON archive (owner, peer, origin_id)"
-     " WHERE origin_id IS NOT NULL;"
-     "CREATE VIRTUAL TABLE IF NOT EXISTS archive_fts USING fts5(owner, body, content='archive',"
-     " content_rowid='id');"
-     /* Rows up to archive_fts_state.upto are in the index; archive_index adds the newer ones
-      * in batches (one FTS5 segment per small commit would cost every message dearly). */
-     "CREATE TABLE IF NOT EXISTS archive_fts_state ("
-     " k INTEGER PRIMARY KEY CHECK (k = 0),"
-     " upto INTEGER NOT NULL);"
-     "INSERT OR IGNORE INTO archive_fts_state (k, upto) VALUES (0, 0);"
-     "CREATE TRIGGER IF NOT EXISTS archive_fts_del AFTER DELETE ON archive"
-     " WHEN OLD.body IS NOT NULL AND OLD.id <= (SELECT upto FROM archive_fts_state) BEGIN"
-     " INSERT INTO archive_fts (archive_fts, rowid, owner, body)"
-     " VALUES ('delete', OLD.id, OLD.owner, OLD.body);"
-     " END;"
-     /* One trigger for both steps: SQLite does not promise an order between triggers. */
-     "CREATE TRIGGER IF NOT EXISTS archive_fts_upd AFTER UPDATE OF body ON archive"
-     " WHEN OLD.id <= (SELECT upto FROM archive_fts_state) BEGIN"
-     " INSERT INTO archive_fts (archive_fts, rowid, owner, body)"
-     " SELECT 'delete', OLD.id, OLD.owner, OLD.body WHERE OLD.body IS NOT NULL;"
-     " INSERT INTO archive_fts (rowid, owner, body)"
-     " SELECT NEW.id, NEW.owner, NEW.body WHERE NEW.body IS NOT NULL;"
-     " END;"
-     "CREATE TABLE IF NOT EXISTS archive_prefs ("
-     " owner TEXT PRIMARY KEY NOT NULL,"
-     " mode INTEGER NOT NULL) WITHOUT ROWID;"
-     "CREATE TABLE IF NOT EXISTS archive_pref_jids ("
-     " owner TEXT NOT NULL,"
-     " jid TEXT NOT NULL,"
-     " always INTEGER NOT NULL,"
-     " PRIMARY KEY (owner, jid)) WITHOUT ROWID;"
-     /* A deleted account takes its archive and preferences along. */
-     "CREATE TRIGGER IF NOT EXISTS archive_account_gone AFTER DELETE ON accounts BEGIN"
-     " DELETE FROM archive WHERE owner = (SELECT oid FROM archive_owners WHERE jid = OLD.jid);"
-     " DELETE FROM archive_owners WHERE jid = OLD.jid;"
-     " DELETE FROM archive_prefs WHERE owner = OLD.jid;"
-     " DELETE FROM archive_pref_jids WHERE owner = OLD.jid;"
-     " END"),
-    /* 6: offline messages (XEP-0160) in arrival order; AUTOINCREMENT so that an id is never
-     * given twice, even after every row went; a stanza-id is stored once per owner, so the
-     * same message kept again (e.g. after a stream-management session expired) is ignored.
-     * A deleted account takes them along, like its roster (migration 2). */
-    ("CREATE TABLE offline_messages ("
-     " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-     " owner TEXT NOT NULL,"
-     " stamp INTEGER NOT NULL,"
-     " stanza_id TEXT,"
-     " xml BLOB NOT NULL,"
-     " UNIQUE (owner, stanza_id));"
-     "CREATE INDEX offline_by_owner ON offline_messages (owner, id);"
-     "CREATE TRIGGER offline_account_gone AFTER DELETE ON accounts BEGIN"
-     " DELETE FROM offline_messages WHERE owner = OLD.jid;"
-     " END"),
-};
-
-/* One row per enum sq_stmt_id. Insert and update share ?1..?7 (jid, salt, iterations, the four
- * keys), so one bind helper serves both. */
-static const char *const sq_sql[SQ_STMT_COUNT] = {
-    [SQ_BEGIN] = "BEGIN IMMEDIATE",
-    [SQ_COMMIT] = "COMMIT",
-    [SQ_ROLLBACK] = "ROLLBACK",
-    [SQ_ACCOUNT_INSERT] = ("INSERT INTO accounts (jid, salt, iterations, stored_key_sha1,"
-                           " server_key_sha1, stored_key_sha256, server_key_sha256, created)"
-                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
-    [SQ_ACCOUNT_UPDATE] = ("UPDATE accounts SET salt = ?2, iterations = ?3, stored_key_sha1 = ?4,"
-                           " server_key_sha1 = ?5, stored_key_sha256 = ?6,"
-                           " server_key_sha256 = ?7 WHERE jid = ?1"),
-    [SQ_ACCOUNT_DELETE] = "DELETE FROM accounts WHERE jid = ?1",
-    [SQ_ACCOUNT_GET] = ("SELECT salt, iterations, stored_key_sha1, server_key_sha1,"
-                        " stored_key_sha256, server_key_sha256 FROM accounts WHERE jid = ?1"),
-    [SQ_ACCOUNT_LIST] = "SELECT jid FROM accounts ORDER BY jid",
-    [SQ_ACCOUNT_ANY] = "SELECT 1 FROM accounts LIMIT 1",
-    [SQ_ROSTER_LOAD] = ("SELECT contact, name, groups, state, in_roster, status FROM roster_items"
-                        " WHERE owner = ?1"),
-    [SQ_ROSTER_PUT] = ("INSERT OR REPLACE INTO roster_items (owner, contact, name, groups, state,"
-                       " in_roster, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
-    [SQ_ROSTER_REMOVE] = "DELETE FROM roster_items WHERE owner = ?1 AND contact = ?2",
-    [SQ_ROSTER_VER_GET] = "SELECT ver FROM roster_versions WHERE owner = ?1",
-    [SQ_ROSTER_VER_SET] = "INSERT OR REPLACE INTO roster_versions (owner, ver) VALUES (?1, ?2)",
-    [SQ_LAST_GET] = "SELECT seconds, status FROM last_activity WHERE jid = ?1",
-    [SQ_LAST_SET] = ("INSERT OR REPLACE INTO last_activity (jid, seconds, status)"
-                     " VALUES (?1, ?2, ?3)"),
-    [SQ_PRIVACY_LOAD] = ("SELECT list, ord, type, value, allow, kinds FROM privacy_items"
-                         " WHERE owner = ?1 ORDER BY list, ord"),
-    [SQ_PRIVACY_DEFAULT_GET] = "SELECT list FROM privacy_defaults WHERE owner = ?1",
-    [SQ_PRIVACY_LIST_DELETE] = "DELETE FROM privacy_items WHERE owner = ?1 AND list = ?2",
-    [SQ_PRIVACY_ITEM_INSERT] = ("INSERT INTO privacy_items (owner, list, ord, type, value, allow,"
-                                " kinds) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
-    [SQ_PRIVACY_DEFAULT_SET] = ("INSERT OR REPLACE INTO privacy_defaults (owner, list)"
-                                " VALUES (?1, ?2)"),
-    [SQ_PRIVACY_DEFAULT_CLEAR] = "DELETE FROM privacy_defaults WHERE owner = ?1",
-    [SQ_PRIVACY_SAVEPOINT] = "SAVEPOINT privacy_list",
-    [SQ_PRIVACY_RELEASE] = "RELEASE privacy_list",
-    [SQ_PRIVACY_ROLLBACK_TO] = "ROLLBACK TO privacy_list",
-    [SQ_ARCHIVE_OWNER_ADD] = "INSERT OR IGNORE INTO archive_owners (jid) VALUES (?1)",
-    [SQ_ARCHIVE_INSERT] = ("INSERT INTO archive (owner, stanza_id, peer, peer_res, ts, sent, msg_id,"
-                           " origin_id, body, xml) VALUES ((SELECT oid FROM archive_owners"
-                           " WHERE jid = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
-    [SQ_ARCHIVE_LAST_TS] = "SELECT ts FROM archive ORDER BY id DESC LIMIT 1",
-    /* By origin-id through its index, or by message id among the conversation's newest
-     * 1000 rows (XEP-0308 corrects the last message; an index on every message id
-     * would cost each append a write for that rare case). */
-    [SQ_ARCHIVE_AMEND] = ("UPDATE archive SET body = ?5, xml = ?6 WHERE id = (SELECT max(id) FROM"
-                          " (SELECT id FROM archive WHERE owner = (SELECT oid FROM archive_owners"
-                          " WHERE jid = ?1) AND peer = ?2 AND origin_id = ?4 AND sent = ?3"
-                          " UNION ALL SELECT id FROM (SELECT id, msg_id, sent FROM archive"
-                          " WHERE owner = (SELECT oid FROM archive_owners WHERE jid = ?1)"
-                          " AND peer = ?2 ORDER BY ts DESC LIMIT 1000)"
-                          " WHERE msg_id = ?4 AND sent = ?3))"),
-    /* Oldest first by id (the time order): stops at the first row still young enough. */
-    [SQ_ARCHIVE_PURGE] = ("DELETE FROM archive WHERE id IN (SELECT id FROM archive ORDER BY id"
-                          " LIMIT ?2) AND ts < ?1"),
-    [SQ_ARCHIVE_FTS_UPTO] = "SELECT upto FROM archive_fts_state",
-    [SQ_ARCHIVE_FTS_NEXT] = ("SELECT max(id) FROM (SELECT id FROM archive WHERE id > ?1 ORDER BY id"
-                             " LIMIT ?2)"),
-    [SQ_ARCHIVE_FTS_ADD] = ("INSERT INTO archive_fts (rowid, owner, body) SELECT id, owner, body"
-                            " FROM archive WHERE id > ?1 AND id <= ?2 AND body IS NOT NULL"),
-    [SQ_ARCHIVE_FTS_SET] = "UPDATE archive_fts_state SET upto = ?1",
-    [SQ_ARCHIVE_PREFS_GET] = "SELECT mode FROM archive_prefs WHERE owner = ?1",
-    [SQ_ARCHIVE_PREFS_PUT] = ("INSERT OR REPLACE INTO archive_prefs (owner, mode)"
-                              " VALUES (?1, ?2)"),
-    [SQ_ARCHIVE_PREF_JIDS] = ("SELECT jid, always FROM archive_pref_jids WHERE owner = ?1"
-                              " ORDER BY jid"),
-    [SQ_ARCHIVE_PREF_JID_GET] = ("SELECT always FROM archive_pref_jids WHERE owner = ?1"
-                                 " AND jid = ?2"),
-    [SQ_ARCHIVE_PREF_JIDS_CLEAR] = "DELETE FROM archive_pref_jids WHERE owner = ?1",
-    [SQ_ARCHIVE_PREF_JID_PUT] = ("INSERT OR REPLACE INTO archive_pref_jids (owner, jid, always)"
-                                 " VALUES (?1, ?2, ?3)"),
-    [SQ_OFFLINE_COUNT] = "SELECT count(*) FROM offline_messages WHERE owner = ?1",
-    [SQ_OFFLINE_PUT] = ("INSERT INTO offline_messages (owner, stamp, stanza_id, xml)"
-                        " VALUES (?1, ?2, ?3, ?4)"),
-    [SQ_OFFLINE_LOAD] = ("SELECT id, stamp, stanza_id, xml FROM offline_messages"
-                         " WHERE owner = ?1 AND id > ?2 ORDER BY id LIMIT ?3"),
-    [SQ_OFFLINE_DELETE] = "DELETE FROM offline_messages WHERE owner = ?1 AND id <= ?2",
-};
 
 /* ---- helpers shared with the op files -------------------------------------------------------- */
 
@@ -449,7 +227,7 @@ static int set_pragmas(struct sq_store *s, const char *path)
 static int read_version(struct sq_store *s, const char *path, int *v)
 {
     char text[24];
-    int known = (int)ARRAY_LEN(migrations);
+    int known = (int)sq_migrations_count;
 
     if (query_text(s, "PRAGMA user_version", text, sizeof(text)) != PL_OK)
         return PL_EIO;
@@ -463,14 +241,14 @@ static int read_version(struct sq_store *s, const char *path, int *v)
     return PL_OK;
 }
 
-/* Runs migrations[v] and records version v + 1, inside the caller's transaction. */
+/* Runs sq_migrations[v] and records version v + 1, inside the caller's transaction. */
 static int migrate_step(struct sq_store *s, int v)
 {
     char bump[48], what[48];
 
     snprintf(what, sizeof(what), "migration to version %d", v + 1);
     snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", v + 1);
-    if (exec_sql(s, migrations[v], what) != PL_OK || exec_sql(s, bump, what) != PL_OK)
+    if (exec_sql(s, sq_migrations[v], what) != PL_OK || exec_sql(s, bump, what) != PL_OK)
         return PL_EIO;
     return PL_OK;
 }
@@ -478,7 +256,7 @@ static int migrate_step(struct sq_store *s, int v)
 /* Brings the schema from version v to the newest, one transaction per step. */
 static int migrate(struct sq_store *s, const char *path, int v)
 {
-    int known = (int)ARRAY_LEN(migrations);
+    int known = (int)sq_migrations_count;
 
     while (v < known) {
         if (exec_sql(s, "BEGIN IMMEDIATE", "BEGIN IMMEDIATE") != PL_OK)

@@ -60,6 +60,12 @@ enum sq_stmt_id {
     SQ_STMT_COUNT
 };
 
+/* sqlite_schema.c: the schema steps (sq_migrations[i] takes user_version i to i + 1) and the
+ * SQL of each statement. */
+extern const char *const sq_migrations[];
+extern const size_t sq_migrations_count;
+extern const char *const sq_sql[SQ_STMT_COUNT];
+
 /* The backend's state behind struct storage.impl; owned by the store. */
 struct sq_store {
     sqlite3 *db;

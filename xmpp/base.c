@@ -2,6 +2,7 @@
 /* Aborting allocators and error names. */
 #include "base.h"
 
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,3 +37,15 @@ void *xcalloc(size_t n, size_t size) { return check(calloc(n ? n : 1, size ? siz
 void *xrealloc(void *p, size_t n) { return check(realloc(p, n ? n : 1)); }
 char *xstrdup(const char *s) { return check(strdup(s)); }
 char *xstrndup(const char *s, size_t n) { return check(strndup(s, n)); }
+
+bool random_hex(char *out, size_t n)
+{
+    unsigned char raw[64];
+    bool ok = n <= sizeof(raw) && RAND_bytes(raw, (int)n) == 1;
+    if (!ok)
+        memset(raw, 0, sizeof(raw));
+    for (size_t i = 0; i < n && i < sizeof(raw); i++)
+        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+    out[2 * (n < sizeof(raw) ? n : sizeof(raw))] = '\0';
+    return ok;
+}

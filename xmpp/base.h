@@ -3,6 +3,7 @@
 #ifndef PL_BASE_H
 #define PL_BASE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* One error enum for the whole project: PL_OK is zero, failures are negative. */
@@ -27,6 +28,9 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* Fills out with n random bytes as 2n lowercase hex digits and a NUL (out holds 2n + 1).
+ * Returns false, with all zeros written, when no randomness could be drawn. */
+bool random_hex(char *out, size_t n);
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

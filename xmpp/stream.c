@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* The stream state machine: headers, features, STARTTLS, dispatch and stream errors. */
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,12 +76,7 @@ void stream_write_simple(struct stream *s, const char *name, const char *ns, con
  * §4.7.3). */
 static bool write_header(struct stream *s, const char *lang)
 {
-    unsigned char raw[16];
-    bool random = RAND_bytes(raw, sizeof(raw)) == 1;
-    if (!random)
-        memset(raw, 0, sizeof(raw));
-    for (size_t i = 0; i < sizeof(raw); i++)
-        snprintf(s->id + 2 * i, 3, "%02x", raw[i]);
+    bool random = random_hex(s->id, (sizeof(s->id) - 1) / 2);
     buf_puts(&s->out, "<?xml version='1.0'?><stream:stream xmlns='" NS_CLIENT
                       "' xmlns:stream='" NS_STREAM "' id='");
     buf_puts(&s->out, s->id);
