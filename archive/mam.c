@@ -16,10 +16,10 @@
 #define PURGE_EVERY 60
 /* The full-text index takes new messages in batches: one FTS5 segment per batch instead of
  * one per loop turn, which would cost every message several times more. */
-#define INDEX_AFTER 256
-#define INDEX_BATCH 500
+#define INDEX_AFTER 1000
+#define INDEX_BATCH 1000
 /* A search first indexes what is pending, at most this many batches on the loop (a batch
- * costs the loop about 15 ms; a longer backlog goes on in later turns). */
+ * costs the loop a few milliseconds; a longer backlog goes on in later turns). */
 #define INDEX_NOW_BATCHES 1
 
 long long mam_now_us(void)

@@ -13,22 +13,24 @@
 #include "jid.h"
 #include "mam.h"
 
-/* Stanza-ids sort in time order: the current microsecond in 14 hex digits, then 8 random
- * URL-safe characters that keep them unguessable. The index of an owner's ids then grows at
- * its newest end, as its time order does, instead of at random places (a random insert costs
- * one more written page per commit). */
-#define SID_LEN 22
-static void new_id(char out[SID_LEN + 1])
+/* A fresh archive key and random tag: the message's row in the archive and its stanza-id.
+ * Keys grow with time, so the archive only ever appends. */
+static bool new_key(struct mam *m, long long *key, unsigned long long *tag)
 {
-    unsigned char raw[6];
-    unsigned char enc[9];
-    if (RAND_bytes(raw, sizeof(raw)) != 1)
-        abort(); /* no randomness: ids could collide, and the process cannot go on safely */
-    EVP_EncodeBlock(enc, raw, sizeof(raw));
-    snprintf(out, SID_LEN + 1, "%014llx", (unsigned long long)mam_now_us());
-    for (int i = 0; i < 8; i++)
-        out[14 + i] = enc[i] == '+' ? '-' : enc[i] == '/' ? '_' : (char)enc[i];
-    out[SID_LEN] = '\0';
+    size_t need = ARCHIVE_TAG_BITS / 8;
+    if (m->rand_left < need) {
+        if (RAND_bytes(m->rand_pool, sizeof(m->rand_pool)) != 1)
+            abort(); /* no randomness: ids could be guessed, and the process cannot go on */
+        m->rand_left = sizeof(m->rand_pool);
+    }
+    const unsigned char *raw = m->rand_pool + (m->rand_left -= need);
+    *tag = 0;
+    for (size_t i = 0; i < need; i++)
+        *tag = *tag << 8 | raw[i];
+    int rc = archive_new_key(module_storage(m->srv), mam_now_us(), key);
+    if (rc != PL_OK)
+        module_log(LOG_ERROR, "archive", "no archive key: %s", pl_strerror(rc));
+    return rc == PL_OK;
 }
 
 /* Does by name us: the server's domain or any JID at it? */
@@ -114,9 +116,12 @@ void mam_message_prepare(void *state, struct message_event *ev)
         return; /* stamped and archived the first time */
     strip_sids(ev->st->root, module_domain(m->srv));
     struct jid *sender = ev->st->from ? jid_parse(ev->st->from) : NULL;
-    if (sender && archivable(ev->st) && mam_prefs_allow(m, ev->to->bare, sender->bare)) {
-        char id[SID_LEN + 1];
-        new_id(id);
+    long long key;
+    unsigned long long tag;
+    if (sender && archivable(ev->st) && mam_prefs_allow(m, ev->to->bare, sender->bare) &&
+        new_key(m, &key, &tag)) {
+        char id[ARCHIVE_SID_LEN + 1];
+        archive_sid_format(key, tag, id);
         struct xel *s = xel_add_child(ev->st, ev->st->root, "stanza-id", NS_SID);
         xel_set_attr(ev->st, s, "id", id);
         xel_set_attr(ev->st, s, "by", ev->to->bare);
@@ -177,10 +182,9 @@ static char *tombstone_xml(const struct stanza *st, const char *ref)
     return b.data;
 }
 
-/* Applies a correction or retraction to the original in owner's archive; an original that is
- * not there (never archived, or purged) leaves nothing to change. */
-static void amend(struct mam *m, const char *owner, const char *peer, bool sent,
-                  const struct stanza *st)
+/* Applies a correction or retraction to the original (the row both archives share); an
+ * original that is not there (never archived, or purged) leaves nothing to change. */
+static void amend(struct mam *m, const struct archive_msg *am, const struct stanza *st)
 {
     bool retract;
     const char *ref = amend_ref(st->root, &retract);
@@ -188,67 +192,56 @@ static void amend(struct mam *m, const char *owner, const char *peer, bool sent,
         return;
     const struct xel *body = xel_child(st->root, "body", NULL);
     char *xml = retract ? tombstone_xml(st, ref) : stored_xml(st, module_domain(m->srv), ref);
-    int rc = archive_amend(module_storage(m->srv), owner, peer, sent, ref,
+    int rc = archive_amend(module_storage(m->srv), am->sender, am->rcpt, ref,
                            retract || !body ? NULL : xel_text(body), xml);
     if (rc != PL_OK && rc != PL_ENOTFOUND)
-        module_log(LOG_ERROR, "archive", "%s: amending a message failed: %s", owner,
+        module_log(LOG_ERROR, "archive", "%s: amending a message failed: %s", am->sender,
                    pl_strerror(rc));
     free(xml);
 }
 
-/* Appends st to owner's archive under sid, then applies it if it corrects or retracts. */
-static void archive_copy(struct mam *m, const char *owner, const struct jid *peer, bool sent,
-                         const char *sid, const struct stanza *st, const char *xml)
+/* Whose archives keep the message, and under which key: the recipient's when prepare stamped
+ * it (its stanza-id names the key), the sender's when the sender is a local account whose
+ * preferences allow it. A note to self is one message: the recipient's copy is all of it. */
+static bool keepers(struct mam *m, const struct message_event *ev, struct archive_msg *am)
 {
-    const struct xel *body = xel_child(st->root, "body", NULL);
-    const struct xel *origin = xel_child(st->root, "origin-id", NS_SID);
-    struct archive_row row = {
-        .stanza_id = sid, .peer = peer->bare, .peer_res = peer->resource,
-        .ts_us = mam_now_us(), .sent = sent, .msg_id = st->id,
-        .origin_id = origin ? xel_attr(origin, "id") : NULL,
-        .body = body ? xel_text(body) : NULL, .xml = xml,
-    };
-    int rc = archive_append(module_storage(m->srv), owner, &row);
-    if (rc != PL_OK) {
-        module_log(LOG_ERROR, "archive", "%s: archiving a message failed: %s", owner,
-                   pl_strerror(rc));
-        return;
-    }
-    amend(m, owner, peer->bare, sent, st);
-    module_storage_dirty(m->srv);
-    mam_index_note(m);
-}
-
-/* The sender's copy, under a stanza-id of its own (XEP-0359 ids are per archive). */
-static void archive_sent(struct mam *m, const struct message_event *ev)
-{
-    char id[SID_LEN + 1];
-    if (!archivable(ev->st) || !mam_prefs_allow(m, ev->from_bare, ev->to->bare))
-        return;
-    new_id(id);
-    char *xml = stored_xml(ev->st, module_domain(m->srv), NULL);
-    archive_copy(m, ev->from_bare, ev->to, true, id, ev->st, xml);
-    free(xml);
+    const char *sid = sid_for(ev->st->root, ev->to->bare);
+    am->rcpt_keeps = sid && archive_sid_parse(sid, &am->key, &am->tag);
+    am->sender_keeps = ev->from_bare && strcmp(ev->from_bare, ev->to->bare) != 0 &&
+                       archivable(ev->st) && mam_prefs_allow(m, ev->from_bare, ev->to->bare);
+    if (!am->rcpt_keeps && am->sender_keeps && !new_key(m, &am->key, &am->tag))
+        am->sender_keeps = false;
+    return am->rcpt_keeps || am->sender_keeps;
 }
 
 void mam_message_done(void *state, const struct message_event *ev)
 {
     struct mam *m = state;
-    if (ev->replay || !(ev->delivered || ev->stored))
+    if (ev->replay || !(ev->delivered || ev->stored) || !ev->st->from)
         return;
-    const char *sid = sid_for(ev->st->root, ev->to->bare);
-    struct jid *from = sid && ev->st->from ? jid_parse(ev->st->from) : NULL;
-    if (from) { /* prepare stamped it: the recipient's archive takes it */
-        struct buf b;
-        buf_init(&b);
-        stanza_write(ev->st, &b);
-        buf_append(&b, "", 1);
-        archive_copy(m, ev->to->bare, from, false, sid, ev->st, b.data);
-        buf_fini(&b);
+    struct jid *from = jid_parse(ev->st->from);
+    struct archive_msg am = { 0 };
+    if (from && keepers(m, ev, &am)) {
+        const struct xel *body = xel_child(ev->st->root, "body", NULL);
+        const struct xel *origin = xel_child(ev->st->root, "origin-id", NS_SID);
+        char *xml = stored_xml(ev->st, module_domain(m->srv), NULL);
+        am.sender = from->bare, am.sender_res = from->resource;
+        am.rcpt = ev->to->bare, am.rcpt_res = ev->to->resource;
+        am.msg_id = ev->st->id;
+        am.origin_id = origin ? xel_attr(origin, "id") : NULL;
+        am.body = body ? xel_text(body) : NULL;
+        am.xml = xml;
+        int rc = archive_append(module_storage(m->srv), &am);
+        if (rc == PL_OK) {
+            amend(m, &am, ev->st);
+            module_storage_dirty(m->srv);
+            mam_index_note(m);
+        } else {
+            module_log(LOG_ERROR, "archive", "%s: archiving a message failed: %s", am.rcpt,
+                       pl_strerror(rc));
+        }
+        free(xml);
     }
     jid_free(from);
-    /* A note to self is one message: the recipient's copy is all of it. */
-    if (ev->from_bare && strcmp(ev->from_bare, ev->to->bare) != 0)
-        archive_sent(m, ev);
     mam_purge_maybe(m);
 }

@@ -81,7 +81,7 @@ static double mono_ms(void)
 static int append_one(struct storage *st, const struct opts *o, long long i, long long t0,
                       unsigned long long *s)
 {
-    char owner[48], peer[48], sid[32], text[160], xml[400];
+    char owner[48], peer[48], mid[32], text[160], xml[400];
     bool big = (long long)(rnd(s) % (unsigned long long)o->rows) < o->big_rows;
     if (big) {
         snprintf(owner, sizeof(owner), "big@bench");
@@ -90,16 +90,16 @@ static int append_one(struct storage *st, const struct opts *o, long long i, lon
         snprintf(owner, sizeof(owner), "u%llu@bench", rnd(s) % USERS);
         snprintf(peer, sizeof(peer), "u%llu@bench", rnd(s) % USERS);
     }
-    snprintf(sid, sizeof(sid), "g%llx", (unsigned long long)i);
     body(s, text, sizeof(text));
     snprintf(xml, sizeof(xml),
              "<message xmlns='jabber:client' type='chat' from='%s/r' to='%s' id='m%lld'>"
              "<body>%s</body></message>",
              peer, owner, i, text);
-    struct archive_row r = { .stanza_id = sid, .peer = peer, .peer_res = "r", .sent = false,
-                             .ts_us = t0 + i * 1000, .msg_id = sid + 1, .body = text,
-                             .xml = xml };
-    return archive_append(st, owner, &r);
+    snprintf(mid, sizeof(mid), "m%lld", i);
+    struct archive_msg m = { .key = t0 + i * 1000, .tag = (unsigned long long)i,
+                             .sender = peer, .sender_res = "r", .rcpt = owner,
+                             .rcpt_keeps = true, .msg_id = mid, .body = text, .xml = xml };
+    return archive_append(st, &m);
 }
 
 /* Adds every appended message to the full-text index, in the batches the server uses. */
@@ -253,29 +253,29 @@ static double cpu_us(void)
            (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
-/* One chat message between two of CHAT_USERS accounts, archived as the server does: the
- * recipient's copy and the sender's, each under a stanza-id that sorts in time order. */
+/* One chat message between two of CHAT_USERS accounts, archived as the server does: one row
+ * that both parties' archives keep, under a key that grows with time. */
 #define CHAT_USERS 100
 static int chat_one(struct storage *st, long long i, unsigned long long *s)
 {
-    char from[32], to[32], sid[2][24], text[160], xml[600];
+    char from[32], to[32], mid[32], text[160], xml[600];
     unsigned a = (unsigned)(rnd(s) % CHAT_USERS), b = (unsigned)(rnd(s) % (CHAT_USERS - 1));
     snprintf(from, sizeof(from), "user%u@localhost", a + 1);
     snprintf(to, sizeof(to), "user%u@localhost", (b >= a ? b + 1 : b) + 1);
-    for (int k = 0; k < 2; k++)
-        snprintf(sid[k], sizeof(sid[k]), "%014llx%04llx", (unsigned long long)now_us(),
-                 rnd(s) % 0x10000); /* time first, as the server makes them */
-    body(s, text, sizeof(text));
-    snprintf(xml, sizeof(xml),
-             "<message xmlns='jabber:client' type='chat' from='%s/bot' to='%s' id='c%lld'>"
-             "<body>%s</body><stanza-id xmlns='urn:xmpp:sid:0' by='%s' id='%s'/></message>",
-             from, to, i, text, to, sid[0]);
-    struct archive_row r = { .stanza_id = sid[0], .peer = from, .peer_res = "bot",
-                             .ts_us = now_us(), .body = text, .xml = xml };
-    if (archive_append(st, to, &r) != PL_OK)
+    long long key;
+    if (archive_new_key(st, now_us(), &key) != PL_OK)
         return PL_EIO;
-    r.stanza_id = sid[1], r.peer = to, r.peer_res = NULL, r.sent = true;
-    return archive_append(st, from, &r);
+    unsigned long long tag = rnd(s) & ((1ULL << ARCHIVE_TAG_BITS) - 1);
+    body(s, text, sizeof(text));
+    snprintf(mid, sizeof(mid), "c%lld", i);
+    snprintf(xml, sizeof(xml),
+             "<message xmlns='jabber:client' type='chat' from='%s/bot' to='%s' id='%s'>"
+             "<body>%s</body></message>",
+             from, to, mid, text);
+    struct archive_msg m = { .key = key, .tag = tag, .sender = from, .sender_res = "bot",
+                             .rcpt = to, .sender_keeps = true, .rcpt_keeps = true,
+                             .msg_id = mid, .body = text, .xml = xml };
+    return archive_append(st, &m);
 }
 
 /* The write path alone: o->chat messages, a commit every o->per_commit of them and the
@@ -288,9 +288,9 @@ static int chat(struct storage *st, const struct opts *o)
     for (long long i = 0; i < o->chat; i++) {
         if (chat_one(st, i, &s) != PL_OK)
             return PL_EIO;
-        if ((rows += 2) >= 256) {
+        if (++rows >= 1000) { /* as the server feeds its index */
             rows = 0;
-            if (archive_index(st, 500, &n) != PL_OK)
+            if (archive_index(st, 1000, &n) != PL_OK)
                 return PL_EIO;
         }
         if ((i + 1) % o->per_commit == 0 && storage_flush(st) != PL_OK)

@@ -6,9 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* hmap.h is server/'s string-keyed hash map: a container with no server state and no I/O
- * (stdlib only), shared by feature folders as roster/ does, like xmpp/buf.h. Everything
- * else of the server is reached through module.h. */
+/* hmap.h is xmpp/'s string-keyed hash map, a container like buf.h. Everything of the server
+ * is reached through module.h. */
 #include "hmap.h"
 #include "module.h"
 #include "rules.h"

@@ -130,6 +130,8 @@ int sq_batch_commit(struct sq_store *s)
     s->in_batch = false;
     sqlite3_stmt *q = sq_get(s, SQ_COMMIT);
     int rc = q ? sq_run(s, q) : PL_EIO;
+    if (rc != PL_OK)
+        sq_archive_forget(s); /* what the batch added is gone */
     if (rc != PL_OK && !sqlite3_get_autocommit(s->db)) {
         q = sq_get(s, SQ_ROLLBACK);
         if (q)
@@ -143,6 +145,7 @@ int sq_batch_rollback(struct sq_store *s)
     if (!s->in_batch)
         return PL_OK;
     s->in_batch = false;
+    sq_archive_forget(s); /* the batch may have moved its mark and added owners */
     if (sqlite3_get_autocommit(s->db))
         return PL_OK; /* SQLite has already rolled the batch back after an error */
     sqlite3_stmt *q = sq_get(s, SQ_ROLLBACK);
@@ -298,6 +301,7 @@ static void sq_close(struct storage *st)
         return;
     sq_readers_stop(s); /* first: no reader may use the file while it closes */
     sq_batch_commit(s); /* logs when it fails; nothing else can be done at close */
+    sq_archive_forget(s);
     for (size_t i = 0; i < SQ_STMT_COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
     if (sqlite3_close(s->db) != SQLITE_OK)
@@ -314,12 +318,15 @@ static int sq_open(struct storage *st, const char *path)
 
     st->impl = s;
     s->log = st->log;
+    hmap_init(&s->archive_owners);
     s->path = xstrdup(path);
     if (create_private(s, path) != PL_OK)
         goto fail;
     /* No SQLITE_OPEN_CREATE: the file exists now, and if it vanished SQLite would
-     * recreate it with a wider mode. */
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+     * recreate it with a wider mode. NOMUTEX: only the caller's thread uses this connection
+     * (the archive readers have their own). */
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
         sq_fail(s, path);
         goto fail;
     }
@@ -364,6 +371,7 @@ const struct storage_ops storage_sqlite_ops = {
     .privacy_default_set = sq_privacy_default_set,
     .set_wake = sq_set_wake,
     .run_completions = sq_run_completions,
+    .archive_new_key = sq_archive_new_key,
     .archive_append = sq_archive_append,
     .archive_amend = sq_archive_amend,
     .archive_purge = sq_archive_purge,

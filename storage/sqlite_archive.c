@@ -1,82 +1,168 @@
 /* SPDX-License-Identifier: MIT */
 /* SQLite backend ops for archive writes (append, amend, purge) and archive preferences. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "base.h"
 #include "sqlite_int.h"
 
-/* The newest archived ts, read once: every later append stamps strictly after it, so the
- * archive's time order is its id order (queries and paging rely on it). */
-static int last_ts(struct sq_store *s, long long *ts)
+/* One integer from a one-row statement (NULL reads as 0). */
+static int read_int(struct sq_store *s, sqlite3_stmt *q, long long *v)
 {
-    if (s->archive_last_ts) {
-        *ts = s->archive_last_ts;
-        return PL_OK;
-    }
-    sqlite3_stmt *q = sq_get(s, SQ_ARCHIVE_LAST_TS);
-    if (!q)
-        return PL_EIO;
     int rc = sq_step(s, q);
-    *ts = rc == SQ_ROW ? sqlite3_column_int64(q, 0) : 0;
+    *v = rc == SQ_ROW ? sqlite3_column_int64(q, 0) : 0;
     sqlite3_reset(q);
-    return rc == SQ_ROW ? PL_OK : rc;
+    return rc == SQ_ROW ? PL_OK : rc == PL_OK ? PL_EIO : rc;
 }
 
-static int add_owner(struct sq_store *s, const char *owner)
-{
-    sqlite3_stmt *q = sq_get(s, SQ_ARCHIVE_OWNER_ADD);
-    if (!q)
-        return PL_EIO;
-    sq_bind_text(s, q, 1, owner);
-    return sq_run(s, q);
-}
-
-static int insert_row(struct sq_store *s, const char *owner, const struct archive_row *row,
-                      long long ts)
-{
-    sqlite3_stmt *q = sq_get(s, SQ_ARCHIVE_INSERT);
-    if (!q)
-        return PL_EIO;
-    sq_bind_text(s, q, 1, owner);
-    sq_bind_text(s, q, 2, row->stanza_id);
-    sq_bind_text(s, q, 3, row->peer);
-    sq_bind_text(s, q, 4, row->peer_res ? row->peer_res : "");
-    sq_bind_int64(s, q, 5, ts);
-    sq_bind_int64(s, q, 6, row->sent);
-    sq_bind_text(s, q, 7, row->msg_id);
-    sq_bind_text(s, q, 8, row->origin_id);
-    sq_bind_text(s, q, 9, row->body);
-    sq_bind_text(s, q, 10, row->xml);
-    return sq_run(s, q);
-}
-
-int sq_archive_append(struct storage *st, const char *owner, const struct archive_row *row)
+int sq_archive_new_key(struct storage *st, long long now_us, long long *key)
 {
     struct sq_store *s = sq_store(st);
-    long long prev, ts;
-    if (sq_batch_begin(s) != PL_OK || last_ts(s, &prev) != PL_OK)
+    sqlite3_stmt *q;
+    if (!s->archive_last_key &&
+        (!(q = sq_get(s, SQ_ARCHIVE_LAST_KEY)) || read_int(s, q, &s->archive_last_key) != PL_OK))
         return PL_EIO;
-    ts = row->ts_us > prev ? row->ts_us : prev + 1;
-    int rc = add_owner(s, owner);
-    if (rc == PL_OK)
-        rc = insert_row(s, owner, row, ts);
-    /* Remembered even if the batch is later rolled back: a gap in time costs nothing. */
-    if (rc == PL_OK)
-        s->archive_last_ts = ts;
+    /* Remembered even if the batch is later rolled back: a gap in keys costs nothing. */
+    *key = s->archive_last_key = now_us > s->archive_last_key ? now_us : s->archive_last_key + 1;
+    return PL_OK;
+}
+
+/* Opens the batch, or finds it still open: after some errors SQLite rolls a transaction
+ * back by itself, and what this store remembers of it (owner numbers, the index mark) must
+ * not be used for writes that would then commit on their own. */
+static int archive_batch(struct sq_store *s)
+{
+    if (sq_batch_begin(s) != PL_OK)
+        return PL_EIO;
+    if (sqlite3_get_autocommit(s->db)) {
+        sq_archive_forget(s);
+        return PL_EIO; /* the batch is lost: its commit will say so */
+    }
+    return PL_OK;
+}
+
+/* An archive owner's number, remembered with its JID (the map's key). */
+struct sq_owner {
+    long long oid;
+    char jid[];
+};
+
+static void free_owner(void *ctx, const char *key, void *value)
+{
+    (void)ctx, (void)key;
+    free(value);
+}
+
+void sq_archive_forget(struct sq_store *s)
+{
+    s->archive_upto_known = false;
+    hmap_each(&s->archive_owners, free_owner, NULL);
+    hmap_fini(&s->archive_owners);
+    hmap_init(&s->archive_owners);
+}
+
+/* jid's owner number, made at its first archived message; remembered, so an append costs no
+ * lookup. */
+static int owner_number(struct sq_store *s, const char *jid, long long *oid)
+{
+    struct sq_owner *o = hmap_get(&s->archive_owners, jid);
+    sqlite3_stmt *q;
+    if (o) {
+        *oid = o->oid;
+        return PL_OK;
+    }
+    if (!(q = sq_get(s, SQ_ARCHIVE_OWNER_ADD)))
+        return PL_EIO;
+    sq_bind_text(s, q, 1, jid);
+    if (sq_run(s, q) != PL_OK || !(q = sq_get(s, SQ_ARCHIVE_OWNER_GET)))
+        return PL_EIO;
+    sq_bind_text(s, q, 1, jid);
+    if (read_int(s, q, oid) != PL_OK)
+        return PL_EIO;
+    size_t n = strlen(jid) + 1;
+    o = xmalloc(sizeof(*o) + n);
+    o->oid = *oid;
+    memcpy(o->jid, jid, n);
+    hmap_put(&s->archive_owners, o->jid, o);
+    return PL_OK;
+}
+
+/* The archive index's high-water mark, read once and then kept in step. */
+static int index_upto(struct sq_store *s, long long *upto)
+{
+    sqlite3_stmt *q;
+    if (!s->archive_upto_known) {
+        if (!(q = sq_get(s, SQ_ARCHIVE_FTS_UPTO)) || read_int(s, q, &s->archive_upto) != PL_OK)
+            return PL_EIO;
+        s->archive_upto_known = true;
+    }
+    *upto = s->archive_upto;
+    return PL_OK;
+}
+
+/* Indexes the rows with keys in (after, upto]. */
+static int index_range(struct sq_store *s, long long after, long long upto)
+{
+    sqlite3_stmt *q = sq_get(s, SQ_ARCHIVE_FTS_ADD);
+    if (!q)
+        return PL_EIO;
+    sq_bind_int64(s, q, 1, after);
+    sq_bind_int64(s, q, 2, upto);
+    return sq_run(s, q);
+}
+
+static int insert_msg(struct sq_store *s, const struct archive_msg *m)
+{
+    long long sender, rcpt;
+    sqlite3_stmt *q;
+    if (owner_number(s, m->sender, &sender) != PL_OK || owner_number(s, m->rcpt, &rcpt) != PL_OK ||
+        !(q = sq_get(s, SQ_ARCHIVE_INSERT)))
+        return PL_EIO;
+    sq_bind_int64(s, q, 1, m->key);
+    sq_bind_int64(s, q, 2, (long long)m->tag);
+    sq_bind_int64(s, q, 3, sender);
+    sq_bind_int64(s, q, 4, rcpt);
+    sq_bind_int64(s, q, 5, (m->sender_keeps ? 1 : 0) | (m->rcpt_keeps ? 2 : 0));
+    sq_bind_text(s, q, 6, m->sender_res);
+    sq_bind_text(s, q, 7, m->rcpt_res);
+    sq_bind_text(s, q, 8, m->msg_id);
+    sq_bind_text(s, q, 9, m->origin_id);
+    sq_bind_text(s, q, 10, m->body);
+    sq_bind_text(s, q, 11, m->xml);
+    return sq_run(s, q);
+}
+
+int sq_archive_append(struct storage *st, const struct archive_msg *m)
+{
+    struct sq_store *s = sq_store(st);
+    long long upto;
+    if (archive_batch(s) != PL_OK || index_upto(s, &upto) != PL_OK)
+        return PL_EIO;
+    int rc = insert_msg(s, m);
+    /* A key the index already passed (given before a later one that was appended first)
+     * goes into the index now: queries scan only the rows after the mark. */
+    if (rc == PL_OK && m->key <= upto)
+        rc = index_range(s, m->key - 1, m->key);
     return rc;
 }
 
-int sq_archive_amend(struct storage *st, const char *owner, const char *peer, bool sent,
-                     const char *ref, const char *body, const char *xml)
+int sq_archive_amend(struct storage *st, const char *sender, const char *rcpt, const char *ref,
+                     const char *body, const char *xml)
 {
     struct sq_store *s = sq_store(st);
-    if (sq_batch_begin(s) != PL_OK)
+    long long from, to;
+    char match[80];
+    sqlite3_stmt *q;
+    if (archive_batch(s) != PL_OK || owner_number(s, sender, &from) != PL_OK ||
+        owner_number(s, rcpt, &to) != PL_OK || !(q = sq_get(s, SQ_ARCHIVE_AMEND)))
         return PL_EIO;
-    sqlite3_stmt *q = sq_get(s, SQ_ARCHIVE_AMEND);
-    if (!q)
-        return PL_EIO;
-    sq_bind_text(s, q, 1, owner);
-    sq_bind_text(s, q, 2, peer);
-    sq_bind_int64(s, q, 3, sent);
-    sq_bind_text(s, q, 4, ref);
+    snprintf(match, sizeof(match), "keys : c%lldx%lld", from < to ? from : to,
+             from < to ? to : from);
+    sq_bind_int64(s, q, 1, from);
+    sq_bind_int64(s, q, 2, to);
+    sq_bind_text(s, q, 3, ref);
+    sq_bind_text(s, q, 4, match);
     sq_bind_text(s, q, 5, body);
     sq_bind_text(s, q, 6, xml);
     int rc = sq_run(s, q);
@@ -102,16 +188,6 @@ int sq_archive_purge(struct storage *st, long long cutoff_us, unsigned max, unsi
     return rc;
 }
 
-/* Leaves *mode as the caller set it (its default) when owner stored no preferences. */
-/* One integer from a one-row statement (NULL reads as 0). */
-static int read_int(struct sq_store *s, sqlite3_stmt *q, long long *v)
-{
-    int rc = sq_step(s, q);
-    *v = rc == SQ_ROW ? sqlite3_column_int64(q, 0) : 0;
-    sqlite3_reset(q);
-    return rc == SQ_ROW ? PL_OK : rc == PL_OK ? PL_EIO : rc;
-}
-
 /* The rows after the indexed ones, up to max of them, go into the index in one statement, so
  * a batch makes one FTS5 segment. */
 int sq_archive_index(struct storage *st, unsigned max, unsigned *n)
@@ -120,24 +196,26 @@ int sq_archive_index(struct storage *st, unsigned max, unsigned *n)
     long long upto, next;
     sqlite3_stmt *q;
     *n = 0;
-    if (sq_batch_begin(s) != PL_OK || !(q = sq_get(s, SQ_ARCHIVE_FTS_UPTO)) ||
-        read_int(s, q, &upto) != PL_OK || !(q = sq_get(s, SQ_ARCHIVE_FTS_NEXT)))
+    if (archive_batch(s) != PL_OK || index_upto(s, &upto) != PL_OK ||
+        !(q = sq_get(s, SQ_ARCHIVE_FTS_NEXT)))
         return PL_EIO;
     sq_bind_int64(s, q, 1, upto);
     sq_bind_int64(s, q, 2, max);
-    if (read_int(s, q, &next) != PL_OK)
+    int rc = sq_step(s, q);
+    next = sqlite3_column_int64(q, 0);
+    long long rows = sqlite3_column_int64(q, 1);
+    sqlite3_reset(q);
+    if (rc != SQ_ROW)
         return PL_EIO;
-    if (next <= upto)
+    if (!rows)
         return PL_OK; /* nothing new */
-    if (!(q = sq_get(s, SQ_ARCHIVE_FTS_ADD)))
-        return PL_EIO;
-    sq_bind_int64(s, q, 1, upto);
-    sq_bind_int64(s, q, 2, next);
-    int rc = sq_run(s, q);
+    rc = index_range(s, upto, next);
     if (rc == PL_OK && (q = sq_get(s, SQ_ARCHIVE_FTS_SET)) != NULL) {
         sq_bind_int64(s, q, 1, next);
         rc = sq_run(s, q);
-        *n = rc == PL_OK ? (unsigned)(next - upto) : 0;
+        if (rc == PL_OK)
+            s->archive_upto = next;
+        *n = rc == PL_OK ? (unsigned)rows : 0;
     }
     return q ? rc : PL_EIO;
 }

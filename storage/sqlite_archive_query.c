@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Archive queries as a reader thread runs them, on its own read-only SQLite connection. */
+/* Archive queries as a reader thread runs them, on its own read-only SQLite connection.
+ * An owner's archive is the rows whose keys column names it (through the index) plus the few
+ * rows after the index's mark that it keeps (scanned); both in one statement, so one
+ * snapshot. */
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,20 +12,29 @@
 #include "buf.h"
 #include "sqlite_int.h"
 
-/* Result columns of every page query, in SELECT order. */
-enum { COL_SID, COL_TS, COL_SENT, COL_PEER, COL_XML };
-#define PAGE_COLS "SELECT a.stanza_id, a.ts, a.sent, a.peer, a.xml"
+/* Parameters of the page queries: owner number, peer number, peer resource, exclusive key
+ * bounds, row limit, MATCH expression. */
+enum { P_OID = 1, P_PEER, P_RES, P_LO, P_HI, P_LIMIT, P_MATCH };
 
-/* Parameters of the page queries: owner number, peer, resource, exclusive ts bounds, limit,
- * and for a search the MATCH expression and exclusive rowid bounds. */
-enum { P_OID = 1, P_PEER, P_RES, P_LO_TS, P_HI_TS, P_LIMIT, P_MATCH, P_LO_ID, P_HI_ID };
+/* SQL over row m as ?1's archive sees it: does it keep m, the other party, that party's
+ * resource, and whether ?1 sent it (a note to self counts as received). */
+#define KEEPS "((m.sender = ?1 AND m.keep & 1) OR (m.rcpt = ?1 AND m.keep & 2))"
+#define SENT "(m.sender = ?1 AND m.rcpt <> ?1)"
+#define PEER "(CASE WHEN " SENT " THEN m.rcpt ELSE m.sender END)"
+#define PEER_RES "(CASE WHEN " SENT " THEN m.rcpt_res ELSE m.sender_res END)"
+#define UPTO "(SELECT upto FROM archive_fts_state)"
 
-/* What a query resolved before selecting rows: the owner's number and the bounds. */
+/* Result columns of every row query, in SELECT order. */
+enum { COL_KEY, COL_TAG, COL_SENT, COL_PEER, COL_XML };
+#define ROW_COLS                                                                               \
+    "SELECT m.id, m.tag, " SENT ", (SELECT jid FROM archive_owners WHERE oid = " PEER "),"     \
+    " m.xml FROM archive_msgs m"
+
+/* What a query resolved before selecting rows: owner and peer numbers and the key bounds. */
 struct bounds {
-    long long oid;
-    long long lo_ts, hi_ts; /* exclusive */
-    long long lo_id, hi_id; /* exclusive */
-    bool anchored;          /* an id bound was given */
+    long long oid, peer;
+    long long lo, hi;  /* exclusive */
+    bool anchored;     /* an id bound was given */
 };
 
 static int fail(sqlite3 *db, char *err, size_t errlen, const char *what)
@@ -51,124 +62,139 @@ static void bind_text(sqlite3_stmt *q, int i, const char *v)
         sqlite3_bind_text(q, i, v, -1, SQLITE_TRANSIENT);
 }
 
-/* Runs a one-row lookup of up to two integer columns: PL_OK, PL_ENOTFOUND or PL_EIO. */
-static int lookup(sqlite3 *db, const char *sql, long long oid, const char *key, long long *a,
-                  long long *b, char *err, size_t errlen)
+/* Steps q once: PL_OK when it gave a row, PL_ENOTFOUND when none, else PL_EIO (described
+ * in err). q is finalized. */
+static int one_row(sqlite3 *db, sqlite3_stmt *q, long long *col0, char *err, size_t errlen)
 {
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
-        return fail(db, err, errlen, sql);
-    bind_int(q, 1, oid);
-    bind_text(q, 2, key);
     int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW) {
-        *a = sqlite3_column_int64(q, 0);
-        if (b)
-            *b = sqlite3_column_int64(q, 1);
-        rc = PL_OK;
-    } else {
-        rc = rc == SQLITE_DONE ? PL_ENOTFOUND : fail(db, err, errlen, sql);
-    }
+    if (rc == SQLITE_ROW && col0)
+        *col0 = sqlite3_column_int64(q, 0);
+    rc = rc == SQLITE_ROW ? PL_OK : rc == SQLITE_DONE ? PL_ENOTFOUND
+                                                      : fail(db, err, errlen, sqlite3_sql(q));
     sqlite3_finalize(q);
     return rc;
 }
 
-static int owner_number(sqlite3 *db, const char *owner, long long *oid, char *err,
-                        size_t errlen)
+static int owner_number(sqlite3 *db, const char *jid, long long *oid, char *err, size_t errlen)
 {
-    /* The key goes to ?2 as in the anchor lookup (lookup binds ?1 only where it is used). */
-    return lookup(db, "SELECT oid FROM archive_owners WHERE jid = ?2", 0, owner, oid, NULL, err,
-                  errlen);
+    static const char sql[] = "SELECT oid FROM archive_owners WHERE jid = ?1";
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+        return fail(db, err, errlen, sql);
+    sqlite3_bind_text(q, 1, jid, -1, SQLITE_STATIC);
+    return one_row(db, q, oid, err, errlen);
 }
 
-/* The (ts, id) of stanza id sid in the archive. */
-static int anchor(sqlite3 *db, long long oid, const char *sid, long long *ts, long long *id,
-                  char *err, size_t errlen)
+/* The key of stanza id sid in oid's archive (its tag must match too). */
+static int anchor(sqlite3 *db, long long oid, const char *sid, long long *key, char *err,
+                  size_t errlen)
 {
-    return lookup(db, "SELECT ts, id FROM archive WHERE owner = ?1 AND stanza_id = ?2", oid, sid,
-                  ts, id, err, errlen);
+    static const char sql[] = "SELECT 1 FROM archive_msgs m WHERE m.id = ?2 AND m.tag = ?3"
+                              " AND " KEEPS;
+    unsigned long long tag;
+    sqlite3_stmt *q = NULL;
+    if (!archive_sid_parse(sid, key, &tag))
+        return PL_ENOTFOUND;
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+        return fail(db, err, errlen, sql);
+    sqlite3_bind_int64(q, 1, oid);
+    sqlite3_bind_int64(q, 2, *key);
+    sqlite3_bind_int64(q, 3, (long long)tag);
+    return one_row(db, q, NULL, err, errlen);
 }
 
-/* Narrows b by the filter's time and id bounds; PL_ENOTFOUND for an unknown id. */
+/* Narrows b by the filter's time and id bounds (keys are archiving times); PL_ENOTFOUND for
+ * an unknown id. */
 static int resolve_bounds(sqlite3 *db, const struct archive_filter *f, struct bounds *b,
                           char *err, size_t errlen)
 {
-    b->lo_ts = f->start_us ? f->start_us - 1 : LLONG_MIN;
-    b->hi_ts = f->end_us ? f->end_us + 1 : LLONG_MAX;
-    b->lo_id = 0;
-    b->hi_id = LLONG_MAX;
+    b->lo = f->start_us ? f->start_us - 1 : LLONG_MIN;
+    b->hi = f->end_us ? f->end_us + 1 : LLONG_MAX;
     for (int i = 0; i < 2; i++) {
-        long long ts, id;
+        long long key;
         int rc;
         if (f->after[i]) {
-            if ((rc = anchor(db, b->oid, f->after[i], &ts, &id, err, errlen)) != PL_OK)
+            if ((rc = anchor(db, b->oid, f->after[i], &key, err, errlen)) != PL_OK)
                 return rc;
-            b->lo_ts = ts > b->lo_ts ? ts : b->lo_ts;
-            b->lo_id = id > b->lo_id ? id : b->lo_id;
+            b->lo = key > b->lo ? key : b->lo;
             b->anchored = true;
         }
         if (f->before[i]) {
-            if ((rc = anchor(db, b->oid, f->before[i], &ts, &id, err, errlen)) != PL_OK)
+            if ((rc = anchor(db, b->oid, f->before[i], &key, err, errlen)) != PL_OK)
                 return rc;
-            b->hi_ts = ts < b->hi_ts ? ts : b->hi_ts;
-            b->hi_id = id < b->hi_id ? id : b->hi_id;
+            b->hi = key < b->hi ? key : b->hi;
             b->anchored = true;
         }
     }
     return PL_OK;
 }
 
-/* The MATCH expression: the owner's number in its column, and every word of text quoted
- * (so no FTS5 syntax comes from the user) in the body. NULL when text has no word. */
-static char *match_expr(long long oid, const char *text)
+/* The MATCH expression: the conversation's token with a peer, else the owner's, in keys,
+ * and every word of text quoted (so no FTS5 syntax comes from the user) in body. NULL when
+ * text has no word. */
+static char *match_expr(const struct bounds *b, const char *text)
 {
-    struct buf b;
+    struct buf m;
     size_t words = 0;
-    buf_init(&b);
-    buf_printf(&b, "owner : \"%lld\" AND body : (", oid);
-    for (const char *p = text; *p;) {
-        p += strspn(p, " \t\r\n");
-        size_t n = strcspn(p, " \t\r\n");
-        if (!n)
-            break;
-        buf_puts(&b, words++ ? " \"" : "\"");
-        for (size_t i = 0; i < n; i++)
-            buf_append(&b, p[i] == '"' ? "\"\"" : &p[i], p[i] == '"' ? 2 : 1);
-        buf_append(&b, "\"", 1);
-        p += n;
+    buf_init(&m);
+    if (b->peer) /* the conversation's own token: far fewer rows than the owner's */
+        buf_printf(&m, "keys : c%lldx%lld", b->oid < b->peer ? b->oid : b->peer,
+                   b->oid < b->peer ? b->peer : b->oid);
+    else
+        buf_printf(&m, "keys : o%lld", b->oid);
+    if (text) {
+        buf_puts(&m, " AND body : (");
+        for (const char *p = text; *p;) {
+            p += strspn(p, " \t\r\n");
+            size_t n = strcspn(p, " \t\r\n");
+            if (!n)
+                break;
+            buf_puts(&m, words++ ? " \"" : "\"");
+            for (size_t i = 0; i < n; i++)
+                buf_append(&m, p[i] == '"' ? "\"\"" : &p[i], p[i] == '"' ? 2 : 1);
+            buf_append(&m, "\"", 1);
+            p += n;
+        }
+        buf_append(&m, ")", 1);
     }
-    buf_append(&b, ")", 2); /* with the NUL */
-    if (!words) {
-        buf_fini(&b);
+    buf_append(&m, "", 1);
+    if (text && !words) {
+        buf_fini(&m);
         return NULL;
     }
-    return (char *)b.data;
+    return (char *)m.data;
 }
 
-/* The page query for f, written into sql; forward in archive order unless from_end. */
+/* The page query for f: the kept rows after the index's mark (unless a search, which indexes
+ * first) and the indexed ones, up to the limit from either end. */
 static void page_sql(const struct archive_filter *f, char *sql, size_t len)
 {
-    const char *peer = f->with ? " AND a.peer = ?2" : "";
-    const char *res = f->with && f->with_res ? " AND a.peer_res = ?3" : "";
+    const char *peer = f->with ? " AND " PEER " = ?2" : "";
+    const char *res = f->with && f->with_res ? " AND " PEER_RES " = ?3" : "";
     const char *dir = f->from_end ? "DESC" : "ASC";
-    if (f->fulltext)
-        snprintf(sql, len,
-                 PAGE_COLS " FROM archive_fts CROSS JOIN archive a ON a.id = archive_fts.rowid"
-                           " WHERE archive_fts MATCH ?7 AND archive_fts.rowid > ?8"
-                           " AND archive_fts.rowid < ?9 AND a.owner = ?1%s%s AND a.ts > ?4"
-                           " AND a.ts < ?5 ORDER BY archive_fts.rowid %s LIMIT ?6",
-                 peer, res, dir);
-    else
-        snprintf(sql, len,
-                 PAGE_COLS " FROM archive a WHERE a.owner = ?1%s%s AND a.ts > ?4 AND a.ts < ?5"
-                           " ORDER BY a.ts %s LIMIT ?6",
-                 peer, res, dir);
+    char tail[512] = "";
+    if (!f->fulltext)
+        snprintf(tail, sizeof(tail),
+                 "SELECT m.id FROM archive_msgs m WHERE m.id > " UPTO " AND m.id > ?4"
+                 " AND m.id < ?5 AND " KEEPS "%s%s UNION ALL ",
+                 peer, res);
+    /* With a peer, the conversation's rows that the owner does not keep are skipped here. */
+    const char *join = f->with ? " JOIN archive_msgs m ON m.id = archive_index.rowid" : "";
+    snprintf(sql, len,
+             ROW_COLS " WHERE m.id IN (%sSELECT id FROM (SELECT archive_index.rowid AS id"
+                      " FROM archive_index%s WHERE archive_index MATCH ?7"
+                      " AND archive_index.rowid > ?4 AND archive_index.rowid < ?5"
+                      " AND archive_index.rowid <= " UPTO "%s%s"
+                      " ORDER BY archive_index.rowid %s LIMIT ?6)) ORDER BY m.id %s LIMIT ?6",
+             tail, join, *join ? " AND " KEEPS : "", res, dir, dir);
 }
 
 static void item_read(sqlite3_stmt *q, struct archive_item *it)
 {
-    it->stanza_id = col_dup(q, COL_SID);
-    it->ts_us = sqlite3_column_int64(q, COL_TS);
+    char sid[ARCHIVE_SID_LEN + 1];
+    it->ts_us = sqlite3_column_int64(q, COL_KEY);
+    archive_sid_format(it->ts_us, (unsigned long long)sqlite3_column_int64(q, COL_TAG), sid);
+    it->stanza_id = xstrdup(sid);
     it->sent = sqlite3_column_int64(q, COL_SENT) != 0;
     it->peer = col_dup(q, COL_PEER);
     it->xml = col_dup(q, COL_XML);
@@ -203,11 +229,11 @@ static void reverse(struct archive_page *page)
 static int select_page(sqlite3 *db, const struct archive_filter *f, const struct bounds *b,
                        struct archive_page *page, char *err, size_t errlen)
 {
-    char sql[768];
-    char *match = NULL;
+    char sql[2048];
     sqlite3_stmt *q = NULL;
     int rc = PL_EINVAL;
-    if (f->fulltext && !(match = match_expr(b->oid, f->fulltext)))
+    char *match = match_expr(b, f->fulltext);
+    if (!match)
         goto out;
     page_sql(f, sql, sizeof(sql));
     if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
@@ -215,14 +241,12 @@ static int select_page(sqlite3 *db, const struct archive_filter *f, const struct
         goto out;
     }
     bind_int(q, P_OID, b->oid);
-    bind_text(q, P_PEER, f->with);
+    bind_int(q, P_PEER, b->peer);
     bind_text(q, P_RES, f->with_res);
-    bind_int(q, P_LO_TS, b->lo_ts);
-    bind_int(q, P_HI_TS, b->hi_ts);
+    bind_int(q, P_LO, b->lo);
+    bind_int(q, P_HI, b->hi);
     bind_int(q, P_LIMIT, (long long)f->max + 1);
     bind_text(q, P_MATCH, match);
-    bind_int(q, P_LO_ID, b->lo_id);
-    bind_int(q, P_HI_ID, b->hi_id);
     rc = collect(db, q, f->max, page, err, errlen);
     if (f->from_end)
         reverse(page);
@@ -243,17 +267,22 @@ static int item_cmp(const void *a, const void *b)
 static int select_ids(sqlite3 *db, const struct archive_filter *f, long long oid,
                       struct archive_page *page, char *err, size_t errlen)
 {
+    static const char sql[] = ROW_COLS " WHERE m.id = ?2 AND m.tag = ?3 AND " KEEPS;
     sqlite3_stmt *q = NULL;
-    const char *sql = PAGE_COLS " FROM archive a WHERE a.owner = ?1 AND a.stanza_id = ?2";
     if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
         return fail(db, err, errlen, sql);
     size_t cap = f->n_ids < f->max ? f->n_ids : f->max;
     page->items = xcalloc(cap + 1, sizeof(*page->items));
     int rc = PL_OK;
     for (size_t i = 0; i < f->n_ids && page->n < cap && rc == PL_OK; i++) {
+        long long key;
+        unsigned long long tag;
+        if (!archive_sid_parse(f->ids[i], &key, &tag))
+            continue;
         sqlite3_reset(q);
-        bind_int(q, 1, oid);
-        bind_text(q, 2, f->ids[i]);
+        sqlite3_bind_int64(q, 1, oid);
+        sqlite3_bind_int64(q, 2, key);
+        sqlite3_bind_int64(q, 3, (long long)tag);
         int s = sqlite3_step(q);
         if (s == SQLITE_ROW)
             item_read(q, &page->items[page->n++]);
@@ -273,54 +302,47 @@ void sq_query_run(sqlite3 *db, const struct archive_filter *f, struct archive_pa
     bool any_anchor = f->after[0] || f->after[1] || f->before[0] || f->before[1];
     page->count = -1;
     int rc = owner_number(db, f->owner, &b.oid, err, errlen);
-    if (rc == PL_ENOTFOUND) { /* nothing archived yet: empty, unless an id was named */
-        page->rc = any_anchor ? PL_ENOTFOUND : PL_OK;
-        page->complete = true;
-        page->count = 0;
-        return;
-    }
     if (rc == PL_OK)
         rc = resolve_bounds(db, f, &b, err, errlen);
-    if (rc == PL_OK)
+    if (rc == PL_OK && f->with &&
+        (rc = owner_number(db, f->with, &b.peer, err, errlen)) == PL_ENOTFOUND) {
+        rc = PL_OK; /* no conversation with that peer: an empty page */
+        page->complete = true;
+    } else if (rc == PL_OK) {
         rc = f->ids ? select_ids(db, f, b.oid, page, err, errlen)
                     : select_page(db, f, &b, page, err, errlen);
+    } else if (rc == PL_ENOTFOUND && !any_anchor) { /* nothing archived yet: empty */
+        rc = PL_OK;
+        page->complete = true;
+    }
     if (rc == PL_OK && page->complete && !b.anchored)
         page->count = (long long)page->n;
     page->rc = rc;
 }
 
-/* The first or last message of the owner's archive; PL_ENOTFOUND when empty. */
-static int meta_end(sqlite3 *db, long long oid, bool last, char **sid, long long *ts,
+/* The first or last message of the owner's archive, through the page query. */
+static int meta_end(sqlite3 *db, const char *owner, bool last, char **sid, long long *ts,
                     char *err, size_t errlen)
 {
-    sqlite3_stmt *q = NULL;
-    const char *sql = last ? "SELECT stanza_id, ts FROM archive WHERE owner = ?1"
-                             " ORDER BY ts DESC LIMIT 1"
-                           : "SELECT stanza_id, ts FROM archive WHERE owner = ?1"
-                             " ORDER BY ts ASC LIMIT 1";
-    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
-        return fail(db, err, errlen, sql);
-    bind_int(q, 1, oid);
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW) {
-        *sid = col_dup(q, 0);
-        *ts = sqlite3_column_int64(q, 1);
-        rc = PL_OK;
-    } else {
-        rc = rc == SQLITE_DONE ? PL_ENOTFOUND : fail(db, err, errlen, sql);
+    struct archive_filter f = { .owner = owner, .max = 1, .from_end = last };
+    struct archive_page page = { 0 };
+    sq_query_run(db, &f, &page, err, errlen);
+    int rc = page.rc == PL_OK && !page.n ? PL_ENOTFOUND : page.rc;
+    if (page.n) {
+        *sid = page.items[0].stanza_id;
+        *ts = page.items[0].ts_us;
+        free(page.items[0].peer);
+        free(page.items[0].xml);
     }
-    sqlite3_finalize(q);
+    free(page.items);
     return rc;
 }
 
 void sq_meta_run(sqlite3 *db, const char *owner, struct archive_meta *m, char *err,
                  size_t errlen)
 {
-    long long oid;
-    int rc = owner_number(db, owner, &oid, err, errlen);
+    int rc = meta_end(db, owner, false, &m->first_id, &m->first_us, err, errlen);
     if (rc == PL_OK)
-        rc = meta_end(db, oid, false, &m->first_id, &m->first_us, err, errlen);
-    if (rc == PL_OK)
-        rc = meta_end(db, oid, true, &m->last_id, &m->last_us, err, errlen);
+        rc = meta_end(db, owner, true, &m->last_id, &m->last_us, err, errlen);
     m->rc = rc == PL_ENOTFOUND ? PL_OK : rc; /* an empty archive has no ends */
 }

@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "hmap.h"
 #include "storage.h"
 
 /* Every statement the backend runs; prepared once at open, finalized at close. The SQL for
@@ -39,8 +40,9 @@ enum sq_stmt_id {
     SQ_PRIVACY_RELEASE,
     SQ_PRIVACY_ROLLBACK_TO,
     SQ_ARCHIVE_OWNER_ADD,
+    SQ_ARCHIVE_OWNER_GET,
     SQ_ARCHIVE_INSERT,
-    SQ_ARCHIVE_LAST_TS,
+    SQ_ARCHIVE_LAST_KEY,
     SQ_ARCHIVE_AMEND,
     SQ_ARCHIVE_PURGE,
     SQ_ARCHIVE_FTS_UPTO,
@@ -75,7 +77,10 @@ struct sq_store {
     struct storage_logger log; /* copied from struct storage at open */
     char *path;                /* the database file, for the readers' own connections */
     struct sq_readers *readers; /* archive reader threads, started at the first query */
-    long long archive_last_ts; /* newest archive ts written (0: not read yet) */
+    long long archive_last_key; /* newest archive key given (0: not read yet) */
+    long long archive_upto;     /* archive_fts_state.upto as written, when known */
+    bool archive_upto_known;    /* forgotten at a rollback */
+    struct hmap archive_owners; /* jid -> struct sq_owner: archive owner numbers, as committed */
     void (*wake)(void *ctx);   /* set_wake's function and context */
     void *wake_ctx;
 };
@@ -143,8 +148,11 @@ int sq_privacy_list_set(struct storage *st, const char *owner, const char *name,
 int sq_privacy_default_set(struct storage *st, const char *owner, const char *name);
 
 /* Archive writes and preferences (sqlite_archive.c), with the contracts of struct storage_ops. */
-int sq_archive_append(struct storage *st, const char *owner, const struct archive_row *row);
-int sq_archive_amend(struct storage *st, const char *owner, const char *peer, bool sent,
+/* Forgets the archive's cached owner numbers (a rollback may have undone new ones). */
+void sq_archive_forget(struct sq_store *s);
+int sq_archive_new_key(struct storage *st, long long now_us, long long *key);
+int sq_archive_append(struct storage *st, const struct archive_msg *m);
+int sq_archive_amend(struct storage *st, const char *sender, const char *rcpt,
                      const char *ref, const char *body, const char *xml);
 int sq_archive_purge(struct storage *st, long long cutoff_us, unsigned max, unsigned *n);
 int sq_archive_index(struct storage *st, unsigned max, unsigned *n);

@@ -37,18 +37,27 @@ struct roster_row {
 /* Archive preference defaults (XEP-0313 <prefs default=''/>). */
 enum archive_mode { ARCHIVE_ALWAYS, ARCHIVE_NEVER, ARCHIVE_ROSTER };
 
-/* One archived message as written (strings borrowed for the call). */
-struct archive_row {
-    const char *stanza_id; /* unique within the owner's archive */
-    const char *peer;      /* the other party's bare JID */
-    const char *peer_res;  /* its resource, NULL for none */
-    long long ts_us;       /* archiving time, microseconds since the epoch */
-    bool sent;             /* the owner sent it (else received it) */
+/* One archived message as written: a single row that the sender's and the recipient's
+ * archives share (strings borrowed for the call). Its stanza-id, the same in both archives,
+ * is archive_sid_format(key, tag). */
+struct archive_msg {
+    long long key;          /* from archive_new_key: unique, and the archiving time in us */
+    unsigned long long tag; /* ARCHIVE_TAG_BITS random bits that keep the stanza-id unguessable */
+    const char *sender, *rcpt;         /* bare JIDs */
+    const char *sender_res, *rcpt_res; /* their resources, NULL for none */
+    bool sender_keeps, rcpt_keeps;     /* whose archives hold it (at least one) */
     const char *msg_id;    /* the stanza's id attribute, NULL for none */
     const char *origin_id; /* XEP-0359 origin-id, NULL for none */
     const char *body;      /* searchable text, NULL for none */
     const char *xml;       /* the serialized message */
 };
+
+/* Stanza-ids of archived messages: the key in 14 hex digits, then the tag in 8 URL-safe
+ * base64 characters, so ids sort in archive order. parse fails (false) on anything else. */
+#define ARCHIVE_TAG_BITS 48
+#define ARCHIVE_SID_LEN 22
+void archive_sid_format(long long key, unsigned long long tag, char out[ARCHIVE_SID_LEN + 1]);
+bool archive_sid_parse(const char *sid, long long *key, unsigned long long *tag);
 
 /* What an archive query selects in owner's archive; strings borrowed for the submit call
  * (the backend copies what it keeps). Bounds on ids exclude the id itself; an id that is not
@@ -155,7 +164,7 @@ struct storage_ops {
     /* Sets the default list name (NULL: none); joins the batch. */
     int (*privacy_default_set)(struct storage *st, const char *owner, const char *name);
     /*
-     * Message archive. Writes (archive_append, archive_amend, archive_prefs_set,
+     * Message archive. Writes (archive_new_key, archive_append, archive_amend, archive_prefs_set,
      * archive_purge, archive_index) are synchronous and join the loop turn's batch. archive_prefs_get and
      * archive_pref_check are synchronous reads (key lookups). archive_query and archive_meta
      * are ASYNCHRONOUS: they return at once (PL_OK: queued) and the backend runs them on its
@@ -167,20 +176,22 @@ struct storage_ops {
      */
     void (*set_wake)(struct storage *st, void (*wake)(void *ctx), void *ctx);
     void (*run_completions)(struct storage *st);
-    /* PL_EEXIST when the stanza id is already in owner's archive. A ts_us not after the
-     * newest archived one is moved just after it, so time order is archive order. */
-    int (*archive_append)(struct storage *st, const char *owner, const struct archive_row *row);
-    /* Replaces body and xml of the newest message of owner's archive with peer, sent in
-     * direction `sent`, whose message id or origin-id is ref (a correction or a retraction).
+    /* A fresh archive key: now_us, or just after the newest key given when that is not
+     * earlier (keys grow strictly, so archive order is time order). */
+    int (*archive_new_key)(struct storage *st, long long now_us, long long *key);
+    /* PL_EEXIST when the key is already archived. */
+    int (*archive_append)(struct storage *st, const struct archive_msg *m);
+    /* Replaces body and xml of the newest message from sender to rcpt whose message id or
+     * origin-id is ref (a correction or a retraction), in both archives that hold it.
      * PL_ENOTFOUND when there is none. */
-    int (*archive_amend)(struct storage *st, const char *owner, const char *peer, bool sent,
+    int (*archive_amend)(struct storage *st, const char *sender, const char *rcpt,
                          const char *ref, const char *body, const char *xml);
     /* Deletes up to max messages archived before cutoff_us (oldest first); *n says how many
      * (fewer than max: nothing older is left). */
     int (*archive_purge)(struct storage *st, long long cutoff_us, unsigned max, unsigned *n);
-    /* Adds up to max messages appended since the last call to the full-text index (a search
-     * finds only indexed ones); *n is the span of ids covered (fewer than max: all are
-     * indexed now). */
+    /* Adds up to max messages appended since the last call to the archive's index (its
+     * owners, conversations and words; queries find the rest by a scan of the newest rows, a
+     * search finds only indexed ones); *n says how many (fewer than max: all are indexed). */
     int (*archive_index)(struct storage *st, unsigned max, unsigned *n);
     int (*archive_query)(struct storage *st, const struct archive_filter *f,
                          void (*done)(void *ctx, const struct archive_page *page), void *ctx);
@@ -325,15 +336,18 @@ static inline void storage_set_wake(struct storage *st, void (*wake)(void *), vo
     st->ops->set_wake(st, wake, ctx);
 }
 static inline void storage_run_completions(struct storage *st) { st->ops->run_completions(st); }
-static inline int archive_append(struct storage *st, const char *owner,
-                                 const struct archive_row *row)
+static inline int archive_new_key(struct storage *st, long long now_us, long long *key)
 {
-    return st->ops->archive_append(st, owner, row);
+    return st->ops->archive_new_key(st, now_us, key);
 }
-static inline int archive_amend(struct storage *st, const char *owner, const char *peer,
-                                bool sent, const char *ref, const char *body, const char *xml)
+static inline int archive_append(struct storage *st, const struct archive_msg *m)
 {
-    return st->ops->archive_amend(st, owner, peer, sent, ref, body, xml);
+    return st->ops->archive_append(st, m);
+}
+static inline int archive_amend(struct storage *st, const char *sender, const char *rcpt,
+                                const char *ref, const char *body, const char *xml)
+{
+    return st->ops->archive_amend(st, sender, rcpt, ref, body, xml);
 }
 static inline int archive_purge(struct storage *st, long long cutoff_us, unsigned max,
                                 unsigned *n)

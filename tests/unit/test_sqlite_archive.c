@@ -18,6 +18,7 @@
 #include "base.h"
 #include "capture.h"
 #include "fault_vfs.h"
+#include "sqlite_int.h"
 #include "storage.h"
 #include "tmp_store.h"
 
@@ -77,6 +78,28 @@ struct got {
     size_t n;
 };
 
+/* Message n of put() has key n seconds and tag n; tests name it "sN" (other keys "x"). */
+static const char *S(int n)
+{
+    static char ring[8][ARCHIVE_SID_LEN + 1];
+    static unsigned next;
+    char *out = ring[next++ % 8];
+    archive_sid_format((long long)n * 1000000, (unsigned long long)n, out);
+    return out;
+}
+
+static void short_name(const char *sid, char *out, size_t len)
+{
+    long long key;
+    unsigned long long tag;
+    long long n = 0;
+    if (sid && archive_sid_parse(sid, &key, &tag) && key % 1000000 == 0 &&
+        tag == (unsigned long long)(n = key / 1000000))
+        snprintf(out, len, "s%lld", n);
+    else
+        snprintf(out, len, "%s", sid ? "x" : "-");
+}
+
 static void page_done(void *ctx, const struct archive_page *p)
 {
     struct got *g = ctx;
@@ -88,7 +111,9 @@ static void page_done(void *ctx, const struct archive_page *p)
     g->ids[0] = '\0';
     for (size_t i = 0; i < p->n; i++) {
         size_t len = strlen(g->ids);
-        snprintf(g->ids + len, sizeof(g->ids) - len, "%s%s", i ? "," : "", p->items[i].stanza_id);
+        char name[32];
+        short_name(p->items[i].stanza_id, name, sizeof(name));
+        snprintf(g->ids + len, sizeof(g->ids) - len, "%s%s", i ? "," : "", name);
         snprintf(g->xml_last, sizeof(g->xml_last), "%s", p->items[i].xml);
     }
 }
@@ -115,17 +140,19 @@ static struct got run_query(struct fx *f, const struct archive_filter *flt)
     return g;
 }
 
-/* Appends message n of owner with peer (sent when n is even), ts n seconds. */
+/* Appends message n, kept in owner's archive only: sent to peer when n is even, else
+ * received from peer (resource r1 either way); key n seconds, tag n. */
 static int put(struct fx *f, const char *owner, const char *peer, int n, const char *body)
 {
-    char sid[32], id[32], xml[128];
-    snprintf(sid, sizeof(sid), "s%d", n);
+    char id[32], xml[128];
     snprintf(id, sizeof(id), "m%d", n);
     snprintf(xml, sizeof(xml), "<message id='m%d'><body>%s</body></message>", n, body);
-    struct archive_row r = { .stanza_id = sid, .peer = peer, .peer_res = "r1",
-                             .ts_us = (long long)n * 1000000, .sent = n % 2 == 0,
-                             .msg_id = id, .origin_id = NULL, .body = body, .xml = xml };
-    return archive_append(&f->st, owner, &r);
+    bool sent = n % 2 == 0;
+    struct archive_msg m = { .key = (long long)n * 1000000, .tag = (unsigned long long)n,
+                             .sender = sent ? owner : peer, .rcpt = sent ? peer : owner,
+                             .sender_res = "r1", .rcpt_res = "r1", .sender_keeps = sent,
+                             .rcpt_keeps = !sent, .msg_id = id, .body = body, .xml = xml };
+    return archive_append(&f->st, &m);
 }
 
 static long long mam_far_future(void) { return 1LL << 62; }
@@ -135,7 +162,7 @@ static void raw_check_fts(struct fx *f)
 {
     sqlite3 *db;
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    const char *check = "INSERT INTO archive_fts (archive_fts) VALUES ('integrity-check')";
+    const char *check = "INSERT INTO archive_index (archive_index) VALUES ('integrity-check')";
     assert_int_equal(sqlite3_exec(db, check, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
 }
@@ -172,10 +199,10 @@ static void test_archive_paging(void **state)
     assert_int_equal(g.rc, PL_OK);
     assert_string_equal(g.ids, "s1,s2,s3,s4");
     assert_false(g.complete);
-    q.after[1] = "s4"; /* forward paging: no overlap, no gap */
+    q.after[1] = S(4); /* forward paging: no overlap, no gap */
     g = run_query(f, &q);
     assert_string_equal(g.ids, "s5,s6,s7,s8");
-    q.after[1] = "s8";
+    q.after[1] = S(8);
     g = run_query(f, &q);
     assert_string_equal(g.ids, "s9,s10");
     assert_true(g.complete);
@@ -185,10 +212,10 @@ static void test_archive_paging(void **state)
     g = run_query(f, &last);
     assert_string_equal(g.ids, "s8,s9,s10");
     assert_false(g.complete);
-    last.before[1] = "s8";
+    last.before[1] = S(8);
     g = run_query(f, &last);
     assert_string_equal(g.ids, "s5,s6,s7");
-    last.before[1] = "s2";
+    last.before[1] = S(2);
     g = run_query(f, &last);
     assert_string_equal(g.ids, "s1");
     assert_true(g.complete);
@@ -219,15 +246,15 @@ static void test_archive_filters(void **state)
     q.end_us = 7000000;
     g = run_query(f, &q);
     assert_string_equal(g.ids, "s3,s5,s7");
-    q.after[0] = "s3"; /* after-id and before-id narrow further */
-    q.before[0] = "s7";
+    q.after[0] = S(3); /* after-id and before-id narrow further */
+    q.before[0] = S(7);
     g = run_query(f, &q);
     assert_string_equal(g.ids, "s5");
-    q.before[0] = "s12"; /* another owner's message is unknown here */
+    q.before[0] = S(12); /* another owner's message is unknown here */
     g = run_query(f, &q);
     assert_int_equal(g.rc, PL_ENOTFOUND);
 
-    const char *ids[] = { "s9", "s2", "nope", "s11" };
+    const char *ids[] = { S(9), S(2), "nope", S(11) };
     struct archive_filter byid = { .owner = "a@x", .ids = ids, .n_ids = 4, .max = 50 };
     g = run_query(f, &byid);
     assert_int_equal(g.rc, PL_OK);
@@ -238,7 +265,7 @@ static void test_archive_filters(void **state)
     assert_int_equal(g.rc, PL_OK);
     assert_int_equal(g.n, 0);
     assert_true(g.complete);
-    none.after[1] = "s1";
+    none.after[1] = S(1);
     g = run_query(f, &none);
     assert_int_equal(g.rc, PL_ENOTFOUND);
 }
@@ -255,7 +282,7 @@ static void test_archive_fulltext(void **state)
     g = run_query(f, &q);
     assert_string_equal(g.ids, "s1,s2,s4");
     assert_false(g.complete);
-    q.after[1] = "s4";
+    q.after[1] = S(4);
     g = run_query(f, &q);
     assert_string_equal(g.ids, "s5,s7,s8");
     q.after[1] = NULL;
@@ -283,15 +310,15 @@ static void test_archive_amend_and_purge(void **state)
     struct fx *f = *state;
     fill(f);
     /* A correction of m3 (received from b@x) replaces text and xml; search follows. */
-    assert_int_equal(archive_amend(&f->st, "a@x", "b@x", false, "m3", "fixed text",
+    assert_int_equal(archive_amend(&f->st, "b@x", "a@x", "m3", "fixed text",
                                    "<message id='m3'><body>fixed text</body></message>"),
                      PL_OK);
-    assert_int_equal(archive_amend(&f->st, "a@x", "b@x", true, "m3", "x", "<x/>"),
+    assert_int_equal(archive_amend(&f->st, "a@x", "b@x", "m3", "x", "<x/>"),
                      PL_ENOTFOUND); /* the other direction is not the author's */
-    assert_int_equal(archive_amend(&f->st, "a@x", "c@x", true, "m4", NULL, "<retracted/>"),
+    assert_int_equal(archive_amend(&f->st, "a@x", "c@x", "m4", NULL, "<retracted/>"),
                      PL_OK);
     assert_int_equal(storage_flush(&f->st), PL_OK);
-    const char *ids[] = { "s3" };
+    const char *ids[] = { S(3) };
     struct archive_filter q = { .owner = "a@x", .ids = ids, .n_ids = 1, .max = 5 };
     struct got g = run_query(f, &q);
     assert_string_equal(g.xml_last, "<message id='m3'><body>fixed text</body></message>");
@@ -309,7 +336,7 @@ static void test_archive_amend_and_purge(void **state)
     s.fulltext = "typo";
     g = run_query(f, &s);
     assert_int_equal(g.n, 0); /* not indexed yet */
-    assert_int_equal(archive_amend(&f->st, "a@x", "b@x", false, "m21", "typing", "<m/>"), PL_OK);
+    assert_int_equal(archive_amend(&f->st, "b@x", "a@x", "m21", "typing", "<m/>"), PL_OK);
     index_all(f);
     g = run_query(f, &s);
     assert_int_equal(g.n, 0);
@@ -347,8 +374,10 @@ static void meta_done(void *ctx, const struct archive_meta *m)
     struct got *g = ctx;
     g->called = true;
     g->rc = m->rc;
-    snprintf(g->ids, sizeof(g->ids), "%s..%s", m->first_id ? m->first_id : "-",
-             m->last_id ? m->last_id : "-");
+    char first[32], last[32];
+    short_name(m->first_id, first, sizeof(first));
+    short_name(m->last_id, last, sizeof(last));
+    snprintf(g->ids, sizeof(g->ids), "%s..%s", first, last);
     g->count = m->last_us - m->first_us;
 }
 
@@ -361,19 +390,23 @@ static void test_archive_meta_and_order(void **state)
     assert_int_equal(g.rc, PL_OK);
     assert_string_equal(g.ids, "-..-");
     fill(f);
-    /* A stamp from a clock that went back is moved after the newest: order stays. */
-    struct archive_row r = { .stanza_id = "late", .peer = "b@x", .ts_us = 1, .xml = "<m/>" };
-    assert_int_equal(archive_append(&f->st, "a@x", &r), PL_OK);
-    assert_int_equal(archive_append(&f->st, "a@x", &r), PL_EEXIST);
+    /* A key asked with a clock that went back comes after the newest: order stays. */
+    long long key;
+    assert_int_equal(archive_new_key(&f->st, 1, &key), PL_OK);
+    assert_true(key > 13000000);
+    struct archive_msg m = { .key = key, .tag = 5, .sender = "b@x", .rcpt = "a@x",
+                             .rcpt_keeps = true, .xml = "<m/>" };
+    assert_int_equal(archive_append(&f->st, &m), PL_OK);
+    assert_int_equal(archive_append(&f->st, &m), PL_EEXIST);
     assert_int_equal(storage_flush(&f->st), PL_OK);
     g = (struct got){ 0 };
     assert_int_equal(archive_meta(&f->st, "a@x", meta_done, &g), PL_OK);
     wait_done(f, &g.called);
-    assert_string_equal(g.ids, "s1..late");
+    assert_string_equal(g.ids, "s1..x");
     assert_true(g.count > 12000000 - 1000000);
     struct archive_filter q = { .owner = "a@x", .max = 2, .from_end = true };
     g = run_query(f, &q);
-    assert_string_equal(g.ids, "s10,late");
+    assert_string_equal(g.ids, "s10,x");
 }
 
 static void jid_collect(void *ctx, const char *jid, bool always)
@@ -458,6 +491,133 @@ static void test_archive_account_gone(void **state)
     struct archive_filter d = { .owner = "d@x", .fulltext = "apple", .max = 50 };
     g = run_query(f, &d);
     assert_int_equal(g.n, 3);
+    raw_check_fts(f);
+}
+
+/* A message both kept stays in the other party's archive when one account goes. */
+static void test_archive_account_gone_shared(void **state)
+{
+    struct fx *f = *state;
+    struct scram_creds c = { .iterations = 4096, .salt_len = 4 };
+    assert_int_equal(account_create(&f->st, "a@x", &c), PL_OK);
+    for (int n = 1; n <= 4; n++) {
+        struct archive_msg m = { .key = n * 1000000LL, .tag = (unsigned long long)n,
+                                 .sender = "a@x", .rcpt = "b@x", .sender_keeps = true,
+                                 .rcpt_keeps = n % 2 == 1, .body = "shared", .xml = "<m/>" };
+        assert_int_equal(archive_append(&f->st, &m), PL_OK);
+        if (n == 2)
+            index_all(f); /* 1..2 indexed, 3..4 not */
+    }
+    assert_int_equal(storage_flush(&f->st), PL_OK);
+    assert_int_equal(account_delete(&f->st, "a@x"), PL_OK);
+    struct archive_filter qa = { .owner = "a@x", .max = 50 };
+    struct archive_filter qb = { .owner = "b@x", .with = "a@x", .max = 50 };
+    for (int pass = 0; pass < 2; pass++) {
+        assert_int_equal(run_query(f, &qa).n, 0);
+        assert_string_equal(run_query(f, &qb).ids, "s1,s3");
+        index_all(f);
+    }
+    raw_check_fts(f);
+}
+
+/* One row for both parties: the same stanza-id in each archive, with the direction as each
+ * sees it; a note to self; and a key the index had already passed when it was appended. All
+ * are found before and after indexing. */
+static void test_archive_shared_rows(void **state)
+{
+    struct fx *f = *state;
+    struct archive_msg m = { .key = 1000000, .tag = 1, .sender = "a@x", .rcpt = "b@x",
+                             .sender_res = "pc", .rcpt_res = "phone", .sender_keeps = true,
+                             .rcpt_keeps = true, .body = "both", .xml = "<m>both</m>" };
+    assert_int_equal(archive_append(&f->st, &m), PL_OK);
+    struct archive_msg self = { .key = 2000000, .tag = 2, .sender = "a@x", .rcpt = "a@x",
+                                .rcpt_keeps = true, .body = "memo", .xml = "<m>memo</m>" };
+    assert_int_equal(archive_append(&f->st, &self), PL_OK);
+    assert_int_equal(storage_flush(&f->st), PL_OK);
+    for (int pass = 0; pass < 2; pass++) {
+        struct archive_filter qa = { .owner = "a@x", .max = 50 };
+        struct archive_filter qb = { .owner = "b@x", .with = "a@x", .with_res = "pc", .max = 50 };
+        struct archive_filter qs = { .owner = "a@x", .with = "a@x", .max = 50 };
+        assert_string_equal(run_query(f, &qa).ids, "s1,s2");
+        assert_string_equal(run_query(f, &qb).ids, "s1");
+        assert_string_equal(run_query(f, &qs).ids, "s2");
+        qb.with_res = "pc2";
+        assert_int_equal(run_query(f, &qb).n, 0);
+        index_all(f); /* the same answers from the index */
+    }
+    /* Appended after the index passed its key: indexed at once, so still found. */
+    struct archive_msg late = { .key = 1500000, .tag = 9, .sender = "b@x", .rcpt = "a@x",
+                                .rcpt_keeps = true, .body = "late", .xml = "<m>late</m>" };
+    assert_int_equal(archive_append(&f->st, &late), PL_OK);
+    assert_int_equal(storage_flush(&f->st), PL_OK);
+    struct archive_filter q = { .owner = "a@x", .fulltext = "late", .max = 50 };
+    assert_string_equal(run_query(f, &q).ids, "x");
+    struct archive_filter qb = { .owner = "b@x", .max = 50 }; /* b did not keep it */
+    assert_string_equal(run_query(f, &qb).ids, "s1");
+    raw_check_fts(f);
+}
+
+static void test_archive_sid_format(void **state)
+{
+    (void)state;
+    char sid[ARCHIVE_SID_LEN + 1];
+    long long key;
+    unsigned long long tag, top = (1ULL << ARCHIVE_TAG_BITS) - 1;
+    archive_sid_format(0x662035440735dLL, top, sid);
+    assert_string_equal(sid, "0662035440735d________");
+    assert_true(archive_sid_parse(sid, &key, &tag));
+    assert_true(key == 0x662035440735dLL && tag == top);
+    archive_sid_format(1, 0, sid);
+    assert_string_equal(sid, "00000000000001AAAAAAAA");
+    assert_false(archive_sid_parse("00000000000001AAAAAAA", &key, &tag));   /* short */
+    assert_false(archive_sid_parse("0000000000000GAAAAAAAA", &key, &tag));  /* not hex */
+    assert_false(archive_sid_parse("00000000000001AAAAAAA+", &key, &tag));  /* not base64url */
+    assert_false(archive_sid_parse("00000000000001AAAAAAAAA", &key, &tag)); /* long */
+}
+
+static void raw_exec(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* A store of version 6 (one row per owner's copy) comes to the shared rows with its
+ * messages: each copy keeps its time and direction and stays searchable. */
+static void test_archive_upgrade_keeps_rows(void **state)
+{
+    struct fx *f = *state;
+    storage_close(&f->st);
+    raw_exec(f->path, "DROP TRIGGER archive_account_gone; DROP TABLE archive_msgs;"
+                      " DROP TABLE archive_index; DROP TRIGGER offline_account_gone;"
+                      " DROP TABLE offline_messages");
+    raw_exec(f->path, sq_migrations[4]); /* the version 5 archive, then version 6 */
+    raw_exec(f->path, sq_migrations[5]);
+    raw_exec(f->path, "PRAGMA user_version = 6;"
+                      "INSERT INTO archive_owners (jid) VALUES ('a@x');"
+                      "INSERT INTO archive (owner, stanza_id, peer, peer_res, ts, sent, msg_id,"
+                      " body, xml) VALUES (1, 'o1', 'b@x', 'phone', 1000000, 1, 'm1',"
+                      " 'old hello', '<m1/>'), (1, 'o2', 'b@x', '', 2000000, 0, 'm2',"
+                      " 'old reply', '<m2/>');"
+                      "INSERT INTO archive_fts (rowid, owner, body) SELECT id, owner, body"
+                      " FROM archive WHERE id = 1;"
+                      "UPDATE archive_fts_state SET upto = 1");
+    assert_int_equal(store_open(f), 0);
+    struct archive_filter q = { .owner = "a@x", .with = "b@x", .max = 50 };
+    struct got g = run_query(f, &q);
+    assert_int_equal(g.n, 2);
+    assert_string_equal(g.xml_last, "<m2/>");
+    q.with_res = "phone"; /* the resource of the peer the copy was sent to */
+    assert_int_equal(run_query(f, &q).n, 1);
+    struct archive_filter b = { .owner = "b@x", .max = 50 }; /* b kept nothing */
+    assert_int_equal(run_query(f, &b).n, 0);
+    index_all(f);
+    struct archive_filter s = { .owner = "a@x", .fulltext = "old", .max = 50 };
+    assert_int_equal(run_query(f, &s).n, 2);
+    assert_int_equal(archive_amend(&f->st, "a@x", "b@x", "m1", "new hello", "<m1b/>"), PL_OK);
+    assert_int_equal(storage_flush(&f->st), PL_OK);
+    raw_check_fts(f);
 }
 
 static int fault_setup(void **state) { return tmp_store_fault_setup(state, setup); }
@@ -503,9 +663,7 @@ static void test_archive_under_faults(void **state)
     for (unsigned i = 1; i <= n; i++) {
         if (!acked[i])
             continue;
-        char sid[32];
-        snprintf(sid, sizeof(sid), "s%u", i);
-        const char *ids[] = { sid };
+        const char *ids[] = { S((int)i) };
         struct archive_filter q = { .owner = "a@x", .ids = ids, .n_ids = 1, .max = 1 };
         struct got g = run_query(f, &q);
         assert_int_equal(g.n, 1);
@@ -527,6 +685,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_archive_wake_then_complete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_archive_close_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_archive_account_gone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_archive_account_gone_shared, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_archive_shared_rows, setup, teardown),
+        cmocka_unit_test(test_archive_sid_format),
+        cmocka_unit_test_setup_teardown(test_archive_upgrade_keeps_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_archive_under_faults, fault_setup, fault_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -240,7 +240,9 @@ static void test_upgrade_drops_orphan_rows(void **state)
     storage_close(&f->st);
     /* back to version 3: what later steps made goes too */
     raw_exec(f->path, "DROP TRIGGER privacy_account_gone; DROP TRIGGER offline_account_gone;"
-                      " DROP TABLE offline_messages; PRAGMA user_version = 3");
+                      " DROP TABLE offline_messages; DROP TRIGGER archive_account_gone;"
+                      " DROP TABLE archive_index; DROP TABLE archive_msgs;"
+                      " PRAGMA user_version = 3");
     fx_open(f);
     char *def = load(&f->st, "gone@x", &d, &rc);
     assert_null(def);
