@@ -33,7 +33,7 @@
 #   OFFLINE_MESSAGES messages kept for each (1000)
 #   RESUME_SESSIONS  sessions that drop their connections and resume (full 2000, quick 500)
 #   MAM_ROWS         messages of the generated archive (full: 10000000; quick: 0, no MAM run);
-#                    generated once per work folder by bin/parley-mam-bench (~10 min for 10M)
+#                    generated once per work folder by bin/parley-mam-bench (~2 min for 10M)
 #   MAM_S            seconds of archive queries, idle and beside chat (20)
 #   MAM_CHAT_RATE    chat msg/s beside the queries (5000)
 #   PORT_parley ... TLS_PORT_ejabberd   loopback ports (15222/15223, 16222/16223, 17222/17223:

@@ -575,26 +575,18 @@ static void test_archive_sid_format(void **state)
     assert_false(archive_sid_parse("00000000000001AAAAAAAAA", &key, &tag)); /* long */
 }
 
-static void raw_exec(const char *path, const char *sql)
-{
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
-}
-
 /* A store of version 6 (one row per owner's copy) comes to the shared rows with its
  * messages: each copy keeps its time and direction and stays searchable. */
 static void test_archive_upgrade_keeps_rows(void **state)
 {
     struct fx *f = *state;
     storage_close(&f->st);
-    raw_exec(f->path, "DROP TRIGGER archive_account_gone; DROP TABLE archive_msgs;"
+    raw_exec_file(f->path, "DROP TRIGGER archive_account_gone; DROP TABLE archive_msgs;"
                       " DROP TABLE archive_index; DROP TRIGGER offline_account_gone;"
                       " DROP TABLE offline_messages");
-    raw_exec(f->path, sq_migrations[4]); /* the version 5 archive, then version 6 */
-    raw_exec(f->path, sq_migrations[5]);
-    raw_exec(f->path, "PRAGMA user_version = 6;"
+    raw_exec_file(f->path, sq_migrations[4]); /* the version 5 archive, then version 6 */
+    raw_exec_file(f->path, sq_migrations[5]);
+    raw_exec_file(f->path, "PRAGMA user_version = 6;"
                       "INSERT INTO archive_owners (jid) VALUES ('a@x');"
                       "INSERT INTO archive (owner, stanza_id, peer, peer_res, ts, sent, msg_id,"
                       " body, xml) VALUES (1, 'o1', 'b@x', 'phone', 1000000, 1, 'm1',"

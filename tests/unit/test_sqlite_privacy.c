@@ -216,14 +216,6 @@ static void test_account_delete_takes_lists(void **state)
     assert_string_equal(d.text, "private:10:3:both:1:15\nprivate:15:0:-:0:5\n");
 }
 
-static void raw_exec(const char *path, const char *sql)
-{
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
-}
-
 /* A store from before migration 4, with rows of an account deleted back then: the upgrade
  * drops them and keeps those of live accounts. */
 static void test_upgrade_drops_orphan_rows(void **state)
@@ -239,7 +231,7 @@ static void test_upgrade_drops_orphan_rows(void **state)
     assert_int_equal(storage_flush(&f->st), PL_OK);
     storage_close(&f->st);
     /* back to version 3: what later steps made goes too */
-    raw_exec(f->path, "DROP TRIGGER privacy_account_gone; DROP TRIGGER offline_account_gone;"
+    raw_exec_file(f->path, "DROP TRIGGER privacy_account_gone; DROP TRIGGER offline_account_gone;"
                       " DROP TABLE offline_messages; DROP TRIGGER archive_account_gone;"
                       " DROP TABLE archive_index; DROP TABLE archive_msgs;"
                       " PRAGMA user_version = 3");

@@ -1,13 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* Temporary folders for storage tests, and the fault VFS wrapped around a test's fixture. */
+/* Temporary folders for storage tests, the fault VFS wrapped around a test's fixture, and raw
+ * SQL on a store's file. */
 #include "tmp_store.h"
 
 #include <dirent.h>
 #include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
 
 #include "base.h"
 #include "fault_vfs.h"
@@ -51,4 +59,12 @@ int tmp_store_fault_teardown(void **state, int (*teardown)(void **state))
     int rc = teardown(state);
     fault_vfs_unregister();
     return rc;
+}
+
+void raw_exec_file(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Temporary folders for storage tests, and the fault VFS wrapped around a test's fixture. */
+/* Temporary folders for storage tests, the fault VFS wrapped around a test's fixture, and raw
+ * SQL on a store's file. */
 #ifndef PL_TEST_TMP_STORE_H
 #define PL_TEST_TMP_STORE_H
 
@@ -10,6 +11,10 @@
 int tmp_store_make(char *dir, size_t dir_size, char *path, size_t path_size, const char *tag);
 /* Removes every file in dir (the database, its -wal and -shm, anything a test left), then dir. */
 void tmp_store_remove(const char *dir);
+
+/* Runs sql on the database file at path (it must succeed: a cmocka assertion), on a
+ * connection of its own, closed again. */
+void raw_exec_file(const char *path, const char *sql);
 
 /* cmocka setup/teardown around a fixture's own: the fault VFS (support/fault_vfs.h) becomes
  * SQLite's default first, and is disarmed before and unregistered after the teardown. */
