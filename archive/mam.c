@@ -14,8 +14,9 @@
 #define PURGE_BATCH 200
 /* Seconds between purge rounds while messages arrive. */
 #define PURGE_EVERY 60
-/* The full-text index takes new messages in batches: one FTS5 segment per batch instead of
- * one per loop turn, which would cost every message several times more. */
+/* The archive's index (owners, conversations, words) takes new messages in batches: one FTS5
+ * segment per batch instead of one per loop turn, which would cost every message several
+ * times more. Queries scan the rows not indexed yet, so a batch is also a bound on that. */
 #define INDEX_AFTER 1000
 #define INDEX_BATCH 1000
 /* A search first indexes what is pending, at most this many batches on the loop (a batch

@@ -219,9 +219,9 @@ void mam_message_done(void *state, const struct message_event *ev)
     struct mam *m = state;
     if (ev->replay || !(ev->delivered || ev->stored) || !ev->st->from)
         return;
-    struct jid *from = jid_parse(ev->st->from);
     struct archive_msg am = { 0 };
-    if (from && keepers(m, ev, &am)) {
+    struct jid *from = keepers(m, ev, &am) ? jid_parse(ev->st->from) : NULL;
+    if (from) {
         const struct xel *body = xel_child(ev->st->root, "body", NULL);
         const struct xel *origin = xel_child(ev->st->root, "origin-id", NS_SID);
         char *xml = stored_xml(ev->st, module_domain(m->srv), NULL);

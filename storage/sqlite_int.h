@@ -80,7 +80,7 @@ struct sq_store {
     long long archive_last_key; /* newest archive key given (0: not read yet) */
     long long archive_upto;     /* archive_fts_state.upto as written, when known */
     bool archive_upto_known;    /* forgotten at a rollback */
-    struct hmap archive_owners; /* jid -> struct sq_owner: archive owner numbers, as committed */
+    struct hmap archive_owners; /* jid -> struct sq_owner; forgotten with a lost batch */
     void (*wake)(void *ctx);   /* set_wake's function and context */
     void *wake_ctx;
 };
