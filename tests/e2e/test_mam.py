@@ -2,6 +2,7 @@
 """XEP-0313 message archive with XEP-0359 stanza-ids: stamping, queries by with/ids/dates,
 RSM paging both ways, full-text search, corrections and retractions, preferences, metadata,
 persistence, privacy, the page cap and every bad input."""
+import contextlib
 import itertools
 import time
 
@@ -81,6 +82,21 @@ def converse(frm, to_peer, texts):
         send_chat(frm, to, t)
     for t in texts:
         received(to_peer, t)
+
+
+@contextlib.contextmanager
+def alice_and_bob(srv):
+    """On a server of a test's own: the accounts made, alice and bob online and available."""
+    for u in USERS:
+        srv.adduser(u, "pw-" + u)
+    a, b = RosterPeer(srv, "alice", "r"), RosterPeer(srv, "bob", "r")
+    try:
+        a.available(0)
+        b.available(0)
+        yield a, b
+    finally:
+        a.close()
+        b.close()
 
 
 @pytest.fixture
@@ -355,31 +371,18 @@ def test_disco_form_and_metadata(pair):
 
 def test_max_is_clamped(server_factory):
     srv = server_factory(archive={"max_page": 3})
-    for u in USERS:
-        srv.adduser(u, "pw-" + u)
-    a, b = RosterPeer(srv, "alice", "r"), RosterPeer(srv, "bob", "r")
-    try:
-        a.available(0)
-        b.available(0)
+    with alice_and_bob(srv) as (a, b):
         converse(a, b, ["c%d" % i for i in range(5)])
         res, ans = query(a, rsm="<max>1000</max>")
         fin = ok(ans)
         assert bodies(res) == ["c0", "c1", "c2"] and fin.get("complete") != "true"
         res, ans = query(a)  # no <max/>: the cap is the page size
         assert len(res) == 3
-    finally:
-        a.close()
-        b.close()
 
 
 def test_default_preference_from_config(server_factory):
     srv = server_factory(archive={"default": "never"})
-    for u in USERS:
-        srv.adduser(u, "pw-" + u)
-    a, b = RosterPeer(srv, "alice", "r"), RosterPeer(srv, "bob", "r")
-    try:
-        a.available(0)
-        b.available(0)
+    with alice_and_bob(srv) as (a, b):
         send_chat(a, bare("bob"), "unarchived")
         st = received(b, "unarchived")
         assert st.find(SID + "stanza-id") is None, dump(st)
@@ -399,9 +402,6 @@ def test_default_preference_from_config(server_factory):
         assert bodies(res) == ["archived for bob"]
         res, _ = query(a)
         assert res == []
-    finally:
-        a.close()
-        b.close()
 
 
 BAD = [
@@ -450,18 +450,10 @@ def test_bad_input_answers_and_changes_nothing(pair):
 
 def test_retention_purges_old_messages(server_factory):
     srv = server_factory(archive={"retention": 2})
-    for u in USERS:
-        srv.adduser(u, "pw-" + u)
-    a, b = RosterPeer(srv, "alice", "r"), RosterPeer(srv, "bob", "r")
-    try:
-        a.available(0)
-        b.available(0)
+    with alice_and_bob(srv) as (a, b):
         converse(a, b, ["old 1", "old 2"])
         res, _ = query(a)
         assert bodies(res) == ["old 1", "old 2"]
-    finally:
-        a.close()
-        b.close()
     # Messages age past the retention (that takes real time), then a purge round runs at start.
     time.sleep(2.5)
     srv.restart()
