@@ -36,7 +36,7 @@ static void purge_step(void *arg)
     unsigned n = 0;
     long long cutoff = mam_now_us() - m->opts.retention * 1000000LL;
     int rc = archive_purge(module_storage(m->srv), cutoff, PURGE_BATCH, &n);
-    module_storage_dirty(m->srv);
+    module_storage_dirty_later(m->srv);
     if (rc != PL_OK)
         module_log(LOG_WARN, "archive", "retention purge failed: %s", pl_strerror(rc));
     m->purging = rc == PL_OK && n == PURGE_BATCH; /* more may be left: next turn */
@@ -59,7 +59,7 @@ static void index_step(void *arg)
     struct mam *m = arg;
     unsigned n = 0;
     int rc = archive_index(module_storage(m->srv), INDEX_BATCH, &n);
-    module_storage_dirty(m->srv);
+    module_storage_dirty_later(m->srv);
     if (rc != PL_OK)
         module_log(LOG_WARN, "archive", "full-text indexing failed: %s", pl_strerror(rc));
     m->indexing = rc == PL_OK && n >= INDEX_BATCH; /* more may be left: next turn */
@@ -123,6 +123,7 @@ static int mam_init(struct server *srv, const void *opts, void **state)
     m->srv = srv;
     m->opts = *(const struct mam_opts *)opts;
     hmap_init(&m->prefs);
+    buf_init(&m->xml);
     *state = m;
     mam_purge_maybe(m); /* the first round soon after start */
     index_soon(m);      /* and whatever the last run left unindexed */
@@ -134,6 +135,7 @@ static void mam_fini(void *state)
     struct mam *m = state;
     mam_pending_free_all(m);
     mam_prefs_free_all(m);
+    buf_fini(&m->xml);
     free(m);
 }
 

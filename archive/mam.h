@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "buf.h"
 #include "hmap.h"
 #include "module.h"
 #include "storage.h"
@@ -44,6 +45,7 @@ struct mam {
      * a call, whatever the size. */
     unsigned char rand_pool[1536];
     size_t rand_left;
+    struct buf xml; /* a message as archived, reused: the store copies what it keeps */
 };
 
 /* A query waiting for the store (mam_query.c); owned by the module until done. */

@@ -12,6 +12,7 @@
 #include "base.h"
 #include "jid.h"
 #include "mam.h"
+#include "ns.h"
 
 /* A fresh archive key and random tag: the message's row in the archive and its stanza-id.
  * Keys grow with time, so the archive only ever appends. */
@@ -109,60 +110,97 @@ static bool archivable(const struct stanza *st)
            (amend_ref(st->root, &retract) && retract);
 }
 
+/* The sender's bare JID and resource: a local account's from its session (the server wrote
+ * its full JID as from), anyone else's parsed from the stanza (*parsed, freed by the
+ * caller). False when from is not a JID. */
+static bool sender_of(const struct message_event *ev, struct archive_msg *am,
+                      struct jid **parsed)
+{
+    const char *from = ev->st->from;
+    size_t n = ev->from_bare ? strlen(ev->from_bare) : 0;
+    if (n && strncmp(from, ev->from_bare, n) == 0 && (from[n] == '/' || !from[n])) {
+        am->sender = ev->from_bare;
+        am->sender_res = from[n] ? from + n + 1 : NULL;
+        return true;
+    }
+    if (!(*parsed = jid_parse(from)))
+        return false;
+    am->sender = (*parsed)->bare, am->sender_res = (*parsed)->resource;
+    return true;
+}
+
 void mam_message_prepare(void *state, struct message_event *ev)
 {
     struct mam *m = state;
     if (ev->replay)
         return; /* stamped and archived the first time */
     strip_sids(ev->st->root, module_domain(m->srv));
-    struct jid *sender = ev->st->from ? jid_parse(ev->st->from) : NULL;
+    struct archive_msg am = { 0 };
+    struct jid *parsed = NULL;
     long long key;
     unsigned long long tag;
-    if (sender && archivable(ev->st) && mam_prefs_allow(m, ev->to->bare, sender->bare) &&
-        new_key(m, &key, &tag)) {
+    if (ev->st->from && sender_of(ev, &am, &parsed) && archivable(ev->st) &&
+        mam_prefs_allow(m, ev->to->bare, am.sender) && new_key(m, &key, &tag)) {
         char id[ARCHIVE_SID_LEN + 1];
         archive_sid_format(key, tag, id);
         struct xel *s = xel_add_child(ev->st, ev->st->root, "stanza-id", NS_SID);
         xel_set_attr(ev->st, s, "id", id);
         xel_set_attr(ev->st, s, "by", ev->to->bare);
     }
-    jid_free(sender);
+    jid_free(parsed);
 }
 
-/* Serializes st as it is stored: without our stanza-ids, and (for the original a correction
- * replaces) without <replace/> and with the original's id. Owned by the caller. */
-static char *stored_xml(const struct stanza *st, const char *domain, const char *orig_id)
+/* How much of a large message's serialization m->xml keeps for the next one. */
+#define XML_KEEP 16384
+
+/* The correction's archived form: the original's id, and no <replace/>. */
+static void write_correction(const struct stanza *st, const char *domain, const char *orig_id,
+                             struct buf *out)
 {
     struct stanza *c = stanza_compact(st);
-    struct buf b;
     strip_sids(c->root, domain);
-    if (orig_id) {
-        struct xel *prev = NULL;
-        for (struct xel *e = c->root->first; e; prev = e, e = e->next)
-            if (e->name && strcmp(e->name, "replace") == 0 && e->ns &&
-                strcmp(e->ns, NS_CORRECT) == 0) {
-                if (prev)
-                    prev->next = e->next;
-                else
-                    c->root->first = e->next;
-                if (c->root->last == e)
-                    c->root->last = prev;
-                break;
-            }
-        xel_set_attr(c, c->root, "id", orig_id);
-    }
-    buf_init(&b);
-    stanza_write(c, &b);
-    buf_append(&b, "", 1);
+    struct xel *prev = NULL;
+    for (struct xel *e = c->root->first; e; prev = e, e = e->next)
+        if (e->name && strcmp(e->name, "replace") == 0 && e->ns &&
+            strcmp(e->ns, NS_CORRECT) == 0) {
+            if (prev)
+                prev->next = e->next;
+            else
+                c->root->first = e->next;
+            if (c->root->last == e)
+                c->root->last = prev;
+            break;
+        }
+    xel_set_attr(c, c->root, "id", orig_id);
+    stanza_write(c, out);
     stanza_unref(c);
-    return b.data;
 }
 
-/* What a retracted message becomes (XEP-0424 §5): who, when, and no content. */
-static char *tombstone_xml(const struct stanza *st, const char *ref)
+/* Serializes st as it is stored, into m->xml: without our stanza-ids, and (for the original a
+ * correction replaces, orig_id) without <replace/> and with the original's id. Valid until
+ * the next call. */
+static const char *stored_xml(struct mam *m, const struct stanza *st, const char *orig_id)
+{
+    const char *domain = module_domain(m->srv);
+    buf_reset(&m->xml);
+    buf_shrink(&m->xml, XML_KEEP);
+    if (orig_id) {
+        write_correction(st, domain, orig_id, &m->xml);
+    } else { /* written around our stanza-ids: no copy of the tree */
+        const char *ns = xel_write_open(st->root, NS_CLIENT, &m->xml);
+        for (const struct xel *c = st->root->first; c; c = c->next)
+            if (!is_our_sid(c, domain))
+                xel_write(c, ns, &m->xml);
+        xel_write_close(st->root, &m->xml);
+    }
+    buf_append(&m->xml, "", 1);
+    return (const char *)m->xml.data;
+}
+
+/* What a retracted message becomes (XEP-0424 §5): who, when, and no content; in m->xml. */
+static const char *tombstone_xml(struct mam *m, const struct stanza *st, const char *ref)
 {
     char stamp[40];
-    struct buf b;
     struct stanza *t = stanza_new("message", "jabber:client");
     const char *attrs[] = { "from", "to", "type" };
     for (size_t i = 0; i < ARRAY_LEN(attrs); i++)
@@ -175,11 +213,11 @@ static char *tombstone_xml(const struct stanza *st, const char *ref)
     if (st->id)
         xel_set_attr(t, r, "id", st->id);
     xel_set_attr(t, xel_add_child(t, t->root, "origin-id", NS_SID), "id", ref);
-    buf_init(&b);
-    stanza_write(t, &b);
-    buf_append(&b, "", 1);
+    buf_reset(&m->xml);
+    stanza_write(t, &m->xml);
+    buf_append(&m->xml, "", 1);
     stanza_unref(t);
-    return b.data;
+    return (const char *)m->xml.data;
 }
 
 /* Applies a correction or retraction to the original (the row both archives share); an
@@ -191,13 +229,12 @@ static void amend(struct mam *m, const struct archive_msg *am, const struct stan
     if (!ref || !*ref)
         return;
     const struct xel *body = xel_child(st->root, "body", NULL);
-    char *xml = retract ? tombstone_xml(st, ref) : stored_xml(st, module_domain(m->srv), ref);
+    const char *xml = retract ? tombstone_xml(m, st, ref) : stored_xml(m, st, ref);
     int rc = archive_amend(module_storage(m->srv), am->sender, am->rcpt, ref,
                            retract || !body ? NULL : xel_text(body), xml);
     if (rc != PL_OK && rc != PL_ENOTFOUND)
         module_log(LOG_ERROR, "archive", "%s: amending a message failed: %s", am->sender,
                    pl_strerror(rc));
-    free(xml);
 }
 
 /* Whose archives keep the message, and under which key: the recipient's when prepare stamped
@@ -220,28 +257,25 @@ void mam_message_done(void *state, const struct message_event *ev)
     if (ev->replay || !(ev->delivered || ev->stored) || !ev->st->from)
         return;
     struct archive_msg am = { 0 };
-    struct jid *from = keepers(m, ev, &am) ? jid_parse(ev->st->from) : NULL;
-    if (from) {
+    struct jid *parsed = NULL;
+    if (keepers(m, ev, &am) && sender_of(ev, &am, &parsed)) {
         const struct xel *body = xel_child(ev->st->root, "body", NULL);
         const struct xel *origin = xel_child(ev->st->root, "origin-id", NS_SID);
-        char *xml = stored_xml(ev->st, module_domain(m->srv), NULL);
-        am.sender = from->bare, am.sender_res = from->resource;
         am.rcpt = ev->to->bare, am.rcpt_res = ev->to->resource;
         am.msg_id = ev->st->id;
         am.origin_id = origin ? xel_attr(origin, "id") : NULL;
         am.body = body ? xel_text(body) : NULL;
-        am.xml = xml;
+        am.xml = stored_xml(m, ev->st, NULL);
         int rc = archive_append(module_storage(m->srv), &am);
         if (rc == PL_OK) {
             amend(m, &am, ev->st);
-            module_storage_dirty(m->srv);
+            module_storage_dirty_later(m->srv); /* promised to nobody: queries commit first */
             mam_index_note(m);
         } else {
             module_log(LOG_ERROR, "archive", "%s: archiving a message failed: %s", am.rcpt,
                        pl_strerror(rc));
         }
-        free(xml);
     }
-    jid_free(from);
+    jid_free(parsed);
     mam_purge_maybe(m);
 }

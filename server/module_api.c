@@ -28,6 +28,11 @@ void module_storage_dirty(struct server *srv)
     server_commit_soon(srv);
 }
 
+void module_storage_dirty_later(struct server *srv)
+{
+    server_commit_later(srv);
+}
+
 int module_storage_commit(struct server *srv)
 {
     int rc = storage_flush(&srv->store);

@@ -158,12 +158,28 @@ static void commit_cb(evutil_socket_t fd, short what, void *arg)
     confirm_check(srv);
 }
 
+/* Arms the commit to run within us, unless it is already due by then. */
+static void commit_within(struct server *srv, long us)
+{
+    uint64_t due = clock_now_us() + (uint64_t)us;
+    if (!srv->commit_ev || (evtimer_pending(srv->commit_ev, NULL) && srv->commit_due_us <= due))
+        return;
+    struct timeval tv = { us / 1000000, us % 1000000 };
+    srv->commit_due_us = due;
+    evtimer_add(srv->commit_ev, &tv); /* a pending one moves */
+}
+
 void server_commit_soon(struct server *srv)
 {
-    long us = srv->commit_delay_us ? srv->commit_delay_us : srv->cfg.commit_interval_ms * 1000;
-    struct timeval tv = { us / 1000000, us % 1000000 };
-    if (srv->commit_ev && !evtimer_pending(srv->commit_ev, NULL))
-        evtimer_add(srv->commit_ev, &tv);
+    commit_within(srv, srv->commit_delay_us ? srv->commit_delay_us
+                                            : srv->cfg.commit_interval_ms * 1000);
+}
+
+void server_commit_later(struct server *srv)
+{
+    if (srv->commit_ev && evtimer_pending(srv->commit_ev, NULL))
+        return; /* any pending commit is due within the longest wait */
+    commit_within(srv, srv->cfg.commit_interval_max_ms * 1000);
 }
 
 static void reap_cb(evutil_socket_t fd, short what, void *arg)

@@ -54,6 +54,7 @@ struct server {
     struct event *reap_ev;
     struct event *commit_ev; /* the group commit, commit_delay_us after the first write */
     long commit_delay_us;    /* commit_interval_ms, longer while commits are costly */
+    uint64_t commit_due_us;  /* when commit_ev fires (clock_now_us), while it is pending */
     struct event *sig_term, *sig_int, *stop_timer;
     struct event *sig_hup;    /* reopens the log, reloads the TLS certificate and key */
     struct control *control;  /* parleyctl's channel to the running server */
@@ -111,6 +112,9 @@ struct buf *server_buf_take(struct server *srv);
 void server_buf_give(struct server *srv, struct buf *b);
 /* Commits the batch within commit_interval_ms (group commit), then sends what waited for it. */
 void server_commit_soon(struct server *srv);
+/* Commits the batch within commit_interval_max_ms, or sooner if asked: for writes that nobody
+ * was promised, which then share fewer, fuller commits. */
+void server_commit_later(struct server *srv);
 /* A connection has died: queue it for freeing at the end of the loop turn. */
 void server_reap(struct server *srv, struct conn *c);
 

@@ -63,9 +63,10 @@ int sq_account_set_creds(struct storage *st, const char *bare, const struct scra
 int sq_account_delete(struct storage *st, const char *bare)
 {
     struct sq_store *s = sq_store(st);
-    sqlite3_stmt *q = sq_get(s, SQ_ACCOUNT_DELETE);
+    sqlite3_stmt *q;
 
-    if (!q)
+    /* The deletion clears the account's archive: its queued messages first. */
+    if (sq_archive_drain(s) != PL_OK || !(q = sq_get(s, SQ_ACCOUNT_DELETE)))
         return PL_EIO;
     sq_bind_text(s, q, 1, bare);
     int rc = sq_run(s, q);

@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "buf.h"
 #include "hmap.h"
 #include "storage.h"
 
@@ -68,12 +69,20 @@ extern const char *const sq_migrations[];
 extern const size_t sq_migrations_count;
 extern const char *const sq_sql[SQ_STMT_COUNT];
 
+/* Archived messages waiting for the batch's commit (sqlite_archive.c). */
+struct sq_archive_queue {
+    struct sq_queued *v;
+    size_t n, cap;
+    struct buf bytes; /* their strings, NUL-terminated */
+};
+
 /* The backend's state behind struct storage.impl; owned by the store. */
 struct sq_store {
     sqlite3 *db;
     sqlite3_stmt *stmt[SQ_STMT_COUNT];
     int bind_rc;   /* first bind failure since sq_get, reported by the next step */
     bool in_batch; /* a BEGIN IMMEDIATE is open; flush commits it */
+    bool batch_lost; /* queued writes failed: the batch must not commit (flush rolls back) */
     struct storage_logger log; /* copied from struct storage at open */
     char *path;                /* the database file, for the readers' own connections */
     struct sq_readers *readers; /* archive reader threads, started at the first query */
@@ -81,6 +90,7 @@ struct sq_store {
     long long archive_upto;     /* archive_fts_state.upto as written, when known */
     bool archive_upto_known;    /* forgotten at a rollback */
     struct hmap archive_owners; /* jid -> struct sq_owner; forgotten with a lost batch */
+    struct sq_archive_queue archive_queue; /* appends not written yet, part of the batch */
     void (*wake)(void *ctx);   /* set_wake's function and context */
     void *wake_ctx;
 };
@@ -98,6 +108,8 @@ sqlite3_stmt *sq_get(struct sq_store *s, enum sq_stmt_id id);
 /* Bind helpers (1-based index). A failure is remembered and returned by the next step, so
  * an op binds everything and checks once. Text and blobs are copied by SQLite. */
 void sq_bind_text(struct sq_store *s, sqlite3_stmt *q, int i, const char *v);
+/* Binds v without a copy: v must stay unchanged until the statement has been stepped. */
+void sq_bind_text_static(struct sq_store *s, sqlite3_stmt *q, int i, const char *v);
 void sq_bind_blob(struct sq_store *s, sqlite3_stmt *q, int i, const void *v, size_t n);
 void sq_bind_int64(struct sq_store *s, sqlite3_stmt *q, int i, sqlite3_int64 v);
 
@@ -150,6 +162,13 @@ int sq_privacy_default_set(struct storage *st, const char *owner, const char *na
 /* Archive writes and preferences (sqlite_archive.c), with the contracts of struct storage_ops. */
 /* Forgets the archive's cached owner numbers (a rollback may have undone new ones). */
 void sq_archive_forget(struct sq_store *s);
+/* Writes the queued appends into the batch (opening it): before the batch commits, and before
+ * anything else reads or changes the archive on this connection. PL_OK, or PL_EIO when some
+ * were lost (logged; the batch is then lost too). discard drops them with a rolled-back
+ * batch; free releases the queue. */
+int sq_archive_drain(struct sq_store *s);
+void sq_archive_discard(struct sq_store *s);
+void sq_archive_queue_free(struct sq_store *s);
 int sq_archive_new_key(struct storage *st, long long now_us, long long *key);
 int sq_archive_append(struct storage *st, const struct archive_msg *m);
 int sq_archive_amend(struct storage *st, const char *sender, const char *rcpt,

@@ -179,7 +179,9 @@ struct storage_ops {
     /* A fresh archive key: now_us, or just after the newest key given when that is not
      * earlier (keys grow strictly, so archive order is time order). */
     int (*archive_new_key)(struct storage *st, long long now_us, long long *key);
-    /* PL_EEXIST when the key is already archived. */
+    /* Queues m (copied) in the batch: it is written when the batch commits, or first when
+     * the archive is next read or changed through this store. PL_OK, or PL_EIO when a full
+     * queue could not be written. A write that fails loses the batch: flush answers PL_EIO. */
     int (*archive_append)(struct storage *st, const struct archive_msg *m);
     /* Replaces body and xml of the newest message from sender to rcpt whose message id or
      * origin-id is ref (a correction or a retraction), in both archives that hold it.

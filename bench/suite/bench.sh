@@ -27,6 +27,8 @@
 #                    botcap mixed archive offline resume mam soak)
 #   ARCHIVE_RATES    1:1 chat rates with the archive on (full: 200,...,20000; quick: 0, no such
 #                    run)
+#   ARCHIVE_ROUNDS   Parley's runs with the archive off and on alternate this many times (3),
+#                    so that its cost is a median of ratios from neighbouring runs
 #   PARLEY_ARCHIVE_ON, PARLEY_ARCHIVE_OFF  what Parley's config gets for the runs with its
 #                    archive on and off ('[archive]\ndefault = always' / '... = never')
 #   OFFLINE_LOGINS   logins that each get OFFLINE_MESSAGES kept messages (5; 0: no such run)
@@ -110,6 +112,7 @@ esac
 CHAT_USERS=1000
 BOTCAP_USERS=200
 [ "$ARCHIVE_RATES" = 0 ] && ARCHIVE_RATES=""
+ARCHIVE_ROUNDS=${ARCHIVE_ROUNDS:-3}
 PARLEY_ARCHIVE_ON=${PARLEY_ARCHIVE_ON:-'[archive]\ndefault = always'}
 PARLEY_ARCHIVE_OFF=${PARLEY_ARCHIVE_OFF:-'[archive]\ndefault = never'}
 # Prosody's archive store on mod_storage_sql with SQLite (LuaDBI), everything archived
@@ -256,6 +259,7 @@ $pkg), $(lua5.4 -v 2>&1 | cut -d' ' -f1-2)"
     meta soak_messages "$SOAK_MESSAGES"
     meta soak_window_s "$SOAK_WINDOW"
     meta archive_rates "$ARCHIVE_RATES"
+    meta archive_rounds "$ARCHIVE_ROUNDS"
     meta offline_logins "$OFFLINE_LOGINS"
     meta offline_messages "$OFFLINE_MESSAGES"
     meta resume_sessions "$RESUME_SESSIONS"
@@ -459,25 +463,33 @@ certificate: $(srv_last_words "$name")"; return 1; }
 want() { [ -z "${BENCH_SCENARIOS:-}" ] || [[ " $BENCH_SCENARIOS " == *" $1 "* ]]; }
 
 # 1:1 chat with the message archive on (and for Parley with it off too), the steps of
-# ARCHIVE_RATES; each run starts with an empty archive.
+# ARCHIVE_RATES; each run starts with an empty archive. Parley's off and on runs alternate
+# ARCHIVE_ROUNDS times (tags chat-archive-off, chat-archive, then -r2, -r3, ...): this machine
+# drifts between runs by more than the cost being measured.
 archive_runs() {
-    local name=$1 args
+    local name=$1 args round sfx
     [ -n "$ARCHIVE_RATES" ] && want archive || return 0
     args=(chat --count "$CHAT_USERS" --parallel "$PARALLEL" --source "$SOURCES"
         --rates "$ARCHIVE_RATES" --step "$CHAT_STEP" --drain 5 --timeout 600)
-    if [ "$name" = parley ]; then
-        if ! parley_has_archive; then
-            meta parley_archive "no archive yet"
-            log "parley: no message archive in this build: no archive run"
-            return 0
-        fi
-        meta parley_archive_on "$PARLEY_ARCHIVE_ON"
-        meta parley_archive_off "$PARLEY_ARCHIVE_OFF"
-        scenario --variant nomam "$name" chat-archive-off "${args[@]}" || return 1
-        echo "archive_kib=$(srv_archive_kib "$name")" >>"$RES/$name-chat-archive-off.run"
+    if [ "$name" != parley ]; then
+        scenario --variant mam "$name" chat-archive "${args[@]}" || return 1
+        echo "archive_kib=$(srv_archive_kib "$name")" >>"$RES/$name-chat-archive.run"
+        return 0
     fi
-    scenario --variant mam "$name" chat-archive "${args[@]}" || return 1
-    echo "archive_kib=$(srv_archive_kib "$name")" >>"$RES/$name-chat-archive.run"
+    if ! parley_has_archive; then
+        meta parley_archive "no archive yet"
+        log "parley: no message archive in this build: no archive run"
+        return 0
+    fi
+    meta parley_archive_on "$PARLEY_ARCHIVE_ON"
+    meta parley_archive_off "$PARLEY_ARCHIVE_OFF"
+    for ((round = 1; round <= ARCHIVE_ROUNDS; round++)); do
+        sfx=$( ((round > 1)) && echo "-r$round")
+        scenario --variant nomam parley "chat-archive-off$sfx" "${args[@]}" || return 1
+        echo "archive_kib=$(srv_archive_kib parley)" >>"$RES/parley-chat-archive-off$sfx.run"
+        scenario --variant mam parley "chat-archive$sfx" "${args[@]}" || return 1
+        echo "archive_kib=$(srv_archive_kib parley)" >>"$RES/parley-chat-archive$sfx.run"
+    done
 }
 
 # Offline flush and stream management resumption (see the bot's offline and resume).

@@ -260,6 +260,21 @@ def test_archive_survives_restart(server, pair):
     assert bodies(res) == ["before restart 1", "before restart 2"]
 
 
+def test_archived_copies_commit_within_the_longest_interval(server, pair):
+    """Copies of delivered messages wait in memory for a commit, but no longer than
+    commit_interval_max_ms (100 ms by default): a kill -9 a little later loses none."""
+    a, b = pair("alice"), pair("bob")
+    texts = ["kept through a crash %d" % i for i in range(20)]
+    converse(a, b, texts)  # no query, no ack: nothing else asks for a commit
+    time.sleep(0.5)
+    server.stop(sig=9)
+    server.start()
+    a2 = pair("alice", "again")
+    res, ans = query(a2, [field("with", bare("bob"))])
+    ok(ans)
+    assert bodies(res) == texts
+
+
 def test_correction_and_retraction_in_history(pair):
     a, b = pair("alice"), pair("bob")
     send_chat(a, bare("bob"), "helo wrld", mid="orig1",

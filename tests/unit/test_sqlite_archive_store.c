@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Tests of the SQLite message archive around its rows: preferences, the asynchronous reader
- * completions, account deletion, the upgrade from version 6, and I/O faults. */
+ * completions, the queue of appends, account deletion, the upgrade from version 6, and I/O
+ * faults. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -88,6 +89,45 @@ static void test_archive_close_pending(void **state)
     for (int i = 0; i < 8; i++)
         assert_false(g[i].called);
     assert_int_equal(afx_open(f), 0);
+}
+
+/* Appends wait in memory until the batch commits, yet whatever reads or changes the archive
+ * sees them first: a correction finds its original, a rollback drops them, a deletion clears
+ * them; and thousands (several full queues) all arrive, in order. */
+static void test_archive_queue(void **state)
+{
+    struct fx *f = *state;
+    struct scram_creds c = { .iterations = 4096, .salt_len = 4 };
+    assert_int_equal(account_create(&f->st, "gone@x", &c), PL_OK);
+    assert_int_equal(storage_flush(&f->st), PL_OK);
+    assert_int_equal(afx_put(f, "a@x", "b@x", 1, "first"), PL_OK);
+    assert_int_equal(archive_amend(&f->st, "b@x", "a@x", "m1", "fixed", "<m1b/>"), PL_OK);
+    assert_int_equal(afx_put(f, "a@x", "b@x", 3, "dropped"), PL_OK);
+    assert_int_equal(storage_rollback(&f->st), PL_OK); /* both go: they shared the batch */
+    assert_int_equal(afx_put(f, "a@x", "b@x", 5, "kept"), PL_OK);
+    assert_int_equal(archive_amend(&f->st, "b@x", "a@x", "m5", "fixed", "<m5b/>"), PL_OK);
+    assert_int_equal(afx_put(f, "gone@x", "b@x", 7, "gone"), PL_OK);
+    assert_int_equal(account_delete(&f->st, "gone@x"), PL_OK);
+    assert_int_equal(storage_flush(&f->st), PL_OK);
+    struct archive_filter a = { .owner = "a@x", .max = 50 };
+    struct got g = afx_query(f, &a);
+    assert_string_equal(g.ids, "s5");
+    assert_string_equal(g.xml_last, "<m5b/>");
+    struct archive_filter gone = { .owner = "gone@x", .max = 50 };
+    assert_int_equal(afx_query(f, &gone).n, 0);
+    enum { MANY = 3000 };
+    for (int n = 10; n < 10 + MANY; n++)
+        assert_int_equal(afx_put(f, "c@x", "d@x", n, "many"), PL_OK);
+    assert_int_equal(storage_flush(&f->st), PL_OK);
+    struct archive_filter many = { .owner = "c@x", .max = 2, .from_end = true };
+    assert_string_equal(afx_query(f, &many).ids, "s3008,s3009");
+    afx_index_all(f);
+    struct archive_filter words = { .owner = "c@x", .fulltext = "many", .max = 2,
+                                    .from_end = true };
+    assert_string_equal(afx_query(f, &words).ids, "s3008,s3009");
+    words.from_end = false;
+    assert_string_equal(afx_query(f, &words).ids, "s10,s11");
+    afx_check_index(f);
 }
 
 /* A deleted account takes its archive along. */
@@ -228,6 +268,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_archive_prefs, afx_setup, afx_teardown),
         cmocka_unit_test_setup_teardown(test_archive_wake_then_complete, afx_setup, afx_teardown),
         cmocka_unit_test_setup_teardown(test_archive_close_pending, afx_setup, afx_teardown),
+        cmocka_unit_test_setup_teardown(test_archive_queue, afx_setup, afx_teardown),
         cmocka_unit_test_setup_teardown(test_archive_account_gone, afx_setup, afx_teardown),
         cmocka_unit_test_setup_teardown(test_archive_account_gone_shared, afx_setup, afx_teardown),
         cmocka_unit_test_setup_teardown(test_archive_upgrade_keeps_rows, afx_setup, afx_teardown),

@@ -44,11 +44,31 @@ static void test_open_creates_schema(void **state)
     assert_int_equal(raw_int(db, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode ="
                                  " 'wal'"),
                      1);
+    assert_int_equal(raw_int(db, "PRAGMA page_size"), 16384);
     sqlite3_close(db);
     /* A second open of a current file migrates nothing and still works. */
     storage_close(&f->st);
     fx_open(f);
     assert_int_equal(storage_flush(&f->st), PL_OK);
+}
+
+/* A database made with the older 4 KiB pages keeps them (WAL fixes the page size) and
+ * works as before. */
+static void test_older_page_size_kept(void **state)
+{
+    struct fx *f = *state;
+    struct scram_creds a = creds_for(1), got;
+
+    raw_exec_file(f->path, "PRAGMA page_size = 4096; PRAGMA journal_mode = WAL");
+    fx_open(f);
+    assert_int_equal(account_create(&f->st, "a@x", &a), PL_OK);
+    storage_close(&f->st);
+    fx_open(f);
+    assert_int_equal(creds_get(&f->st, "a@x", &got), PL_OK);
+    sqlite3 *db = raw_open(f->path);
+    assert_int_equal(raw_int(db, "PRAGMA page_size"), 4096);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 7);
+    sqlite3_close(db);
 }
 
 static void assert_mode(const char *dir, const char *name, unsigned want)
@@ -489,6 +509,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_creates_schema, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_older_page_size_kept, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_file_mode_0600, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_open_warns_on_wide_mode, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_open_failures, fx_setup, fx_teardown),
