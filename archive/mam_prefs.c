@@ -187,7 +187,9 @@ static void meta_done(void *ctx, const struct archive_meta *meta)
 int mam_metadata(struct route_ctx *rc, struct stanza *st)
 {
     struct mam_pending *w = mam_pending_new(rc, st);
-    if (archive_meta(module_storage(rc->srv), module_session_jid(rc->sess)->bare, meta_done,
+    /* The reader sees what is committed: the newest messages may still wait for theirs. */
+    if (module_storage_commit(rc->srv) != PL_OK ||
+        archive_meta(module_storage(rc->srv), module_session_jid(rc->sess)->bare, meta_done,
                      w) != PL_OK) {
         mam_pending_free(w);
         return ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);

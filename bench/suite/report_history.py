@@ -195,7 +195,9 @@ def archive_section(res):
             "peers. Both peers leave SQLite in its default rollback-journal mode (their archive "
             "files stay `journal_mode=delete`) and write each archived message in a "
             "transaction of its own, so a disk's fsync rate bounds their archive; Parley's "
-            "store runs in WAL mode with `synchronous=NORMAL` and commits once per loop turn.",
+            "store runs in WAL mode with `synchronous=NORMAL`, queues the archived copies of "
+            "delivered messages in memory and writes them together in one transaction at most "
+            "every `commit_interval_max_ms` (100 ms).",
             ""]
     return out
 

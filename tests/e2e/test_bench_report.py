@@ -13,6 +13,7 @@ SUITE = os.path.join(ROOT, "bench", "suite")
 sys.path.insert(0, SUITE)
 
 import report_data as rd  # noqa: E402
+import report_history  # noqa: E402
 import report_soak  # noqa: E402
 import report_tables  # noqa: E402
 
@@ -203,3 +204,26 @@ def test_report_py_renders_results_md(tmp_path):
     assert "40,000 (server 94 % / bot 91 %)" in md
     assert "≥ 40,000 |" not in md.split("## Headline")[1].split("##")[0].replace(
         "≥ 40,000 (p99 < 10 ms)", "")
+
+
+def test_archive_cost_is_the_median_of_alternating_rounds(tmp_path):
+    """Parley's archive runs alternate off and on ARCHIVE_ROUNDS times; each on run is
+    compared with the off run just before it, and the verdict takes the median."""
+    folder = results_folder(tmp_path)
+    with open(folder / "meta.env", "a") as f:
+        f.write("archive_rates=5000\narchive_rounds=3\n")
+    # CPU % at 5,000 msg/s: off 25, 20, 20; on 32 (+28 %), 24 (+20 %), 23 (+15 %)
+    for sfx, off, on in (("", 25, 32), ("-r2", 20, 24), ("-r3", 20, 23)):
+        for tag, cpu in (("chat-archive-off", off), ("chat-archive", on)):
+            write_run(folder, "parley", tag + sfx, chat([(5000, 3.0, cpu, 20)]), [(5000, 20)])
+    res = rd.Results(str(folder))
+    report_history.load(res)
+    assert [round(c, 2) for c in report_history.archive_costs(res, 5000)] == [0.28, 0.2, 0.15]
+    assert round(report_history.archive_cost(res, 5000), 2) == 0.2  # not the first round's
+    verdicts = report_history.archive_verdicts(res)
+    assert verdicts[0] == ("- Parley's archive costs +20 % CPU per message at 5,000 msg/s, the "
+                           "median of 3 rounds (+28 %, +20 %, +15 %) (target ≤ +25 %): met.")
+    (folder / "parley-chat-archive-r3.json").unlink()  # a round missing a side is left out
+    res = rd.Results(str(folder))
+    report_history.load(res)
+    assert [round(c, 2) for c in report_history.archive_costs(res, 5000)] == [0.28, 0.2]

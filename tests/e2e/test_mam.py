@@ -382,6 +382,12 @@ def test_disco_form_and_metadata(pair):
     assert md.find(M + "start").get("id") == res[0][0]
     assert md.find(M + "end").get("id") == res[-1][0]
     assert md.find(M + "end").get("timestamp") == res[-1][1]
+    # Right after a delivery, with no query in between: the newest is there already.
+    send_chat(a, bare("bob"), "four")
+    sid = received(b, "four").find(SID + "stanza-id").get("id")
+    a.send("<iq type='get' id='md2'><metadata xmlns='%s'/></iq>" % MAM)
+    st = a.wait_for(lambda s: s.get("id") == "md2", "metadata")
+    assert st.find(M + "metadata").find(M + "end").get("id") == sid, dump(st)
 
 
 def test_max_is_clamped(server_factory):
