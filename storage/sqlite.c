@@ -337,8 +337,8 @@ static void sq_close(struct storage *st)
 }
 
 /* SQLite's memory statistics take a global mutex on every allocation, about a sixth of an
- * archived message's write cost; nothing here reads them. Process-wide, and only possible
- * before SQLite's first use: later calls fail harmlessly. */
+ * archived message's write cost; nothing here reads them. The setting is process-wide and
+ * possible only before SQLite's first use, hence once, at the first open. */
 static void configure_sqlite(void)
 {
     static bool done;

@@ -42,6 +42,11 @@ static int archive_batch(struct sq_store *s)
     return PL_OK;
 }
 
+void sq_conv_match(long long a, long long b, char out[SQ_CONV_MATCH_LEN])
+{
+    snprintf(out, SQ_CONV_MATCH_LEN, "keys : c%lldx%lld", a < b ? a : b, a < b ? b : a);
+}
+
 /* An archive owner's number, remembered with its JID (the map's key). */
 struct sq_owner {
     long long oid;
@@ -209,11 +214,11 @@ int sq_archive_drain(struct sq_store *s)
     if (archive_batch(s) == PL_OK && index_upto(s, &upto) == PL_OK)
         while (done < aq->n && insert_queued(s, &aq->v[done], upto) == PL_OK)
             done++;
-    if (done < aq->n) {
+    bool lost = done < aq->n;
+    if (lost) {
         sq_log(s, STORAGE_LOG_ERROR, "archive: a batch of %zu messages was lost", aq->n);
         s->batch_lost = true;
     }
-    bool lost = done < aq->n;
     queue_drop(aq);
     buf_shrink(&aq->bytes, QUEUE_BYTES);
     return lost ? PL_EIO : PL_OK;
@@ -258,14 +263,13 @@ int sq_archive_amend(struct storage *st, const char *sender, const char *rcpt, c
 {
     struct sq_store *s = sq_store(st);
     long long from, to;
-    char match[80];
+    char match[SQ_CONV_MATCH_LEN];
     sqlite3_stmt *q;
     if (sq_archive_drain(s) != PL_OK || archive_batch(s) != PL_OK ||
         owner_number(s, sender, &from) != PL_OK ||
         owner_number(s, rcpt, &to) != PL_OK || !(q = sq_get(s, SQ_ARCHIVE_AMEND)))
         return PL_EIO;
-    snprintf(match, sizeof(match), "keys : c%lldx%lld", from < to ? from : to,
-             from < to ? to : from);
+    sq_conv_match(from, to, match);
     sq_bind_int64(s, q, 1, from);
     sq_bind_int64(s, q, 2, to);
     sq_bind_text(s, q, 3, ref);

@@ -169,6 +169,10 @@ void sq_archive_forget(struct sq_store *s);
 int sq_archive_drain(struct sq_store *s);
 void sq_archive_discard(struct sq_store *s);
 void sq_archive_queue_free(struct sq_store *s);
+/* The MATCH expression for the conversation of owners a and b (either order): the token that
+ * the generated keys column gives it (sqlite_schema.c, migration 7). */
+#define SQ_CONV_MATCH_LEN 64
+void sq_conv_match(long long a, long long b, char out[SQ_CONV_MATCH_LEN]);
 int sq_archive_new_key(struct storage *st, long long now_us, long long *key);
 int sq_archive_append(struct storage *st, const struct archive_msg *m);
 int sq_archive_amend(struct storage *st, const char *sender, const char *rcpt,
