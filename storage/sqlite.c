@@ -369,6 +369,10 @@ static int sq_open(struct storage *st, const char *path)
     }
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, SQ_BUSY_TIMEOUT_MS);
+    if (sq_archive_functions(s->db) != PL_OK) {
+        sq_fail(s, "archive_keys");
+        goto fail;
+    }
     /* The version check comes first so that a file from a newer Parley is left untouched. */
     if (read_version(s, path, &v) != PL_OK || set_pragmas(s, path) != PL_OK ||
         migrate(s, path, v) != PL_OK || prepare_all(s) != PL_OK)

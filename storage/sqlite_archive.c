@@ -42,9 +42,67 @@ static int archive_batch(struct sq_store *s)
     return PL_OK;
 }
 
+/* Writes prefix and v (an owner number, not negative) in decimal at p; returns the end.
+ * Built by hand: every archived message needs three tokens. */
+static char *put_token(char *p, char prefix, long long v)
+{
+    char digits[24];
+    int n = 0;
+    unsigned long long u = (unsigned long long)v;
+    do
+        digits[n++] = (char)('0' + u % 10);
+    while (u /= 10);
+    *p++ = prefix;
+    while (n)
+        *p++ = digits[--n];
+    return p;
+}
+
+/* The conversation's token: c<lower>x<higher> of its two owner numbers. */
+static char *put_conv(char *p, long long a, long long b)
+{
+    p = put_token(p, 'c', a < b ? a : b);
+    return put_token(p, 'x', a < b ? b : a);
+}
+
 void sq_conv_match(long long a, long long b, char out[SQ_CONV_MATCH_LEN])
 {
-    snprintf(out, SQ_CONV_MATCH_LEN, "keys : c%lldx%lld", a < b ? a : b, a < b ? b : a);
+    static const char column[] = "keys : ";
+    memcpy(out, column, sizeof(column) - 1);
+    *put_conv(out + sizeof(column) - 1, a, b) = '\0';
+}
+
+void sq_archive_keys(long long sender, long long rcpt, int keep, char out[SQ_KEYS_LEN])
+{
+    char *p = out;
+    if (keep & 1) {
+        p = put_token(p, 'o', sender);
+        *p++ = ' ';
+    }
+    if ((keep & 2) && (rcpt != sender || keep == 2)) { /* a note to self names its owner once */
+        p = put_token(p, 'o', rcpt);
+        *p++ = ' ';
+    }
+    *put_conv(p, sender, rcpt) = '\0';
+}
+
+/* archive_keys(sender, rcpt, keep) in SQL, for the account-deletion trigger. */
+static void keys_function(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    char keys[SQ_KEYS_LEN];
+    (void)argc;
+    sq_archive_keys(sqlite3_value_int64(argv[0]), sqlite3_value_int64(argv[1]),
+                    sqlite3_value_int(argv[2]), keys);
+    sqlite3_result_text(ctx, keys, -1, SQLITE_TRANSIENT);
+}
+
+int sq_archive_functions(sqlite3 *db)
+{
+    return sqlite3_create_function_v2(db, "archive_keys", 3,
+                                      SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                      NULL, keys_function, NULL, NULL, NULL) == SQLITE_OK
+               ? PL_OK
+               : PL_EIO;
 }
 
 /* An archive owner's number, remembered with its JID (the map's key). */
@@ -121,21 +179,25 @@ static int index_range(struct sq_store *s, long long after, long long upto)
 static int insert_msg(struct sq_store *s, const struct archive_msg *m)
 {
     long long sender, rcpt;
+    int keep = (m->sender_keeps ? 1 : 0) | (m->rcpt_keeps ? 2 : 0);
+    char keys[SQ_KEYS_LEN];
     sqlite3_stmt *q;
     if (owner_number(s, m->sender, &sender) != PL_OK || owner_number(s, m->rcpt, &rcpt) != PL_OK ||
         !(q = sq_get(s, SQ_ARCHIVE_INSERT)))
         return PL_EIO;
+    sq_archive_keys(sender, rcpt, keep, keys);
     sq_bind_int64(s, q, 1, m->key);
     sq_bind_int64(s, q, 2, (long long)m->tag);
     sq_bind_int64(s, q, 3, sender);
     sq_bind_int64(s, q, 4, rcpt);
-    sq_bind_int64(s, q, 5, (m->sender_keeps ? 1 : 0) | (m->rcpt_keeps ? 2 : 0));
+    sq_bind_int64(s, q, 5, keep);
     sq_bind_text_static(s, q, 6, m->sender_res);
     sq_bind_text_static(s, q, 7, m->rcpt_res);
     sq_bind_text_static(s, q, 8, m->msg_id);
     sq_bind_text_static(s, q, 9, m->origin_id);
     sq_bind_text_static(s, q, 10, m->body);
     sq_bind_text_static(s, q, 11, m->xml);
+    sq_bind_text_static(s, q, 12, keys);
     return sq_run(s, q);
 }
 

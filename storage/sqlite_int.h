@@ -169,8 +169,14 @@ void sq_archive_forget(struct sq_store *s);
 int sq_archive_drain(struct sq_store *s);
 void sq_archive_discard(struct sq_store *s);
 void sq_archive_queue_free(struct sq_store *s);
-/* The MATCH expression for the conversation of owners a and b (either order): the token that
- * the generated keys column gives it (sqlite_schema.c, migration 7). */
+/* The index's tokens of a row (its keys column): o<owner> for each party that keeps it (keep
+ * bit 1: the sender, 2: the recipient), then its conversation's token. Also the SQL function
+ * archive_keys(sender, rcpt, keep) that sq_archive_functions registers on a connection, for
+ * the account-deletion trigger (sqlite_schema.c, migration 8). */
+#define SQ_KEYS_LEN 96
+void sq_archive_keys(long long sender, long long rcpt, int keep, char out[SQ_KEYS_LEN]);
+int sq_archive_functions(sqlite3 *db);
+/* The MATCH expression for the conversation of owners a and b (either order). */
 #define SQ_CONV_MATCH_LEN 64
 void sq_conv_match(long long a, long long b, char out[SQ_CONV_MATCH_LEN]);
 int sq_archive_new_key(struct storage *st, long long now_us, long long *key);

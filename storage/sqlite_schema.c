@@ -17,6 +17,34 @@
     " UNION ALL SELECT id FROM archive_msgs WHERE id > (SELECT upto FROM archive_fts_state)"    \
     " AND (sender = " GONE_OID " OR rcpt = " GONE_OID ")"
 #define GONE_BITS "((sender = " GONE_OID ") | (rcpt = " GONE_OID ") * 2)"
+/* archive_msgs' columns but the last (keys), as migrations 7 and 8 make the table. */
+#define ARCHIVE_MSGS_COLUMNS                                                                   \
+    " id INTEGER PRIMARY KEY, tag INTEGER NOT NULL, sender INTEGER NOT NULL,"                  \
+    " rcpt INTEGER NOT NULL, keep INTEGER NOT NULL, sender_res TEXT, rcpt_res TEXT,"           \
+    " msg_id TEXT, origin_id TEXT, body TEXT, xml TEXT NOT NULL,"
+/* The archive's triggers, as migration 7 made them and 8 makes them again over the new
+ * table: an indexed row leaves the index with the keys and body it went in with. */
+#define INDEX_DEL_TRIGGER                                                                      \
+    "CREATE TRIGGER archive_index_del AFTER DELETE ON archive_msgs"                             \
+    " WHEN OLD.id <= (SELECT upto FROM archive_fts_state) BEGIN"                               \
+    " INSERT INTO archive_index (archive_index, rowid, keys, body)"                            \
+    " VALUES ('delete', OLD.id, OLD.keys, OLD.body);"                                          \
+    " END;"
+#define INDEX_UPD_BODY                                                                         \
+    " WHEN OLD.id <= (SELECT upto FROM archive_fts_state) BEGIN"                               \
+    " INSERT INTO archive_index (archive_index, rowid, keys, body)"                            \
+    " VALUES ('delete', OLD.id, OLD.keys, OLD.body);"                                          \
+    " INSERT INTO archive_index (rowid, keys, body) VALUES (NEW.id, NEW.keys, NEW.body);"      \
+    " END;"
+/* UPDATE_KEEP: how the rows that the deleted account no longer keeps are updated. */
+#define ACCOUNT_GONE_TRIGGER(UPDATE_KEEP)                                                      \
+    "CREATE TRIGGER archive_account_gone AFTER DELETE ON accounts"                             \
+    " WHEN EXISTS (SELECT 1 FROM archive_owners WHERE jid = OLD.jid) BEGIN"                    \
+    " DELETE FROM archive_msgs WHERE id IN (" GONE_ROWS ") AND keep & ~" GONE_BITS " = 0;"     \
+    " " UPDATE_KEEP " WHERE id IN (" GONE_ROWS ");"                                            \
+    " DELETE FROM archive_prefs WHERE owner = OLD.jid;"                                        \
+    " DELETE FROM archive_pref_jids WHERE owner = OLD.jid;"                                    \
+    " END"
 
 const char *const sq_migrations[] = {
     /* 1: accounts with SCRAM credentials for both hashes; the password is never stored. */
@@ -160,18 +188,7 @@ const char *const sq_migrations[] = {
      * archive_fts_state.upto) are few, and queries scan them. Separate B-tree indexes per
      * owner and conversation cost every message a written page each per commit; this costs
      * one append. Rows of the old table come along (their stanza-ids change). */
-    ("CREATE TABLE archive_msgs ("
-     " id INTEGER PRIMARY KEY,"
-     " tag INTEGER NOT NULL,"
-     " sender INTEGER NOT NULL,"
-     " rcpt INTEGER NOT NULL,"
-     " keep INTEGER NOT NULL,"
-     " sender_res TEXT,"
-     " rcpt_res TEXT,"
-     " msg_id TEXT,"
-     " origin_id TEXT,"
-     " body TEXT,"
-     " xml TEXT NOT NULL,"
+    ("CREATE TABLE archive_msgs (" ARCHIVE_MSGS_COLUMNS
      " keys TEXT GENERATED ALWAYS AS ("
      "  CASE WHEN keep & 1 THEN 'o' || sender || ' ' ELSE '' END"
      "  || CASE WHEN keep & 2 AND (rcpt <> sender OR keep = 2) THEN 'o' || rcpt || ' ' ELSE '' END"
@@ -195,27 +212,28 @@ const char *const sq_migrations[] = {
      /* Segments merge 8 at a time rather than 4: half the rewriting for each message, and
       * a lookup still reads only a few dozen segments. */
      "INSERT INTO archive_index (archive_index, rank) VALUES ('automerge', 8);"
-     "CREATE TRIGGER archive_index_del AFTER DELETE ON archive_msgs"
-     " WHEN OLD.id <= (SELECT upto FROM archive_fts_state) BEGIN"
-     " INSERT INTO archive_index (archive_index, rowid, keys, body)"
-     " VALUES ('delete', OLD.id, OLD.keys, OLD.body);"
-     " END;"
+     INDEX_DEL_TRIGGER
      /* One trigger for both steps: SQLite does not promise an order between triggers. */
-     "CREATE TRIGGER archive_index_upd AFTER UPDATE OF keep, body ON archive_msgs"
-     " WHEN OLD.id <= (SELECT upto FROM archive_fts_state) BEGIN"
-     " INSERT INTO archive_index (archive_index, rowid, keys, body)"
-     " VALUES ('delete', OLD.id, OLD.keys, OLD.body);"
-     " INSERT INTO archive_index (rowid, keys, body) VALUES (NEW.id, NEW.keys, NEW.body);"
-     " END;"
+     "CREATE TRIGGER archive_index_upd AFTER UPDATE OF keep, body ON archive_msgs" INDEX_UPD_BODY
      /* A deleted account's archive goes: rows only it kept are deleted, and it no longer
      * keeps the others. Owner numbers stay (the other party's rows name it). */
-     "CREATE TRIGGER archive_account_gone AFTER DELETE ON accounts"
-     " WHEN EXISTS (SELECT 1 FROM archive_owners WHERE jid = OLD.jid) BEGIN"
-     " DELETE FROM archive_msgs WHERE id IN (" GONE_ROWS ") AND keep & ~" GONE_BITS " = 0;"
-     " UPDATE archive_msgs SET keep = keep & ~" GONE_BITS " WHERE id IN (" GONE_ROWS ");"
-     " DELETE FROM archive_prefs WHERE owner = OLD.jid;"
-     " DELETE FROM archive_pref_jids WHERE owner = OLD.jid;"
-     " END"),
+     ACCOUNT_GONE_TRIGGER("UPDATE archive_msgs SET keep = keep & ~" GONE_BITS)),
+    /* 8: keys becomes a plain column that the insert writes (sq_archive_keys), no longer a
+     * generated one: SQLite evaluated the generated expression on every insert and again for
+     * the index, a fifth of an archived message's write cost. The account-deletion trigger
+     * recomputes it with the same C code, through the SQL function archive_keys (registered
+     * on the writing connection). Rows keep their ids and keys, so the index stays valid. */
+    ("DROP TRIGGER archive_account_gone;"
+     "CREATE TABLE archive_msgs_8 (" ARCHIVE_MSGS_COLUMNS " keys TEXT NOT NULL);"
+     "INSERT INTO archive_msgs_8 SELECT id, tag, sender, rcpt, keep, sender_res, rcpt_res,"
+     " msg_id, origin_id, body, xml, keys FROM archive_msgs ORDER BY id;"
+     "DROP TABLE archive_msgs;"
+     "ALTER TABLE archive_msgs_8 RENAME TO archive_msgs;"
+     INDEX_DEL_TRIGGER
+     "CREATE TRIGGER archive_index_upd AFTER UPDATE OF keep, keys, body ON archive_msgs"
+     INDEX_UPD_BODY
+     ACCOUNT_GONE_TRIGGER("UPDATE archive_msgs SET keep = keep & ~" GONE_BITS
+                          ", keys = archive_keys(sender, rcpt, keep & ~" GONE_BITS ")")),
 };
 
 /* One row per enum sq_stmt_id. Insert and update share ?1..?7 (jid, salt, iterations, the four
@@ -260,8 +278,8 @@ const char *const sq_sql[SQ_STMT_COUNT] = {
     [SQ_ARCHIVE_OWNER_ADD] = "INSERT OR IGNORE INTO archive_owners (jid) VALUES (?1)",
     [SQ_ARCHIVE_OWNER_GET] = "SELECT oid FROM archive_owners WHERE jid = ?1",
     [SQ_ARCHIVE_INSERT] = ("INSERT INTO archive_msgs (id, tag, sender, rcpt, keep, sender_res,"
-                           " rcpt_res, msg_id, origin_id, body, xml)"
-                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+                           " rcpt_res, msg_id, origin_id, body, xml, keys)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
     [SQ_ARCHIVE_LAST_KEY] = "SELECT max(id) FROM archive_msgs",
     /* The candidates: the newest 10,000 indexed rows of the conversation (?4; XEP-0308
      * corrects the last message, a retraction is rarely older) and the rows not indexed yet.

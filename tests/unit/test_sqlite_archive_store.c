@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Tests of the SQLite message archive around its rows: preferences, the asynchronous reader
- * completions, the queue of appends, account deletion, the upgrade from version 6, and I/O
- * faults. */
+ * completions, the queue of appends, account deletion, the upgrades from versions 6 and 7,
+ * and I/O faults. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -210,6 +210,61 @@ static void test_archive_upgrade_keeps_rows(void **state)
     afx_check_index(f);
 }
 
+/* A store of version 7 (keys generated from the row) gets a plain keys column with the
+ * same tokens: rows indexed before stay findable, and an account deleted afterwards leaves
+ * the index consistent (the trigger recomputes keys with archive_keys). */
+static void test_archive_upgrade_keys_column(void **state)
+{
+    struct fx *f = *state;
+    struct scram_creds c = { .iterations = 4096, .salt_len = 4 };
+    static const long long rows[][3] = { { 1, 2, 3 }, { 1, 2, 3 }, { 2, 1, 1 }, { 1, 1, 3 },
+                                         { 90071992547409, 7, 2 } }; /* sender, rcpt, keep */
+    storage_close(&f->st);
+    raw_exec_file(f->path, "DROP TRIGGER archive_account_gone; DROP TABLE archive_msgs;"
+                           " DROP TABLE archive_index; DROP TRIGGER offline_account_gone;"
+                           " DROP TABLE offline_messages");
+    for (int v = 4; v < 7; v++) /* the version 5 archive, then 6 and 7 */
+        raw_exec_file(f->path, sq_migrations[v]);
+    raw_exec_file(f->path, "PRAGMA user_version = 7;"
+                           "INSERT INTO archive_owners (jid) VALUES ('a@x'), ('b@x');"
+                           "INSERT INTO archive_msgs (id, tag, sender, rcpt, keep, body, xml)"
+                           " VALUES (1000000, 1, 1, 2, 3, 'shared apple', '<m1/>'),"
+                           " (2000000, 2, 1, 2, 3, 'shared pear', '<m2/>'),"
+                           " (3000000, 3, 2, 1, 1, 'from b', '<m3/>'),"
+                           " (4000000, 4, 1, 1, 3, 'note to self', '<m4/>'),"
+                           " (5000000, 5, 90071992547409, 7, 2, 'far', '<m5/>');"
+                           "INSERT INTO archive_index (rowid, keys, body) SELECT id, keys, body"
+                           " FROM archive_msgs WHERE id <= 2000000;"
+                           "UPDATE archive_fts_state SET upto = 2000000");
+    assert_int_equal(afx_open(f), 0);
+    for (size_t i = 0; i < ARRAY_LEN(rows); i++) { /* the tokens version 7 generated */
+        char sql[256], keys[SQ_KEYS_LEN];
+        sq_archive_keys(rows[i][0], rows[i][1], (int)rows[i][2], keys);
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM archive_msgs WHERE id = %zu AND keys = '%s'",
+                 (i + 1) * 1000000, keys);
+        assert_int_equal(raw_int_file(f->path, sql), 1);
+    }
+    struct archive_filter qa = { .owner = "a@x", .max = 50 };
+    struct archive_filter qb = { .owner = "b@x", .with = "a@x", .max = 50 };
+    struct archive_filter apple = { .owner = "b@x", .fulltext = "apple", .max = 50 };
+    assert_string_equal(afx_query(f, &qa).ids, "s1,s2,s4");
+    assert_string_equal(afx_query(f, &qb).ids, "s1,s2,s3");
+    assert_int_equal(account_create(&f->st, "a@x", &c), PL_OK);
+    assert_int_equal(account_delete(&f->st, "a@x"), PL_OK);
+    for (int pass = 0; pass < 2; pass++) {
+        assert_int_equal(afx_query(f, &qa).n, 0);
+        assert_string_equal(afx_query(f, &qb).ids, "s1,s2,s3");
+        assert_string_equal(afx_query(f, &apple).ids, "s1");
+        afx_index_all(f);
+    }
+    afx_check_index(f);
+    /* b's token alone: a no longer keeps the shared rows */
+    assert_int_equal(raw_int_file(f->path, "SELECT count(*) FROM archive_msgs"
+                                           " WHERE id <= 2000000 AND keys = 'o2 c1x2'"),
+                     2);
+}
+
 static int fault_setup(void **state) { return tmp_store_fault_setup(state, afx_setup); }
 static int fault_teardown(void **state) { return tmp_store_fault_teardown(state, afx_teardown); }
 
@@ -272,6 +327,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_archive_account_gone, afx_setup, afx_teardown),
         cmocka_unit_test_setup_teardown(test_archive_account_gone_shared, afx_setup, afx_teardown),
         cmocka_unit_test_setup_teardown(test_archive_upgrade_keeps_rows, afx_setup, afx_teardown),
+        cmocka_unit_test_setup_teardown(test_archive_upgrade_keys_column, afx_setup,
+                                        afx_teardown),
         cmocka_unit_test_setup_teardown(test_archive_under_faults, fault_setup, fault_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

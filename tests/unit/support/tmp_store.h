@@ -15,6 +15,9 @@ void tmp_store_remove(const char *dir);
 /* Runs sql on the database file at path (it must succeed: a cmocka assertion), on a
  * connection of its own, closed again. */
 void raw_exec_file(const char *path, const char *sql);
+/* The first column of sql's first row on the file at path, the same way; fails the test
+ * without a row. */
+long long raw_int_file(const char *path, const char *sql);
 
 /* cmocka setup/teardown around a fixture's own: the fault VFS (support/fault_vfs.h) becomes
  * SQLite's default first, and is disarmed before and unregistered after the teardown. */
