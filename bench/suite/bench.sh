@@ -27,7 +27,7 @@
 #                    botcap mixed archive offline resume mam soak)
 #   ARCHIVE_RATES    1:1 chat rates with the archive on (full: 200,...,20000; quick: 0, no such
 #                    run)
-#   ARCHIVE_ROUNDS   Parley's runs with the archive off and on alternate this many times (3),
+#   ARCHIVE_ROUNDS   Parley's runs with the archive off and on alternate this many times (5),
 #                    so that its cost is a median of ratios from neighbouring runs
 #   PARLEY_ARCHIVE_ON, PARLEY_ARCHIVE_OFF  what Parley's config gets for the runs with its
 #                    archive on and off ('[archive]\ndefault = always' / '... = never')
@@ -112,7 +112,7 @@ esac
 CHAT_USERS=1000
 BOTCAP_USERS=200
 [ "$ARCHIVE_RATES" = 0 ] && ARCHIVE_RATES=""
-ARCHIVE_ROUNDS=${ARCHIVE_ROUNDS:-3}
+ARCHIVE_ROUNDS=${ARCHIVE_ROUNDS:-5}
 PARLEY_ARCHIVE_ON=${PARLEY_ARCHIVE_ON:-'[archive]\ndefault = always'}
 PARLEY_ARCHIVE_OFF=${PARLEY_ARCHIVE_OFF:-'[archive]\ndefault = never'}
 # Prosody's archive store on mod_storage_sql with SQLite (LuaDBI), everything archived
