@@ -65,11 +65,18 @@ static char *put_conv(char *p, long long a, long long b)
     return put_token(p, 'x', a < b ? b : a);
 }
 
-void sq_conv_match(long long a, long long b, char out[SQ_CONV_MATCH_LEN])
+#define KEYS_COLUMN "keys : "
+
+void sq_conv_match(long long a, long long b, char out[SQ_MATCH_LEN])
 {
-    static const char column[] = "keys : ";
-    memcpy(out, column, sizeof(column) - 1);
-    *put_conv(out + sizeof(column) - 1, a, b) = '\0';
+    memcpy(out, KEYS_COLUMN, sizeof(KEYS_COLUMN) - 1);
+    *put_conv(out + sizeof(KEYS_COLUMN) - 1, a, b) = '\0';
+}
+
+void sq_owner_match(long long oid, char out[SQ_MATCH_LEN])
+{
+    memcpy(out, KEYS_COLUMN, sizeof(KEYS_COLUMN) - 1);
+    *put_token(out + sizeof(KEYS_COLUMN) - 1, 'o', oid) = '\0';
 }
 
 void sq_archive_keys(long long sender, long long rcpt, int keep, char out[SQ_KEYS_LEN])
@@ -325,7 +332,7 @@ int sq_archive_amend(struct storage *st, const char *sender, const char *rcpt, c
 {
     struct sq_store *s = sq_store(st);
     long long from, to;
-    char match[SQ_CONV_MATCH_LEN];
+    char match[SQ_MATCH_LEN];
     sqlite3_stmt *q;
     if (sq_archive_drain(s) != PL_OK || archive_batch(s) != PL_OK ||
         owner_number(s, sender, &from) != PL_OK ||

@@ -135,15 +135,14 @@ static int resolve_bounds(sqlite3 *db, const struct archive_filter *f, struct bo
 static char *match_expr(const struct bounds *b, const char *text)
 {
     struct buf m;
-    char conv[SQ_CONV_MATCH_LEN];
+    char keys[SQ_MATCH_LEN];
     size_t words = 0;
     buf_init(&m);
-    if (b->peer) { /* the conversation's own token: far fewer rows than the owner's */
-        sq_conv_match(b->oid, b->peer, conv);
-        buf_puts(&m, conv);
-    } else {
-        buf_printf(&m, "keys : o%lld", b->oid);
-    }
+    if (b->peer) /* the conversation's own token: far fewer rows than the owner's */
+        sq_conv_match(b->oid, b->peer, keys);
+    else
+        sq_owner_match(b->oid, keys);
+    buf_puts(&m, keys);
     if (text) {
         buf_puts(&m, " AND body : (");
         for (const char *p = text; *p;) {

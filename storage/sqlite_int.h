@@ -176,9 +176,11 @@ void sq_archive_queue_free(struct sq_store *s);
 #define SQ_KEYS_LEN 96
 void sq_archive_keys(long long sender, long long rcpt, int keep, char out[SQ_KEYS_LEN]);
 int sq_archive_functions(sqlite3 *db);
-/* The MATCH expression for the conversation of owners a and b (either order). */
-#define SQ_CONV_MATCH_LEN 64
-void sq_conv_match(long long a, long long b, char out[SQ_CONV_MATCH_LEN]);
+/* The MATCH expressions for the conversation of owners a and b (either order), and for the
+ * rows that owner oid keeps. */
+#define SQ_MATCH_LEN 64
+void sq_conv_match(long long a, long long b, char out[SQ_MATCH_LEN]);
+void sq_owner_match(long long oid, char out[SQ_MATCH_LEN]);
 int sq_archive_new_key(struct storage *st, long long now_us, long long *key);
 int sq_archive_append(struct storage *st, const struct archive_msg *m);
 int sq_archive_amend(struct storage *st, const char *sender, const char *rcpt,

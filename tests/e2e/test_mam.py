@@ -4,6 +4,7 @@ RSM paging both ways, full-text search, corrections and retractions, preferences
 persistence, privacy, the page cap and every bad input."""
 import contextlib
 import itertools
+import re
 import time
 
 import pytest
@@ -258,6 +259,48 @@ def test_archive_survives_restart(server, pair):
     ok(ans)
     assert [(r[0], r[1]) for r in res] == [(r[0], r[1]) for r in before]
     assert bodies(res) == ["before restart 1", "before restart 2"]
+
+
+@pytest.mark.parametrize("how", ["parleyctl", "in-band"])
+def test_deleted_account_leaves_the_peers_archive(server_factory, how):
+    """A deleted account's archive goes, its peer's stays whole and searchable: the rows
+    both kept lose the deleted owner's token in the index (indexed rows and newer ones),
+    through parleyctl's process or the server's own."""
+    srv = server_factory(allow_registration=True)
+    ft = "{urn:xmpp:fulltext:0}fulltext"
+    with alice_and_bob(srv) as (a, b):
+        converse(a, b, ["shared apple one", "shared apple two"])
+        converse(b, a, ["a pear back"])
+        ok(query(b, [field(ft, "apple")])[1])  # a search indexes what is pending
+        converse(a, b, ["an apple after the index"])
+        if how == "parleyctl":
+            a.close()
+            r = srv.ctl("deluser", "alice@localhost")
+            assert "deleted alice@localhost" in r.stdout, r.stdout + r.stderr
+        else:
+            a.raw.send("<iq type='set' id='rm'><query xmlns='jabber:iq:register'><remove/>"
+                       "</query></iq>")
+            data = a.raw.read_all()  # the result, then the stream's end
+            answer = re.search(rb"<iq [^>]*id=['\"]rm['\"][^>]*>", data)
+            assert answer and b"result" in answer.group(0), data
+        every = ["shared apple one", "shared apple two", "a pear back",
+                 "an apple after the index"]
+        res, ans = query(b, [field("with", bare("alice"))])
+        ok(ans)
+        assert bodies(res) == every
+        res, _ = query(b, [field(ft, "apple")])
+        assert bodies(res) == [every[0], every[1], every[3]]
+        srv.adduser("alice", "pw-alice")  # someone else takes the name: an empty archive
+        a2 = RosterPeer(srv, "alice", "new")
+        try:
+            res, ans = query(a2)
+            ok(ans)
+            assert res == []
+            res, _ = query(a2, [field(ft, "apple")])
+            assert res == []
+        finally:
+            a2.close()
+    assert srv.alive(), srv.log()
 
 
 def test_archived_copies_commit_within_the_longest_interval(server, pair):

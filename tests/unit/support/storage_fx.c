@@ -102,16 +102,6 @@ void raw_exec(sqlite3 *db, const char *sql)
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 }
 
-sqlite3_int64 raw_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *q = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    sqlite3_int64 v = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    return v;
-}
-
 void names_collect(void *ctx, const char *bare)
 {
     struct names *l = ctx;

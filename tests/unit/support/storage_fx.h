@@ -11,6 +11,7 @@
 #include "capture.h"
 #include "scram.h"
 #include "storage.h"
+#include "tmp_store.h" /* raw_int */
 
 #define SHA1_LEN 20
 #define SHA256_LEN 32
@@ -41,8 +42,6 @@ bool creds_equal(const struct scram_creds *a, const struct scram_creds *b);
 /* A plain SQLite connection beside the backend's, as parleyctl or an admin would have. */
 sqlite3 *raw_open(const char *path);
 void raw_exec(sqlite3 *db, const char *sql);
-/* The first column of the first row of sql; fails the test without a row. */
-sqlite3_int64 raw_int(sqlite3 *db, const char *sql);
 
 /* What account_list gives, collected (owned copies). */
 struct names {

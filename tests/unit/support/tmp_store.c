@@ -69,15 +69,21 @@ void raw_exec_file(const char *path, const char *sql)
     sqlite3_close(db);
 }
 
-long long raw_int_file(const char *path, const char *sql)
+sqlite3_int64 raw_int(sqlite3 *db, const char *sql)
 {
-    sqlite3 *db = NULL;
     sqlite3_stmt *q = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    long long v = sqlite3_column_int64(q, 0);
+    sqlite3_int64 v = sqlite3_column_int64(q, 0);
     sqlite3_finalize(q);
+    return v;
+}
+
+sqlite3_int64 raw_int_file(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_int64 v = raw_int(db, sql);
     sqlite3_close(db);
     return v;
 }
