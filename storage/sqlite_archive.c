@@ -43,7 +43,7 @@ static int archive_batch(struct sq_store *s)
 }
 
 /* Writes prefix and v (an owner number, not negative) in decimal at p; returns the end.
- * Built by hand: every archived message needs three tokens. */
+ * Built by hand: every archived message needs two tokens. */
 static char *put_token(char *p, char prefix, long long v)
 {
     char digits[24];
@@ -58,39 +58,63 @@ static char *put_token(char *p, char prefix, long long v)
     return p;
 }
 
-/* The conversation's token: c<lower>x<higher> of its two owner numbers. */
-static char *put_conv(char *p, long long a, long long b)
+#define KEYS_COLUMN "keys : "
+
+/* Writes the MATCH phrase for one token of the keys column at p; returns the end. */
+static char *put_phrase(char *p, char prefix, long long v)
 {
-    p = put_token(p, 'c', a < b ? a : b);
-    return put_token(p, 'x', a < b ? b : a);
+    memcpy(p, KEYS_COLUMN, sizeof(KEYS_COLUMN) - 1);
+    return put_token(p + sizeof(KEYS_COLUMN) - 1, prefix, v);
 }
 
-#define KEYS_COLUMN "keys : "
+static char *put_str(char *p, const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(p, s, n);
+    return p + n;
+}
+
+/* Rows that name party v, whether it keeps them or not. */
+static char *put_party(char *p, long long v)
+{
+    p = put_str(p, "(");
+    p = put_phrase(p, 'o', v);
+    p = put_str(p, " OR ");
+    p = put_phrase(p, 'p', v);
+    return put_str(p, ")");
+}
 
 void sq_conv_match(long long a, long long b, char out[SQ_MATCH_LEN])
 {
-    memcpy(out, KEYS_COLUMN, sizeof(KEYS_COLUMN) - 1);
-    *put_conv(out + sizeof(KEYS_COLUMN) - 1, a, b) = '\0';
+    char *p = out;
+    if (a == b) {
+        p = put_phrase(p, 's', a);
+    } else {
+        p = put_party(p, a);
+        p = put_str(p, " AND ");
+        p = put_party(p, b);
+    }
+    *p = '\0';
 }
 
 void sq_owner_match(long long oid, char out[SQ_MATCH_LEN])
 {
-    memcpy(out, KEYS_COLUMN, sizeof(KEYS_COLUMN) - 1);
-    *put_token(out + sizeof(KEYS_COLUMN) - 1, 'o', oid) = '\0';
+    *put_phrase(out, 'o', oid) = '\0';
 }
 
 void sq_archive_keys(long long sender, long long rcpt, int keep, char out[SQ_KEYS_LEN])
 {
     char *p = out;
-    if (keep & 1) {
+    if (sender == rcpt) { /* a note to self: its one party keeps it */
         p = put_token(p, 'o', sender);
         *p++ = ' ';
-    }
-    if ((keep & 2) && (rcpt != sender || keep == 2)) { /* a note to self names its owner once */
-        p = put_token(p, 'o', rcpt);
+        p = put_token(p, 's', sender);
+    } else {
+        p = put_token(p, keep & 1 ? 'o' : 'p', sender);
         *p++ = ' ';
+        p = put_token(p, keep & 2 ? 'o' : 'p', rcpt);
     }
-    *put_conv(p, sender, rcpt) = '\0';
+    *p = '\0';
 }
 
 /* archive_keys(sender, rcpt, keep) in SQL, for the account-deletion trigger. */

@@ -129,16 +129,16 @@ static int resolve_bounds(sqlite3 *db, const struct archive_filter *f, struct bo
     return PL_OK;
 }
 
-/* The MATCH expression: the conversation's token with a peer, else the owner's, in keys,
- * and every word of text quoted (so no FTS5 syntax comes from the user) in body. NULL when
- * text has no word. */
+/* The MATCH expression: the conversation's rows with a peer (the join then keeps the owner's),
+ * else the owner's, by the keys column's tokens, and every word of text quoted (so no FTS5
+ * syntax comes from the user) in body. NULL when text has no word. */
 static char *match_expr(const struct bounds *b, const char *text)
 {
     struct buf m;
     char keys[SQ_MATCH_LEN];
     size_t words = 0;
     buf_init(&m);
-    if (b->peer) /* the conversation's own token: far fewer rows than the owner's */
+    if (b->peer)
         sq_conv_match(b->oid, b->peer, keys);
     else
         sq_owner_match(b->oid, keys);

@@ -169,16 +169,17 @@ void sq_archive_forget(struct sq_store *s);
 int sq_archive_drain(struct sq_store *s);
 void sq_archive_discard(struct sq_store *s);
 void sq_archive_queue_free(struct sq_store *s);
-/* The index's tokens of a row (its keys column): o<owner> for each party that keeps it (keep
- * bit 1: the sender, 2: the recipient), then its conversation's token. Also the SQL function
- * archive_keys(sender, rcpt, keep) that sq_archive_functions registers on a connection, for
- * the account-deletion trigger (sqlite_schema.c, migration 8). */
+/* The index's tokens of a row (its keys column): each party's owner number, as o<owner> when
+ * it keeps the row (keep bit 1: the sender, 2: the recipient) and p<owner> when it does not;
+ * a note to self is o<owner> s<owner>. Also the SQL function archive_keys(sender, rcpt, keep)
+ * that sq_archive_functions registers on a connection, for the account-deletion trigger and
+ * migration 9 (sqlite_schema.c). */
 #define SQ_KEYS_LEN 96
 void sq_archive_keys(long long sender, long long rcpt, int keep, char out[SQ_KEYS_LEN]);
 int sq_archive_functions(sqlite3 *db);
-/* The MATCH expressions for the conversation of owners a and b (either order), and for the
- * rows that owner oid keeps. */
-#define SQ_MATCH_LEN 64
+/* The MATCH expressions for the conversation of owners a and b (either order: the rows that
+ * name both, or a's notes to self when a is b), and for the rows that owner oid keeps. */
+#define SQ_MATCH_LEN 160
 void sq_conv_match(long long a, long long b, char out[SQ_MATCH_LEN]);
 void sq_owner_match(long long oid, char out[SQ_MATCH_LEN]);
 int sq_archive_new_key(struct storage *st, long long now_us, long long *key);

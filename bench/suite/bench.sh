@@ -462,10 +462,19 @@ certificate: $(srv_last_words "$name")"; return 1; }
 # True when BENCH_SCENARIOS is unset or names SCENARIO.
 want() { [ -z "${BENCH_SCENARIOS:-}" ] || [[ " $BENCH_SCENARIOS " == *" $1 "* ]]; }
 
+# One of Parley's archive runs: variant (mam or nomam), tag, the bot's arguments.
+parley_archive_run() {
+    local variant=$1 tag=$2
+    shift 2
+    scenario --variant "$variant" parley "$tag" "$@" || return 1
+    echo "archive_kib=$(srv_archive_kib parley)" >>"$RES/parley-$tag.run"
+}
+
 # 1:1 chat with the message archive on (and for Parley with it off too), the steps of
 # ARCHIVE_RATES; each run starts with an empty archive. Parley's off and on runs alternate
 # ARCHIVE_ROUNDS times (tags chat-archive-off, chat-archive, then -r2, -r3, ...): this machine
-# drifts between runs by more than the cost being measured.
+# drifts between runs by more than the cost being measured. Every other round runs the archive
+# first, so that a drift within rounds does not favour either.
 archive_runs() {
     local name=$1 args round sfx
     [ -n "$ARCHIVE_RATES" ] && want archive || return 0
@@ -485,10 +494,13 @@ archive_runs() {
     meta parley_archive_off "$PARLEY_ARCHIVE_OFF"
     for ((round = 1; round <= ARCHIVE_ROUNDS; round++)); do
         sfx=$( ((round > 1)) && echo "-r$round")
-        scenario --variant nomam parley "chat-archive-off$sfx" "${args[@]}" || return 1
-        echo "archive_kib=$(srv_archive_kib parley)" >>"$RES/parley-chat-archive-off$sfx.run"
-        scenario --variant mam parley "chat-archive$sfx" "${args[@]}" || return 1
-        echo "archive_kib=$(srv_archive_kib parley)" >>"$RES/parley-chat-archive$sfx.run"
+        if ((round % 2)); then
+            parley_archive_run nomam "chat-archive-off$sfx" "${args[@]}" &&
+                parley_archive_run mam "chat-archive$sfx" "${args[@]}"
+        else
+            parley_archive_run mam "chat-archive$sfx" "${args[@]}" &&
+                parley_archive_run nomam "chat-archive-off$sfx" "${args[@]}"
+        fi || return 1
     done
 }
 

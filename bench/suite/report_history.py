@@ -24,7 +24,7 @@ def load(res):
     """Reads the history runs into RES: archive (config -> json), offline and resume
     (server -> json), mam (tag -> json) and mam_storage (the generator's own figures)."""
     res.archive = {}
-    res.archive_rounds = []  # Parley's (off, on) runs, in the order they alternated
+    res.archive_rounds = []  # Parley's (off, on) runs, a pair per round
     rounds = int(res.meta.get("archive_rounds", "1") or 1)
     for s in res.servers:
         configs = [("on", "chat-archive")] + ([("off", "chat-archive-off")]
@@ -84,7 +84,7 @@ def sustained_cpu(j, rate, step_s):
 
 def archive_costs(res, rate):
     """Parley's extra CPU per message with the archive on at RATE in each round (0.1 =
-    10 %): on against the off run just before it."""
+    10 %): on against the off run of its round."""
     out = []
     for off_j, on_j in res.archive_rounds:
         on = sustained_cpu(on_j, rate, res.step_s)
@@ -152,9 +152,9 @@ def archive_section(res):
         "Every other run of this report has no archive: the peers load no mod_mam there, and "
         "Parley runs with its archive off." +
         (f" Parley's runs with the archive off and on alternated {len(res.archive_rounds)} "
-         "times: its archive's cost is the median of the ratios of each on run to the off run "
-         "just before it, since this machine drifts between runs by more than that cost; the "
-         "tables show the first round." if len(res.archive_rounds) > 1 else ""))
+         "times, the archive first in every other round: its archive's cost is the median of "
+         "the ratios of each on run to the off run of its round, since this machine drifts "
+         "between runs by more than that cost; the tables show the first round." if len(res.archive_rounds) > 1 else ""))
     out += ["", f"Targets: Parley's archive costs at most {ARCHIVE_COST_LIMIT * 100:.0f} % more "
             "CPU per message than Parley without it, and its write path sustains well over "
             f"{ARCHIVE_WRITE_TARGET:,} archived messages/s on one core.", ""]

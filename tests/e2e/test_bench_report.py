@@ -208,7 +208,7 @@ def test_report_py_renders_results_md(tmp_path):
 
 def test_archive_cost_is_the_median_of_alternating_rounds(tmp_path):
     """Parley's archive runs alternate off and on ARCHIVE_ROUNDS times; each on run is
-    compared with the off run just before it, and the verdict takes the median."""
+    compared with the off run of its round, and the verdict takes the median."""
     folder = results_folder(tmp_path)
     with open(folder / "meta.env", "a") as f:
         f.write("archive_rates=5000\narchive_rounds=3\n")

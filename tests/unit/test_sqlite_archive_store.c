@@ -2,6 +2,7 @@
 /* Tests of the SQLite message archive around its rows: preferences, the asynchronous reader
  * completions, the queue of appends, account deletion, the upgrades from versions 6 and 7,
  * and I/O faults. */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -210,9 +211,11 @@ static void test_archive_upgrade_keeps_rows(void **state)
     afx_check_index(f);
 }
 
-/* A store of version 7 (keys generated from the row) gets a plain keys column with the
- * same tokens: rows indexed before stay findable, and an account deleted afterwards leaves
- * the index consistent (the trigger recomputes keys with archive_keys). */
+/* A store of version 7 (keys generated from the row, with conversation tokens) gets a plain
+ * keys column with the parties' tokens (versions 8 and 9), and its index is made again with
+ * them: rows indexed before stay findable by owner, conversation and word, and an account
+ * deleted afterwards leaves the index consistent (the trigger recomputes keys with
+ * archive_keys). */
 static void test_archive_upgrade_keys_column(void **state)
 {
     struct fx *f = *state;
@@ -237,7 +240,7 @@ static void test_archive_upgrade_keys_column(void **state)
                            " FROM archive_msgs WHERE id <= 2000000;"
                            "UPDATE archive_fts_state SET upto = 2000000");
     assert_int_equal(afx_open(f), 0);
-    for (size_t i = 0; i < ARRAY_LEN(rows); i++) { /* the tokens version 7 generated */
+    for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
         char sql[256], keys[SQ_KEYS_LEN];
         sq_archive_keys(rows[i][0], rows[i][1], (int)rows[i][2], keys);
         snprintf(sql, sizeof(sql),
@@ -248,8 +251,15 @@ static void test_archive_upgrade_keys_column(void **state)
     struct archive_filter qa = { .owner = "a@x", .max = 50 };
     struct archive_filter qb = { .owner = "b@x", .with = "a@x", .max = 50 };
     struct archive_filter apple = { .owner = "b@x", .fulltext = "apple", .max = 50 };
-    assert_string_equal(afx_query(f, &qa).ids, "s1,s2,s4");
-    assert_string_equal(afx_query(f, &qb).ids, "s1,s2,s3");
+    struct archive_filter self = { .owner = "a@x", .with = "a@x", .max = 50 };
+    for (int pass = 0; pass < 2; pass++) { /* rows 3..5 scanned, then indexed */
+        assert_string_equal(afx_query(f, &qa).ids, "s1,s2,s4");
+        assert_string_equal(afx_query(f, &qb).ids, "s1,s2,s3");
+        assert_string_equal(afx_query(f, &apple).ids, "s1");
+        assert_string_equal(afx_query(f, &self).ids, "s4");
+        afx_check_index(f);
+        afx_index_all(f);
+    }
     assert_int_equal(account_create(&f->st, "a@x", &c), PL_OK);
     assert_int_equal(account_delete(&f->st, "a@x"), PL_OK);
     for (int pass = 0; pass < 2; pass++) {
@@ -259,10 +269,42 @@ static void test_archive_upgrade_keys_column(void **state)
         afx_index_all(f);
     }
     afx_check_index(f);
-    /* b's token alone: a no longer keeps the shared rows */
+    /* a still named, as a party that no longer keeps the shared rows */
     assert_int_equal(raw_int_file(f->path, "SELECT count(*) FROM archive_msgs"
-                                           " WHERE id <= 2000000 AND keys = 'o2 c1x2'"),
+                                           " WHERE id <= 2000000 AND keys = 'p1 o2'"),
                      2);
+}
+
+/* The index's tokens: each party, as keeper (o) or not (p); a note to self (s); and the
+ * MATCH expressions built from them. */
+static void test_archive_tokens(void **state)
+{
+    static const struct {
+        long long sender, rcpt;
+        int keep;
+        const char *keys;
+    } cases[] = {
+        { 1, 2, 3, "o1 o2" },
+        { 1, 2, 1, "o1 p2" },
+        { 2, 1, 2, "p2 o1" },
+        { 4, 4, 2, "o4 s4" },
+        { 90071992547409, 7, 2, "p90071992547409 o7" },
+    };
+    char out[SQ_MATCH_LEN];
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        char keys[SQ_KEYS_LEN];
+        sq_archive_keys(cases[i].sender, cases[i].rcpt, cases[i].keep, keys);
+        assert_string_equal(keys, cases[i].keys);
+    }
+    sq_conv_match(2, 1, out);
+    assert_string_equal(out, "(keys : o2 OR keys : p2) AND (keys : o1 OR keys : p1)");
+    sq_conv_match(4, 4, out);
+    assert_string_equal(out, "keys : s4");
+    sq_owner_match(7, out);
+    assert_string_equal(out, "keys : o7");
+    sq_conv_match(LLONG_MAX, LLONG_MAX - 1, out); /* the longest fits */
+    assert_int_equal(strlen(out), 4 * (7 + 1 + 19) + 4 + 2 * 4 + 5);
 }
 
 static int fault_setup(void **state) { return tmp_store_fault_setup(state, afx_setup); }
@@ -329,6 +371,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_archive_upgrade_keeps_rows, afx_setup, afx_teardown),
         cmocka_unit_test_setup_teardown(test_archive_upgrade_keys_column, afx_setup,
                                         afx_teardown),
+        cmocka_unit_test(test_archive_tokens),
         cmocka_unit_test_setup_teardown(test_archive_under_faults, fault_setup, fault_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
