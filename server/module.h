@@ -127,8 +127,8 @@ struct storage *module_storage(struct server *srv);
  * commit_interval_max_ms while commits are costly (group commit). Stream
  * management acks and confirmations wait for that commit. */
 void module_storage_dirty(struct server *srv);
-/* Asks for the batch to be committed within commit_interval_max_ms, for writes on which
- * nothing is promised (the archived copy of a delivered message): fewer, fuller commits. A
+/* Asks for the batch to be committed within commit_lazy_ms, for writes on which nothing is
+ * promised (the archived copy of a delivered message): fewer, fuller commits. A
  * module_storage_dirty or an acknowledgement waiting brings the commit forward. */
 void module_storage_dirty_later(struct server *srv);
 /* Commits the batch now, for an acknowledgement that promises durability: send it only when

@@ -52,6 +52,7 @@ const struct cfg_opt server_options[] = {
     { "scram_iterations", CFG_INT, OPT(scram_iterations), "4096", 4096, 1000000, NULL },
     { "commit_interval_ms", CFG_INT, OPT(commit_interval_ms), "10", 0, 1000, NULL },
     { "commit_interval_max_ms", CFG_INT, OPT(commit_interval_max_ms), "100", 0, 1000, NULL },
+    { "commit_lazy_ms", CFG_INT, OPT(commit_lazy_ms), "500", 0, 10000, NULL },
     { "sm_resume_timeout", CFG_INT, OPT(sm_resume_timeout), "300", 0, 86400, NULL },
     { "sm_max_unacked", CFG_INT, OPT(sm_max_unacked), "1000", 10, 1000000, NULL },
 };

@@ -42,6 +42,7 @@ struct server_config {
     long scram_iterations;
     long commit_interval_ms; /* group commit: writes wait at most this long for their commit */
     long commit_interval_max_ms; /* ... unless commits are costly: then up to this long */
+    long commit_lazy_ms; /* writes on which nothing is promised wait at most this long */
     long sm_resume_timeout; /* seconds a lost stream-management session may be resumed */
     long sm_max_unacked;    /* stanzas waiting for an acknowledgement (or a resumption) */
 };

@@ -177,9 +177,7 @@ void server_commit_soon(struct server *srv)
 
 void server_commit_later(struct server *srv)
 {
-    if (srv->commit_ev && evtimer_pending(srv->commit_ev, NULL))
-        return; /* any pending commit is due within the longest wait */
-    commit_within(srv, srv->cfg.commit_interval_max_ms * 1000);
+    commit_within(srv, srv->cfg.commit_lazy_ms * 1000); /* a sooner one stays */
 }
 
 static void reap_cb(evutil_socket_t fd, short what, void *arg)

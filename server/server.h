@@ -112,8 +112,8 @@ struct buf *server_buf_take(struct server *srv);
 void server_buf_give(struct server *srv, struct buf *b);
 /* Commits the batch within commit_interval_ms (group commit), then sends what waited for it. */
 void server_commit_soon(struct server *srv);
-/* Commits the batch within commit_interval_max_ms, or sooner if asked: for writes that nobody
- * was promised, which then share fewer, fuller commits. */
+/* Commits the batch within commit_lazy_ms, or sooner if asked: for writes that nobody was
+ * promised, which then share fewer, fuller commits. */
 void server_commit_later(struct server *srv);
 /* A connection has died: queue it for freeing at the end of the loop turn. */
 void server_reap(struct server *srv, struct conn *c);

@@ -197,7 +197,8 @@ def archive_section(res):
             "transaction of its own, so a disk's fsync rate bounds their archive; Parley's "
             "store runs in WAL mode with `synchronous=NORMAL`, queues the archived copies of "
             "delivered messages in memory and writes them together in one transaction at most "
-            "every `commit_interval_max_ms` (100 ms).",
+            "`commit_lazy_ms` (500 ms) after the first of them, sooner when anything else "
+            "commits.",
             ""]
     return out
 
