@@ -14,7 +14,7 @@
 #define PURGE_BATCH 200
 /* Seconds between purge rounds while messages arrive. */
 #define PURGE_EVERY 60
-/* The archive's index (owners, conversations, words) takes new messages in batches: one FTS5
+/* The archive's index (owners, parties, words) takes new messages in batches: one FTS5
  * segment per batch instead of one per loop turn, which would cost every message several
  * times more. Bigger batches mean fewer merges later, but each is one stall of the loop
  * (about 2.5 us a row): 4,000 rather than 1,000 saved 1.5 % of the CPU per message and
@@ -22,9 +22,6 @@
  * indexed yet, so a batch is also a bound on that. */
 #define INDEX_AFTER 2000
 #define INDEX_BATCH 2000
-/* A search first indexes what is pending, at most this many batches on the loop (a batch
- * costs the loop a few milliseconds; a longer backlog goes on in later turns). */
-#define INDEX_NOW_BATCHES 1
 
 long long mam_now_us(void)
 {
@@ -84,21 +81,6 @@ void mam_index_note(struct mam *m)
 {
     if (++m->unindexed >= INDEX_AFTER)
         index_soon(m);
-}
-
-int mam_index_now(struct mam *m)
-{
-    unsigned n = INDEX_BATCH;
-    for (int i = 0; i < INDEX_NOW_BATCHES && n >= INDEX_BATCH; i++) {
-        int rc = archive_index(module_storage(m->srv), INDEX_BATCH, &n);
-        if (rc != PL_OK)
-            return rc;
-    }
-    if (n >= INDEX_BATCH)
-        index_soon(m); /* a long backlog: the rest in later turns */
-    else
-        m->unindexed = 0;
-    return module_storage_commit(m->srv);
 }
 
 /* Only the account's own archive is served; the server's domain has none. */

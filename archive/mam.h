@@ -101,8 +101,5 @@ void mam_message_done(void *state, const struct message_event *ev);
 void mam_purge_maybe(struct mam *m);
 /* Counts one append; enough of them queue a full-text index batch (mam.c). */
 void mam_index_note(struct mam *m);
-/* Brings the full-text index up to date (a bounded number of batches) and commits, before a
- * search: PL_OK or an error. */
-int mam_index_now(struct mam *m);
 
 #endif

@@ -328,10 +328,10 @@ int mam_query_set(struct route_ctx *rc, struct stanza *st, const struct xel *que
     struct mam *m = rc->state;
     struct mam_req q = { .f = { .owner = module_session_jid(rc->sess)->bare } };
     int res = read_request(&q, query, m->opts.max_page);
-    /* The reader sees what is committed: pending messages are committed (and go into the
-     * index) first, so a page shows everything routed before the query. */
-    if (res == ROUTE_DONE &&
-        (q.f.fulltext ? mam_index_now(m) : module_storage_commit(m->srv)) != PL_OK)
+    /* The reader sees what is committed: pending messages are committed first, so a page
+     * shows everything routed before the query (a search matches the rows not indexed yet
+     * itself: nothing is indexed on the loop for it). */
+    if (res == ROUTE_DONE && module_storage_commit(m->srv) != PL_OK)
         res = ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
     if (res == ROUTE_DONE) {
         struct mam_pending *p = mam_pending_new(rc, st);

@@ -13,8 +13,8 @@
 #include "sqlite_int.h"
 
 /* Parameters of the page queries: owner number, peer number, peer resource, exclusive key
- * bounds, row limit, MATCH expression. */
-enum { P_OID = 1, P_PEER, P_RES, P_LO, P_HI, P_LIMIT, P_MATCH };
+ * bounds, row limit, MATCH expression, search text. */
+enum { P_OID = 1, P_PEER, P_RES, P_LO, P_HI, P_LIMIT, P_MATCH, P_TEXT };
 
 /* SQL over row m as ?1's archive sees it: does it keep m, the other party, that party's
  * resource, and whether ?1 sent it (a note to self counts as received). */
@@ -166,19 +166,18 @@ static char *match_expr(const struct bounds *b, const char *text)
     return (char *)m.data;
 }
 
-/* The page query for f: the kept rows after the index's mark (unless a search, which indexes
- * first) and the indexed ones, up to the limit from either end. */
+/* The page query for f: the kept rows after the index's mark (a search matches their words
+ * with archive_text) and the indexed ones, up to the limit from either end. */
 static void page_sql(const struct archive_filter *f, char *sql, size_t len)
 {
     const char *peer = f->with ? " AND " PEER " = ?2" : "";
     const char *res = f->with && f->with_res ? " AND " PEER_RES " = ?3" : "";
     const char *dir = f->from_end ? "DESC" : "ASC";
-    char tail[512] = "";
-    if (!f->fulltext)
-        snprintf(tail, sizeof(tail),
-                 "SELECT m.id FROM archive_msgs m WHERE m.id > " UPTO " AND m.id > ?4"
-                 " AND m.id < ?5 AND " KEEPS "%s%s UNION ALL ",
-                 peer, res);
+    char tail[512];
+    snprintf(tail, sizeof(tail),
+             "SELECT m.id FROM archive_msgs m WHERE m.id > " UPTO " AND m.id > ?4"
+             " AND m.id < ?5 AND " KEEPS "%s%s%s UNION ALL ",
+             peer, res, f->fulltext ? " AND archive_text(m.body, ?8)" : "");
     /* With a peer, the conversation's rows that the owner does not keep are skipped here. */
     const char *join = f->with ? " JOIN archive_msgs m ON m.id = archive_index.rowid" : "";
     snprintf(sql, len,
@@ -248,6 +247,7 @@ static int select_page(sqlite3 *db, const struct archive_filter *f, const struct
     bind_int(q, P_HI, b->hi);
     bind_int(q, P_LIMIT, (long long)f->max + 1);
     bind_text(q, P_MATCH, match);
+    bind_text(q, P_TEXT, f->fulltext);
     rc = collect(db, q, f->max, page, err, errlen);
     if (f->from_end)
         reverse(page);

@@ -117,6 +117,11 @@ static sqlite3 *reader_open(const char *path, char *err, size_t errlen)
         return NULL;
     }
     sqlite3_busy_timeout(db, 5000);
+    if (sq_text_functions(db) != PL_OK) {
+        snprintf(err, errlen, "%s: no FTS5 tokenizer for archive_text", path);
+        sqlite3_close(db);
+        return NULL;
+    }
     return db;
 }
 

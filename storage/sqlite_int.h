@@ -210,6 +210,10 @@ void sq_query_run(sqlite3 *db, const struct archive_filter *f, struct archive_pa
                   char *err, size_t errlen);
 void sq_meta_run(sqlite3 *db, const char *owner, struct archive_meta *m, char *err,
                  size_t errlen);
+/* Registers archive_text(body, text) on a reader's connection db: 1 when body holds every
+ * word of text as the index would find it, for the rows not indexed yet
+ * (sqlite_archive_text.c). PL_OK or PL_EIO. */
+int sq_text_functions(sqlite3 *db);
 /* Offline message ops (sqlite_offline.c), with the contracts of struct storage_ops. */
 int sq_offline_count(struct storage *st, const char *owner, size_t *n);
 int sq_offline_put(struct storage *st, const char *owner, const struct offline_row *row);

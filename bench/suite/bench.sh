@@ -29,6 +29,9 @@
 #                    run)
 #   ARCHIVE_ROUNDS   Parley's runs with the archive off and on alternate this many times (5),
 #                    so that its cost is a median of ratios from neighbouring runs
+#   ARCHIVE_PAIR_RATES, ARCHIVE_PAIR_ROUNDS  the rates (full: 200,...,10000; quick: 0, none)
+#                    and rounds (3) of Parley's archive off and on side by side, at the same
+#                    time on the same core: its archive's cost from these runs
 #   PARLEY_ARCHIVE_ON, PARLEY_ARCHIVE_OFF  what Parley's config gets for the runs with its
 #                    archive on and off ('[archive]\ndefault = always' / '... = never')
 #   OFFLINE_LOGINS   logins that each get OFFLINE_MESSAGES kept messages (5; 0: no such run)
@@ -86,6 +89,7 @@ full)
     BOTCAP_RATES=50000,100000,120000 # the bot's own capacity, against Parley only
     SOAK_S=${SOAK_S:-600}
     ARCHIVE_RATES=${ARCHIVE_RATES:-200,500,1000,2000,5000,10000,20000}
+    ARCHIVE_PAIR_RATES=${ARCHIVE_PAIR_RATES:-200,500,1000,2000,5000,10000}
     RESUME_SESSIONS=${RESUME_SESSIONS:-2000}
     MAM_ROWS=${MAM_ROWS:-10000000}
     ;;
@@ -104,6 +108,7 @@ quick) # about three minutes: the ECDSA storm, chat, MUC, the offline flush and 
     BOTCAP_RATES=
     SOAK_S=${SOAK_S:-0}
     ARCHIVE_RATES=${ARCHIVE_RATES:-0}
+    ARCHIVE_PAIR_RATES=${ARCHIVE_PAIR_RATES:-0}
     RESUME_SESSIONS=${RESUME_SESSIONS:-500}
     MAM_ROWS=${MAM_ROWS:-0}
     ;;
@@ -113,6 +118,8 @@ CHAT_USERS=1000
 BOTCAP_USERS=200
 [ "$ARCHIVE_RATES" = 0 ] && ARCHIVE_RATES=""
 ARCHIVE_ROUNDS=${ARCHIVE_ROUNDS:-5}
+[ "$ARCHIVE_PAIR_RATES" = 0 ] && ARCHIVE_PAIR_RATES=""
+ARCHIVE_PAIR_ROUNDS=${ARCHIVE_PAIR_ROUNDS:-3}
 PARLEY_ARCHIVE_ON=${PARLEY_ARCHIVE_ON:-'[archive]\ndefault = always'}
 PARLEY_ARCHIVE_OFF=${PARLEY_ARCHIVE_OFF:-'[archive]\ndefault = never'}
 # Prosody's archive store on mod_storage_sql with SQLite (LuaDBI), everything archived
@@ -164,6 +171,7 @@ cleanup() {
         log "stopping $SRV_NAME (PID $SRV_PID)"
         srv_stop
     fi
+    pair_stop
     exit "$rc"
 }
 trap cleanup EXIT
@@ -260,6 +268,8 @@ $pkg), $(lua5.4 -v 2>&1 | cut -d' ' -f1-2)"
     meta soak_window_s "$SOAK_WINDOW"
     meta archive_rates "$ARCHIVE_RATES"
     meta archive_rounds "$ARCHIVE_ROUNDS"
+    meta archive_pair_rates "$ARCHIVE_PAIR_RATES"
+    meta archive_pair_rounds "$ARCHIVE_PAIR_ROUNDS"
     meta offline_logins "$OFFLINE_LOGINS"
     meta offline_messages "$OFFLINE_MESSAGES"
     meta resume_sessions "$RESUME_SESSIONS"
@@ -504,6 +514,67 @@ archive_runs() {
     done
 }
 
+# Parley's archive off and on side by side: both servers at the same time on $SERVER_CPU, each
+# with a bot of its own on $BOT_CPU, ARCHIVE_PAIR_ROUNDS times (tags chat-archive-pair-off and
+# chat-archive-pair, then -r2, ...). This machine drifts between runs by more than the archive
+# costs; side by side, the drift hits both alike. Both servers and both bots must fit their
+# cores, so the rates stop at 10,000 msg/s. The archive-on server listens 10 ports higher.
+PAIR_PID="" PAIR_BOTS=""
+archive_pair_runs() {
+    local round sfx dir=$WORK/parley conf port=$((PORT_parley + 10)) bots side
+    [ -n "$ARCHIVE_PAIR_RATES" ] && want archive && parley_has_archive || return 0
+    conf=$dir/parley-pair.conf
+    sed -e "s|^c2s_port = .*|c2s_port = $port|" \
+        -e "s|^c2s_tls_port = .*|c2s_tls_port = $((TLS_PORT_parley + 10))|" \
+        -e "s|^data_dir = .*|data_dir = $dir/data-pair|" "$(srv_config parley mam)" >"$conf"
+    for ((round = 1; round <= ARCHIVE_PAIR_ROUNDS; round++)); do
+        sfx=$( ((round > 1)) && echo "-r$round")
+        srv_reset_archive parley
+        rm -rf "$dir/data-pair" && cp -a "$dir/data" "$dir/data-pair"
+        srv_start parley nomam || { fail_server parley "restart failed"; return 1; }
+        taskset -c "$SERVER_CPU" "$WORK/bin/parleyd" -c "$conf" >"$dir/pair.log" 2>&1 &
+        PAIR_PID=$!
+        if ! wait_listen "$PAIR_PID" "$port" 90; then
+            log "parley (archive on, side by side) did not start: $(tail -n 3 "$dir/pair.log")"
+            pair_stop
+            srv_stop
+            return 1
+        fi
+        bots=$( ((round % 2)) && echo "off on" || echo "on off")
+        log "parley archive off and on side by side, round $round: parley-bench chat" \
+            "--rates $ARCHIVE_PAIR_RATES"
+        for side in $bots; do
+            if [ "$side" = off ]; then
+                pair_bot "$PORT_parley" "$SRV_PID" "chat-archive-pair-off$sfx" &
+            else
+                pair_bot "$port" "$PAIR_PID" "chat-archive-pair$sfx" &
+            fi
+            PAIR_BOTS="$PAIR_BOTS $!"
+        done
+        wait $PAIR_BOTS
+        PAIR_BOTS=""
+        pair_stop
+        srv_stop
+    done
+}
+
+# One side's bot: the chat scenario at ARCHIVE_PAIR_RATES against the server at PORT (PID).
+pair_bot() {
+    local port=$1 pid=$2 base=$RES/parley-$3
+    taskset -c "$BOT_CPU" "$BOT" chat --count "$CHAT_USERS" --parallel "$PARALLEL" \
+        --source "$SOURCES" --rates "$ARCHIVE_PAIR_RATES" --step "$CHAT_STEP" --drain 5 \
+        --timeout 600 --port "$port" --domain "$DOMAIN" --password "$PASSWORD" \
+        --sasl scram-sha-256 --keycache "$KEYCACHE" --server-pid "$pid" --json "$base.json" \
+        >"$base.txt" 2>"$base.log"
+}
+
+pair_stop() {
+    [ -n "$PAIR_BOTS" ] && kill -TERM $PAIR_BOTS 2>/dev/null
+    PAIR_BOTS=""
+    [ -n "$PAIR_PID" ] && stop_pid "$PAIR_PID" parley
+    PAIR_PID=""
+}
+
 # Offline flush and stream management resumption (see the bot's offline and resume).
 history_runs() {
     local name=$1
@@ -577,6 +648,7 @@ run_server() {
             --step "$MIXED_STEP" --drain 5 --timeout 600 || return 1
     fi
     archive_runs "$name" || return 1
+    [ "$name" = parley ] && { archive_pair_runs || return 1; }
     history_runs "$name"
 }
 

@@ -218,12 +218,43 @@ def test_archive_cost_is_the_median_of_alternating_rounds(tmp_path):
             write_run(folder, "parley", tag + sfx, chat([(5000, 3.0, cpu, 20)]), [(5000, 20)])
     res = rd.Results(str(folder))
     report_history.load(res)
-    assert [round(c, 2) for c in report_history.archive_costs(res, 5000)] == [0.28, 0.2, 0.15]
+    costs, how = report_history.archive_costs(res, 5000)
+    assert [round(c, 2) for c in costs] == [0.28, 0.2, 0.15] and how == "in turn"
     assert round(report_history.archive_cost(res, 5000), 2) == 0.2  # not the first round's
     verdicts = report_history.archive_verdicts(res)
-    assert verdicts[0] == ("- Parley's archive costs +20 % CPU per message at 5,000 msg/s, the "
-                           "median of 3 rounds (+28 %, +20 %, +15 %) (target ≤ +25 %): met.")
+    assert verdicts[0] == ("- Parley's archive costs +20 % CPU per message at 5,000 msg/s, in "
+                           "turn, the median of 3 rounds (+28 %, +20 %, +15 %) (target ≤ "
+                           "+25 %): met.")
     (folder / "parley-chat-archive-r3.json").unlink()  # a round missing a side is left out
     res = rd.Results(str(folder))
     report_history.load(res)
-    assert [round(c, 2) for c in report_history.archive_costs(res, 5000)] == [0.28, 0.2]
+    assert [round(c, 2) for c in report_history.archive_costs(res, 5000)[0]] == [0.28, 0.2]
+
+
+def test_archive_cost_side_by_side_wins_where_it_ran(tmp_path):
+    """Runs side by side (both configurations at once) give the archive's cost at their
+    rates; above them, the runs in turn still do."""
+    folder = results_folder(tmp_path)
+    with open(folder / "meta.env", "a") as f:
+        f.write("archive_rates=5000,20000\narchive_rounds=1\n"
+                "archive_pair_rates=5000\narchive_pair_rounds=2\n")
+    for tag, cpu in (("chat-archive-off", 20), ("chat-archive", 30)):  # in turn: +50 %
+        steps = chat([(5000, 3.0, cpu, 20), (20000, 3.0, cpu * 3, 20)])
+        write_run(folder, "parley", tag, steps, [(5000, 20), (20000, 60)])
+    for sfx, off, on in (("", 20, 23), ("-r2", 20, 25)):  # side by side: +15 %, +25 %
+        for tag, cpu in (("chat-archive-pair-off", off), ("chat-archive-pair", on)):
+            write_run(folder, "parley", tag + sfx, chat([(5000, 3.0, cpu, 20)]), [(5000, 20)])
+    res = rd.Results(str(folder))
+    report_history.load(res)
+    costs, how = report_history.archive_costs(res, 5000)
+    assert [round(c, 2) for c in costs] == [0.15, 0.25] and how == "side by side"
+    assert round(report_history.archive_cost(res, 5000), 2) == 0.2
+    assert report_history.archive_costs(res, 20000)[1] == "in turn"
+    assert round(report_history.archive_cost(res, 20000), 2) == 0.5
+    verdicts = report_history.archive_verdicts(res)
+    assert verdicts[0] == ("- Parley's archive costs +20 % CPU per message at 5,000 msg/s, side "
+                           "by side, the median of 2 rounds (+15 %, +25 %) (target ≤ +25 %): "
+                           "met.")
+    assert verdicts[1].endswith("(target ≤ +25 %): **not met**.")
+    md = "\n".join(report_history.archive_section(res))
+    assert "+20 % · +50 %" in md and "— · +50 %" in md  # 20,000: in turn only

@@ -149,7 +149,7 @@ void afx_index_all(struct fx *f)
 }
 
 /* 10 messages of a@x: odd ones with b@x, even ones with c@x; and 3 of d@x with b@x. */
-void afx_fill(struct fx *f)
+void afx_fill_unindexed(struct fx *f)
 {
     char body[64];
     for (int n = 1; n <= 10; n++) {
@@ -158,5 +158,11 @@ void afx_fill(struct fx *f)
     }
     for (int n = 11; n <= 13; n++)
         assert_int_equal(afx_put(f, "d@x", "b@x", n, "apple"), PL_OK);
+    assert_int_equal(storage_flush(&f->st), PL_OK);
+}
+
+void afx_fill(struct fx *f)
+{
+    afx_fill_unindexed(f);
     afx_index_all(f);
 }

@@ -49,7 +49,9 @@ int afx_put(struct fx *f, const char *owner, const char *peer, int n, const char
 void afx_check_index(struct fx *f);
 /* Indexes everything appended for search, and commits. */
 void afx_index_all(struct fx *f);
-/* 10 messages of a@x: odd ones with b@x, even ones with c@x; and 3 of d@x with b@x. */
+/* 10 messages of a@x: odd ones with b@x, even ones with c@x; and 3 of d@x with b@x; all
+ * indexed, or (unindexed) none. */
 void afx_fill(struct fx *f);
+void afx_fill_unindexed(struct fx *f);
 
 #endif
