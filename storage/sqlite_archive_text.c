@@ -129,22 +129,15 @@ static void text_function(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     const char *body = (const char *)sqlite3_value_text(argv[0]);
     const char *text = (const char *)sqlite3_value_text(argv[1]);
     struct search *s = sqlite3_get_auxdata(ctx, 1); /* the same text for every row */
+    struct search *made = NULL;
     (void)argc;
     if (!body || !text) {
         sqlite3_result_int(ctx, 0);
         return;
     }
-    if (!s) {
-        if (!(s = search_new(fn, text))) {
-            sqlite3_result_error(ctx, "archive_text: the tokenizer failed", -1);
-            return;
-        }
-        sqlite3_set_auxdata(ctx, 1, s, search_free);
-        s = sqlite3_get_auxdata(ctx, 1); /* SQLite may have freed it already */
-        if (!s) {
-            sqlite3_result_error_nomem(ctx);
-            return;
-        }
+    if (!s && !(s = made = search_new(fn, text))) {
+        sqlite3_result_error(ctx, "archive_text: the tokenizer failed", -1);
+        return;
     }
     struct tokens t = { 0 };
     buf_init(&t.bytes);
@@ -155,6 +148,8 @@ static void text_function(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     else
         sqlite3_result_error(ctx, "archive_text: the tokenizer failed", -1);
     tokens_fini(&t);
+    if (made) /* kept for the next rows; SQLite frees it when it cannot keep it */
+        sqlite3_set_auxdata(ctx, 1, made, search_free);
 }
 
 static void text_fn_free(void *p)
