@@ -144,17 +144,14 @@ static char *match_expr(const struct bounds *b, const char *text)
         sq_owner_match(b->oid, keys);
     buf_puts(&m, keys);
     if (text) {
+        const char *p = text, *w;
+        size_t n;
         buf_puts(&m, " AND body : (");
-        for (const char *p = text; *p;) {
-            p += strspn(p, " \t\r\n");
-            size_t n = strcspn(p, " \t\r\n");
-            if (!n)
-                break;
+        while ((n = sq_next_word(&p, &w)) != 0) {
             buf_puts(&m, words++ ? " \"" : "\"");
             for (size_t i = 0; i < n; i++)
-                buf_append(&m, p[i] == '"' ? "\"\"" : &p[i], p[i] == '"' ? 2 : 1);
+                buf_append(&m, w[i] == '"' ? "\"\"" : &w[i], w[i] == '"' ? 2 : 1);
             buf_append(&m, "\"", 1);
-            p += n;
         }
         buf_append(&m, ")", 1);
     }

@@ -14,7 +14,9 @@
 struct tokens {
     struct buf bytes;
     size_t n, cap;
-    size_t *at, *len;
+    struct span {
+        size_t at, len;
+    } *v;
 };
 
 /* A search: each word of the text is a phrase (its tokens, in order), as the index query
@@ -33,8 +35,7 @@ struct text_fn {
 static void tokens_fini(struct tokens *t)
 {
     buf_fini(&t->bytes);
-    free(t->at);
-    free(t->len);
+    free(t->v);
 }
 
 static int add_token(void *ctx, int flags, const char *token, int n, int start, int end)
@@ -43,11 +44,9 @@ static int add_token(void *ctx, int flags, const char *token, int n, int start, 
     (void)flags, (void)start, (void)end;
     if (t->n == t->cap) {
         t->cap = t->cap ? 2 * t->cap : 16;
-        t->at = xrealloc(t->at, t->cap * sizeof(*t->at));
-        t->len = xrealloc(t->len, t->cap * sizeof(*t->len));
+        t->v = xrealloc(t->v, t->cap * sizeof(*t->v));
     }
-    t->at[t->n] = t->bytes.len;
-    t->len[t->n++] = (size_t)n;
+    t->v[t->n++] = (struct span){ .at = t->bytes.len, .len = (size_t)n };
     buf_append(&t->bytes, token, (size_t)n);
     return SQLITE_OK;
 }
@@ -60,8 +59,8 @@ static int tokenize(const struct text_fn *fn, int why, const char *text, size_t 
 
 static bool token_eq(const struct tokens *a, size_t i, const struct tokens *b, size_t j)
 {
-    return a->len[i] == b->len[j] &&
-           memcmp(a->bytes.data + a->at[i], b->bytes.data + b->at[j], a->len[i]) == 0;
+    return a->v[i].len == b->v[j].len &&
+           memcmp(a->bytes.data + a->v[i].at, b->bytes.data + b->v[j].at, a->v[i].len) == 0;
 }
 
 /* Do the tokens first .. end - 1 of w occur one after another in body? */
@@ -87,24 +86,29 @@ static void search_free(void *p)
     free(s);
 }
 
-/* Splits text at white space, as the index query does, and each word into its tokens. */
+size_t sq_next_word(const char **p, const char **word)
+{
+    *word = *p + strspn(*p, " \t\r\n");
+    size_t n = strcspn(*word, " \t\r\n");
+    *p = *word + n;
+    return n;
+}
+
+/* Splits text into words as the index query does, and each word into its tokens. */
 static struct search *search_new(const struct text_fn *fn, const char *text)
 {
     struct search *s = xcalloc(1, sizeof(*s));
+    const char *p = text, *w;
+    size_t n;
     buf_init(&s->words.bytes);
-    for (const char *p = text; *p;) {
-        p += strspn(p, " \t\r\n");
-        size_t n = strcspn(p, " \t\r\n");
-        if (!n)
-            break;
+    while ((n = sq_next_word(&p, &w)) != 0) {
         s->first = xrealloc(s->first, (s->n_phrases + 2) * sizeof(*s->first));
         s->first[s->n_phrases] = s->words.n;
-        if (tokenize(fn, FTS5_TOKENIZE_QUERY, p, n, &s->words) != SQLITE_OK) {
+        if (tokenize(fn, FTS5_TOKENIZE_QUERY, w, n, &s->words) != SQLITE_OK) {
             search_free(s);
             return NULL;
         }
         s->first[++s->n_phrases] = s->words.n;
-        p += n;
     }
     return s;
 }

@@ -214,6 +214,10 @@ void sq_meta_run(sqlite3 *db, const char *owner, struct archive_meta *m, char *e
  * word of text as the index would find it, for the rows not indexed yet
  * (sqlite_archive_text.c). PL_OK or PL_EIO. */
 int sq_text_functions(sqlite3 *db);
+/* The next word of a search text after *p (white space parts words): its start in *word and
+ * its length, 0 when none is left; *p moves past it. The index query and archive_text both
+ * split a search so, and so agree on its words. */
+size_t sq_next_word(const char **p, const char **word);
 /* Offline message ops (sqlite_offline.c), with the contracts of struct storage_ops. */
 int sq_offline_count(struct storage *st, const char *owner, size_t *n);
 int sq_offline_put(struct storage *st, const char *owner, const struct offline_row *row);

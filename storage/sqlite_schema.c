@@ -36,6 +36,10 @@
     " VALUES ('delete', OLD.id, OLD.keys, OLD.body);"                                          \
     " INSERT INTO archive_index (rowid, keys, body) VALUES (NEW.id, NEW.keys, NEW.body);"      \
     " END;"
+/* The update trigger as migrations 8 and 9 make it, keys being a column of its own. */
+#define INDEX_UPD_TRIGGER                                                                      \
+    "CREATE TRIGGER archive_index_upd AFTER UPDATE OF keep, keys, body ON archive_msgs"        \
+    INDEX_UPD_BODY
 /* UPDATE_KEEP: how the rows that the deleted account no longer keeps are updated. */
 #define ACCOUNT_GONE_TRIGGER(UPDATE_KEEP)                                                      \
     "CREATE TRIGGER archive_account_gone AFTER DELETE ON accounts"                             \
@@ -230,8 +234,7 @@ const char *const sq_migrations[] = {
      "DROP TABLE archive_msgs;"
      "ALTER TABLE archive_msgs_8 RENAME TO archive_msgs;"
      INDEX_DEL_TRIGGER
-     "CREATE TRIGGER archive_index_upd AFTER UPDATE OF keep, keys, body ON archive_msgs"
-     INDEX_UPD_BODY
+     INDEX_UPD_TRIGGER
      ACCOUNT_GONE_TRIGGER("UPDATE archive_msgs SET keep = keep & ~" GONE_BITS
                           ", keys = archive_keys(sender, rcpt, keep & ~" GONE_BITS ")")),
     /* 9: a row's tokens name each party, o<owner> when it keeps the row and p<owner> when
@@ -244,8 +247,7 @@ const char *const sq_migrations[] = {
      "INSERT INTO archive_index (archive_index) VALUES ('delete-all');"
      "INSERT INTO archive_index (rowid, keys, body) SELECT id, keys, body FROM archive_msgs"
      " WHERE id <= (SELECT upto FROM archive_fts_state);"
-     "CREATE TRIGGER archive_index_upd AFTER UPDATE OF keep, keys, body ON archive_msgs"
-     INDEX_UPD_BODY),
+     INDEX_UPD_TRIGGER),
 };
 
 /* One row per enum sq_stmt_id. Insert and update share ?1..?7 (jid, salt, iterations, the four

@@ -472,12 +472,13 @@ certificate: $(srv_last_words "$name")"; return 1; }
 # True when BENCH_SCENARIOS is unset or names SCENARIO.
 want() { [ -z "${BENCH_SCENARIOS:-}" ] || [[ " $BENCH_SCENARIOS " == *" $1 "* ]]; }
 
-# One of Parley's archive runs: variant (mam or nomam), tag, the bot's arguments.
-parley_archive_run() {
-    local variant=$1 tag=$2
-    shift 2
-    scenario --variant "$variant" parley "$tag" "$@" || return 1
-    echo "archive_kib=$(srv_archive_kib parley)" >>"$RES/parley-$tag.run"
+# One archive run: server, variant (mam, or Parley's nomam), tag, the bot's arguments; the run
+# file records what the archive's storage grew by.
+archive_run() {
+    local name=$1 variant=$2 tag=$3
+    shift 3
+    scenario --variant "$variant" "$name" "$tag" "$@" || return 1
+    echo "archive_kib=$(srv_archive_kib "$name")" >>"$RES/$name-$tag.run"
 }
 
 # 1:1 chat with the message archive on (and for Parley with it off too), the steps of
@@ -491,9 +492,8 @@ archive_runs() {
     args=(chat --count "$CHAT_USERS" --parallel "$PARALLEL" --source "$SOURCES"
         --rates "$ARCHIVE_RATES" --step "$CHAT_STEP" --drain 5 --timeout 600)
     if [ "$name" != parley ]; then
-        scenario --variant mam "$name" chat-archive "${args[@]}" || return 1
-        echo "archive_kib=$(srv_archive_kib "$name")" >>"$RES/$name-chat-archive.run"
-        return 0
+        archive_run "$name" mam chat-archive "${args[@]}"
+        return
     fi
     if ! parley_has_archive; then
         meta parley_archive "no archive yet"
@@ -505,11 +505,11 @@ archive_runs() {
     for ((round = 1; round <= ARCHIVE_ROUNDS; round++)); do
         sfx=$( ((round > 1)) && echo "-r$round")
         if ((round % 2)); then
-            parley_archive_run nomam "chat-archive-off$sfx" "${args[@]}" &&
-                parley_archive_run mam "chat-archive$sfx" "${args[@]}"
+            archive_run parley nomam "chat-archive-off$sfx" "${args[@]}" &&
+                archive_run parley mam "chat-archive$sfx" "${args[@]}"
         else
-            parley_archive_run mam "chat-archive$sfx" "${args[@]}" &&
-                parley_archive_run nomam "chat-archive-off$sfx" "${args[@]}"
+            archive_run parley mam "chat-archive$sfx" "${args[@]}" &&
+                archive_run parley nomam "chat-archive-off$sfx" "${args[@]}"
         fi || return 1
     done
 }
