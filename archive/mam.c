@@ -25,9 +25,7 @@
 
 long long mam_now_us(void)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (long long)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+    return module_wall_us();
 }
 
 static void purge_step(void *arg)
@@ -83,23 +81,43 @@ void mam_index_note(struct mam *m)
         index_soon(m);
 }
 
+static void mam_appended(void *state)
+{
+    mam_index_note(state);
+}
+
+/* The archive iq on owner's archive: the query form, a query, its metadata; prefs only
+ * for an account's own. */
+static int archive_iq(struct route_ctx *rc, struct stanza *st, const char *owner, bool own)
+{
+    const struct xel *q = xel_first_elem(st->root);
+    bool get = st->type & IQ_GET;
+    if (strcmp(q->name, "query") == 0)
+        return get ? mam_query_form(rc, st) : mam_query_set(rc, st, q, owner);
+    if (strcmp(q->name, "prefs") == 0 && own)
+        return get ? mam_prefs_get(rc, st) : mam_prefs_set(rc, st, q);
+    if (strcmp(q->name, "metadata") == 0 && get)
+        return mam_metadata(rc, st, owner);
+    return ROUTE_ERROR(COND_BAD_REQUEST);
+}
+
 /* Only the account's own archive is served; the server's domain has none. */
 static int mam_iq(struct route_ctx *rc, struct stanza *st)
 {
-    const struct xel *q = xel_first_elem(st->root);
     const char *self = module_session_jid(rc->sess)->bare;
     if (rc->to && !rc->to->local)
         return ROUTE_PASS;
     if (rc->to && strcmp(rc->to->bare, self) != 0)
         return ROUTE_ERROR(COND_FORBIDDEN);
-    bool get = st->type & IQ_GET;
-    if (strcmp(q->name, "query") == 0)
-        return get ? mam_query_form(rc, st) : mam_query_set(rc, st, q);
-    if (strcmp(q->name, "prefs") == 0)
-        return get ? mam_prefs_get(rc, st) : mam_prefs_set(rc, st, q);
-    if (strcmp(q->name, "metadata") == 0 && get)
-        return mam_metadata(rc, st);
-    return ROUTE_ERROR(COND_BAD_REQUEST);
+    return archive_iq(rc, st, self, true);
+}
+
+/* Another module's archive (a room's), whose rights it checked. */
+static int mam_archive_query(void *state, struct route_ctx *rc, struct stanza *st,
+                             const char *owner)
+{
+    rc->state = state;
+    return archive_iq(rc, st, owner, false);
 }
 
 static int mam_init(struct server *srv, const void *opts, void **state)
@@ -166,4 +184,6 @@ const struct module archive_module = {
     .session_open = mam_session_open,
     .session_close = mam_session_close,
     .account_features = mam_account_features,
+    .archive_query = mam_archive_query,
+    .archive_appended = mam_appended,
 };

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "datetime.h"
 #include "hmap.h"
 #include "module.h"
 #include "storage.h"
@@ -41,10 +42,6 @@ struct mam {
     unsigned unindexed;    /* appends since the full-text index last caught up */
     bool indexing;         /* an index batch is queued (module_defer) */
     struct hmap prefs;     /* owner -> struct mam_prefs, for accounts with sessions */
-    /* Random bytes for stanza-id tags, drawn in bulk: RAND_bytes costs about a microsecond
-     * a call, whatever the size. */
-    unsigned char rand_pool[1536];
-    size_t rand_left;
     struct buf xml; /* a message as archived, reused: the store copies what it keeps */
 };
 
@@ -54,6 +51,7 @@ struct mam_pending {
     struct mam *m;
     struct stanza *iq; /* the request (a reference) */
     char *full;        /* the querying session's full JID */
+    char *owner;       /* whose archive: the querier's own, or a room's */
     const char *queryid; /* in the request's arena, NULL: none */
     bool flip;
     size_t n_ids;      /* the ids form: how many distinct ids were asked */
@@ -61,10 +59,6 @@ struct mam_pending {
 
 /* Microseconds since the epoch. */
 long long mam_now_us(void);
-/* Writes ts_us as an XEP-0082 DateTime (UTC, microseconds) into out (>= 32 bytes). */
-void mam_stamp(long long ts_us, char *out, size_t len);
-/* Parses an XEP-0082 DateTime into microseconds; PL_OK or PL_EINVAL. */
-int mam_parse_stamp(const char *text, long long *ts_us);
 
 /* Archives per the owner's preferences and the [archive] default: may peer's messages go
  * to owner's archive? */
@@ -81,14 +75,16 @@ bool mam_prefs_cached(struct mam *m, const char *owner, const char *peer,
 void mam_prefs_free_all(struct mam *m);
 
 /* The route handlers (mam_query.c, mam_prefs.c). */
-int mam_query_set(struct route_ctx *rc, struct stanza *st, const struct xel *q);
+int mam_query_set(struct route_ctx *rc, struct stanza *st, const struct xel *q,
+                  const char *owner);
 int mam_query_form(struct route_ctx *rc, struct stanza *st);
-int mam_metadata(struct route_ctx *rc, struct stanza *st);
+int mam_metadata(struct route_ctx *rc, struct stanza *st, const char *owner);
 int mam_prefs_get(struct route_ctx *rc, struct stanza *st);
 int mam_prefs_set(struct route_ctx *rc, struct stanza *st, const struct xel *p);
 /* A request waiting for the store, linked into the module's list (mam_query.c): the request
  * is referenced and the querying session remembered by its full JID. */
-struct mam_pending *mam_pending_new(struct route_ctx *rc, struct stanza *st);
+struct mam_pending *mam_pending_new(struct route_ctx *rc, struct stanza *st,
+                                    const char *owner);
 void mam_pending_free(struct mam_pending *p);
 /* Drops the requests still waiting (module fini: the store drops their callbacks). */
 void mam_pending_free_all(struct mam *m);

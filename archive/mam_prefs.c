@@ -158,7 +158,7 @@ static void add_end(struct stanza *r, struct xel *md, const char *name, const ch
 {
     char stamp[40];
     struct xel *e = xel_add_child(r, md, name, NS_MAM);
-    mam_stamp(ts, stamp, sizeof(stamp));
+    datetime_format(ts, stamp, sizeof(stamp));
     xel_set_attr(r, e, "id", id);
     xel_set_attr(r, e, "timestamp", stamp);
 }
@@ -184,13 +184,12 @@ static void meta_done(void *ctx, const struct archive_meta *meta)
     mam_pending_free(w);
 }
 
-int mam_metadata(struct route_ctx *rc, struct stanza *st)
+int mam_metadata(struct route_ctx *rc, struct stanza *st, const char *owner)
 {
-    struct mam_pending *w = mam_pending_new(rc, st);
+    struct mam_pending *w = mam_pending_new(rc, st, owner);
     /* The reader sees what is committed: the newest messages may still wait for theirs. */
     if (module_storage_commit(rc->srv) != PL_OK ||
-        archive_meta(module_storage(rc->srv), module_session_jid(rc->sess)->bare, meta_done,
-                     w) != PL_OK) {
+        archive_meta(module_storage(rc->srv), owner, meta_done, w) != PL_OK) {
         mam_pending_free(w);
         return ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
     }

@@ -22,13 +22,15 @@ struct mam_req {
 
 /* ---- pending queries -------------------------------------------------------------------- */
 
-struct mam_pending *mam_pending_new(struct route_ctx *rc, struct stanza *st)
+struct mam_pending *mam_pending_new(struct route_ctx *rc, struct stanza *st,
+                                    const char *owner)
 {
     struct mam *m = rc->state;
     struct mam_pending *p = xcalloc(1, sizeof(*p));
     p->m = m;
     p->iq = stanza_ref(st);
     p->full = xstrdup(module_session_jid(rc->sess)->full);
+    p->owner = xstrdup(owner);
     p->next = m->pending;
     if (m->pending)
         m->pending->prevp = &p->next;
@@ -44,6 +46,7 @@ void mam_pending_free(struct mam_pending *p)
         p->next->prevp = p->prevp;
     stanza_unref(p->iq);
     free(p->full);
+    free(p->owner);
     free(p);
 }
 
@@ -110,7 +113,7 @@ static int read_field(struct mam_req *q, const struct xel *field, long cap)
     if (strcmp(var, "with") == 0)
         return set_with(q, v);
     if (strcmp(var, "start") == 0 || strcmp(var, "end") == 0)
-        return mam_parse_stamp(v, var[0] == 's' ? &q->f.start_us : &q->f.end_us) == PL_OK
+        return datetime_parse(v, var[0] == 's' ? &q->f.start_us : &q->f.end_us) == PL_OK
                    ? ROUTE_DONE
                    : ROUTE_ERROR(COND_BAD_REQUEST);
     if (strcmp(var, "after-id") == 0)
@@ -242,13 +245,13 @@ static void send_result(struct session *sess, const struct mam_pending *p,
     const struct jid *self = module_session_jid(sess);
     struct stanza *r = stanza_new("message", NS_CLIENT);
     stanza_set_to(r, self->full);
-    stanza_set_from(r, self->bare);
+    stanza_set_from(r, p->owner);
     struct xel *res = xel_add_child(r, r->root, "result", NS_MAM);
     if (p->queryid)
         xel_set_attr(r, res, "queryid", p->queryid);
     xel_set_attr(r, res, "id", it->stanza_id);
     struct xel *fw = xel_add_child(r, res, "forwarded", NS_FORWARD);
-    mam_stamp(it->ts_us, stamp, sizeof(stamp));
+    datetime_format(it->ts_us, stamp, sizeof(stamp));
     xel_set_attr(r, xel_add_child(r, fw, "delay", NS_DELAY), "stamp", stamp);
     xel_copy_into(r, fw, msg->root);
     module_send(sess, r);
@@ -323,10 +326,11 @@ static void page_done(void *ctx, const struct archive_page *page)
     mam_pending_free(p);
 }
 
-int mam_query_set(struct route_ctx *rc, struct stanza *st, const struct xel *query)
+int mam_query_set(struct route_ctx *rc, struct stanza *st, const struct xel *query,
+                  const char *owner)
 {
     struct mam *m = rc->state;
-    struct mam_req q = { .f = { .owner = module_session_jid(rc->sess)->bare } };
+    struct mam_req q = { .f = { .owner = owner } };
     int res = read_request(&q, query, m->opts.max_page);
     /* The reader sees what is committed: pending messages are committed first, so a page
      * shows everything routed before the query (a search matches the rows not indexed yet
@@ -334,7 +338,7 @@ int mam_query_set(struct route_ctx *rc, struct stanza *st, const struct xel *que
     if (res == ROUTE_DONE && module_storage_commit(m->srv) != PL_OK)
         res = ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
     if (res == ROUTE_DONE) {
-        struct mam_pending *p = mam_pending_new(rc, st);
+        struct mam_pending *p = mam_pending_new(rc, st, owner);
         const char *qid = xel_attr(query, "queryid");
         p->queryid = qid ? stanza_strdup(st, qid) : NULL;
         p->flip = q.flip;

@@ -7,31 +7,15 @@
 #include <strings.h>
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "base.h"
 #include "jid.h"
 #include "mam.h"
 #include "ns.h"
 
-/* A fresh archive key and random tag: the message's row in the archive and its stanza-id.
- * Keys grow with time, so the archive only ever appends. */
 static bool new_key(struct mam *m, long long *key, unsigned long long *tag)
 {
-    size_t need = ARCHIVE_TAG_BITS / 8;
-    if (m->rand_left < need) {
-        if (RAND_bytes(m->rand_pool, sizeof(m->rand_pool)) != 1)
-            abort(); /* no randomness: ids could be guessed, and the process cannot go on */
-        m->rand_left = sizeof(m->rand_pool);
-    }
-    const unsigned char *raw = m->rand_pool + (m->rand_left -= need);
-    *tag = 0;
-    for (size_t i = 0; i < need; i++)
-        *tag = *tag << 8 | raw[i];
-    int rc = archive_new_key(module_storage(m->srv), mam_now_us(), key);
-    if (rc != PL_OK)
-        module_log(LOG_ERROR, "archive", "no archive key: %s", pl_strerror(rc));
-    return rc == PL_OK;
+    return module_archive_key(m->srv, key, tag) == PL_OK;
 }
 
 /* Does by name us: the server's domain or any JID at it? */
@@ -208,7 +192,7 @@ static const char *tombstone_xml(struct mam *m, const struct stanza *st, const c
             xel_set_attr(t, t->root, attrs[i], xel_attr(st->root, attrs[i]));
     xel_set_attr(t, t->root, "id", ref);
     struct xel *r = xel_add_child(t, t->root, "retracted", NS_RETRACT);
-    mam_stamp(mam_now_us(), stamp, sizeof(stamp));
+    datetime_format(mam_now_us(), stamp, sizeof(stamp));
     xel_set_attr(t, r, "stamp", stamp);
     if (st->id)
         xel_set_attr(t, r, "id", st->id);

@@ -163,13 +163,13 @@ void deliver_message(struct server *srv, struct conn *conn, struct message_event
     hooks_message_done(ev);
 }
 
-void deliver_message_again(struct server *srv, struct stanza *st)
+void deliver_message_from(struct server *srv, struct stanza *st, bool replay)
 {
     struct jid *to = st->to ? jid_parse(st->to) : NULL;
     /* an account deleted meanwhile keeps nothing: its name may be someone else's soon */
     if (to && to->local && server_hosts(srv, to->domain) &&
         server_account_exists(srv, to->bare)) {
-        struct message_event ev = { .srv = srv, .st = st, .to = to, .replay = true };
+        struct message_event ev = { .srv = srv, .st = st, .to = to, .replay = replay };
         deliver_message(srv, NULL, &ev);
     }
     jid_free(to);

@@ -15,9 +15,10 @@ struct message_event;
  * message_undelivered when no resource took it, then message_done. Errors go to conn's
  * session (NULL: the server re-delivers; errors are routed to the sender's session). */
 void deliver_message(struct server *srv, struct conn *conn, struct message_event *ev);
-/* Routes a message the server had accepted before (an expired stream-management session's
- * unacknowledged messages) to its recipient's other resources or offline storage. */
-void deliver_message_again(struct server *srv, struct stanza *st);
+/* Routes a message the server sends (no sending session) to its local recipient: live, or
+ * kept offline. replay: the server had accepted it before (an expired stream-management
+ * session's unacknowledged messages), see struct message_event. */
+void deliver_message_from(struct server *srv, struct stanza *st, bool replay);
 /* Sends st to one session. */
 void deliver_to_session(struct session *sess, const struct stanza *st);
 /* Serializes st once and sends it to every available resource of bare with priority at

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* XEP-0030: the server and local accounts describe themselves; no items are listed yet. */
+/* XEP-0030: the server and local accounts describe themselves; the server lists its services. */
 #include <stdbool.h>
 #include <string.h>
 
@@ -35,8 +35,9 @@ static void add_feature(struct stanza *r, struct xel *q, const char *var)
     xel_set_attr(r, f, "var", var);
 }
 
-static void fill_server_info(struct stanza *r, struct xel *q)
+static void fill_server_info(struct server *srv, struct stanza *r, struct xel *q)
 {
+    (void)srv;
     add_identity(r, q, "server", "im", "Parley");
     add_feature(r, q, NS_DISCO_INFO);
     add_feature(r, q, NS_DISCO_ITEMS);
@@ -47,8 +48,9 @@ static void fill_server_info(struct stanza *r, struct xel *q)
     }
 }
 
-static void fill_account_info(struct stanza *r, struct xel *q)
+static void fill_account_info(struct server *srv, struct stanza *r, struct xel *q)
 {
+    (void)srv;
     add_identity(r, q, "account", "registered", NULL);
     add_feature(r, q, NS_DISCO_INFO);
     for (size_t i = 0; i < modules_count; i++) {
@@ -63,7 +65,7 @@ static void fill_account_info(struct stanza *r, struct xel *q)
  * known, so any other node is item-not-found; a given node is echoed as XEP-0030 asks.
  */
 static int reply_query(struct route_ctx *rc, struct stanza *st, const char *ns,
-                       void (*fill)(struct stanza *r, struct xel *q))
+                       void (*fill)(struct server *srv, struct stanza *r, struct xel *q))
 {
     const struct xel *req = xel_child(st->root, "query", ns);
     if (!req)
@@ -77,7 +79,7 @@ static int reply_query(struct route_ctx *rc, struct stanza *st, const char *ns,
     if (node)
         xel_set_attr(r, q, "node", node);
     if (fill)
-        fill(r, q);
+        fill(rc->srv, r, q);
     router_reply(rc, r);
     stanza_unref(r);
     return ROUTE_DONE;
@@ -90,8 +92,20 @@ static int disco_info(struct route_ctx *rc, struct stanza *st)
     return reply_query(rc, st, NS_DISCO_INFO, fill_account_info);
 }
 
+/* The services on domains of their own (group chat). */
+static void fill_server_items(struct server *srv, struct stanza *r, struct xel *q)
+{
+    for (size_t i = 0; i < modules_count; i++) {
+        const char *d = modules[i]->service_domain ? modules[i]->service_domain(srv) : NULL;
+        if (d)
+            xel_set_attr(r, xel_add_child(r, q, "item", q->ns), "jid", d);
+    }
+}
+
 static int disco_items(struct route_ctx *rc, struct stanza *st)
 {
+    if (rc->target == TARGET_SERVER)
+        return reply_query(rc, st, NS_DISCO_ITEMS, fill_server_items);
     return reply_query(rc, st, NS_DISCO_ITEMS, NULL);
 }
 

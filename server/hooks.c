@@ -45,6 +45,13 @@ void hooks_session_available(struct server *srv, struct session *sess)
             modules[i]->session_available(srv->mod_state[i], sess);
 }
 
+void hooks_session_unavailable(struct server *srv, struct session *sess)
+{
+    for (size_t i = 0; i < modules_count; i++)
+        if (modules[i]->session_unavailable)
+            modules[i]->session_unavailable(srv->mod_state[i], sess);
+}
+
 void hooks_session_open(struct server *srv, struct session *sess)
 {
     for (size_t i = 0; i < modules_count; i++)

@@ -18,6 +18,7 @@ void hooks_message_done(const struct message_event *ev);
 /* True when a module kept st on its way to sess. */
 bool hooks_session_hold(struct server *srv, struct session *sess, const struct stanza *st);
 void hooks_session_available(struct server *srv, struct session *sess);
+void hooks_session_unavailable(struct server *srv, struct session *sess);
 void hooks_session_open(struct server *srv, struct session *sess);
 void hooks_session_close(struct server *srv, struct session *sess);
 

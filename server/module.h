@@ -85,6 +85,20 @@ struct module {
     bool (*session_hold)(void *state, struct session *sess, const struct stanza *st);
     /* sess sent its initial presence (it became available). */
     void (*session_available)(void *state, struct session *sess);
+    /* sess, available until now, is no longer: it sent unavailable presence (it may stay
+     * bound), or its session ends. Runs before session_close. */
+    void (*session_unavailable)(void *state, struct session *sess);
+    /* A service on a domain of its own (group chat on muc_domain): the domain (prepared), or
+     * NULL. Every stanza addressed to it or to a JID at it goes to service_route, once the
+     * router has checked it (IN phase) and the sender's outbound policy let it out; the
+     * route's result is handled as a route handler's. Only bound sessions reach a service. */
+    const char *(*service_domain)(const struct server *srv);
+    int (*service_route)(struct route_ctx *rc, struct stanza *st);
+    /* The message archive's service to other modules (module_archive_query and
+     * module_archive_appended); NULL: this module keeps no archive. */
+    int (*archive_query)(void *state, struct route_ctx *rc, struct stanza *st,
+                         const char *owner);
+    void (*archive_appended)(void *state);
     /* Disco#info features a local account's bare JID offers (NULL-terminated, may be NULL),
      * e.g. its message archive. */
     const char *const *account_features;
@@ -136,8 +150,23 @@ void module_storage_dirty_later(struct server *srv);
 int module_storage_commit(struct server *srv);
 /* Drops the batch now (writes of a request that failed half-way). PL_OK or an error. */
 int module_storage_rollback(struct server *srv);
+/* The wall clock in microseconds since the epoch (timestamps that leave the process). */
+long long module_wall_us(void);
+/* A fresh archive key (archive_new_key, now) and random tag: a message's row in the archive
+ * and its stanza-id (archive_sid_format). Keys grow with time, so the archive only appends.
+ * PL_OK, or the store's error (logged). */
+int module_archive_key(struct server *srv, long long *key, unsigned long long *tag);
+/* Answers an XEP-0313 iq (query, form, metadata) on owner's archive for rc's sender, as the
+ * archive module answers an account about its own: for a room's archive, whose rights the
+ * caller checked. A route result; service-unavailable when no module keeps an archive. */
+int module_archive_query(struct route_ctx *rc, struct stanza *st, const char *owner);
+/* A message was appended to the archive outside the archive module (a room's): it counts
+ * toward the next batch of the full-text index. */
+void module_archive_appended(struct server *srv);
 /* The domain this server hosts (prepared). */
 const char *module_domain(const struct server *srv);
+/* The domain of group chat (muc_domain, prepared). */
+const char *module_muc_domain(const struct server *srv);
 /* When the server started (seconds since the epoch). */
 long long module_started(const struct server *srv);
 /* Does a local account exist for bare (online or stored)? */
@@ -202,6 +231,9 @@ void module_when_confirmed(struct session *sess, void (*fn)(void *arg, bool conf
  * module_send otherwise. */
 void module_send_serialized(struct session *sess, const struct stanza *st, const void *bytes,
                             size_t n);
+/* Delivers a message from a service (st->from a room, say) to the local JID st->to the way
+ * the router delivers one: to the account's resources, or kept offline; archived. */
+void module_deliver_message(struct server *srv, struct stanza *st);
 /* Sends a long reply to one session in slices, at its reader's pace (conn_send_slices in
  * server/conn.h): next appends about budget bytes and returns true with the last slice;
  * release(arg) runs once, when done or when the connection goes (also when this fails).
@@ -212,6 +244,25 @@ int module_send_slices(struct session *sess,
 /* A module freed a large structure (bytes): the server gives free heap pages back to the
  * system soon after, so that memory an account used does not stay with the process. */
 void module_memory_released(struct server *srv, size_t bytes);
+/*
+ * A stanza serialized once for a fan-out to many sessions, without 'to': each send splices the
+ * recipient's full JID in. The caller owns the struct (init/fini) and keeps st alive while it
+ * sends; module_fanout_set may be called again for the next stanza (buffers are reused).
+ */
+struct fanout {
+    struct buf bytes; /* st serialized without 'to' */
+    size_t head;      /* where 'to' goes: just after the element name */
+    struct buf line;  /* one recipient's bytes */
+    const struct stanza *st;
+};
+void module_fanout_init(struct fanout *f);
+void module_fanout_fini(struct fanout *f);
+/* Serializes st (which must have no 'to') into f. */
+void module_fanout_set(struct fanout *f, const struct stanza *st);
+/* Delivers f's stanza to sess, addressed to its full JID: the recipient's policy is asked (as
+ * module_deliver does), then the hold gates. Returns true when it went out (or was held). */
+bool module_fanout_deliver(struct server *srv, struct fanout *f, struct session *sess);
+
 /* Serializes st once and sends it to every available resource of bare, skipping except.
  * Returns the number of recipients. */
 unsigned module_send_available(struct server *srv, const char *bare, const struct stanza *st,

@@ -3,9 +3,13 @@
 #include "module.h"
 
 #include <event2/event.h>
+#include <openssl/rand.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <string.h>
 
 #include "base.h"
 #include "confirm.h"
@@ -65,6 +69,54 @@ void module_log(enum log_level level, const char *tag, const char *fmt, ...)
 const char *module_domain(const struct server *srv)
 {
     return srv->cfg.domain;
+}
+
+long long module_wall_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (long long)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+int module_archive_key(struct server *srv, long long *key, unsigned long long *tag)
+{
+    size_t need = ARCHIVE_TAG_BITS / 8;
+    if (srv->rand_left < need) {
+        if (RAND_bytes(srv->rand_pool, sizeof(srv->rand_pool)) != 1)
+            abort(); /* no randomness: ids could be guessed, and the process cannot go on */
+        srv->rand_left = sizeof(srv->rand_pool);
+    }
+    const unsigned char *raw = srv->rand_pool + (srv->rand_left -= need);
+    *tag = 0;
+    for (size_t i = 0; i < need; i++)
+        *tag = *tag << 8 | raw[i];
+    int rc = archive_new_key(&srv->store, module_wall_us(), key);
+    if (rc != PL_OK)
+        log_msg(LOG_ERROR, "archive", "no archive key: %s", pl_strerror(rc));
+    return rc;
+}
+
+int module_archive_query(struct route_ctx *rc, struct stanza *st, const char *owner)
+{
+    for (size_t i = 0; i < modules_count; i++) {
+        if (modules[i]->archive_query) {
+            rc->state = rc->srv->mod_state[i];
+            return modules[i]->archive_query(rc->state, rc, st, owner);
+        }
+    }
+    return ROUTE_ERROR(COND_SERVICE_UNAVAILABLE);
+}
+
+void module_archive_appended(struct server *srv)
+{
+    for (size_t i = 0; i < modules_count; i++)
+        if (modules[i]->archive_appended)
+            modules[i]->archive_appended(srv->mod_state[i]);
+}
+
+const char *module_muc_domain(const struct server *srv)
+{
+    return srv->cfg.muc_domain;
 }
 
 long long module_started(const struct server *srv)
@@ -147,12 +199,15 @@ void module_session_set_presence(struct session *sess, bool available, int prior
                                  struct stanza *presence)
 {
     bool initial = available && !sess->available;
+    bool gone = !available && sess->available;
     sess->available = available;
     sess->priority = priority;
     stanza_unref(sess->presence);
     sess->presence = presence;
     if (initial)
         hooks_session_available(sess->srv, sess);
+    else if (gone)
+        hooks_session_unavailable(sess->srv, sess);
 }
 
 void module_send(struct session *sess, const struct stanza *st)
@@ -179,6 +234,11 @@ bool module_deliver_copy(struct server *srv, struct session *sess, const struct 
 bool module_deliver(struct server *srv, struct session *sess, const struct stanza *st)
 {
     return module_deliver_copy(srv, sess, st, st);
+}
+
+void module_deliver_message(struct server *srv, struct stanza *st)
+{
+    deliver_message_from(srv, st, false);
 }
 
 void module_send_held(struct session *sess, const struct stanza *st)
@@ -224,4 +284,42 @@ unsigned module_send_available(struct server *srv, const char *bare, const struc
                                const struct session *except)
 {
     return deliver_to_resources(srv, bare, st, INT_MIN, except);
+}
+
+void module_fanout_init(struct fanout *f)
+{
+    *f = (struct fanout){ .st = NULL };
+    buf_init(&f->bytes);
+    buf_init(&f->line);
+}
+
+void module_fanout_fini(struct fanout *f)
+{
+    buf_fini(&f->bytes);
+    buf_fini(&f->line);
+}
+
+void module_fanout_set(struct fanout *f, const struct stanza *st)
+{
+    buf_reset(&f->bytes);
+    stanza_write(st, &f->bytes);
+    f->head = 1 + strlen(st->root->name);
+    f->st = st;
+}
+
+bool module_fanout_deliver(struct server *srv, struct fanout *f, struct session *sess)
+{
+    struct filter_verdict v;
+    if (module_filter_in(srv, sess->jid->bare, sess, f->st, &v) != ROUTE_PASS)
+        return false;
+    struct buf *b = &f->line;
+    buf_reset(b);
+    buf_append(b, f->bytes.data, f->head);
+    buf_puts(b, " to='");
+    xml_escape(sess->jid->full, strlen(sess->jid->full), b);
+    buf_append(b, "'", 1);
+    /* one write per stanza: stream management counts stanzas, client state sees each */
+    buf_append(b, f->bytes.data + f->head, f->bytes.len - f->head);
+    session_send(sess, f->st, b->data, b->len);
+    return true;
 }

@@ -15,6 +15,7 @@ extern const struct module archive_module;
 extern const struct module carbons_module;
 extern const struct module csi_module;
 extern const struct module offline_module;
+extern const struct module muc_module;
 /* Last: its session_close must run after the others have said goodbye through its filters. */
 extern const struct module privacy_module;
 
@@ -22,7 +23,8 @@ const struct module *const modules[] = {
     &disco_module,   &ping_module,     &version_module,
     &time_module,    &register_module, &roster_module,
     &last_module,    &archive_module,  &carbons_module,
-    &csi_module,     &offline_module,  &privacy_module,
+    &csi_module,     &offline_module,  &muc_module,
+    &privacy_module,
 };
 
 const size_t modules_count = ARRAY_LEN(modules);

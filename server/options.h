@@ -14,6 +14,7 @@ enum resource_limit_action { RESOURCE_LIMIT_REFUSE, RESOURCE_LIMIT_REPLACE_OLDES
 /* Values of the top-level keys; strings are owned and freed by config_free(). */
 struct server_config {
     char *domain;
+    char *muc_domain; /* group chat's domain; "" until prepared: conference.<domain> */
     char *bind_address;
     long c2s_port;
     long c2s_tls_port;

@@ -140,7 +140,7 @@ static void reroute_one(void *ctx, const char *bytes, size_t n)
     if (!st)
         return;
     if (st->kind == STANZA_MESSAGE && !is_copy(st)) {
-        deliver_message_again(srv, st);
+        deliver_message_from(srv, st, true);
     } else if (st->kind == STANZA_IQ && (st->type & (IQ_GET | IQ_SET)) && st->from) {
         struct stanza *r = stanza_error_reply(st, COND_SERVICE_UNAVAILABLE, NULL);
         struct session *asker = session_find(&srv->sessions, r->to);

@@ -157,6 +157,18 @@ static bool consumed_for_account(const struct route_ctx *rc, const struct stanza
            (st->kind == STANZA_PRESENCE && (st->type & PRES_PROBE));
 }
 
+/* A policy refused st: its sender learns why, if st may be answered. */
+static int policy_refused(struct route_ctx *rc, const struct stanza *st,
+                          const struct filter_verdict *v)
+{
+    struct stanza *r = module_filter_error(st, v);
+    if (r) {
+        router_to_sender(rc->conn, r);
+        stanza_unref(r);
+    }
+    return ROUTE_DONE;
+}
+
 /*
  * Privacy comes before any other handling of a stanza to another account (XEP-0016 §2.2 rule
  * 4): the sender's outbound policy, then for stanzas consumed on the account's behalf its
@@ -172,19 +184,33 @@ static int check_policy(struct route_ctx *rc, struct stanza *st)
         (!consumed_for_account(rc, st) ||
          module_filter_in(rc->srv, rc->to->bare, NULL, st, &v) == ROUTE_PASS))
         return ROUTE_PASS;
-    struct stanza *r = module_filter_error(st, &v);
-    if (r) {
-        router_to_sender(rc->conn, r);
-        stanza_unref(r);
-    }
-    return ROUTE_DONE;
+    return policy_refused(rc, st, &v);
+}
+
+/* A stanza to a service's domain goes to its module, once the sender's outbound policy lets
+ * it out (a privacy list may block a room). */
+static int route_service(struct route_ctx *rc, struct stanza *st, int m)
+{
+    if (!rc->sess)
+        return refuse(st, COND_SERVICE_UNAVAILABLE);
+    rc->target = TARGET_SERVICE;
+    struct filter_verdict v;
+    if (module_filter_out(rc->srv, rc->sess->jid->bare, rc->sess, rc->to->full, st, &v) !=
+        ROUTE_PASS)
+        return policy_refused(rc, st, &v);
+    rc->state = rc->srv->mod_state[m];
+    return modules[m]->service_route(rc, st);
 }
 
 static int route(struct route_ctx *rc, struct stanza *st)
 {
-    if (rc->to && !server_hosts(rc->srv, rc->to->domain))
+    if (rc->to && !server_hosts(rc->srv, rc->to->domain)) {
+        int service = server_service(rc->srv, rc->to->domain);
+        if (service >= 0)
+            return route_service(rc, st, service);
         return st->kind == STANZA_PRESENCE ? ROUTE_DONE
                                            : refuse(st, COND_REMOTE_SERVER_NOT_FOUND);
+    }
     if (rc->to && rc->to->local && !account_known(rc->srv, rc->to->bare))
         return refuse(st, COND_SERVICE_UNAVAILABLE);
     int res = check_policy(rc, st);

@@ -19,6 +19,8 @@ enum route_target {
     TARGET_SERVER = 1u << 0,  /* our domain, or no 'to' on an iq (RFC 6120 §10.3) */
     TARGET_ACCOUNT = 1u << 1, /* the bare JID of a local account (incl. the sender's own) */
     TARGET_FULL = 1u << 2,    /* a full JID of a local account */
+    TARGET_SERVICE = 1u << 3, /* a service's domain or a JID at it (struct module's
+                               * service_route; route tables never see these) */
 };
 
 /* A route's types bit for a top-level element that is not a stanza (e.g. XEP-0352's

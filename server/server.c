@@ -51,19 +51,40 @@ static size_t config_sections(struct server *srv, struct cfg_section *sections)
     return n;
 }
 
-/* The domain is compared with prepared JIDs everywhere: prepare it once, here. */
-static int prepare_domain(struct server_config *cfg, const char *path, struct buf *err)
+/* A domain as it is compared with prepared JIDs everywhere; false when it is not one. */
+static bool prepare_one(char **domain)
 {
-    struct jid *j = jid_parse(cfg->domain);
+    struct jid *j = jid_parse(*domain);
     bool ok = j && !j->local && !j->resource;
     if (ok) {
-        free(cfg->domain);
-        cfg->domain = xstrdup(j->domain);
-    } else {
-        buf_printf(err, "%s: domain: '%s' is not a valid domain", path, cfg->domain);
+        free(*domain);
+        *domain = xstrdup(j->domain);
     }
     jid_free(j);
-    return ok ? PL_OK : PL_EINVAL;
+    return ok;
+}
+
+/* The domains are compared with prepared JIDs everywhere: prepare them once, here. Group chat
+ * lives on a domain of its own, conference.<domain> unless muc_domain says otherwise. */
+static int prepare_domains(struct server_config *cfg, const char *path, struct buf *err)
+{
+    if (!prepare_one(&cfg->domain)) {
+        buf_printf(err, "%s: domain: '%s' is not a valid domain", path, cfg->domain);
+        return PL_EINVAL;
+    }
+    if (!cfg->muc_domain[0]) {
+        free(cfg->muc_domain);
+        struct buf b;
+        buf_init(&b);
+        buf_printf(&b, "conference.%s", cfg->domain);
+        cfg->muc_domain = b.data;
+    }
+    if (!prepare_one(&cfg->muc_domain) || strcmp(cfg->muc_domain, cfg->domain) == 0) {
+        buf_printf(err, "%s: muc_domain: '%s' is not a valid domain of its own", path,
+                   cfg->muc_domain);
+        return PL_EINVAL;
+    }
+    return PL_OK;
 }
 
 int server_load_config(struct server *srv, const char *path, struct buf *err)
@@ -72,7 +93,7 @@ int server_load_config(struct server *srv, const char *path, struct buf *err)
     srv->spare_fd = -1;
     struct cfg_section sections[1 + MODULE_SLOTS];
     int rc = config_load(path, sections, config_sections(srv, sections), err);
-    return rc == PL_OK ? prepare_domain(&srv->cfg, path, err) : rc;
+    return rc == PL_OK ? prepare_domains(&srv->cfg, path, err) : rc;
 }
 
 char *server_db_path(const struct server_config *cfg)
@@ -92,6 +113,16 @@ bool server_account_exists(struct server *srv, const char *bare)
 bool server_hosts(const struct server *srv, const char *domain)
 {
     return strcmp(srv->cfg.domain, domain) == 0;
+}
+
+int server_service(const struct server *srv, const char *domain)
+{
+    for (size_t i = 0; i < modules_count; i++) {
+        const char *d = modules[i]->service_domain ? modules[i]->service_domain(srv) : NULL;
+        if (d && strcmp(d, domain) == 0)
+            return (int)i;
+    }
+    return -1;
 }
 
 struct buf *server_buf_take(struct server *srv)

@@ -81,6 +81,10 @@ struct server {
     struct session **confirming; /* sessions with module_when_confirmed calls waiting */
     size_t n_confirming, cap_confirming;
     struct event *confirm_ev; /* polls them while any wait */
+    /* Random bytes for archive tags, drawn in bulk: RAND_bytes costs about a microsecond a
+     * call, whatever the size. */
+    unsigned char rand_pool[1536];
+    size_t rand_left;
     int wake_fd;              /* the store's readers signal completions here (store_wake.c) */
     struct event *wake_ev;
 };
@@ -104,6 +108,9 @@ char *server_db_path(const struct server_config *cfg);
 bool server_account_exists(struct server *srv, const char *bare);
 /* Is domain (prepared) the one this server hosts? */
 bool server_hosts(const struct server *srv, const char *domain);
+/* The registry position of the module serving domain (prepared) as a service of its own
+ * (struct module's service_domain), or -1. */
+int server_service(const struct server *srv, const char *domain);
 /* Queues fn(arg) for the next loop turn, after the sockets that are ready (module_defer). */
 void server_defer(struct server *srv, void (*fn)(void *arg), void *arg);
 /* A serialization buffer of the server's pool (empty), and back: nested fan-outs each get

@@ -415,6 +415,7 @@ const struct storage_ops storage_sqlite_ops = {
     .archive_new_key = sq_archive_new_key,
     .archive_append = sq_archive_append,
     .archive_amend = sq_archive_amend,
+    .archive_replace = sq_archive_replace,
     .archive_purge = sq_archive_purge,
     .archive_index = sq_archive_index,
     .archive_query = sq_archive_query,
@@ -426,6 +427,11 @@ const struct storage_ops storage_sqlite_ops = {
     .offline_put = sq_offline_put,
     .offline_load = sq_offline_load,
     .offline_delete = sq_offline_delete,
+    .room_load = sq_room_load,
+    .room_put = sq_room_put,
+    .room_delete = sq_room_delete,
+    .room_aff_set = sq_room_aff_set,
+    .room_list = sq_room_list,
 };
 
 int storage_open_sqlite(struct storage *st, const char *path)

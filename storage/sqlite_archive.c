@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* SQLite backend ops for archive writes (append, amend, purge) and archive preferences. */
+/* SQLite backend ops for archive writes (append, amend, replace, purge) and archive preferences. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -369,6 +369,30 @@ int sq_archive_amend(struct storage *st, const char *sender, const char *rcpt, c
     sq_bind_text(s, q, 4, match);
     sq_bind_text(s, q, 5, body);
     sq_bind_text(s, q, 6, xml);
+    int rc = sq_run(s, q);
+    if (rc == PL_OK && sqlite3_changes(s->db) == 0)
+        rc = PL_ENOTFOUND;
+    return rc;
+}
+
+/* The stanza-id names the row (its key and tag); the statement checks that owner keeps it. */
+int sq_archive_replace(struct storage *st, const char *owner, const char *sid, const char *body,
+                       const char *xml)
+{
+    struct sq_store *s = sq_store(st);
+    long long key;
+    unsigned long long tag;
+    sqlite3_stmt *q;
+    if (!archive_sid_parse(sid, &key, &tag))
+        return PL_ENOTFOUND; /* not one of ours, so in no archive */
+    if (sq_archive_drain(s) != PL_OK || archive_batch(s) != PL_OK ||
+        !(q = sq_get(s, SQ_ARCHIVE_REPLACE)))
+        return PL_EIO;
+    sq_bind_int64(s, q, 1, key);
+    sq_bind_int64(s, q, 2, (long long)tag);
+    sq_bind_text(s, q, 3, owner);
+    sq_bind_text(s, q, 4, body);
+    sq_bind_text(s, q, 5, xml);
     int rc = sq_run(s, q);
     if (rc == PL_OK && sqlite3_changes(s->db) == 0)
         rc = PL_ENOTFOUND;

@@ -45,6 +45,7 @@ enum sq_stmt_id {
     SQ_ARCHIVE_INSERT,
     SQ_ARCHIVE_LAST_KEY,
     SQ_ARCHIVE_AMEND,
+    SQ_ARCHIVE_REPLACE,
     SQ_ARCHIVE_PURGE,
     SQ_ARCHIVE_FTS_UPTO,
     SQ_ARCHIVE_FTS_NEXT,
@@ -60,6 +61,20 @@ enum sq_stmt_id {
     SQ_OFFLINE_PUT,
     SQ_OFFLINE_LOAD,
     SQ_OFFLINE_DELETE,
+    SQ_ROOM_GET,
+    SQ_ROOM_AFFS,
+    SQ_ROOM_PUT,
+    SQ_ROOM_DELETE,
+    SQ_ROOM_AFFS_DELETE,
+    SQ_ROOM_AFF_PUT,
+    SQ_ROOM_AFF_REMOVE,
+    SQ_ROOM_LIST,
+    SQ_ROOM_LIST_LISTED,
+    SQ_ROOM_COUNT,
+    SQ_ROOM_COUNT_LISTED,
+    SQ_ROOM_ARCHIVE_DELETE,
+    SQ_ROOM_OWNER_DROP,
+    SQ_ROOM_PREFS_DELETE,
     SQ_STMT_COUNT
 };
 
@@ -186,6 +201,8 @@ int sq_archive_new_key(struct storage *st, long long now_us, long long *key);
 int sq_archive_append(struct storage *st, const struct archive_msg *m);
 int sq_archive_amend(struct storage *st, const char *sender, const char *rcpt,
                      const char *ref, const char *body, const char *xml);
+int sq_archive_replace(struct storage *st, const char *owner, const char *sid, const char *body,
+                       const char *xml);
 int sq_archive_purge(struct storage *st, long long cutoff_us, unsigned max, unsigned *n);
 int sq_archive_index(struct storage *st, unsigned max, unsigned *n);
 int sq_archive_prefs_get(struct storage *st, const char *owner, enum archive_mode *mode,
@@ -224,5 +241,15 @@ int sq_offline_put(struct storage *st, const char *owner, const struct offline_r
 int sq_offline_load(struct storage *st, const char *owner, long long after_id, size_t max,
                     void (*fn)(void *ctx, const struct offline_row *row), void *ctx);
 int sq_offline_delete(struct storage *st, const char *owner, long long upto_id);
+
+/* Group chat room ops (sqlite_muc.c), with the contracts of struct storage_ops. */
+int sq_room_load(struct storage *st, const char *jid,
+                 void (*room_fn)(void *ctx, const struct room_row *row),
+                 void (*aff_fn)(void *ctx, const struct room_aff_row *row), void *ctx);
+int sq_room_put(struct storage *st, const struct room_row *row);
+int sq_room_delete(struct storage *st, const char *jid);
+int sq_room_aff_set(struct storage *st, const char *room, const struct room_aff_row *row);
+int sq_room_list(struct storage *st, bool listed_only, const char *after, size_t max,
+                 void (*fn)(void *ctx, const struct room_row *row), void *ctx, size_t *total);
 
 #endif

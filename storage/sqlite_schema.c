@@ -248,7 +248,35 @@ const char *const sq_migrations[] = {
      "INSERT INTO archive_index (rowid, keys, body) SELECT id, keys, body FROM archive_msgs"
      " WHERE id <= (SELECT upto FROM archive_fts_state);"
      INDEX_UPD_TRIGGER),
+    /* 10: group chat rooms (XEP-0045): the room with muc/'s configuration as opaque text, and
+     * its affiliations, one row per JID (a JID without one has none). A room's messages are
+     * archived in archive_msgs as notes to self of the room's JID, so they need no table.
+     * rooms_listed holds only the public rooms: a disco#items page and its count read those
+     * alone, however many private rooms there are. IF NOT EXISTS: a file rewound to an older
+     * version by hand keeps working. */
+    ("CREATE TABLE IF NOT EXISTS rooms ("
+     " jid TEXT PRIMARY KEY NOT NULL,"
+     " name TEXT NOT NULL,"
+     " listed INTEGER NOT NULL,"
+     " config TEXT NOT NULL,"
+     " subject TEXT,"
+     " subject_by TEXT,"
+     " created INTEGER NOT NULL) WITHOUT ROWID;"
+     "CREATE INDEX IF NOT EXISTS rooms_listed ON rooms (jid) WHERE listed = 1;"
+     "CREATE TABLE IF NOT EXISTS room_affiliations ("
+     " room TEXT NOT NULL,"
+     " jid TEXT NOT NULL,"
+     " affiliation INTEGER NOT NULL,"
+     " nick TEXT,"
+     " reason TEXT,"
+     " PRIMARY KEY (room, jid)) WITHOUT ROWID"),
 };
+
+/* The room statements' result columns, in the order sqlite_muc.c reads them. listed is
+ * written as 0 or 1, so "listed = 1" selects what rooms_listed holds. */
+#define ROOM_SELECT "SELECT jid, name, listed, config, subject, subject_by, created FROM rooms"
+/* The archive rows not indexed yet (queries scan them). */
+#define ARCHIVE_TAIL "archive_msgs WHERE id > (SELECT upto FROM archive_fts_state)"
 
 /* One row per enum sq_stmt_id. Insert and update share ?1..?7 (jid, salt, iterations, the four
  * keys), so one bind helper serves both. */
@@ -304,6 +332,11 @@ const char *const sq_sql[SQ_STMT_COUNT] = {
                           " LIMIT 10000) UNION ALL SELECT id FROM archive_msgs WHERE"
                           " id > (SELECT upto FROM archive_fts_state)) AND sender = ?1"
                           " AND rcpt = ?2 AND (msg_id = ?3 OR origin_id = ?3))"),
+    /* ?1 and ?2: the key and tag a stanza-id spells; ?3 the owner whose archive keeps it. */
+    [SQ_ARCHIVE_REPLACE] = ("UPDATE archive_msgs SET body = ?4, xml = ?5 WHERE id = ?1"
+                            " AND tag = ?2 AND EXISTS (SELECT 1 FROM archive_owners o"
+                            " WHERE o.jid = ?3 AND ((sender = o.oid AND keep & 1)"
+                            " OR (rcpt = o.oid AND keep & 2)))"),
     /* Oldest first by key (the time order): stops at the first row still young enough. */
     [SQ_ARCHIVE_PURGE] = ("DELETE FROM archive_msgs WHERE id IN (SELECT id FROM archive_msgs"
                           " ORDER BY id LIMIT ?2) AND id < ?1"),
@@ -329,6 +362,35 @@ const char *const sq_sql[SQ_STMT_COUNT] = {
     [SQ_OFFLINE_LOAD] = ("SELECT id, stamp, stanza_id, xml FROM offline_messages"
                          " WHERE owner = ?1 AND id > ?2 ORDER BY id LIMIT ?3"),
     [SQ_OFFLINE_DELETE] = "DELETE FROM offline_messages WHERE owner = ?1 AND id <= ?2",
+    [SQ_ROOM_GET] = (ROOM_SELECT " WHERE jid = ?1"),
+    [SQ_ROOM_AFFS] = ("SELECT jid, affiliation, nick, reason FROM room_affiliations"
+                      " WHERE room = ?1 ORDER BY jid"),
+    [SQ_ROOM_PUT] = ("INSERT OR REPLACE INTO rooms (jid, name, listed, config, subject,"
+                     " subject_by, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+    [SQ_ROOM_DELETE] = "DELETE FROM rooms WHERE jid = ?1",
+    [SQ_ROOM_AFFS_DELETE] = "DELETE FROM room_affiliations WHERE room = ?1",
+    [SQ_ROOM_AFF_PUT] = ("INSERT OR REPLACE INTO room_affiliations (room, jid, affiliation, nick,"
+                         " reason) VALUES (?1, ?2, ?3, ?4, ?5)"),
+    [SQ_ROOM_AFF_REMOVE] = "DELETE FROM room_affiliations WHERE room = ?1 AND jid = ?2",
+    /* Pages by JID: ?1 is the last JID of the previous page ("" for the first). */
+    [SQ_ROOM_LIST] = (ROOM_SELECT " WHERE jid > ?1 ORDER BY jid LIMIT ?2"),
+    [SQ_ROOM_LIST_LISTED] = (ROOM_SELECT " WHERE listed = 1 AND jid > ?1 ORDER BY jid LIMIT ?2"),
+    [SQ_ROOM_COUNT] = "SELECT count(*) FROM rooms",
+    [SQ_ROOM_COUNT_LISTED] = "SELECT count(*) FROM rooms WHERE listed = 1",
+    /* A room's archive: its notes to self (?1 the room's owner number), found like the
+     * account-deletion trigger finds rows, through the index (?2: the MATCH for them) and
+     * in the unindexed tail. The delete trigger takes indexed rows out of the index. */
+    [SQ_ROOM_ARCHIVE_DELETE] = ("DELETE FROM archive_msgs WHERE id IN (SELECT rowid FROM"
+                                " archive_index WHERE archive_index MATCH ?2 UNION ALL SELECT id"
+                                " FROM " ARCHIVE_TAIL " AND sender = ?1) AND sender = ?1"
+                                " AND rcpt = ?1"),
+    /* The number goes only when no row names it any more (o: keeps it, p: does not), e.g.
+     * no private message sent through the room: those rows are their other party's. */
+    [SQ_ROOM_OWNER_DROP] = ("DELETE FROM archive_owners WHERE oid = ?1 AND NOT EXISTS"
+                            " (SELECT 1 FROM archive_index WHERE archive_index MATCH"
+                            " 'keys : o' || ?1 || ' OR keys : p' || ?1) AND NOT EXISTS"
+                            " (SELECT 1 FROM " ARCHIVE_TAIL " AND (sender = ?1 OR rcpt = ?1))"),
+    [SQ_ROOM_PREFS_DELETE] = "DELETE FROM archive_prefs WHERE owner = ?1",
 };
 
 const size_t sq_migrations_count = ARRAY_LEN(sq_migrations);

@@ -117,6 +117,34 @@ struct offline_row {
     size_t xml_len;
 };
 
+/* ---- group chat rooms (XEP-0045) ----------------------------------------------------------- */
+
+/* A room's messages are archived with archive_append as notes to self of the room's JID
+ * (sender and rcpt both the room, kept by it), so the room's archive is the archive whose
+ * owner is the room's JID: archive_query, archive_meta and archive_replace read and change it
+ * like any other owner's. */
+
+/* A stored room (strings borrowed for the call). config is the room's configuration as muc/
+ * encodes it, opaque to storage. */
+struct room_row {
+    const char *jid;        /* room@service, prepared */
+    const char *name;       /* "" for none */
+    bool listed;            /* public: listed in disco#items */
+    const char *config;     /* opaque text */
+    const char *subject;    /* NULL: none */
+    const char *subject_by; /* the nick that set it, NULL: none */
+    long long created;      /* seconds since the epoch */
+};
+
+/* One affiliation (XEP-0045 §5.2) as stored (strings borrowed for the call); affiliation is
+ * muc/'s value, opaque to storage, never 0 (0 means none: not stored). */
+struct room_aff_row {
+    const char *jid; /* a bare JID (or a domain) */
+    int affiliation;
+    const char *nick;   /* reserved nick, NULL: none */
+    const char *reason; /* NULL: none */
+};
+
 /* A backend. Every function returns PL_OK or a negative enum pl_err. Account keys are
  * prepared bare JIDs ("user@domain"). */
 struct storage_ops {
@@ -221,6 +249,32 @@ struct storage_ops {
     int (*offline_load)(struct storage *st, const char *owner, long long after_id, size_t max,
                         void (*fn)(void *ctx, const struct offline_row *row), void *ctx);
     int (*offline_delete)(struct storage *st, const char *owner, long long upto_id);
+    /* Group chat rooms. room_load calls room_fn once with the room, then aff_fn for each of
+     * its affiliations (JID order); PL_ENOTFOUND when no such room is stored (neither is
+     * called then); the callbacks must not call room_load again (that call fails with
+     * PL_EIO). room_put inserts or replaces the room row (its affiliations stay).
+     * room_delete removes the room, its affiliations and its archive (the messages archived
+     * with the room's JID as owner, i.e. its notes to self, see the section on rooms above;
+     * and its archive preferences); PL_OK also when none of it was stored. room_aff_set sets one affiliation
+     * of room (affiliation 0 removes it; the room row need not be stored yet). room_list
+     * calls fn for up to max rooms in JID order with JIDs after `after` (NULL: from the
+     * start), only listed ones when listed_only, and sets *total to how many rooms match in
+     * all, whatever after and max (for RSM counts). Writes join the loop turn's batch. */
+    int (*room_load)(struct storage *st, const char *jid,
+                     void (*room_fn)(void *ctx, const struct room_row *row),
+                     void (*aff_fn)(void *ctx, const struct room_aff_row *row), void *ctx);
+    int (*room_put)(struct storage *st, const struct room_row *row);
+    int (*room_delete)(struct storage *st, const char *jid);
+    int (*room_aff_set)(struct storage *st, const char *room, const struct room_aff_row *row);
+    int (*room_list)(struct storage *st, bool listed_only, const char *after, size_t max,
+                     void (*fn)(void *ctx, const struct room_row *row), void *ctx,
+                     size_t *total);
+    /* Replaces body and xml of the message whose stanza-id is sid in owner's archive (a
+     * moderator's retraction leaves a tombstone; body NULL: nothing to search). PL_ENOTFOUND
+     * when owner's archive has no such message (an id owner does not keep, or not a
+     * stanza-id at all). Joins the batch. */
+    int (*archive_replace)(struct storage *st, const char *owner, const char *sid,
+                           const char *body, const char *xml);
 };
 
 /* Where a backend's messages go. The backend never prints: the program that opens the store
@@ -386,6 +440,37 @@ static inline int archive_pref_check(struct storage *st, const char *owner, cons
                                      enum archive_mode *mode, int *rule)
 {
     return st->ops->archive_pref_check(st, owner, peer, mode, rule);
+}
+static inline int archive_replace(struct storage *st, const char *owner, const char *sid,
+                                  const char *body, const char *xml)
+{
+    return st->ops->archive_replace(st, owner, sid, body, xml);
+}
+
+static inline int room_load(struct storage *st, const char *jid,
+                            void (*room_fn)(void *, const struct room_row *),
+                            void (*aff_fn)(void *, const struct room_aff_row *), void *ctx)
+{
+    return st->ops->room_load(st, jid, room_fn, aff_fn, ctx);
+}
+static inline int room_put(struct storage *st, const struct room_row *row)
+{
+    return st->ops->room_put(st, row);
+}
+static inline int room_delete(struct storage *st, const char *jid)
+{
+    return st->ops->room_delete(st, jid);
+}
+static inline int room_aff_set(struct storage *st, const char *room,
+                               const struct room_aff_row *row)
+{
+    return st->ops->room_aff_set(st, room, row);
+}
+static inline int room_list(struct storage *st, bool listed_only, const char *after, size_t max,
+                            void (*fn)(void *, const struct room_row *), void *ctx,
+                            size_t *total)
+{
+    return st->ops->room_list(st, listed_only, after, max, fn, ctx, total);
 }
 
 #endif

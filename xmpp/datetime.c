@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* XEP-0082 DateTime stamps for the archive: written in UTC with microseconds, read strictly. */
+/* XEP-0082 DateTime stamps: written in UTC with microseconds, read strictly. */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "base.h"
-#include "mam.h"
+#include "datetime.h"
 
-void mam_stamp(long long ts_us, char *out, size_t len)
+void datetime_format(long long ts_us, char *out, size_t len)
 {
     time_t secs = (time_t)(ts_us / 1000000);
     struct tm tm;
@@ -66,7 +66,7 @@ static bool zone(const char **p, long *off)
     return true;
 }
 
-int mam_parse_stamp(const char *text, long long *ts_us)
+int datetime_parse(const char *text, long long *ts_us)
 {
     const char *p = text;
     int y, mo, d, h, mi, s;

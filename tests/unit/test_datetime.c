@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Tests of the archive's XEP-0082 stamps (archive/mam_time.c): what parses, to what, and back. */
+/* Tests of XEP-0082 stamps (xmpp/datetime.c): what parses, to what, and back. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "base.h"
-#include "mam.h"
+#include "datetime.h"
 
 struct stamp_case {
     const char *text;
@@ -42,7 +42,7 @@ static void test_parse_table(void **state)
     (void)state;
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         long long us = -1;
-        int rc = mam_parse_stamp(cases[i].text, &us);
+        int rc = datetime_parse(cases[i].text, &us);
         if (rc != cases[i].rc)
             fail_msg("%s: rc %d, want %d", cases[i].text, rc, cases[i].rc);
         if (rc == PL_OK && us != cases[i].us)
@@ -50,7 +50,7 @@ static void test_parse_table(void **state)
     }
 }
 
-/* What mam_stamp writes parses back to the same microsecond. */
+/* What datetime_format writes parses back to the same microsecond. */
 static void test_round_trip(void **state)
 {
     (void)state;
@@ -58,11 +58,11 @@ static void test_round_trip(void **state)
     char text[40];
     for (size_t i = 0; i < ARRAY_LEN(values); i++) {
         long long back = -1;
-        mam_stamp(values[i], text, sizeof(text));
-        assert_int_equal(mam_parse_stamp(text, &back), PL_OK);
+        datetime_format(values[i], text, sizeof(text));
+        assert_int_equal(datetime_parse(text, &back), PL_OK);
         assert_int_equal(back, values[i]);
     }
-    mam_stamp(1582979696000001LL, text, sizeof(text));
+    datetime_format(1582979696000001LL, text, sizeof(text));
     assert_string_equal(text, "2020-02-29T12:34:56.000001Z");
 }
 

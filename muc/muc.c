@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+/* The group chat module: its options, its domain, and where each stanza to the service goes. */
+#include "muc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base.h"
+
+extern const struct module muc_module;
+
+/* iq to an occupant: XEP-0410's self-ping is answered by the room; anything else is not
+ * relayed (occupants are reached by private message). */
+static int occupant_iq(struct route_ctx *rc, struct stanza *st, struct muc_room *r)
+{
+    struct muc_occupant *occ = muc_occupant_by_nick(r, rc->to->resource);
+    if (!occ)
+        return ROUTE_ERROR(COND_ITEM_NOT_FOUND);
+    struct muc_seat *me = muc_seat_of(r, rc->sess);
+    if (!me)
+        return ROUTE_ERROR(COND_NOT_ACCEPTABLE);
+    const struct xel *payload = xel_first_elem(st->root);
+    if (me->occ == occ && st->type == IQ_GET && payload && payload->ns &&
+        strcmp(payload->ns, NS_PING) == 0) {
+        struct stanza *res = stanza_iq_result(st);
+        router_reply(rc, res);
+        stanza_unref(res);
+        return ROUTE_DONE;
+    }
+    return ROUTE_ERROR(COND_SERVICE_UNAVAILABLE);
+}
+
+static bool payload_is(const struct stanza *st, const char *ns)
+{
+    const struct xel *p = xel_first_elem(st->root);
+    return p && p->ns && strcmp(p->ns, ns) == 0;
+}
+
+/* XEP-0313 on the room's archive: for whoever may enter the room. */
+static int room_archive(struct route_ctx *rc, struct stanza *st, struct muc_room *r)
+{
+    enum muc_aff aff = muc_aff_of(r, module_session_jid(rc->sess)->bare);
+    if (!r->cfg.archive)
+        return ROUTE_ERROR(COND_SERVICE_UNAVAILABLE);
+    if (aff == AFF_OUTCAST || (r->cfg.members_only && aff < AFF_MEMBER))
+        return ROUTE_ERROR(COND_FORBIDDEN);
+    return module_archive_query(rc, st, r->jid);
+}
+
+/* iq to the room's bare JID, by the namespace of its payload. */
+static int room_iq(struct muc_mod *m, struct route_ctx *rc, struct stanza *st,
+                   struct muc_room *r)
+{
+    if (!(st->type & (IQ_GET | IQ_SET)))
+        return ROUTE_DONE;
+    if (payload_is(st, NS_DISCO_INFO) || payload_is(st, NS_DISCO_ITEMS))
+        return muc_disco_iq(m, rc, st, r);
+    if (payload_is(st, NS_MUC_ADMIN))
+        return muc_admin_iq(m, rc, st, r);
+    if (payload_is(st, NS_MUC_OWNER))
+        return muc_owner_iq(m, rc, st, r);
+    if (payload_is(st, NS_MAM))
+        return room_archive(rc, st, r);
+    if (payload_is(st, NS_MODERATE) || payload_is(st, NS_FASTEN))
+        return muc_moderate_iq(rc, st, r);
+    if (payload_is(st, NS_PING) && st->type == IQ_GET) {
+        struct stanza *res = stanza_iq_result(st);
+        router_reply(rc, res);
+        stanza_unref(res);
+        return ROUTE_DONE;
+    }
+    return ROUTE_ERROR(COND_SERVICE_UNAVAILABLE);
+}
+
+static int to_service(struct muc_mod *m, struct route_ctx *rc, struct stanza *st)
+{
+    if (st->kind != STANZA_IQ)
+        return st->kind == STANZA_MESSAGE ? ROUTE_ERROR(COND_SERVICE_UNAVAILABLE) : ROUTE_DONE;
+    if (!(st->type & (IQ_GET | IQ_SET)))
+        return ROUTE_DONE;
+    if (payload_is(st, NS_DISCO_INFO) || payload_is(st, NS_DISCO_ITEMS))
+        return muc_disco_iq(m, rc, st, NULL);
+    if (payload_is(st, NS_PING) && st->type == IQ_GET) {
+        struct stanza *res = stanza_iq_result(st);
+        router_reply(rc, res);
+        stanza_unref(res);
+        return ROUTE_DONE;
+    }
+    return ROUTE_ERROR(COND_SERVICE_UNAVAILABLE);
+}
+
+/* Every stanza to the service's domain, its rooms and their occupants. */
+static int muc_route(struct route_ctx *rc, struct stanza *st)
+{
+    struct muc_mod *m = rc->state;
+    if (!rc->to->local)
+        return to_service(m, rc, st);
+    if (st->kind == STANZA_PRESENCE)
+        return muc_presence(m, rc, st);
+    if (st->kind == STANZA_MESSAGE)
+        return muc_message(m, rc, st);
+    struct muc_room *r = muc_room_get(m, rc->to->bare);
+    int res;
+    if (!r || (r->locked && muc_aff_of(r, module_session_jid(rc->sess)->bare) != AFF_OWNER))
+        res = st->type & (IQ_GET | IQ_SET) ? ROUTE_ERROR(COND_ITEM_NOT_FOUND) : ROUTE_DONE;
+    else if (rc->to->resource)
+        res = occupant_iq(rc, st, r);
+    else
+        res = room_iq(m, rc, st, r);
+    if (r)
+        muc_room_release(r);
+    return res;
+}
+
+static const char *muc_domain_of(const struct server *srv)
+{
+    return module_muc_domain(srv);
+}
+
+static void muc_session_unavailable(void *state, struct session *sess)
+{
+    muc_session_gone(state, sess);
+}
+
+static void muc_session_close(void *state, struct session *sess)
+{
+    muc_session_gone(state, sess);
+}
+
+#define OPT(field) offsetof(struct muc_opts, field)
+static const struct cfg_opt muc_options[] = {
+    { "max_occupants", CFG_INT, OPT(max_occupants), "1000", 1, 100000, NULL },
+    { "max_history", CFG_INT, OPT(max_history), "50", 0, 1000, NULL },
+    { "max_nick_bytes", CFG_INT, OPT(max_nick_bytes), "64", 1, 1023, NULL },
+};
+
+static int muc_init(struct server *srv, const void *opts, void **state)
+{
+    struct muc_mod *m = xcalloc(1, sizeof(*m));
+    m->srv = srv;
+    m->opts = *(const struct muc_opts *)opts;
+    m->domain = module_muc_domain(srv);
+    m->slot = module_slot(&muc_module);
+    hmap_init(&m->rooms);
+    module_fanout_init(&m->out);
+    module_fanout_init(&m->out2);
+    *state = m;
+    return PL_OK;
+}
+
+static void free_room(void *ctx, const char *key, void *value)
+{
+    (void)ctx;
+    (void)key;
+    muc_room_free(value);
+}
+
+static void muc_fini(void *state)
+{
+    struct muc_mod *m = state;
+    hmap_each(&m->rooms, free_room, NULL);
+    hmap_fini(&m->rooms);
+    module_fanout_fini(&m->out);
+    module_fanout_fini(&m->out2);
+    free(m);
+}
+
+static const char *const muc_features[] = { NULL };
+
+const struct module muc_module = {
+    .name = "muc",
+    .options = muc_options,
+    .n_options = ARRAY_LEN(muc_options),
+    .options_size = sizeof(struct muc_opts),
+    .features = muc_features,
+    .init = muc_init,
+    .fini = muc_fini,
+    .session_unavailable = muc_session_unavailable,
+    .session_close = muc_session_close,
+    .service_domain = muc_domain_of,
+    .service_route = muc_route,
+};
