@@ -127,6 +127,35 @@ static void muc_session_close(void *state, struct session *sess)
     muc_session_gone(state, sess);
 }
 
+/* parleyctl's "rmroom JID [REASON]" on the running server: everyone in the room is told. */
+static bool muc_control(void *state, const char *line, struct buf *out)
+{
+    static const char rm[] = "rmroom ";
+    struct muc_mod *m = state;
+    if (strncmp(line, rm, sizeof(rm) - 1) != 0)
+        return false;
+    const char *arg = line + sizeof(rm) - 1, *sp = strchr(arg, ' ');
+    char *jid_text = xstrndup(arg, sp ? (size_t)(sp - arg) : strlen(arg));
+    struct jid *j = jid_parse(jid_text);
+    struct muc_room *r = NULL;
+    if (!j || !j->local || j->resource || strcmp(j->domain, m->domain) != 0)
+        buf_printf(out, "error not a room of %s\n", m->domain);
+    else if (!(r = muc_room_get(m, j->bare)))
+        buf_printf(out, "error no such room\n");
+    if (r) {
+        size_t told = r->n_occ;
+        muc_room_destroy_all(r, sp ? sp + 1 : NULL);
+        muc_room_release(r);
+        if (module_storage_commit(m->srv) == PL_OK) /* parleyctl reads the store next */
+            buf_printf(out, "ok %zu\n", told);
+        else
+            buf_printf(out, "error the room could not be deleted from storage\n");
+    }
+    jid_free(j);
+    free(jid_text);
+    return true;
+}
+
 #define OPT(field) offsetof(struct muc_opts, field)
 static const struct cfg_opt muc_options[] = {
     { "max_occupants", CFG_INT, OPT(max_occupants), "1000", 1, 100000, NULL },
@@ -179,4 +208,5 @@ const struct module muc_module = {
     .session_close = muc_session_close,
     .service_domain = muc_domain_of,
     .service_route = muc_route,
+    .control = muc_control,
 };

@@ -28,8 +28,14 @@
 #define NS_CONFERENCE "jabber:x:conference"
 #define NS_SID "urn:xmpp:sid:0"
 
-/* Affiliations as stored (struct room_aff_row's value); none is never stored. */
-enum muc_aff { AFF_NONE = 0, AFF_OUTCAST = 1, AFF_MEMBER = 2, AFF_ADMIN = 3, AFF_OWNER = 4 };
+/* Affiliations, in their stored values (ordered: a higher one has more rights). */
+enum muc_aff {
+    AFF_NONE = ROOM_AFF_NONE,
+    AFF_OUTCAST = ROOM_AFF_OUTCAST,
+    AFF_MEMBER = ROOM_AFF_MEMBER,
+    AFF_ADMIN = ROOM_AFF_ADMIN,
+    AFF_OWNER = ROOM_AFF_OWNER,
+};
 enum muc_role { ROLE_NONE, ROLE_VISITOR, ROLE_PARTICIPANT, ROLE_MODERATOR };
 /* Who may see occupants' real JIDs, and who may send private messages. */
 enum muc_whois { WHOIS_MODERATORS, WHOIS_ANYONE };

@@ -16,6 +16,7 @@
 #include "conn.h"
 #include "listener.h"
 #include "log.h"
+#include "module.h"
 #include "server.h"
 #include "session_end.h"
 
@@ -72,6 +73,15 @@ static void answer_deluser(struct server *srv, const char *arg, struct buf *out)
     jid_free(j);
 }
 
+/* The first module that knows the request answers it. */
+static bool modules_control(struct server *srv, const char *line, struct buf *out)
+{
+    for (size_t i = 0; i < modules_count; i++)
+        if (modules[i]->control && modules[i]->control(srv->mod_state[i], line, out))
+            return true;
+    return false;
+}
+
 /* line is NULL when the request was too long. */
 static void answer(void *arg, const char *line, struct buf *out)
 {
@@ -83,7 +93,7 @@ static void answer(void *arg, const char *line, struct buf *out)
         buf_printf(out, "ok\n");
     else if (strncmp(line, deluser, sizeof(deluser) - 1) == 0)
         answer_deluser(ctl->srv, line + sizeof(deluser) - 1, out);
-    else
+    else if (!modules_control(ctl->srv, line, out))
         buf_printf(out, "error unknown request\n");
 }
 

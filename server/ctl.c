@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sys/stat.h>
@@ -41,7 +42,8 @@ struct ctl {
 struct ctl_command {
     const char *name;
     const char *args;
-    int argc;
+    int argc;     /* required arguments */
+    int optional; /* arguments that may follow them (argv ends with NULL) */
     int (*run)(struct ctl *ctl, char **argv);
 };
 
@@ -74,7 +76,8 @@ static int open_store(struct ctl *ctl)
 }
 
 /* Parses an account JID given on the command line; prints why and returns NULL if unusable. */
-static struct jid *parse_account(const struct ctl *ctl, const char *s)
+/* A bare JID at domain (key names the config key that sets it), or NULL with a message. */
+static struct jid *parse_bare_at(const char *s, const char *domain, const char *key)
 {
     struct jid *j = jid_parse(s);
     if (!j) {
@@ -88,14 +91,19 @@ static struct jid *parse_account(const struct ctl *ctl, const char *s)
         why = "has a resource; give the bare JID";
     if (why) {
         fprintf(stderr, "parleyctl: '%s' %s\n", s, why);
-    } else if (strcmp(j->domain, ctl->cfg.domain) != 0) {
-        fprintf(stderr, "parleyctl: domain '%s' is not hosted here (domain = %s)\n", j->domain,
-                ctl->cfg.domain);
+    } else if (strcmp(j->domain, domain) != 0) {
+        fprintf(stderr, "parleyctl: domain '%s' is not hosted here (%s = %s)\n", j->domain, key,
+                domain);
     } else {
         return j;
     }
     jid_free(j);
     return NULL;
+}
+
+static struct jid *parse_account(const struct ctl *ctl, const char *s)
+{
+    return parse_bare_at(s, ctl->cfg.domain, "domain");
 }
 
 /*
@@ -253,12 +261,133 @@ static int cmd_check(struct ctl *ctl, char **argv)
     return found == 0 ? CTL_OK : CTL_REFUSED;
 }
 
+/* ---- group chat rooms -------------------------------------------------------------------- */
+
+#define ROOMS_PAGE 1000
+
+struct room_walk {
+    char last[PREP_MAX * 2 + 2]; /* the page's last JID: where the next one starts */
+    size_t n;
+};
+
+static void print_room(void *ctx, const struct room_row *row)
+{
+    struct room_walk *w = ctx;
+    printf("%s%s%s%s\n", row->jid, row->name[0] ? "  " : "", row->name,
+           row->listed ? "" : "  (hidden)");
+    snprintf(w->last, sizeof(w->last), "%s", row->jid);
+    w->n++;
+}
+
+static int cmd_rooms(struct ctl *ctl, char **argv)
+{
+    (void)argv;
+    struct room_walk w = { .n = 0 };
+    size_t total = 0, seen = 0;
+    int rc;
+    do {
+        w.n = 0;
+        rc = room_list(&ctl->store, false, seen ? w.last : NULL, ROOMS_PAGE, print_room, &w,
+                       &total);
+        seen += w.n;
+    } while (rc == PL_OK && w.n == ROOMS_PAGE);
+    if (rc != PL_OK)
+        fprintf(stderr, "parleyctl: cannot list rooms: %s\n", pl_strerror(rc));
+    return rc == PL_OK ? CTL_OK : CTL_REFUSED;
+}
+
+static void ignore_room(void *ctx, const struct room_row *row) { (void)ctx, (void)row; }
+static void ignore_aff(void *ctx, const struct room_aff_row *row) { (void)ctx, (void)row; }
+
+static bool room_stored(struct ctl *ctl, const char *jid)
+{
+    return room_load(&ctl->store, jid, ignore_room, ignore_aff, NULL) == PL_OK;
+}
+
+/* A persistent, public room with its owner, in the stored form of its configuration
+ * (muc#roomconfig fields, one "var=value" line each; the rest keeps the defaults). */
+static int store_room(struct ctl *ctl, const char *jid, const char *owner, const char *name)
+{
+    struct buf cfg;
+    buf_init(&cfg);
+    buf_printf(&cfg, "muc#roomconfig_persistentroom=1\nmuc#roomconfig_roomname=%s\n", name);
+    struct room_row row = { .jid = jid, .name = name, .listed = true, .config = cfg.data,
+                            .created = (long long)time(NULL) };
+    struct room_aff_row aff = { .jid = owner, .affiliation = ROOM_AFF_OWNER };
+    int rc = room_put(&ctl->store, &row);
+    if (rc == PL_OK)
+        rc = room_aff_set(&ctl->store, jid, &aff);
+    if (rc == PL_OK)
+        rc = storage_flush(&ctl->store);
+    buf_fini(&cfg);
+    return rc;
+}
+
+static int cmd_mkroom(struct ctl *ctl, char **argv)
+{
+    const char *name = argv[2] ? argv[2] : "";
+    struct jid *room = parse_bare_at(argv[0], ctl->cfg.muc_domain, "muc_domain");
+    struct jid *owner = room ? parse_account(ctl, argv[1]) : NULL;
+    int ret = CTL_REFUSED;
+    if (!owner)
+        goto done;
+    if (strpbrk(name, "\\\n") || strlen(name) > 1024) {
+        fprintf(stderr, "parleyctl: a room name has no line breaks or backslashes\n");
+    } else if (room_stored(ctl, room->bare)) {
+        fprintf(stderr, "parleyctl: %s already exists\n", room->bare);
+    } else {
+        int rc = store_room(ctl, room->bare, owner->bare, name);
+        if (rc == PL_OK) {
+            printf("created %s, owned by %s\n", room->bare, owner->bare);
+            ret = CTL_OK;
+        } else {
+            fprintf(stderr, "parleyctl: cannot store %s: %s\n", room->bare, pl_strerror(rc));
+        }
+    }
+done:
+    jid_free(room);
+    jid_free(owner);
+    return ret;
+}
+
+/* A running server destroys the room itself, so that its occupants are told. */
+static int cmd_rmroom(struct ctl *ctl, char **argv)
+{
+    struct jid *room = parse_bare_at(argv[0], ctl->cfg.muc_domain, "muc_domain");
+    if (!room)
+        return CTL_REFUSED;
+    char request[CONTROL_LINE_MAX + 1], reply[256];
+    snprintf(request, sizeof(request), "rmroom %s%s%s", room->bare, argv[1] ? " " : "",
+             argv[1] ? argv[1] : "");
+    int ret = CTL_REFUSED, rc = control_request(ctl->cfg.data_dir, request, reply, sizeof(reply));
+    size_t told;
+    if (rc == PL_OK && sscanf(reply, "ok %zu", &told) == 1) {
+        printf("destroyed %s; %zu occupant%s told\n", room->bare, told, told == 1 ? "" : "s");
+        ret = CTL_OK;
+    } else if (rc == PL_OK) {
+        fprintf(stderr, "parleyctl: %s: %s\n", room->bare, reply);
+    } else if (!room_stored(ctl, room->bare)) {
+        fprintf(stderr, "parleyctl: %s does not exist\n", room->bare);
+    } else if ((rc = room_delete(&ctl->store, room->bare)) == PL_OK &&
+               (rc = storage_flush(&ctl->store)) == PL_OK) {
+        printf("destroyed %s (no server running)\n", room->bare);
+        ret = CTL_OK;
+    } else {
+        fprintf(stderr, "parleyctl: cannot delete %s: %s\n", room->bare, pl_strerror(rc));
+    }
+    jid_free(room);
+    return ret;
+}
+
 static const struct ctl_command ctl_commands[] = {
-    { "adduser", "JID PASSWORD", 2, cmd_adduser },
-    { "passwd", "JID PASSWORD", 2, cmd_passwd },
-    { "deluser", "JID", 1, cmd_deluser },
-    { "users", "", 0, cmd_users },
-    { "check", "", 0, cmd_check },
+    { "adduser", "JID PASSWORD", 2, 0, cmd_adduser },
+    { "passwd", "JID PASSWORD", 2, 0, cmd_passwd },
+    { "deluser", "JID", 1, 0, cmd_deluser },
+    { "users", "", 0, 0, cmd_users },
+    { "rooms", "", 0, 0, cmd_rooms },
+    { "mkroom", "ROOM OWNER [NAME]", 2, 1, cmd_mkroom },
+    { "rmroom", "ROOM [REASON]", 1, 1, cmd_rmroom },
+    { "check", "", 0, 0, cmd_check },
 };
 
 static void print_usage(FILE *out)
@@ -279,14 +408,15 @@ static void nth_arg(const char *args, int word, char out[32])
     snprintf(out, 32, "%.*s", (int)strcspn(args, " "), args);
 }
 
-/* The command called name with exactly argc arguments; otherwise says what is wrong. */
+/* The command called name, given as many arguments as it takes; otherwise says what is
+ * wrong. */
 static const struct ctl_command *find_command(const char *name, int argc)
 {
     for (size_t i = 0; i < ARRAY_LEN(ctl_commands); i++) {
         const struct ctl_command *c = &ctl_commands[i];
         if (strcmp(c->name, name) != 0)
             continue;
-        if (argc == c->argc)
+        if (argc >= c->argc && argc <= c->argc + c->optional)
             return c;
         char missing[32];
         nth_arg(c->args, argc, missing);

@@ -99,6 +99,10 @@ struct module {
     int (*archive_query)(void *state, struct route_ctx *rc, struct stanza *st,
                          const char *owner);
     void (*archive_appended)(void *state);
+    /* A request on parleyctl's channel to the running server that the core does not know
+     * (server/control.c): the module appends its one-line answer ("ok ..." or "error ...")
+     * to out and returns true, or returns false when the request is not its. */
+    bool (*control)(void *state, const char *line, struct buf *out);
     /* Disco#info features a local account's bare JID offers (NULL-terminated, may be NULL),
      * e.g. its message archive. */
     const char *const *account_features;

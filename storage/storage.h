@@ -136,11 +136,19 @@ struct room_row {
     long long created;      /* seconds since the epoch */
 };
 
-/* One affiliation (XEP-0045 §5.2) as stored (strings borrowed for the call); affiliation is
- * muc/'s value, opaque to storage, never 0 (0 means none: not stored). */
+/* Affiliations (XEP-0045 §5.2) as stored; none is never stored. */
+enum room_affiliation {
+    ROOM_AFF_NONE = 0,
+    ROOM_AFF_OUTCAST = 1,
+    ROOM_AFF_MEMBER = 2,
+    ROOM_AFF_ADMIN = 3,
+    ROOM_AFF_OWNER = 4,
+};
+
+/* One affiliation as stored (strings borrowed for the call). */
 struct room_aff_row {
     const char *jid; /* a bare JID (or a domain) */
-    int affiliation;
+    int affiliation; /* enum room_affiliation, never ROOM_AFF_NONE */
     const char *nick;   /* reserved nick, NULL: none */
     const char *reason; /* NULL: none */
 };

@@ -123,6 +123,20 @@ class Client:
             pass
 
 
+def instant(client, room):
+    """A room the join created may stay locked until configured (XEP-0045 §10.1.2): asks for
+    an instant room, as a client does. None when accepted, else why not."""
+    client.send(f"<iq type='set' id='probe-config' to='{room}'><query xmlns='{NS_MUC}#owner'>"
+                "<x xmlns='jabber:x:data' type='submit'/></query></iq>")
+    q = "[\"']"
+    m = client.wait(rf"<iq\b[^>]*id={q}probe-config{q}[^>]*?(/>|>.*?</iq>)".encode())
+    if not m:
+        return f"no answer to the instant room request in {MUC_TIMEOUT} s"
+    if re.search(rf"type={q}error{q}", m.group(0).decode("utf-8", "replace")):
+        return "the instant room request was refused"
+    return None
+
+
 def join(client, room, nick):
     """Joins ROOM as NICK; None when in (the server's own presence, status 110), else why not."""
     client.send(f"<presence to='{room}/{nick}'><x xmlns='{NS_MUC}'>"
@@ -138,6 +152,8 @@ def join(client, room, nick):
         return f"join refused: {cond.group(1) if cond else stanza[:200]}"
     if not re.search(rf"code={q}110{q}", stanza):
         return f"no self-presence (status 110) in {stanza[:200]}"
+    if re.search(rf"code={q}201{q}", stanza):
+        return instant(client, room)
     return None
 
 
