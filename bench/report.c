@@ -158,6 +158,11 @@ static void summary_rooms(const struct run *r, FILE *out)
                  "%" PRIu64 " refused\n",
             m->n_rooms, r->o->occupants, r->o->muc_domain, m->seated, m->n_seats, secs,
             m->join_failures);
+    fprintf(out, "joins: p50 %.2f ms, p99 %.2f ms; the join into a room of %" PRIu32
+                 " took %.2f ms\n",
+            (double)hist_percentile(&m->join_lat_us, 50) / 1e3,
+            (double)hist_percentile(&m->join_lat_us, 99) / 1e3, m->fullest_before,
+            (double)m->fullest_join_us / 1e3);
 }
 
 /* Sessions churn keeps in flight: --parallel, but at most one per account. */
@@ -291,6 +296,10 @@ static void json_rooms(struct json_out *j, const struct run *r)
     json_kv_number(j, "join_s", m->join_end_us > m->join_start_us
                                     ? (double)(m->join_end_us - m->join_start_us) / 1e6
                                     : 0);
+    json_kv_number(j, "join_p50_ms", (double)hist_percentile(&m->join_lat_us, 50) / 1e3);
+    json_kv_number(j, "join_p99_ms", (double)hist_percentile(&m->join_lat_us, 99) / 1e3);
+    json_kv_uint(j, "fullest_join_before", m->fullest_before);
+    json_kv_number(j, "fullest_join_ms", (double)m->fullest_join_us / 1e3);
 }
 
 static void json_mix(struct json_out *j, const struct run *r)

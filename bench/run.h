@@ -85,6 +85,7 @@ struct churn {
 
 /* A seat in a room (muc): account i sits in room i / --occupants (scen_muc.c). */
 struct seat {
+    uint64_t join_sent_us; /* when its join went out */
     uint32_t room;
     uint32_t pos;  /* index in muc.joined while joined */
     uint8_t state; /* scen_muc.c's enum seat_state */
@@ -115,6 +116,9 @@ struct muc {
     size_t unsettled;       /* rooms being created or configured */
     uint64_t join_failures; /* joins the room refused, and room configurations refused */
     uint64_t join_start_us, join_end_us;
+    struct hist join_lat_us; /* each join: sent to the self-presence (110) */
+    uint64_t fullest_join_us; /* the join into the fullest room: its latency */
+    uint32_t fullest_before;  /* and how many were in that room before it */
 };
 
 /* Figures of one kind of traffic in one step of the mixed scenario. */

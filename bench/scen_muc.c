@@ -46,6 +46,7 @@ int muc_init(struct run *r)
     m->rooms = xcalloc(m->n_rooms, sizeof(*m->rooms));
     m->queue = xcalloc(m->n_seats, sizeof(*m->queue));
     m->joined = xcalloc(m->n_seats, sizeof(*m->joined));
+    hist_init(&m->join_lat_us);
     for (size_t i = 0; i < m->n_seats; i++)
         m->seats[i].room = (uint32_t)(i / (size_t)o->occupants);
     if (o->scenario == SCEN_MUC)
@@ -125,6 +126,12 @@ static void open_room(struct run *r, size_t room)
 static void enter(struct muc *m, size_t i)
 {
     struct seat *s = &m->seats[i];
+    uint64_t took = pb_now_us() - s->join_sent_us;
+    hist_record(&m->join_lat_us, took);
+    if (m->rooms[s->room].joined >= m->fullest_before) { /* the join time into a big room */
+        m->fullest_before = m->rooms[s->room].joined;
+        m->fullest_join_us = took;
+    }
     s->state = SEAT_JOINED;
     s->pos = (uint32_t)m->n_joined;
     m->joined[m->n_joined++] = (uint32_t)i;
@@ -189,6 +196,7 @@ static void send_join(struct run *r, size_t i)
                   m->seats[i].room, m->domain, (int)nick.len, nick.len ? nick.data : "");
     buf_fini(&nick);
     m->seats[i].state = SEAT_JOINING;
+    m->seats[i].join_sent_us = pb_now_us();
     m->in_flight++;
 }
 

@@ -131,6 +131,7 @@ void conn_free(struct conn *c)
     c->srv->n_conns--;
     sources_remove(&c->srv->sources, c->peer_key, c->unauthenticated);
     stream_free(c->stream);
+    conn_delay_forget(c);
     if (c->bev)
         bufferevent_free(c->bev);
     event_free(c->timer);
@@ -168,12 +169,14 @@ size_t conn_queued(const struct conn *c)
 {
     struct bufferevent *under = bufferevent_get_underlying(c->bev);
     return evbuffer_get_length(bufferevent_get_output(c->bev)) +
-           (under ? evbuffer_get_length(bufferevent_get_output(under)) : 0);
+           (under ? evbuffer_get_length(bufferevent_get_output(under)) : 0) +
+           conn_delay_queued(c);
 }
 
 void conn_write_raw(struct conn *c, const void *bytes, size_t n)
 {
     c->out_total += n;
+    conn_delay_flush(c); /* what waited goes first */
     evbuffer_add(bufferevent_get_output(c->bev), bytes, n);
 }
 
@@ -193,17 +196,33 @@ void conn_watch_output(struct conn *c, size_t low_watermark, void (*on_low)(stru
     bufferevent_setwatermark(c->bev, EV_WRITE, on_low ? low_watermark : 0, 0);
 }
 
-void conn_send(struct conn *c, const void *bytes, size_t n)
+static void send_bytes(struct conn *c, const void *bytes, size_t n, bool bulk)
 {
     if (c->reaped)
         return;
-    if (!conn_slices_hold(c, bytes, n))
+    if (conn_slices_hold(c, bytes, n)) {
+        /* queued behind a reply written in slices */
+    } else if (bulk && c->srv->coalesce_us && c->sess && !c->closing) {
+        c->out_total += n;
+        conn_delay_write(c, bytes, n);
+    } else {
         conn_write_raw(c, bytes, n);
+    }
     size_t q = conn_backlog(c);
     if (q > (size_t)c->srv->cfg.max_output_bytes) {
         log_warn(c->tag, "peer is not reading: %zu bytes queued, dropping the connection", q);
         reap(c);
     }
+}
+
+void conn_send(struct conn *c, const void *bytes, size_t n)
+{
+    send_bytes(c, bytes, n, false);
+}
+
+void conn_send_bulk(struct conn *c, const void *bytes, size_t n)
+{
+    send_bytes(c, bytes, n, true);
 }
 
 uint64_t conn_sent_mark(const struct conn *c)
@@ -240,6 +259,7 @@ void conn_close(struct conn *c, const char *condition, const char *text)
     c->closing = true;
     /* The stream's last words cannot wait behind a reply that will never be finished. */
     conn_slices_cancel(c, true);
+    conn_delay_flush(c);
     if (condition)
         stream_error(c->stream, condition, text);
     else

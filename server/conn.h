@@ -22,6 +22,10 @@ struct conn;
 struct conn *conn_new(struct server *srv, int fd, const struct sockaddr *sa, bool direct_tls);
 /* Queues bytes for the peer. A peer whose output passes max_output_bytes is dropped. */
 void conn_send(struct conn *c, const void *bytes, size_t n);
+/* The same for fan-out (a room's message to each occupant): while the server is busy the
+ * bytes may wait up to output_coalesce_ms, so that one write carries several stanzas; what is
+ * sent with conn_send after them takes them along at once (order is kept). */
+void conn_send_bulk(struct conn *c, const void *bytes, size_t n);
 /*
  * Writes a long reply in slices at the peer's pace instead of queuing it whole: next(arg, out,
  * budget) appends the next slice (about budget bytes) to out and returns true with the last

@@ -40,6 +40,8 @@ struct conn {
     size_t n_slices;
     size_t held; /* bytes sent while a reply is being written in slices, waiting behind it */
     uint64_t out_total; /* bytes ever queued on the socket (conn_write_raw) */
+    struct evbuffer *delayed; /* output held back while the server coalesces (conn_delay.c) */
+    size_t delay_index;       /* 1 + its place in the server's list of those; 0: not listed */
     void (*on_output_low)(struct conn *c); /* conn_watch_output's callback; NULL: none */
     double tokens; /* stanza budget (token bucket) */
     uint64_t refill_ms;
@@ -49,6 +51,19 @@ struct conn {
 };
 
 extern const struct stream_hooks c2s_hooks;
+
+/* ---- conn_delay.c: output coalescing while the server is busy ---- */
+/* Holds bytes back for up to the server's coalesce_us, with the connection's other held
+ * output. */
+void conn_delay_write(struct conn *c, const void *bytes, size_t n);
+size_t conn_delay_queued(const struct conn *c);
+/* Hands c's held output to its socket now (before its stream's last words). */
+void conn_delay_flush(struct conn *c);
+/* c goes: its held output with it. */
+void conn_delay_forget(struct conn *c);
+/* Starts watching the server's load, which turns coalescing on and off (output_coalesce_ms,
+ * output_coalesce_cpu_pct). PL_OK or PL_EIO. */
+int conn_delay_start(struct server *srv);
 
 /* ---- c2s_sm.c: stream management hooks (see struct stream_hooks) ---- */
 struct sm *c2s_sm_enable(void *ctx, bool resume, unsigned max_s);

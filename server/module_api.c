@@ -320,6 +320,6 @@ bool module_fanout_deliver(struct server *srv, struct fanout *f, struct session 
     buf_append(b, "'", 1);
     /* one write per stanza: stream management counts stanzas, client state sees each */
     buf_append(b, f->bytes.data + f->head, f->bytes.len - f->head);
-    session_send(sess, f->st, b->data, b->len);
+    session_send_bulk(sess, f->st, b->data, b->len);
     return true;
 }

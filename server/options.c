@@ -56,6 +56,8 @@ const struct cfg_opt server_options[] = {
     { "commit_lazy_ms", CFG_INT, OPT(commit_lazy_ms), "500", 0, 10000, NULL },
     { "sm_resume_timeout", CFG_INT, OPT(sm_resume_timeout), "300", 0, 86400, NULL },
     { "sm_max_unacked", CFG_INT, OPT(sm_max_unacked), "1000", 10, 1000000, NULL },
+    { "output_coalesce_ms", CFG_INT, OPT(output_coalesce_ms), "20", 0, 100, NULL },
+    { "output_coalesce_cpu_pct", CFG_INT, OPT(output_coalesce_cpu_pct), "50", 0, 100, NULL },
 };
 
 const size_t server_options_count = ARRAY_LEN(server_options);

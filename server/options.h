@@ -46,6 +46,8 @@ struct server_config {
     long commit_lazy_ms; /* writes on which nothing is promised wait at most this long */
     long sm_resume_timeout; /* seconds a lost stream-management session may be resumed */
     long sm_max_unacked;    /* stanzas waiting for an acknowledgement (or a resumption) */
+    long output_coalesce_ms; /* fan-out may wait this long to share a write while busy */
+    long output_coalesce_cpu_pct; /* busy: the process used this share of a core (0: always) */
 };
 
 /* The option table for the top-level section. */

@@ -466,7 +466,7 @@ int server_start(struct server *srv)
     srv->reap_ev = event_new(srv->base, -1, 0, reap_cb, srv);
     srv->commit_ev = evtimer_new(srv->base, commit_cb, srv);
     srv->defer_ev = evtimer_new(srv->base, run_deferred, srv);
-    if (store_wake_open(srv) != PL_OK)
+    if (store_wake_open(srv) != PL_OK || conn_delay_start(srv) != PL_OK)
         return PL_EIO;
     srv->sig_term = evsignal_new(srv->base, SIGTERM, on_signal, srv);
     srv->sig_int = evsignal_new(srv->base, SIGINT, on_signal, srv);
@@ -497,7 +497,8 @@ static void free_events(struct server *srv)
 {
     struct event *evs[] = { srv->reap_ev,   srv->commit_ev,  srv->sig_term,
                             srv->sig_int,   srv->sig_hup,    srv->stop_timer,
-                            srv->trim_timer, srv->defer_ev };
+                            srv->trim_timer, srv->defer_ev,  srv->delay_ev,
+                            srv->coalesce_ev };
     for (size_t i = 0; i < ARRAY_LEN(evs); i++)
         if (evs[i])
             event_free(evs[i]);
@@ -508,6 +509,7 @@ static void free_events(struct server *srv)
 
 void server_fini(struct server *srv)
 {
+    free(srv->delayed);
     control_close(srv->control); /* first: no request may find a half-torn server */
     srv->control = NULL;
     srv->reap = NULL; /* every queued connection is still on srv->conns */

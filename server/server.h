@@ -85,6 +85,12 @@ struct server {
      * call, whatever the size. */
     unsigned char rand_pool[1536];
     size_t rand_left;
+    long coalesce_us;          /* fan-out waits this long to share a write; 0: not now */
+    struct event *coalesce_ev; /* the load watch that sets it */
+    uint64_t coalesce_cpu_us, coalesce_wall_us; /* at the watch's last tick */
+    struct conn **delayed;     /* connections with output held back (conn_delay.c) */
+    size_t n_delayed, cap_delayed;
+    struct event *delay_ev;    /* hands it to the sockets */
     int wake_fd;              /* the store's readers signal completions here (store_wake.c) */
     struct event *wake_ev;
 };

@@ -22,7 +22,7 @@ static void unacked_overflow(struct session *sess)
         resume_end_soon(sess->srv, sess);
 }
 
-void session_send_past_gates(struct session *sess, const void *bytes, size_t n)
+static void past_gates(struct session *sess, const void *bytes, size_t n, bool bulk)
 {
     struct sm *sm = sess->sm;
     if (sm) {
@@ -35,9 +35,24 @@ void session_send_past_gates(struct session *sess, const void *bytes, size_t n)
     struct conn *c = sess->conn;
     if (!c)
         return;
-    conn_send(c, bytes, n); /* may drop the connection: c stays until the turn ends */
+    if (bulk) /* may drop the connection: c stays until the turn ends */
+        conn_send_bulk(c, bytes, n);
+    else
+        conn_send(c, bytes, n);
     if (sm)
         conn_sm_sent(c, sm);
+}
+
+void session_send_past_gates(struct session *sess, const void *bytes, size_t n)
+{
+    past_gates(sess, bytes, n, false);
+}
+
+void session_send_bulk(struct session *sess, const struct stanza *st, const void *bytes,
+                       size_t n)
+{
+    if (!hooks_session_hold(sess->srv, sess, st))
+        past_gates(sess, bytes, n, true);
 }
 
 void session_send(struct session *sess, const struct stanza *st, const void *bytes, size_t n)

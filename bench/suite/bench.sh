@@ -73,6 +73,7 @@ PARALLEL=50                  # logins in flight at once, the same for every serv
 MUC_DOMAIN=conference.$DOMAIN
 MUC_ROOMS=20
 MUC_OCCUPANTS=50 # account i joins room bench{i/50}: 20 full rooms
+MUC_BIG_OCCUPANTS=500 # and a run with one room of this many
 
 case $MODE in
 full)
@@ -82,7 +83,9 @@ full)
     CHAT_RATES=1000,2000,5000,10000,20000,40000,80000,120000,160000,200000
     CHAT_STEP=10
     CHURN_S=20
-    MUC_RATES=100,200,300,500,1000,2000,4000 # groupchat messages/s, each to 50 occupants
+    # groupchat messages/s, each to 50 occupants; then to all 500 of the big room
+    MUC_RATES=${MUC_RATES:-100,200,500,1000,1500,2000,2500,3000,4000}
+    MUC_BIG_RATES=${MUC_BIG_RATES:-20,50,100,150,200,250,300,400}
     MUC_STEP=10
     MIXED_RATES=1000,2000,5000,10000,20000,40000
     MIXED_STEP=10
@@ -101,7 +104,8 @@ quick) # about three minutes: the ECDSA storm, chat, MUC, the offline flush and 
     CHAT_RATES=1000,2000,5000,10000,20000
     CHAT_STEP=3
     CHURN_S=0
-    MUC_RATES=100,200,500
+    MUC_RATES=${MUC_RATES:-100,200,500}
+    MUC_BIG_RATES=${MUC_BIG_RATES:-20,100}
     MUC_STEP=3
     MIXED_RATES=""
     MIXED_STEP=3
@@ -256,6 +260,10 @@ $pkg), $(lua5.4 -v 2>&1 | cut -d' ' -f1-2)"
     meta muc_occupants "$MUC_OCCUPANTS"
     meta muc_rates "$MUC_RATES"
     meta muc_step_s "$MUC_STEP"
+    meta muc_big_rooms 1
+    meta muc_big_occupants "$MUC_BIG_OCCUPANTS"
+    meta muc_big_rates "$MUC_BIG_RATES"
+    meta muc_big_step_s "$MUC_STEP"
     meta mixed_rates "$MIXED_RATES"
     meta botcap_rates "$BOTCAP_RATES"
     meta botcap_users "$BOTCAP_USERS"
@@ -624,6 +632,12 @@ run_server() {
         scenario "$name" muc muc --count "$MUC_USERS" --parallel "$PARALLEL" \
             --source "$SOURCES" "${muc_args[@]}" --rates "$MUC_RATES" --step "$MUC_STEP" \
             --drain 5 --timeout 600 || return 1
+        if [ -n "$MUC_BIG_RATES" ] && bot_has_option --rooms; then
+            scenario "$name" muc-big muc --count "$MUC_BIG_OCCUPANTS" --parallel "$PARALLEL" \
+                --source "$SOURCES" --muc-domain "$MUC_DOMAIN" --rooms 1 \
+                --occupants "$MUC_BIG_OCCUPANTS" --rates "$MUC_BIG_RATES" \
+                --step "$MUC_STEP" --drain 5 --timeout 600 || return 1
+        fi
     fi
     # The bot's own ceiling: few sessions, so each one carries many messages per second and
     # the server (the fastest of the three) is not what stops it.

@@ -22,7 +22,7 @@ import subprocess
 import sys
 
 from report_data import (
-    TITLES, P99_LIMIT_MS, Results, fanout, md_table,
+    TITLES, P99_LIMIT_MS, Results, fanout, md_table, MucBig,
 )
 from report_tables import (
     headline_table, login_section, rsa_section, churn_section, muc_section, mixed_section,
@@ -240,6 +240,7 @@ def results_md(res):
     out += botcap_section(res)
     out += churn_section(res)
     out += muc_section(res)
+    out += muc_section(MucBig(res), big=True)
     out += mixed_section(res)
     out += soak_section(res)
     out += report_history.archive_section(res)
@@ -262,6 +263,36 @@ def write_dat(path, rows):
     with open(path, "w", encoding="utf-8") as f:
         for r in rows:
             f.write(" ".join(str(x) for x in r) + "\n")
+
+
+def muc_plot(res, dat, out_dir, name, label):
+    """The gnuplot commands for one MUC run's latency plot ("" when nothing was measured)."""
+    lines = []
+    for s in res.servers:
+        j = res.muc.get(s)
+        rows = [(st["target_rate"] * fanout(st, res), max(st["p50_ms"], 0.01),
+                 max(st["p99_ms"], 0.01)) for st in (j or {}).get("steps") or []
+                if st["received"] > 0 and st["p50_ms"] is not None and st["p99_ms"] is not None]
+        if rows:
+            f = os.path.join(dat, f"{s}-{name}.dat")
+            write_dat(f, rows)
+            lines.append(f"'{f}' using 1:3 with linespoints lw 2 pt 7 lc rgb '{COLORS[s]}' "
+                         f"title '{TITLES[s]} p99'")
+            lines.append(f"'{f}' using 1:2 with linespoints lw 1 dt 2 pt 6 "
+                         f"lc rgb '{COLORS[s]}' title '{TITLES[s]} p50'")
+    if not lines:
+        return ""
+    rooms, occ = res.meta.get("muc_rooms", "20"), res.meta.get("muc_occupants", "50")
+    shape = f"{rooms} rooms × {occ}" if rooms != "1" else f"one room of {occ}"
+    return (f"set output '{os.path.join(out_dir, name + '_latency.png')}'\n"
+            f"set title 'MUC, {shape}: latency vs deliveries/s ({label})'\n"
+            "set logscale xy\nset xlabel 'target deliveries/s'\n"
+            "set xrange [*:*]\nset format x '%.0s%c'\n"
+            "set ylabel 'delivery latency, ms'\n"
+            f"set arrow from graph 0, first {P99_LIMIT_MS} to graph 1, first "
+            f"{P99_LIMIT_MS} nohead dt 3 lc rgb 'gray40'\n"
+            "plot " + ", ".join(lines) + "\n"
+            "unset arrow\nunset logscale\nset autoscale\n")
 
 
 def plots(res, out_dir):
@@ -298,19 +329,8 @@ def plots(res, out_dir):
                 f"title '{TITLES[s]}', '{f}' using 1:2:(sprintf('%gk', $3 / 1000)) "
                 f"with labels left "
                 f"offset 1,0 font ',9' notitle")
-    muc_lines = []
-    for s in res.servers:
-        j = res.muc.get(s)
-        rows = [(st["target_rate"] * fanout(st, res), max(st["p50_ms"], 0.01),
-                 max(st["p99_ms"], 0.01)) for st in (j or {}).get("steps") or []
-                if st["received"] > 0 and st["p50_ms"] is not None and st["p99_ms"] is not None]
-        if rows:
-            f = os.path.join(dat, f"{s}-muc.dat")
-            write_dat(f, rows)
-            muc_lines.append(f"'{f}' using 1:3 with linespoints lw 2 pt 7 lc rgb '{COLORS[s]}' "
-                             f"title '{TITLES[s]} p99'")
-            muc_lines.append(f"'{f}' using 1:2 with linespoints lw 1 dt 2 pt 6 "
-                             f"lc rgb '{COLORS[s]}' title '{TITLES[s]} p50'")
+    muc_plots = [muc_plot(res, dat, out_dir, "muc", label),
+                 muc_plot(MucBig(res), dat, out_dir, "muc_big", label)]
     common = ("set terminal pngcairo size 900,560 font 'DejaVu Sans,11'\n"
               "set grid\nset key top left\n")
     script = common
@@ -332,17 +352,7 @@ def plots(res, out_dir):
                    "set ylabel 'server CPU, % of one core'\nset yrange [0:110]\n"
                    "plot " + ", ".join(cpu_lines) + "\n"
                    "unset logscale\nset autoscale y\n")
-    if muc_lines:
-        script += (f"set output '{os.path.join(out_dir, 'muc_latency.png')}'\n"
-                   f"set title 'MUC, {res.meta.get('muc_rooms', '20')} rooms × "
-                   f"{res.meta.get('muc_occupants', '50')}: latency vs deliveries/s ({label})'\n"
-                   "set logscale xy\nset xlabel 'target deliveries/s'\n"
-                   "set xrange [*:*]\nset format x '%.0s%c'\n"
-                   "set ylabel 'delivery latency, ms'\n"
-                   f"set arrow from graph 0, first {P99_LIMIT_MS} to graph 1, first "
-                   f"{P99_LIMIT_MS} nohead dt 3 lc rgb 'gray40'\n"
-                   "plot " + ", ".join(muc_lines) + "\n"
-                   "unset arrow\nunset logscale\nset autoscale\n")
+    script += "".join(muc_plots)
     if login_lines:
         script += (f"set output '{os.path.join(out_dir, 'login_latency.png')}'\n"
                    f"set title 'TLS login storm: login p99 vs logins/s, labels: sessions "

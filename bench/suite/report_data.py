@@ -106,6 +106,7 @@ class Results:
         self.chat = {}  # server -> json
         self.churn = {}  # server -> json
         self.muc = {}  # server -> json
+        self.muc_big = {}  # server -> json: the run with one big room
         self.mixed = {}  # server -> json
         self.botcap = None  # Parley's chat run with few sessions: the bot's own ceiling
         self.soak = None  # Parley's soak: a long churn with an RSS and latency series
@@ -125,6 +126,8 @@ class Results:
             self.runs[(s, "churn")] = read_env(self.path(s, "churn", "run"))
             self.muc[s] = normalize_steps(read_json(self.path(s, "muc", "json")), True)
             self.runs[(s, "muc")] = read_env(self.path(s, "muc", "run"))
+            self.muc_big[s] = normalize_steps(read_json(self.path(s, "muc-big", "json")), True)
+            self.runs[(s, "muc-big")] = read_env(self.path(s, "muc-big", "run"))
             self.mixed[s] = normalize_steps(read_json(self.path(s, "mixed", "json")))
             self.runs[(s, "mixed")] = read_env(self.path(s, "mixed", "run"))
             self.attach_step_cpu(s)
@@ -188,7 +191,8 @@ class Results:
             cpu = self.phase_cpu(server, "chat")
             for st in chat.get("steps", []):
                 st["bot_cpu_pct"] = cpu.get(("chat", st["target_rate"]), (None, None))[0]
-        for tag, j in (("muc", self.muc.get(server)), ("mixed", self.mixed.get(server))):
+        for tag, j in (("muc", self.muc.get(server)), ("muc-big", self.muc_big.get(server)),
+                       ("mixed", self.mixed.get(server))):
             if not j:
                 continue
             cpu = self.phase_cpu(server, tag)
@@ -337,6 +341,26 @@ def max_sustained(chat, step_s, p99_limit=P99_LIMIT_MS, lost_what="messages"):
             return Sustained(best, why, False, None)
         best = st["target_rate"]
     return Sustained(best, "all steps sustained", True, None)
+
+
+class MucBig:
+    """The run with one big room, seen as the MUC run is: its data, step and meta keys
+    (muc_big_rooms, ...) under the MUC run's names, everything else the results'."""
+
+    def __init__(self, res):
+        self.res = res
+        self.muc = res.muc_big
+        self.muc_step_s = float(res.meta.get("muc_big_step_s", "10"))
+        self.meta = dict(res.meta)
+        for key in ("rooms", "occupants", "rates", "step_s"):
+            if f"muc_big_{key}" in res.meta:
+                self.meta[f"muc_{key}"] = res.meta[f"muc_big_{key}"]
+
+    def __getattr__(self, name):
+        return getattr(self.res, name)
+
+    def rates(self, key="chat_rates"):
+        return [float(r) for r in self.meta.get(key, "").split(",") if r]
 
 
 def fanout(step, res):

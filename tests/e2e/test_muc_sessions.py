@@ -162,3 +162,40 @@ def test_slixmpp_client_joins_and_talks(server):
             c.disconnect()
 
     run(go())
+
+
+def test_coalesced_fanout_keeps_order_and_arrives(server_factory):
+    """With coalescing forced on (as under load), room traffic waits for the window and goes
+    out in order, and a 1:1 message sent after it takes it along."""
+    srv = server_factory(output_coalesce_cpu_pct=0, output_coalesce_ms=60)
+    for u in ("alice", "bob"):
+        srv.adduser(u, "pw-" + u)
+    a, b = MucPeer(srv, "alice", "r"), MucPeer(srv, "bob", "r")
+    try:
+        time.sleep(0.25)  # the load watch's first ticks
+        a.create("co", "Al")
+        b.join("co", "Bo")
+        t0 = time.monotonic()
+        texts = ["m%d" % i for i in range(20)]
+        for t in texts:
+            a.say("co", t)
+        first = b.wait_groupchat("co", texts[0])
+        assert time.monotonic() - t0 >= 0.04, "room traffic did not wait for the window"
+        got = [first.findtext(C + "body")]
+        while len(got) < len(texts):
+            st = b.wait_for(lambda s: s.tag == C + "message" and
+                            s.get("type") == "groupchat", "groupchat")
+            got.append(st.findtext(C + "body"))
+        assert got == texts
+        b.available()
+        for t in ("late1", "late2"):
+            a.say("co", t)
+        a.send("<message to='bob@localhost' type='chat' id='direct'><body>x</body></message>")
+        order = []
+        while "direct" not in order:
+            st = b.wait_for(lambda s: s.tag == C + "message", "messages")
+            order.append(st.get("id") if st.get("type") == "chat" else st.findtext(C + "body"))
+        assert order == ["late1", "late2", "direct"], order
+    finally:
+        a.close()
+        b.close()
