@@ -77,6 +77,7 @@ static void apply_role(struct muc_room *r, const struct actor *a, const struct c
         return;
     }
     c->occ->role = (enum muc_role)c->role;
+    muc_occupant_changed(c->occ);
     muc_occupant_broadcast(r, c->occ, NULL, 0, by, c->reason);
 }
 
@@ -97,6 +98,7 @@ static void apply_aff(struct muc_room *r, const struct actor *a, const struct ch
             muc_occupant_remove(r, occ, unmembered, 1, by, c->reason);
         } else {
             occ->role = muc_role_for(r, (enum muc_aff)c->aff);
+            muc_occupant_changed(occ);
             muc_occupant_broadcast(r, occ, NULL, 0, by, c->reason);
         }
     }

@@ -45,19 +45,43 @@ struct stanza *muc_pres_build(const struct muc_room *r, const struct muc_occupan
     return st;
 }
 
+struct fanout *muc_occupant_shown(struct muc_room *r, struct muc_occupant *occ, bool with_jid)
+{
+    int v = with_jid ? 1 : 0;
+    if (!occ->shown[v]) {
+        struct muc_pres p = { .unavailable = false };
+        occ->shown[v] = muc_pres_build(r, occ, &p, with_jid, NULL, 0);
+        module_fanout_set(&occ->shown_out[v], occ->shown[v]);
+    }
+    return &occ->shown_out[v];
+}
+
+/* An available presence that says nothing beyond affiliation and role: the cached one. */
+static bool plain(const struct muc_pres *p)
+{
+    return !p->unavailable && !p->n_codes && !p->actor && !p->reason && !p->new_nick;
+}
+
 void muc_pres_broadcast_others(struct muc_room *r, const struct muc_occupant *occ,
                                const struct muc_pres *p)
 {
     struct muc_mod *m = r->mod;
-    struct stanza *anon = muc_pres_build(r, occ, p, false, NULL, 0);
-    struct stanza *full = muc_pres_build(r, occ, p, true, NULL, 0);
-    module_fanout_set(&m->out, anon);
-    module_fanout_set(&m->out2, full);
+    struct stanza *anon = NULL, *full = NULL;
+    struct fanout *f_anon = &m->out, *f_full = &m->out2;
+    if (plain(p)) {
+        f_anon = muc_occupant_shown(r, (struct muc_occupant *)occ, false);
+        f_full = muc_occupant_shown(r, (struct muc_occupant *)occ, true);
+    } else {
+        anon = muc_pres_build(r, occ, p, false, NULL, 0);
+        full = muc_pres_build(r, occ, p, true, NULL, 0);
+        module_fanout_set(f_anon, anon);
+        module_fanout_set(f_full, full);
+    }
     for (size_t i = 0; i < r->n_occ; i++) {
         const struct muc_occupant *o = r->occ[i];
         if (o == occ)
             continue;
-        struct fanout *f = muc_sees_jids(r, o->role) ? &m->out2 : &m->out;
+        struct fanout *f = muc_sees_jids(r, o->role) ? f_full : f_anon;
         for (struct muc_seat *s = o->seats; s; s = s->next)
             module_fanout_deliver(m->srv, f, s->sess);
     }
@@ -101,6 +125,7 @@ void muc_occupant_remove(struct muc_room *r, struct muc_occupant *occ, const int
     struct muc_pres p = { .unavailable = true, .codes = codes, .n_codes = n_codes,
                           .actor = actor, .reason = reason };
     occ->role = ROLE_NONE;
+    muc_occupant_changed(occ);
     muc_pres_broadcast(r, occ, &p, NULL, 0);
     while (occ->seats)
         muc_seat_remove(r, occ->seats);

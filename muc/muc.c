@@ -9,6 +9,21 @@
 
 extern const struct module muc_module;
 
+/* XEP-0199: a ping to the service, a room or one's own occupant JID (XEP-0410). */
+static int pong(struct route_ctx *rc, const struct stanza *st)
+{
+    struct stanza *res = stanza_iq_result(st);
+    router_reply(rc, res);
+    stanza_unref(res);
+    return ROUTE_DONE;
+}
+
+static bool payload_is(const struct stanza *st, const char *ns)
+{
+    const struct xel *p = xel_first_elem(st->root);
+    return p && p->ns && strcmp(p->ns, ns) == 0;
+}
+
 /* iq to an occupant: XEP-0410's self-ping is answered by the room; anything else is not
  * relayed (occupants are reached by private message). */
 static int occupant_iq(struct route_ctx *rc, struct stanza *st, struct muc_room *r)
@@ -19,21 +34,9 @@ static int occupant_iq(struct route_ctx *rc, struct stanza *st, struct muc_room 
     struct muc_seat *me = muc_seat_of(r, rc->sess);
     if (!me)
         return ROUTE_ERROR(COND_NOT_ACCEPTABLE);
-    const struct xel *payload = xel_first_elem(st->root);
-    if (me->occ == occ && st->type == IQ_GET && payload && payload->ns &&
-        strcmp(payload->ns, NS_PING) == 0) {
-        struct stanza *res = stanza_iq_result(st);
-        router_reply(rc, res);
-        stanza_unref(res);
-        return ROUTE_DONE;
-    }
+    if (me->occ == occ && st->type == IQ_GET && payload_is(st, NS_PING))
+        return pong(rc, st);
     return ROUTE_ERROR(COND_SERVICE_UNAVAILABLE);
-}
-
-static bool payload_is(const struct stanza *st, const char *ns)
-{
-    const struct xel *p = xel_first_elem(st->root);
-    return p && p->ns && strcmp(p->ns, ns) == 0;
 }
 
 /* XEP-0313 on the room's archive: for whoever may enter the room. */
@@ -63,12 +66,8 @@ static int room_iq(struct muc_mod *m, struct route_ctx *rc, struct stanza *st,
         return room_archive(rc, st, r);
     if (payload_is(st, NS_MODERATE) || payload_is(st, NS_FASTEN))
         return muc_moderate_iq(rc, st, r);
-    if (payload_is(st, NS_PING) && st->type == IQ_GET) {
-        struct stanza *res = stanza_iq_result(st);
-        router_reply(rc, res);
-        stanza_unref(res);
-        return ROUTE_DONE;
-    }
+    if (payload_is(st, NS_PING) && st->type == IQ_GET)
+        return pong(rc, st);
     return ROUTE_ERROR(COND_SERVICE_UNAVAILABLE);
 }
 
@@ -80,12 +79,8 @@ static int to_service(struct muc_mod *m, struct route_ctx *rc, struct stanza *st
         return ROUTE_DONE;
     if (payload_is(st, NS_DISCO_INFO) || payload_is(st, NS_DISCO_ITEMS))
         return muc_disco_iq(m, rc, st, NULL);
-    if (payload_is(st, NS_PING) && st->type == IQ_GET) {
-        struct stanza *res = stanza_iq_result(st);
-        router_reply(rc, res);
-        stanza_unref(res);
-        return ROUTE_DONE;
-    }
+    if (payload_is(st, NS_PING) && st->type == IQ_GET)
+        return pong(rc, st);
     return ROUTE_ERROR(COND_SERVICE_UNAVAILABLE);
 }
 

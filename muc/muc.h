@@ -70,6 +70,10 @@ struct muc_occupant {
     char *bare; /* the user's real bare JID */
     enum muc_role role;
     struct stanza *presence; /* as the room shows it: from jid, no 'to', no MUC elements */
+    /* That presence with its muc#user item, as viewers see it without [0] and with [1] its
+     * real JID, serialized once (NULL: changed since, built at the next use). */
+    struct stanza *shown[2];
+    struct fanout shown_out[2];
     struct muc_seat *seats;
     size_t index; /* in room->occ */
 };
@@ -161,6 +165,12 @@ struct muc_occupant *muc_occupant_new(struct muc_room *r, const char *nick, cons
                                       const char *bare, enum muc_role role);
 void muc_occupant_rename(struct muc_room *r, struct muc_occupant *occ, const char *nick,
                          const char *key);
+/* occ's presence, role, nick or affiliation changed: what it looks like to others is built
+ * again at its next use. */
+void muc_occupant_changed(struct muc_occupant *occ);
+/* occ's current presence as viewers with or without the right to see real JIDs get it,
+ * serialized (built on first use after a change). */
+struct fanout *muc_occupant_shown(struct muc_room *r, struct muc_occupant *occ, bool with_jid);
 /* Takes occ, which has no seats left, out of r and frees it. */
 void muc_occupant_free(struct muc_room *r, struct muc_occupant *occ);
 void muc_seat_add(struct muc_room *r, struct muc_occupant *occ, struct session *sess);

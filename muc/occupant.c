@@ -69,6 +69,8 @@ struct muc_occupant *muc_occupant_new(struct muc_room *r, const char *nick, cons
     occ->key = xstrdup(key);
     occ->bare = xstrdup(bare);
     occ->role = role;
+    module_fanout_init(&occ->shown_out[0]);
+    module_fanout_init(&occ->shown_out[1]);
     struct buf b;
     buf_init(&b);
     buf_printf(&b, "%s/%s", r->jid, nick);
@@ -99,6 +101,15 @@ void muc_occupant_rename(struct muc_room *r, struct muc_occupant *occ, const cha
     hmap_put(&r->by_nick, occ->key, occ);
     if (occ->presence)
         stanza_set_from(occ->presence, occ->jid);
+    muc_occupant_changed(occ);
+}
+
+void muc_occupant_changed(struct muc_occupant *occ)
+{
+    for (int v = 0; v < 2; v++) {
+        stanza_unref(occ->shown[v]);
+        occ->shown[v] = NULL;
+    }
 }
 
 void muc_seat_add(struct muc_room *r, struct muc_occupant *occ, struct session *sess)
@@ -141,6 +152,9 @@ void muc_occupant_free(struct muc_room *r, struct muc_occupant *occ)
     free(occ->jid);
     free(occ->bare);
     stanza_unref(occ->presence);
+    muc_occupant_changed(occ);
+    module_fanout_fini(&occ->shown_out[0]);
+    module_fanout_fini(&occ->shown_out[1]);
     free(occ);
 }
 

@@ -81,6 +81,7 @@ static void destroy(struct muc_room *r, const char *venue, const char *reason)
     while (r->n_occ) {
         struct muc_occupant *occ = r->occ[r->n_occ - 1];
         occ->role = ROLE_NONE;
+        muc_occupant_changed(occ);
         for (struct muc_seat *s = occ->seats; s; s = s->next) {
             struct stanza *bye = stanza_new("presence", NS_CLIENT);
             xel_set_attr(bye, bye->root, "type", "unavailable");

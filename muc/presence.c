@@ -36,6 +36,7 @@ static void set_presence(struct muc_occupant *occ, const struct stanza *st)
     stanza_unref(occ->presence);
     occ->presence = stanza_compact(p);
     stanza_unref(p);
+    muc_occupant_changed(occ);
 }
 
 static long room_limit(const struct muc_room *r)
@@ -68,19 +69,15 @@ static int admit(const struct arrival *a, const struct muc_occupant *occ, enum m
     return ROUTE_DONE;
 }
 
-/* The occupants already there, to the joiner: each as the joiner's role may see it. */
+/* The occupants already there, to the joiner: each as the joiner's role may see it, from
+ * the presence each keeps serialized, so a join into a big room costs a copy per occupant. */
 static void send_occupants(struct muc_room *r, const struct muc_occupant *joiner,
                            struct session *sess)
 {
-    struct muc_pres p = { .unavailable = false };
     bool jids = muc_sees_jids(r, joiner->role);
-    for (size_t i = 0; i < r->n_occ; i++) {
-        if (r->occ[i] == joiner)
-            continue;
-        struct stanza *st = muc_pres_build(r, r->occ[i], &p, jids, NULL, 0);
-        muc_send_to(r, sess, st);
-        stanza_unref(st);
-    }
+    for (size_t i = 0; i < r->n_occ; i++)
+        if (r->occ[i] != joiner)
+            module_fanout_deliver(r->mod->srv, muc_occupant_shown(r, r->occ[i], jids), sess);
 }
 
 /* The joiner's own presence, echoing its request's id, with the codes that describe the room. */
@@ -179,6 +176,7 @@ static void leave_seat(struct muc_room *r, struct muc_seat *seat, const struct s
         return;
     }
     occ->role = ROLE_NONE;
+    muc_occupant_changed(occ);
     muc_pres_broadcast(r, occ, &p, NULL, 0);
     muc_seat_remove(r, seat);
     muc_occupant_free(r, occ);

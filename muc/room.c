@@ -222,6 +222,14 @@ enum muc_aff muc_aff_of(const struct muc_room *r, const char *bare)
     return e ? e->aff : AFF_NONE;
 }
 
+/* Occupants of bare show their new affiliation from now on. */
+static void aff_changed(struct muc_room *r, const char *bare)
+{
+    for (size_t i = 0; i < r->n_occ; i++)
+        if (strcmp(r->occ[i]->bare, bare) == 0)
+            muc_occupant_changed(r->occ[i]);
+}
+
 int muc_aff_set(struct muc_room *r, const char *bare, enum muc_aff aff, const char *reason)
 {
     if (r->stored) {
@@ -232,6 +240,7 @@ int muc_aff_set(struct muc_room *r, const char *bare, enum muc_aff aff, const ch
         }
         module_storage_dirty(r->mod->srv);
     }
+    aff_changed(r, bare);
     if (aff != AFF_NONE) {
         put_aff(r, bare, aff, reason);
         return PL_OK;

@@ -83,20 +83,6 @@ static const Stringprep_profile fold_profile[] = {
 
 _Static_assert(ARRAY_LEN(check_profile) <= NICK_PROFILE_MAX, "raise NICK_PROFILE_MAX");
 
-static int status_for(int rc)
-{
-    switch (rc) {
-    case STRINGPREP_OK: return PREP_OK;
-    case STRINGPREP_CONTAINS_PROHIBITED:
-    case STRINGPREP_BIDI_CONTAINS_PROHIBITED: return PREP_EPROHIBITED;
-    case STRINGPREP_BIDI_BOTH_L_AND_RAL:
-    case STRINGPREP_BIDI_LEADTRAIL_NOT_RAL: return PREP_EBIDI;
-    case STRINGPREP_TOO_SMALL_BUFFER: return PREP_ETOOLONG;
-    case STRINGPREP_MALLOC_ERROR: abort(); /* as xmalloc does */
-    default: return PREP_EUTF8;
-    }
-}
-
 static size_t table_len(const Stringprep_table_element *t)
 {
     size_t n = 0;
@@ -118,7 +104,7 @@ static int run_profile(const Stringprep_profile *profile, uint32_t *cps, size_t 
         sized[i] = profile[i];
         sized[i].table_size = table_len(profile[i].table);
     } while (profile[i++].operation);
-    return status_for(stringprep_4i(cps, count, NICK_UCS4_CAP, 0, sized));
+    return prep_status_of(stringprep_4i(cps, count, NICK_UCS4_CAP, 0, sized));
 }
 
 /* RFC 8266 §2.2 b and c: no space at either end, never two in a row. */

@@ -80,7 +80,7 @@ static bool utf8_valid(const unsigned char *s, size_t n)
     return true;
 }
 
-static int status_for(int rc)
+int prep_status_of(int rc)
 {
     switch (rc) {
     case STRINGPREP_OK: return PREP_OK;
@@ -118,7 +118,7 @@ static int prepare_library(const struct profile *p, const char *s, size_t n, enu
     char *buf = xmalloc(size);
     memcpy(buf, s, n);
     buf[n] = '\0';
-    int st = status_for(stringprep(buf, size, mode == PREP_STORE ? STRINGPREP_NO_UNASSIGNED : 0,
+    int st = prep_status_of(stringprep(buf, size, mode == PREP_STORE ? STRINGPREP_NO_UNASSIGNED : 0,
                                    p->lib));
     size_t m = st == PREP_OK ? strlen(buf) : 0;
     if (st == PREP_OK)

@@ -54,6 +54,10 @@ int prep_password(const char *s, enum prep_mode mode, char **out);
  */
 void prep_escape(const char *s, struct buf *out);
 
+/* The enum prep_status of a GNU libidn stringprep result code (Stringprep_rc), for profiles
+ * built on libidn elsewhere (the nickname profile). */
+int prep_status_of(int rc);
+
 /* A static description of an enum prep_status value. */
 const char *prep_strerror(int status);
 
