@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Enforcement: the blocklist, then the active (or default) list, for stanzas in and out. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "base.h"
 #include "privacy.h"
 #include "roster.h"
@@ -37,6 +40,21 @@ static void peer_from_roster(struct privacy *p, const char *owner, struct priv_p
     peer->n_groups = rc.n_groups;
 }
 
+/* other parsed (borrowed until the next call), NULL when it is not a JID. */
+static const struct jid *parsed(struct privacy *p, const char *other)
+{
+    if (p->last_text && strcmp(p->last_text, other) == 0)
+        return p->last_jid;
+    struct jid *j = jid_parse(other);
+    if (!j)
+        return NULL;
+    free(p->last_text);
+    jid_free(p->last_jid);
+    p->last_text = xstrdup(other);
+    p->last_jid = j;
+    return j;
+}
+
 /* Returns true when the stanza may pass; *blocked tells that the blocklist refused it. */
 static bool decide(struct privacy *p, const struct priv_account *acct, const struct session *sess,
                    const char *other, unsigned kind, bool *blocked)
@@ -48,7 +66,7 @@ static bool decide(struct privacy *p, const struct priv_account *acct, const str
     *blocked = false;
     if (!block && !list)
         return true; /* the common case costs one hash lookup and no parsing */
-    struct jid *j = jid_parse(other);
+    const struct jid *j = parsed(p, other);
     if (!j)
         return true;
     struct priv_peer peer = { .jid = j };
@@ -61,7 +79,6 @@ static bool decide(struct privacy *p, const struct priv_account *acct, const str
             peer_from_roster(p, acct->bare, &peer);
         ok = priv_rules_allow(list->items, list->n, kind, &peer, NULL);
     }
-    jid_free(j);
     return ok;
 }
 

@@ -359,6 +359,8 @@ static void privacy_fini(void *state)
     struct privacy *p = state;
     hmap_each(&p->accounts, free_account, NULL);
     hmap_fini(&p->accounts);
+    free(p->last_text);
+    jid_free(p->last_jid);
     free(p);
 }
 

@@ -54,6 +54,10 @@ struct privacy {
     struct hmap accounts; /* bare JID -> struct priv_account */
     int slot;
     unsigned long pushes; /* numbers push ids */
+    /* The last JID decided about, parsed, and its text: a fan-out (a room's message) asks
+     * about one sender for every recipient, and parses it once. */
+    char *last_text;
+    struct jid *last_jid;
 };
 
 /* ---- lists.c: the cache and its storage -------------------------------------------------- */

@@ -167,7 +167,7 @@ def test_slixmpp_client_joins_and_talks(server):
 def test_coalesced_fanout_keeps_order_and_arrives(server_factory):
     """With coalescing forced on (as under load), room traffic waits for the window and goes
     out in order, and a 1:1 message sent after it takes it along."""
-    srv = server_factory(output_coalesce_cpu_pct=0, output_coalesce_ms=60)
+    srv = server_factory(output_coalesce_cpu_pct=0, output_coalesce_ms=100)
     for u in ("alice", "bob"):
         srv.adduser(u, "pw-" + u)
     a, b = MucPeer(srv, "alice", "r"), MucPeer(srv, "bob", "r")
@@ -180,7 +180,8 @@ def test_coalesced_fanout_keeps_order_and_arrives(server_factory):
         for t in texts:
             a.say("co", t)
         first = b.wait_groupchat("co", texts[0])
-        assert time.monotonic() - t0 >= 0.04, "room traffic did not wait for the window"
+        # an idle server waits a tenth of the window at least
+        assert time.monotonic() - t0 >= 0.009, "room traffic did not wait for the window"
         got = [first.findtext(C + "body")]
         while len(got) < len(texts):
             st = b.wait_for(lambda s: s.tag == C + "message" and
@@ -199,3 +200,21 @@ def test_coalesced_fanout_keeps_order_and_arrives(server_factory):
     finally:
         a.close()
         b.close()
+
+
+def test_blocked_occupant_is_filtered_per_recipient(muc):
+    """Each recipient's privacy is asked: bob blocks alice's occupant JID and no longer gets
+    her group chat, carol still does, and bob still gets carol's."""
+    a, b, c = muc("alice"), muc("bob"), muc("carol")
+    a.create("blk", "Al")
+    b.join("blk", "Bo")
+    c.join("blk", "Ca")
+    r = b.request("<iq type='set' id='{id}'><block xmlns='urn:xmpp:blocking'><item jid='%s/Al'/>"
+                  "</block></iq>" % room_jid("blk"))
+    assert r.get("type") == "result", dump(r)
+    b.drain()
+    a.say("blk", "from alice")
+    c.wait_groupchat("blk", "from alice")
+    c.say("blk", "from carol")
+    b.wait_groupchat("blk", "from carol")
+    assert all(s.findtext(C + "body") != "from alice" for s in b.drain())
