@@ -34,9 +34,6 @@ static SSL_CTX *make_tls(const struct bench_opts *o)
     bool stepped = o->scenario == SCEN_CHAT || o->scenario == SCEN_MUC || o->scenario == SCEN_MIXED;
     if (!stepped)
         SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-    /* One read takes whatever has arrived, several records at once, rather than a record's
-     * header and then its body: half the reads or fewer when the server batches its writes. */
-    SSL_CTX_set_read_ahead(ctx, 1);
     return ctx;
 }
 
