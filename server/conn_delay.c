@@ -16,7 +16,7 @@
 #include "server.h"
 
 #define COALESCE_TICK_US 100000
-#define COALESCE_FULL_PCT 30
+#define COALESCE_OFF_SHARE 70 /* percent of output_coalesce_cpu_pct */
 
 static void flush_all(evutil_socket_t fd, short what, void *arg)
 {
@@ -64,18 +64,6 @@ void conn_delay_flush(struct conn *c)
         evbuffer_add_buffer(bufferevent_get_output(c->bev), c->delayed);
 }
 
-/* The window grows with the load: from a tenth of output_coalesce_ms where the server turns
- * busy to all of it COALESCE_FULL_PCT points above, so a server with room to spare adds
- * little latency and a saturated one gets the most out of each write. */
-static long window_us(const struct server *srv, long cpu_pct)
-{
-    long from = srv->cfg.output_coalesce_cpu_pct, max_us = srv->cfg.output_coalesce_ms * 1000;
-    if (cpu_pct < from)
-        return 0;
-    long us = max_us / 10 + (max_us - max_us / 10) * (cpu_pct - from) / COALESCE_FULL_PCT;
-    return us < max_us ? us : max_us;
-}
-
 /* The process's CPU time over the last tick decides: a busy server coalesces, an idle one
  * sends at the end of each loop turn (the window would only add latency). */
 static void tick(evutil_socket_t fd, short what, void *arg)
@@ -89,7 +77,12 @@ static void tick(evutil_socket_t fd, short what, void *arg)
     uint64_t busy = cpu_us - srv->coalesce_cpu_us, wall = now_us - srv->coalesce_wall_us;
     srv->coalesce_cpu_us = cpu_us;
     srv->coalesce_wall_us = now_us;
-    srv->coalesce_us = window_us(srv, wall ? (long)(busy * 100 / wall) : 0);
+    long pct = wall ? (long)(busy * 100 / wall) : 0, on_at = srv->cfg.output_coalesce_cpu_pct;
+    /* Off again only well below where it turned on: coalescing lowers the load it answers,
+     * and a server switching every tick would have the latency of both and the cost of
+     * neither. */
+    bool on = srv->coalesce_us ? pct >= on_at * COALESCE_OFF_SHARE / 100 : pct >= on_at;
+    srv->coalesce_us = on ? srv->cfg.output_coalesce_ms * 1000 : 0;
 }
 
 int conn_delay_start(struct server *srv)
