@@ -27,7 +27,7 @@ REFERENCE = {
     "chat10": {"ejabberd": "", "prosody": "", "target": "≥ 40,000 (p99 < 10 ms)"},
     "cpu_msg": {"ejabberd": "", "prosody": "", "target": ""},
     "cpu_msg_target": {"ejabberd": "", "prosody": "", "target": "≤ 25 µs at 5,000 msg/s"},
-    "muc": {"ejabberd": "~20,000", "prosody": "~5,000", "target": "≥ 100,000"},
+    "muc": {"ejabberd": "~20,000", "prosody": "~5,000", "target": "≥ 100,000, ≥ 5× ejabberd"},
     "rsa": {"ejabberd": "", "prosody": "", "target": ""},
     "churn": {"ejabberd": "", "prosody": "", "target": ""},
     "soak": {"ejabberd": "", "prosody": "", "target": "flat (±5 %), 0 failed"},
