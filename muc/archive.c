@@ -34,11 +34,10 @@ const char *muc_archive_sid(const struct muc_room *r, const struct stanza *st)
 }
 
 void muc_archive_store(struct muc_room *r, const struct muc_occupant *occ,
-                       const struct stanza *st, long long ts_us)
+                       const struct stanza *st)
 {
     const char *sid = muc_archive_sid(r, st);
     struct archive_msg am = { 0 };
-    (void)ts_us;
     if (!sid || !archive_sid_parse(sid, &am.key, &am.tag))
         return;
     const struct xel *origin = xel_child(st->root, "origin-id", NS_SID);

@@ -87,7 +87,7 @@ static int groupchat(struct muc_room *r, struct route_ctx *rc, struct stanza *st
         muc_archive_stamp(r, out, &ts_us);
     muc_broadcast(r, out);
     if (body) {
-        muc_archive_store(r, occ, out, ts_us);
+        muc_archive_store(r, occ, out);
         muc_history_add(r, out, ts_us);
     }
     stanza_unref(out);

@@ -244,9 +244,9 @@ int muc_decline(struct muc_room *r, struct route_ctx *rc, const struct xel *decl
 void muc_archive_stamp(struct muc_room *r, struct stanza *st, long long *ts_us);
 /* The stanza-id r stamped on st, or NULL. */
 const char *muc_archive_sid(const struct muc_room *r, const struct stanza *st);
-/* Archives st (stamped) as sent by occ. */
+/* Archives st (stamped; its stanza-id names its row) as sent by occ. */
 void muc_archive_store(struct muc_room *r, const struct muc_occupant *occ,
-                       const struct stanza *st, long long ts_us);
+                       const struct stanza *st);
 
 /* ---- history (history.c) ---- */
 void muc_history_add(struct muc_room *r, const struct stanza *st, long long ts_us);
