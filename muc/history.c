@@ -72,18 +72,37 @@ void muc_history_add(struct muc_room *r, const struct stanza *st, long long ts_u
     h->ts_us = ts_us;
 }
 
-static size_t xml_chars(const struct stanza *st)
+/* What a joiner gets for h: the message with the room's <delay/>, addressed to it (owned). */
+static struct stanza *delayed_copy(const struct muc_room *r, const struct muc_hist *h,
+                                   const char *to)
 {
+    struct stanza *st = stanza_compact(h->st);
+    char stamp[40];
+    datetime_format(h->ts_us, stamp, sizeof(stamp));
+    struct xel *d = xel_add_child(st, st->root, "delay", NS_DELAY);
+    xel_set_attr(st, d, "from", r->jid);
+    xel_set_attr(st, d, "stamp", stamp);
+    stanza_set_to(st, to);
+    return st;
+}
+
+/* maxchars counts the complete stanzas as the joiner gets them (XEP-0045 §7.2.13). */
+static size_t delivered_chars(const struct muc_room *r, const struct muc_hist *h,
+                              const char *to)
+{
+    struct stanza *st = delayed_copy(r, h, to);
     struct buf b;
     buf_init(&b);
     stanza_write(st, &b);
     size_t n = b.len;
     buf_fini(&b);
+    stanza_unref(st);
     return n;
 }
 
 /* How many of the newest entries the request takes. */
-static size_t history_count(const struct muc_room *r, const struct hist_req *req)
+static size_t history_count(const struct muc_room *r, const struct hist_req *req,
+                            const char *to)
 {
     size_t limit = (size_t)r->cfg.history;
     if (req->maxstanzas >= 0 && (size_t)req->maxstanzas < limit)
@@ -94,7 +113,7 @@ static size_t history_count(const struct muc_room *r, const struct hist_req *req
         if (h->ts_us < req->since_us)
             break;
         if (req->maxchars >= 0) {
-            chars += xml_chars(h->st);
+            chars += delivered_chars(r, h, to);
             if (chars > (size_t)req->maxchars)
                 break;
         }
@@ -103,23 +122,15 @@ static size_t history_count(const struct muc_room *r, const struct hist_req *req
     return n;
 }
 
-static void send_entry(struct muc_room *r, struct session *sess, const struct muc_hist *h)
-{
-    struct stanza *st = stanza_compact(h->st);
-    char stamp[40];
-    datetime_format(h->ts_us, stamp, sizeof(stamp));
-    struct xel *d = xel_add_child(st, st->root, "delay", NS_DELAY);
-    xel_set_attr(st, d, "from", r->jid);
-    xel_set_attr(st, d, "stamp", stamp);
-    muc_send_to(r, sess, st);
-    stanza_unref(st);
-}
-
 static void send_history(struct muc_room *r, struct session *sess, const struct hist_req *req)
 {
-    size_t n = history_count(r, req);
-    for (size_t i = r->hist_n - n; i < r->hist_n; i++)
-        send_entry(r, sess, hist_at(r, i));
+    const char *to = module_session_jid(sess)->full;
+    size_t n = history_count(r, req, to);
+    for (size_t i = r->hist_n - n; i < r->hist_n; i++) {
+        struct stanza *st = delayed_copy(r, hist_at(r, i), to);
+        module_deliver(r->mod->srv, sess, st);
+        stanza_unref(st);
+    }
     muc_send_subject(r, sess);
 }
 

@@ -73,12 +73,8 @@ static void out_write(struct roster_mod *m, const struct pres_out *o, struct ses
         return; /* presence refused by privacy is dropped silently */
     struct buf *h = &m->head;
     buf_reset(h);
-    buf_append(h, o->bytes.data, o->head);
-    buf_puts(h, " to='");
-    xml_escape(to, strlen(to), h);
-    buf_append(h, "'", 1);
     /* one write per stanza: stream management counts stanzas, client state sees each */
-    buf_append(h, o->bytes.data + o->head, o->bytes.len - o->head);
+    stanza_splice_to(h, o->bytes.data, o->bytes.len, o->head, to);
     roster_send(m, s, o->st, h->data, h->len);
 }
 

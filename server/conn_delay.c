@@ -45,8 +45,6 @@ void conn_delay_write(struct conn *c, const void *bytes, size_t n)
     }
     srv->delayed[srv->n_delayed++] = c;
     c->delay_index = srv->n_delayed; /* 1-based: 0 means not listed */
-    if (!srv->delay_ev)
-        srv->delay_ev = evtimer_new(srv->base, flush_all, srv);
     if (!evtimer_pending(srv->delay_ev, NULL)) {
         struct timeval tv = { 0, srv->coalesce_us };
         evtimer_add(srv->delay_ev, &tv);
@@ -89,9 +87,12 @@ int conn_delay_start(struct server *srv)
 {
     if (!srv->cfg.output_coalesce_ms)
         return PL_OK;
+    srv->delay_ev = evtimer_new(srv->base, flush_all, srv);
     srv->coalesce_ev = event_new(srv->base, -1, EV_PERSIST, tick, srv);
     const struct timeval every = { 0, COALESCE_TICK_US };
-    return srv->coalesce_ev && event_add(srv->coalesce_ev, &every) == 0 ? PL_OK : PL_EIO;
+    return srv->delay_ev && srv->coalesce_ev && event_add(srv->coalesce_ev, &every) == 0
+               ? PL_OK
+               : PL_EIO;
 }
 
 void conn_delay_forget(struct conn *c)

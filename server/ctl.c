@@ -75,8 +75,8 @@ static int open_store(struct ctl *ctl)
     return rc == PL_OK ? CTL_OK : CTL_USAGE;
 }
 
-/* Parses an account JID given on the command line; prints why and returns NULL if unusable. */
-/* A bare JID at domain (key names the config key that sets it), or NULL with a message. */
+/* Parses a bare JID at domain given on the command line (key: the config key that sets the
+ * domain); prints why and returns NULL if unusable. */
 static struct jid *parse_bare_at(const char *s, const char *domain, const char *key)
 {
     struct jid *j = jid_parse(s);
@@ -101,6 +101,7 @@ static struct jid *parse_bare_at(const char *s, const char *domain, const char *
     return NULL;
 }
 
+/* An account JID given on the command line. */
 static struct jid *parse_account(const struct ctl *ctl, const char *s)
 {
     return parse_bare_at(s, ctl->cfg.domain, "domain");
@@ -283,13 +284,12 @@ static int cmd_rooms(struct ctl *ctl, char **argv)
 {
     (void)argv;
     struct room_walk w = { .n = 0 };
-    size_t total = 0, seen = 0;
+    size_t total;
     int rc;
-    do {
+    do { /* a page at a time, each after the last JID printed */
         w.n = 0;
-        rc = room_list(&ctl->store, false, seen ? w.last : NULL, ROOMS_PAGE, print_room, &w,
-                       &total);
-        seen += w.n;
+        rc = room_list(&ctl->store, false, w.last[0] ? w.last : NULL, ROOMS_PAGE, print_room,
+                       &w, &total);
     } while (rc == PL_OK && w.n == ROOMS_PAGE);
     if (rc != PL_OK)
         fprintf(stderr, "parleyctl: cannot list rooms: %s\n", pl_strerror(rc));

@@ -314,12 +314,8 @@ bool module_fanout_deliver(struct server *srv, struct fanout *f, struct session 
         return false;
     struct buf *b = &f->line;
     buf_reset(b);
-    buf_append(b, f->bytes.data, f->head);
-    buf_puts(b, " to='");
-    xml_escape(sess->jid->full, strlen(sess->jid->full), b);
-    buf_append(b, "'", 1);
     /* one write per stanza: stream management counts stanzas, client state sees each */
-    buf_append(b, f->bytes.data + f->head, f->bytes.len - f->head);
+    stanza_splice_to(b, f->bytes.data, f->bytes.len, f->head, sess->jid->full);
     session_send_bulk(sess, f->st, b->data, b->len);
     return true;
 }

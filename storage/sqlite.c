@@ -112,6 +112,12 @@ int sq_run(struct sq_store *s, sqlite3_stmt *q)
     return rc;
 }
 
+int sq_run_changed(struct sq_store *s, sqlite3_stmt *q)
+{
+    int rc = sq_run(s, q);
+    return rc == PL_OK && sqlite3_changes(s->db) == 0 ? PL_ENOTFOUND : rc;
+}
+
 /* ---- batching -------------------------------------------------------------------------------- */
 
 int sq_batch_begin(struct sq_store *s)

@@ -56,8 +56,7 @@ int sq_account_set_creds(struct storage *st, const char *bare, const struct scra
     if (!q)
         return PL_EIO;
     bind_creds(s, q, bare, c);
-    int rc = sq_run(s, q);
-    return rc == PL_OK && sqlite3_changes(s->db) == 0 ? PL_ENOTFOUND : rc;
+    return sq_run_changed(s, q);
 }
 
 int sq_account_delete(struct storage *st, const char *bare)
@@ -69,8 +68,7 @@ int sq_account_delete(struct storage *st, const char *bare)
     if (sq_archive_drain(s) != PL_OK || !(q = sq_get(s, SQ_ACCOUNT_DELETE)))
         return PL_EIO;
     sq_bind_text(s, q, 1, bare);
-    int rc = sq_run(s, q);
-    return rc == PL_OK && sqlite3_changes(s->db) == 0 ? PL_ENOTFOUND : rc;
+    return sq_run_changed(s, q);
 }
 
 /* Copies a BLOB column of min..max bytes into dst; false for any other type or size. */

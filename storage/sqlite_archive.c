@@ -369,10 +369,7 @@ int sq_archive_amend(struct storage *st, const char *sender, const char *rcpt, c
     sq_bind_text(s, q, 4, match);
     sq_bind_text(s, q, 5, body);
     sq_bind_text(s, q, 6, xml);
-    int rc = sq_run(s, q);
-    if (rc == PL_OK && sqlite3_changes(s->db) == 0)
-        rc = PL_ENOTFOUND;
-    return rc;
+    return sq_run_changed(s, q);
 }
 
 /* The stanza-id names the row (its key and tag); the statement checks that owner keeps it. */
@@ -393,10 +390,7 @@ int sq_archive_replace(struct storage *st, const char *owner, const char *sid, c
     sq_bind_text(s, q, 3, owner);
     sq_bind_text(s, q, 4, body);
     sq_bind_text(s, q, 5, xml);
-    int rc = sq_run(s, q);
-    if (rc == PL_OK && sqlite3_changes(s->db) == 0)
-        rc = PL_ENOTFOUND;
-    return rc;
+    return sq_run_changed(s, q);
 }
 
 int sq_archive_purge(struct storage *st, long long cutoff_us, unsigned max, unsigned *n)

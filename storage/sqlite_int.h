@@ -133,6 +133,8 @@ void sq_bind_int64(struct sq_store *s, sqlite3_stmt *q, int i, sqlite3_int64 v);
 int sq_step(struct sq_store *s, sqlite3_stmt *q);
 /* Runs a statement that returns no rows and resets it: PL_OK, PL_EEXIST or PL_EIO. */
 int sq_run(struct sq_store *s, sqlite3_stmt *q);
+/* The same for a statement that changes one row: PL_ENOTFOUND when it changed none. */
+int sq_run_changed(struct sq_store *s, sqlite3_stmt *q);
 /* Logs the connection's last error as "what: message" and returns PL_EIO. */
 int sq_fail(struct sq_store *s, const char *what);
 /* Sends one message to the store's logger. */

@@ -126,6 +126,10 @@ const char *xel_text(const struct xel *el);
 void xel_write(const struct xel *el, const char *parent_ns, struct buf *out);
 /* Serializes a whole stanza for a jabber:client stream. */
 void stanza_write(const struct stanza *st, struct buf *out);
+/* Appends to out a stanza that stanza_write serialized into bytes[0..n) without 'to', with
+ * to='to' spliced in after its element name (head: 1 + the name's length): a fan-out
+ * serializes once and addresses each recipient. */
+void stanza_splice_to(struct buf *out, const char *bytes, size_t n, size_t head, const char *to);
 /* Parses one stanza serialized by stanza_write (jabber:client default namespace) back into
  * an owned tree; NULL when bytes are not one well-formed stanza (xmpp/stanza_parse.c). */
 struct stanza *stanza_parse(const char *bytes, size_t n);

@@ -113,6 +113,15 @@ void xel_write_close(const struct xel *el, struct buf *out)
     buf_append(out, ">", 1);
 }
 
+void stanza_splice_to(struct buf *out, const char *bytes, size_t n, size_t head, const char *to)
+{
+    buf_append(out, bytes, head);
+    buf_puts(out, " to='");
+    xml_escape(to, strlen(to), out);
+    buf_append(out, "'", 1);
+    buf_append(out, bytes + head, n - head);
+}
+
 void stanza_write(const struct stanza *st, struct buf *out)
 {
     xel_write(st->root, NS_CLIENT, out);

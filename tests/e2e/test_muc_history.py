@@ -150,3 +150,59 @@ def test_bad_joins_and_messages(muc):
                   "xmlns='jabber:iq:version'/></iq>" % room_jid("bad"))
     assert error_condition(r) == "item-not-found"
     a.quiet("none of it reached the room")
+
+
+def test_history_maxchars_and_since(muc):
+    a, b, c = muc("alice"), muc("bob"), muc("carol")
+    a.create("hc", "Al")
+    talk(a, "hc", ["old one"])
+    time.sleep(1.1)
+    cut = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    time.sleep(1.1)
+    talk(a, "hc", ["new one", "newest"])
+    _, _, _, since = b.join("hc", "Bo", history={"since": cut})
+    assert [h.findtext(C + "body") for h in since] == ["new one", "newest"]
+    # maxchars counts whole stanzas as the room writes them: room for one, not two
+    _, _, _, one = c.join("hc", "Ca", history={"maxchars": 400})
+    assert [h.findtext(C + "body") for h in one] == ["newest"], [dump(h) for h in one]
+    d = muc("dave")
+    _, _, _, none = d.join("hc", "Da", history={"maxchars": 0})
+    assert none == []
+
+
+def test_room_without_archive(muc):
+    a, b = muc("alice"), muc("bob")
+    a.create("noarch", "Al", {"muc#roomconfig_enablearchiving": "0"})
+    me, _, _, _ = b.join("noarch", "Bo")
+    assert 170 not in codes(me)  # not logged
+    b.say("noarch", "unrecorded")
+    st = a.wait_groupchat("noarch", "unrecorded")
+    assert st.find("{urn:xmpp:sid:0}stanza-id") is None, dump(st)
+    _, fin = mam_query(b, "noarch")
+    assert error_condition(fin) == "service-unavailable", dump(fin)
+    info = a.request("<iq type='get' id='{id}' to='%s'><query "
+                     "xmlns='http://jabber.org/protocol/disco#info'/></iq>" % room_jid("noarch"))
+    feats = {f.get("var") for f in info.iter("{http://jabber.org/protocol/disco#info}feature")}
+    assert MAM not in feats
+
+
+def test_moderation_fastening_form(muc):
+    """XEP-0425 as clients of moderate:0 send it, inside <apply-to/>: answered in that form."""
+    a, b = muc("alice"), muc("bob")
+    a.create("mod0", "Al")
+    b.join("mod0", "Bo")
+    b.say("mod0", "old style")
+    sid = b.wait_groupchat("mod0", "old style").find("{urn:xmpp:sid:0}stanza-id").get("id")
+    r = a.request("<iq type='set' id='{id}' to='%s'><apply-to id='%s' xmlns='urn:xmpp:fasten:0'>"
+                  "<moderate xmlns='urn:xmpp:message-moderate:0'><retract "
+                  "xmlns='urn:xmpp:message-retract:0'/><reason>spam</reason></moderate>"
+                  "</apply-to></iq>" % (room_jid("mod0"), sid))
+    assert r.get("type") == "result", dump(r)
+    n = b.wait_for(lambda s: s.find("{urn:xmpp:fasten:0}apply-to") is not None, "retraction")
+    at = n.find("{urn:xmpp:fasten:0}apply-to")
+    moderated = at.find("{urn:xmpp:message-moderate:0}moderated")
+    assert at.get("id") == sid and moderated is not None, dump(n)
+    assert moderated.find("{urn:xmpp:message-retract:0}retract") is not None
+    assert moderated.findtext("{urn:xmpp:message-moderate:0}reason") == "spam"
+    got, _ = mam_query(b, "mod0")
+    assert got[0][1].find(C + "body") is None

@@ -186,6 +186,40 @@ static void test_compact_copy(void **state)
     }
 }
 
+/* A fan-out's bytes, addressed: the same as the stanza written with that 'to', escaped. */
+static void test_splice_to(void **state)
+{
+    (void)state;
+    struct stanza *st = stanza_new("message", NS_CLIENT);
+    xel_set_attr(st, st->root, "type", "groupchat");
+    stanza_set_from(st, "room@muc.example/Al");
+    xel_add_text_child(st, st->root, "body", "hi");
+    stanza_summarize(st);
+    struct buf once, spliced, direct;
+    buf_init(&once);
+    buf_init(&spliced);
+    buf_init(&direct);
+    stanza_write(st, &once);
+    const char *to = "o'brien@example.com/a&b";
+    stanza_splice_to(&spliced, once.data, once.len, 1 + strlen("message"), to);
+    stanza_set_to(st, to);
+    /* stanza_write puts attributes in the root's order: 'to' comes last there */
+    assert_non_null(strstr(spliced.data, " to='o&apos;brien@example.com/a&amp;b'"));
+    assert_int_equal(strncmp(spliced.data, "<message to='", 13), 0);
+    stanza_write(st, &direct);
+    assert_int_equal(spliced.len, direct.len);
+    struct stanza *back = stanza_parse(spliced.data, spliced.len);
+    assert_non_null(back);
+    assert_string_equal(back->to, to);
+    assert_string_equal(back->from, "room@muc.example/Al");
+    assert_string_equal(xel_text(xel_child(back->root, "body", NULL)), "hi");
+    stanza_unref(back);
+    buf_fini(&once);
+    buf_fini(&spliced);
+    buf_fini(&direct);
+    stanza_unref(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_error_reply),
         cmocka_unit_test(test_arena_growth_and_refs),
         cmocka_unit_test(test_compact_copy),
+        cmocka_unit_test(test_splice_to),
     };
     return cmocka_run_group_tests_name("stanza", tests, NULL, NULL);
 }
