@@ -172,23 +172,6 @@ static void commit_adapt(struct server *srv, long took_us)
         srv->commit_delay_us = lo;
 }
 
-/* Group commit: the writes of every loop turn within commit_interval_ms go in one
- * transaction, so that a busy server writes each index page once per interval instead of once
- * per turn. Nothing that promises durability goes out before it (stream management acks,
- * confirmations): they wait for this. */
-static void commit_cb(evutil_socket_t fd, short what, void *arg)
-{
-    struct server *srv = arg;
-    (void)fd, (void)what;
-    uint64_t t0 = clock_now_us();
-    /* Stream management counts only what is committed: a failed commit acks nothing. */
-    bool committed = storage_flush(&srv->store) == PL_OK && !srv->commit_failed;
-    srv->commit_failed = false;
-    commit_adapt(srv, (long)(clock_now_us() - t0));
-    sm_commit_settle(srv, committed);
-    confirm_check(srv);
-}
-
 /* Arms the commit to run within us, unless it is already due by then. */
 static void commit_within(struct server *srv, long us)
 {
@@ -198,6 +181,28 @@ static void commit_within(struct server *srv, long us)
     struct timeval tv = { us / 1000000, us % 1000000 };
     srv->commit_due_us = due;
     evtimer_add(srv->commit_ev, &tv); /* a pending one moves */
+}
+
+/* Group commit: the writes of every loop turn within commit_interval_ms go in one
+ * transaction, so that a busy server writes each index page once per interval instead of once
+ * per turn. Nothing that promises durability goes out before it (stream management acks,
+ * confirmations): they wait for this. */
+static void commit_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *srv = arg;
+    (void)fd, (void)what;
+    int wait_ms = storage_flush_delay_ms(&srv->store);
+    if (wait_ms > 0) {
+        commit_within(srv, wait_ms * 1000L);
+        return;
+    }
+    uint64_t t0 = clock_now_us();
+    /* Stream management counts only what is committed: a failed commit acks nothing. */
+    bool committed = storage_flush(&srv->store) == PL_OK && !srv->commit_failed;
+    srv->commit_failed = false;
+    commit_adapt(srv, (long)(clock_now_us() - t0));
+    sm_commit_settle(srv, committed);
+    confirm_check(srv);
 }
 
 void server_commit_soon(struct server *srv)

@@ -226,14 +226,9 @@ fail:
  * frames, and its write path costs about a fifth less per message than with 4 KiB pages. A
  * database made before keeps its page size: in WAL mode that is fixed. */
 #define SQ_PAGE_SIZE "16384"
-/* WAL bytes between checkpoints: a page that many commits wrote is copied back once; much
- * larger checkpoints stall the loop (a checkpoint thread did too, sharing the file system's
- * journal with it). */
-#define SQ_CHECKPOINT_BYTES (8 << 20)
-
 static int set_pragmas(struct sq_store *s, const char *path)
 {
-    char mode[16], size[16], sql[160];
+    char mode[16], size[16];
 
     if (exec_sql(s, "PRAGMA page_size=" SQ_PAGE_SIZE, "page size") != PL_OK ||
         query_text(s, "PRAGMA journal_mode=WAL", mode, sizeof(mode)) != PL_OK ||
@@ -243,18 +238,15 @@ static int set_pragmas(struct sq_store *s, const char *path)
         sq_log(s, STORAGE_LOG_ERROR, "%s: cannot use WAL (journal mode stays %s)", path, mode);
         return PL_EIO;
     }
-    long page = atol(size);
     /* NORMAL in WAL mode: a commit is in the WAL file when it returns, so it survives a crash
      * of the process (what an ack promises); only a crash of the whole machine may lose the
      * last commits, and syncing every commit would double the cost of a busy archive.
      * 64 MiB of page cache: the archive's hot index pages stay in memory between commits
      * instead of being read back from the file (with the default 2 MiB, 9 % of a busy
      * server's time went to pread). */
-    snprintf(sql, sizeof(sql),
-             "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-             " PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=%ld",
-             SQ_CHECKPOINT_BYTES / (page > 0 ? page : 4096));
-    return exec_sql(s, sql, "pragmas");
+    sq_checkpoint_init(s, atol(size));
+    return exec_sql(s, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+                       " PRAGMA cache_size=-65536", "pragmas");
 }
 
 static int read_version(struct sq_store *s, const char *path, int *v)
@@ -331,6 +323,7 @@ static void sq_close(struct storage *st)
         return;
     sq_readers_stop(s); /* first: no reader may use the file while it closes */
     sq_batch_commit(s); /* logs when it fails; nothing else can be done at close */
+    sq_checkpoint_stop(s); /* the writer's close checkpoints what is left */
     sq_archive_forget(s);
     sq_archive_queue_free(s);
     for (size_t i = 0; i < SQ_STMT_COUNT; i++)
@@ -406,6 +399,7 @@ const struct storage_ops storage_sqlite_ops = {
     .account_list = sq_account_list,
     .accounts_exist = sq_accounts_exist,
     .flush = sq_flush,
+    .flush_delay_ms = sq_checkpoint_flush_delay_ms,
     .release_memory = sq_release_memory,
     .rollback = sq_rollback,
     .roster_load = sq_roster_load,

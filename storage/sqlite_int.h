@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <sqlite3.h>
 
@@ -108,7 +109,22 @@ struct sq_store {
     struct sq_archive_queue archive_queue; /* appends not written yet, part of the batch */
     void (*wake)(void *ctx);   /* set_wake's function and context */
     void *wake_ctx;
+    struct sq_checkpointer *checkpointer; /* WAL checkpoint thread, started at the first need */
+    bool checkpointer_failed;             /* it could not start: the writer checkpoints */
+    int checkpoint_frames;                /* WAL frames that call for a checkpoint */
+    uint64_t quiet_since_ms; /* when commits began to wait for a checkpoint pass (0: not) */
 };
+
+/* WAL bytes between checkpoints: a page that many commits wrote is copied back once. */
+#define SQ_CHECKPOINT_BYTES (8 << 20)
+
+/* WAL checkpoints (sqlite_checkpoint.c). init replaces SQLite's automatic checkpoint on the
+ * writer's connection by a thread that starts when the WAL first reaches SQ_CHECKPOINT_BYTES;
+ * stop ends that thread (before the writer's connection closes). */
+void sq_checkpoint_init(struct sq_store *s, long page_bytes);
+void sq_checkpoint_stop(struct sq_store *s);
+/* storage_ops.flush_delay_ms: a commit waits while a checkpoint pass runs (bounded). */
+int sq_checkpoint_flush_delay_ms(struct storage *st);
 
 /* Step result meaning "a row is ready"; PL_OK means the statement is done. */
 #define SQ_ROW 1

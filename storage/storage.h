@@ -173,6 +173,10 @@ struct storage_ops {
     int (*accounts_exist)(struct storage *st, bool *any);
     /* Commits writes batched during this loop turn. */
     int (*flush)(struct storage *st);
+    /* Milliseconds a flush due now had better wait (0: none): a commit while the store is
+     * finishing a checkpoint would keep its log from being reused. The store gives a bounded
+     * wait, so flushes are late by a short while at most. Optional (NULL: never). */
+    int (*flush_delay_ms)(struct storage *st);
     /* Gives back the memory of cached pages that nothing is using (after a burst of reads,
      * e.g. a large roster that is gone again). Optional (NULL: nothing to give). */
     void (*release_memory)(struct storage *st);
@@ -332,6 +336,10 @@ static inline int accounts_exist(struct storage *st, bool *any)
     return st->ops->accounts_exist(st, any);
 }
 static inline int storage_flush(struct storage *st) { return st->ops->flush(st); }
+static inline int storage_flush_delay_ms(struct storage *st)
+{
+    return st->ops->flush_delay_ms ? st->ops->flush_delay_ms(st) : 0;
+}
 static inline void storage_release_memory(struct storage *st)
 {
     if (st->ops->release_memory)
