@@ -110,7 +110,8 @@ void muc_broadcast(struct muc_room *r, const struct stanza *st)
     module_fanout_set(&m->out, st);
     for (size_t i = 0; i < r->n_occ; i++)
         for (struct muc_seat *s = r->occ[i]->seats; s; s = s->next)
-            module_fanout_deliver(m->srv, &m->out, s->sess);
+            if (!s->join) /* it gets the room's messages as history once in */
+                module_fanout_deliver(m->srv, &m->out, s->sess);
 }
 
 void muc_send_to(struct muc_room *r, struct session *sess, struct stanza *st)

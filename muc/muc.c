@@ -156,6 +156,7 @@ static const struct cfg_opt muc_options[] = {
     { "max_occupants", CFG_INT, OPT(max_occupants), "1000", 1, 100000, NULL },
     { "max_history", CFG_INT, OPT(max_history), "50", 0, 1000, NULL },
     { "max_nick_bytes", CFG_INT, OPT(max_nick_bytes), "64", 1, 1023, NULL },
+    { "join_presences_per_turn", CFG_INT, OPT(join_presences_per_turn), "100", 1, 100000, NULL },
 };
 
 static int muc_init(struct server *srv, const void *opts, void **state)

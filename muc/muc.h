@@ -61,6 +61,7 @@ struct muc_seat {
     struct session *sess;
     struct muc_occupant *occ;
     struct muc_seat *next; /* the occupant's other seats */
+    struct muc_join *join; /* still entering, in slices (join.c); NULL once in */
 };
 
 struct muc_occupant {
@@ -119,6 +120,7 @@ struct muc_opts {
     long max_occupants; /* per room, whatever its configuration */
     long max_history;   /* largest history length a room may configure */
     long max_nick_bytes;
+    long join_presences_per_turn; /* occupants listed to a joiner per loop turn */
 };
 
 /* The module's state. */
@@ -130,6 +132,8 @@ struct muc_mod {
     struct hmap rooms;   /* room JID -> struct muc_room, loaded ones */
     struct fanout out;   /* the stanza being fanned out */
     struct fanout out2;  /* its variant with real JIDs */
+    struct muc_join *joins; /* joins still listing occupants */
+    bool join_pump_queued;  /* their next slices are deferred to the next loop turn */
 };
 
 /* ---- rooms (room.c) ---- */
@@ -173,7 +177,8 @@ void muc_occupant_changed(struct muc_occupant *occ);
 struct fanout *muc_occupant_shown(struct muc_room *r, struct muc_occupant *occ, bool with_jid);
 /* Takes occ, which has no seats left, out of r and frees it. */
 void muc_occupant_free(struct muc_room *r, struct muc_occupant *occ);
-void muc_seat_add(struct muc_room *r, struct muc_occupant *occ, struct session *sess);
+struct muc_seat *muc_seat_add(struct muc_room *r, struct muc_occupant *occ,
+                              struct session *sess);
 void muc_seat_remove(struct muc_room *r, struct muc_seat *seat);
 /* A room sess sits in, or NULL when none. */
 struct muc_room *muc_session_first_room(struct muc_mod *m, struct session *sess);
@@ -216,6 +221,19 @@ void muc_occupant_broadcast(struct muc_room *r, struct muc_occupant *occ, const 
                             size_t n_codes, const char *actor, const char *reason);
 /* sess is gone (or unavailable): it leaves every room it is in. */
 void muc_session_gone(struct muc_mod *m, struct session *sess);
+/* The end of a join's answer: the joiner's own presence (echoing req's id, with the codes
+ * that describe the room, 201 when created, 210 when renamed), then the history req asks for
+ * and the subject. */
+void muc_join_answer(struct muc_room *r, struct muc_seat *seat, const struct stanza *req,
+                     bool created, bool renamed);
+
+/* ---- entering a big room in slices (join.c) ---- */
+/* Lists the room's other occupants to seat join_presences_per_turn at a time, a slice per
+ * loop turn, then gives muc_join_answer; the room's messages skip the seat meanwhile. */
+void muc_join_start(struct muc_room *r, struct muc_seat *seat, struct stanza *req,
+                    bool created, bool renamed);
+/* Ends a join still listing (its seat leaves), without the rest of its answer. */
+void muc_join_cancel(struct muc_join *j);
 /* Appends <x xmlns=muc#user><item .../></x> for occ as seen by a viewer who may or may not see
  * real JIDs. Returns the <x/>. */
 struct xel *muc_add_user_x(struct stanza *st, struct xel *parent, const struct muc_room *r,
@@ -223,7 +241,8 @@ struct xel *muc_add_user_x(struct stanza *st, struct xel *parent, const struct m
 void muc_add_status(struct stanza *st, struct xel *x, int code);
 /* May a viewer with role see real JIDs? */
 bool muc_sees_jids(const struct muc_room *r, enum muc_role viewer);
-/* Sends st (no 'to') to every seat in r, through the fan-out buffers. */
+/* Sends st (no 'to') to every seat in r that is in (not still entering), through the fan-out
+ * buffers. */
 void muc_broadcast(struct muc_room *r, const struct stanza *st);
 
 /* ---- messages (message.c) ---- */

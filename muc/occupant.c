@@ -112,7 +112,8 @@ void muc_occupant_changed(struct muc_occupant *occ)
     }
 }
 
-void muc_seat_add(struct muc_room *r, struct muc_occupant *occ, struct session *sess)
+struct muc_seat *muc_seat_add(struct muc_room *r, struct muc_occupant *occ,
+                              struct session *sess)
 {
     struct muc_seat *seat = xcalloc(1, sizeof(*seat));
     seat->full = xstrdup(module_session_jid(sess)->full);
@@ -127,10 +128,13 @@ void muc_seat_add(struct muc_room *r, struct muc_occupant *occ, struct session *
         ms->rooms = xrealloc(ms->rooms, ms->cap * sizeof(*ms->rooms));
     }
     ms->rooms[ms->n++] = r;
+    return seat;
 }
 
 void muc_seat_remove(struct muc_room *r, struct muc_seat *seat)
 {
+    if (seat->join)
+        muc_join_cancel(seat->join);
     hmap_del(&r->by_full, seat->full);
     struct muc_seat **p = &seat->occ->seats;
     while (*p != seat)

@@ -80,27 +80,29 @@ static void send_occupants(struct muc_room *r, const struct muc_occupant *joiner
             module_fanout_deliver(r->mod->srv, muc_occupant_shown(r, r->occ[i], jids), sess);
 }
 
-/* The joiner's own presence, echoing its request's id, with the codes that describe the room. */
-static void send_self(const struct arrival *a, const struct muc_occupant *occ)
+void muc_join_answer(struct muc_room *r, struct muc_seat *seat, const struct stanza *req,
+                     bool created, bool renamed)
 {
     int codes[4];
     size_t n = 0;
     codes[n++] = 110;
-    if (a->r->cfg.whois == WHOIS_ANYONE)
+    if (r->cfg.whois == WHOIS_ANYONE)
         codes[n++] = 100;
-    if (a->r->cfg.archive)
+    if (r->cfg.archive)
         codes[n++] = 170;
-    if (a->created)
+    if (created)
         codes[n++] = 201;
-    else if (a->renamed)
+    else if (renamed)
         codes[n++] = 210;
     struct muc_pres p = { .unavailable = false };
-    struct stanza *st = muc_pres_build(a->r, occ, &p, true, codes, n);
-    if (a->st->id)
-        xel_set_attr(st, st->root, "id", a->st->id);
+    struct stanza *st = muc_pres_build(r, seat->occ, &p, true, codes, n);
+    if (req->id)
+        xel_set_attr(st, st->root, "id", req->id);
     stanza_summarize(st);
-    muc_send_to(a->r, a->rc->sess, st);
+    muc_send_to(r, seat->sess, st);
     stanza_unref(st);
+    const struct xel *x = xel_child(req->root, "x", NS_MUC);
+    muc_history_send(r, seat->sess, x ? xel_child(x, "history", NS_MUC) : NULL);
 }
 
 static int enter(struct arrival *a)
@@ -116,15 +118,17 @@ static int enter(struct arrival *a)
     if (!occ)
         occ = muc_occupant_new(r, a->nick, a->key, bare, muc_role_for(r, aff));
     set_presence(occ, a->st);
-    muc_seat_add(r, occ, a->rc->sess);
-    send_occupants(r, occ, a->rc->sess);
+    struct muc_seat *seat = muc_seat_add(r, occ, a->rc->sess);
     if (first_seat) {
         struct muc_pres p = { .unavailable = false };
         muc_pres_broadcast_others(r, occ, &p);
     }
-    send_self(a, occ);
-    const struct xel *x = xel_child(a->st->root, "x", NS_MUC);
-    muc_history_send(r, a->rc->sess, x ? xel_child(x, "history", NS_MUC) : NULL);
+    if ((long)r->n_occ - 1 > a->m->opts.join_presences_per_turn) {
+        muc_join_start(r, seat, a->st, a->created, a->renamed);
+        return ROUTE_DONE;
+    }
+    send_occupants(r, occ, a->rc->sess);
+    muc_join_answer(r, seat, a->st, a->created, a->renamed);
     return ROUTE_DONE;
 }
 

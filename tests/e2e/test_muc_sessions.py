@@ -217,3 +217,37 @@ def test_blocked_occupant_is_filtered_per_recipient(muc):
     c.say("blk", "from carol")
     b.wait_groupchat("blk", "from carol")
     assert all(s.findtext(C + "body") != "from alice" for s in b.drain())
+
+
+def test_join_into_big_room_in_slices(server_factory):
+    """With join_presences_per_turn at 2, a join into a room of five lists the others over
+    several loop turns: every occupant once, then the joiner's own presence, the history and
+    the subject, and no room message before them; live messages follow once it is in."""
+    srv = server_factory(muc={"join_presences_per_turn": 2})
+    users = ["u%d" % i for i in range(6)]
+    for u in users:
+        srv.adduser(u, "pw-" + u)
+    peers = [MucPeer(srv, u, "r") for u in users]
+    try:
+        owner = peers[0]
+        owner.create("big", "N0")
+        for i, p in enumerate(peers[1:5], 1):
+            _, others, _, _ = p.join("big", "N%d" % i)
+            assert len(others) == i, [dump(o) for o in others]
+        owner.say("big", "before")
+        owner.wait_groupchat("big", "before")  # in the room's history before the join
+        joiner = peers[5]
+        me, others, subject, history = joiner.join("big", "N5", history={"maxstanzas": "5"})
+        assert all(o.tag == C + "presence" for o in others), [dump(o) for o in others]
+        assert sorted(o.get("from") for o in others) == \
+            sorted(room_jid("big") + "/N%d" % i for i in range(5))
+        assert 110 in codes(me), dump(me)
+        assert [h.findtext(C + "body") for h in history] == ["before"]
+        assert subject.find(C + "subject") is not None
+        peers[3].say("big", "after")
+        got = joiner.wait_groupchat("big", "after")
+        assert got.find("{urn:xmpp:delay}delay") is None
+        joiner.quiet("each room message reaches the joiner once")
+    finally:
+        for p in peers:
+            p.close()
