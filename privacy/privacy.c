@@ -160,14 +160,6 @@ static bool applied_elsewhere(struct privacy *p, const struct priv_account *acct
     return false;
 }
 
-static int reply_result(struct route_ctx *rc, const struct stanza *st)
-{
-    struct stanza *r = stanza_iq_result(st);
-    router_reply(rc, r);
-    stanza_unref(r);
-    return ROUTE_DONE;
-}
-
 /* XEP-0016 §2.4: the active list of this session only; <active/> declines it. */
 static int set_active(struct route_ctx *rc, struct stanza *st, struct priv_session *ps,
                       const struct xel *req)
@@ -177,7 +169,7 @@ static int set_active(struct route_ctx *rc, struct stanza *st, struct priv_sessi
         return ROUTE_ERROR(COND_ITEM_NOT_FOUND);
     free(ps->active);
     ps->active = name ? xstrdup(name) : NULL;
-    return reply_result(rc, st);
+    return router_reply_result(rc, st);
 }
 
 /* XEP-0016 §2.5: the default list is shared; it may not change under another resource. */
@@ -194,7 +186,7 @@ static int set_default(struct route_ctx *rc, struct stanza *st, struct priv_sess
         return ROUTE_ERROR(COND_CONFLICT);
     if (priv_default_store(p, ps->acct, name) != PL_OK)
         return ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
-    return reply_result(rc, st);
+    return router_reply_result(rc, st);
 }
 
 /* XEP-0016 §2.8: a list applied to another resource stays; the sender's own use ends. */
@@ -215,7 +207,7 @@ static int remove_list(struct route_ctx *rc, struct stanza *st, struct priv_sess
         free(ps->active);
         ps->active = NULL;
     }
-    reply_result(rc, st);
+    router_reply_result(rc, st);
     announce_change(p, acct->bare, name);
     return ROUTE_DONE;
 }
@@ -250,7 +242,7 @@ static int edit_list(struct route_ctx *rc, struct stanza *st, struct priv_sessio
     if (rc_store != PL_OK)
         return ROUTE_ERROR(rc_store == PL_ELIMIT ? COND_POLICY_VIOLATION
                                                  : COND_INTERNAL_SERVER_ERROR);
-    reply_result(rc, st);
+    router_reply_result(rc, st);
     announce_change(p, ps->acct->bare, name);
     return ROUTE_DONE;
 }

@@ -26,6 +26,14 @@ void router_reply(struct route_ctx *rc, struct stanza *st)
     router_to_sender(rc->conn, st);
 }
 
+int router_reply_result(struct route_ctx *rc, const struct stanza *st)
+{
+    struct stanza *r = stanza_iq_result(st);
+    router_reply(rc, r);
+    stanza_unref(r);
+    return ROUTE_DONE;
+}
+
 void router_error(struct server *srv, struct conn *conn, const struct stanza *st,
                   enum stanza_cond cond)
 {

@@ -65,6 +65,8 @@ bool router_dispatch_element(struct server *srv, struct conn *conn, struct stanz
 void router_to_sender(struct conn *conn, const struct stanza *st);
 /* Sends st (borrowed) to its sender's stream, e.g. an iq result built by a handler. */
 void router_reply(struct route_ctx *rc, struct stanza *st);
+/* Answers the iq st with an empty result; returns ROUTE_DONE. */
+int router_reply_result(struct route_ctx *rc, const struct stanza *st);
 /* Sends an error reply to st's sender unless st is itself an error. */
 void router_error(struct server *srv, struct conn *conn, const struct stanza *st,
                   enum stanza_cond cond);
