@@ -19,8 +19,9 @@ INC_privacy := -Iprivacy -Iroster -Iserver -Istorage -Ixmpp
 INC_carbons := -Icarbons -Iserver -Istorage -Ixmpp
 INC_archive := -Iarchive -Iroster -Iserver -Istorage -Ixmpp
 INC_muc     := -Imuc -Iserver -Istorage -Ixmpp
+INC_profile := -Iprofile -Iserver -Istorage -Ixmpp
 
-LIB_DIRS := xmpp storage server roster privacy carbons archive muc
+LIB_DIRS := xmpp storage server roster privacy carbons archive muc profile
 PROGRAMS := server/main.c server/ctl.c bench/main.c bench/mam_bench.c
 LIB_SRC  := $(filter-out $(PROGRAMS),$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 # The load bot: its own folder, built on the xmpp/ protocol library only.
@@ -82,7 +83,7 @@ UNIT_SUPPORT := $(wildcard tests/unit/support/*.c)
 $(A)/tests/%: tests/unit/%.c $(UNIT_SUPPORT) $(wildcard tests/unit/support/*.h) \
               $(A)/libparley.a $(A)/libbench.a
 	@mkdir -p $(dir $@)
-	$(CC) -O1 -g $(SAN) $(WARN) $(INC_server) -Iroster -Iprivacy -Icarbons -Iarchive -Imuc -Ibench -Itests/unit/support -o $@ $< \
+	$(CC) -O1 -g $(SAN) $(WARN) $(INC_server) -Iroster -Iprivacy -Icarbons -Iarchive -Imuc -Iprofile -Ibench -Itests/unit/support -o $@ $< \
 	    $(UNIT_SUPPORT) $(A)/libbench.a $(A)/libparley.a $(LIBS) -lcmocka -lm
 
 unit: $(UNIT_BIN)

@@ -16,6 +16,8 @@ extern const struct module carbons_module;
 extern const struct module csi_module;
 extern const struct module offline_module;
 extern const struct module muc_module;
+extern const struct module vcard_module;
+extern const struct module private_module;
 /* Last: its session_close must run after the others have said goodbye through its filters. */
 extern const struct module privacy_module;
 
@@ -24,7 +26,7 @@ const struct module *const modules[] = {
     &time_module,    &register_module, &roster_module,
     &last_module,    &archive_module,  &carbons_module,
     &csi_module,     &offline_module,  &muc_module,
-    &privacy_module,
+    &vcard_module,   &private_module,  &privacy_module,
 };
 
 const size_t modules_count = ARRAY_LEN(modules);

@@ -432,6 +432,9 @@ const struct storage_ops storage_sqlite_ops = {
     .room_delete = sq_room_delete,
     .room_aff_set = sq_room_aff_set,
     .room_list = sq_room_list,
+    .userdata_get = sq_userdata_get,
+    .userdata_put = sq_userdata_put,
+    .userdata_count = sq_userdata_count,
 };
 
 int storage_open_sqlite(struct storage *st, const char *path)

@@ -76,6 +76,10 @@ enum sq_stmt_id {
     SQ_ROOM_ARCHIVE_DELETE,
     SQ_ROOM_OWNER_DROP,
     SQ_ROOM_PREFS_DELETE,
+    SQ_USERDATA_GET,
+    SQ_USERDATA_PUT,
+    SQ_USERDATA_DELETE,
+    SQ_USERDATA_COUNT,
     SQ_STMT_COUNT
 };
 
@@ -264,6 +268,13 @@ int sq_offline_delete(struct storage *st, const char *owner, long long upto_id);
 int sq_room_load(struct storage *st, const char *jid,
                  void (*room_fn)(void *ctx, const struct room_row *row),
                  void (*aff_fn)(void *ctx, const struct room_aff_row *row), void *ctx);
+/* Account data (sqlite_userdata.c), with the contracts of struct storage_ops. */
+int sq_userdata_get(struct storage *st, const char *owner, enum userdata_kind kind,
+                    const char *name, char **xml);
+int sq_userdata_put(struct storage *st, const char *owner, enum userdata_kind kind,
+                    const char *name, const char *xml);
+int sq_userdata_count(struct storage *st, const char *owner, enum userdata_kind kind,
+                      long long *n);
 int sq_room_put(struct storage *st, const struct room_row *row);
 int sq_room_delete(struct storage *st, const char *jid);
 int sq_room_aff_set(struct storage *st, const char *room, const struct room_aff_row *row);

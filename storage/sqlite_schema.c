@@ -270,6 +270,17 @@ const char *const sq_migrations[] = {
      " nick TEXT,"
      " reason TEXT,"
      " PRIMARY KEY (room, jid)) WITHOUT ROWID"),
+    /* 11: XML an account keeps on the server (vCard, private XML storage), one row per
+     * fragment; a deleted account takes its fragments along. */
+    ("CREATE TABLE IF NOT EXISTS userdata ("
+     " owner TEXT NOT NULL,"
+     " kind INTEGER NOT NULL,"
+     " name TEXT NOT NULL,"
+     " xml TEXT NOT NULL,"
+     " PRIMARY KEY (owner, kind, name)) WITHOUT ROWID;"
+     "CREATE TRIGGER IF NOT EXISTS userdata_account_gone AFTER DELETE ON accounts BEGIN"
+     " DELETE FROM userdata WHERE owner = OLD.jid;"
+     " END"),
 };
 
 /* The room statements' result columns, in the order sqlite_muc.c reads them. listed is
@@ -391,6 +402,11 @@ const char *const sq_sql[SQ_STMT_COUNT] = {
                             " 'keys : o' || ?1 || ' OR keys : p' || ?1) AND NOT EXISTS"
                             " (SELECT 1 FROM " ARCHIVE_TAIL " AND (sender = ?1 OR rcpt = ?1))"),
     [SQ_ROOM_PREFS_DELETE] = "DELETE FROM archive_prefs WHERE owner = ?1",
+    [SQ_USERDATA_GET] = "SELECT xml FROM userdata WHERE owner = ?1 AND kind = ?2 AND name = ?3",
+    [SQ_USERDATA_PUT] = ("INSERT OR REPLACE INTO userdata (owner, kind, name, xml)"
+                         " VALUES (?1, ?2, ?3, ?4)"),
+    [SQ_USERDATA_DELETE] = "DELETE FROM userdata WHERE owner = ?1 AND kind = ?2 AND name = ?3",
+    [SQ_USERDATA_COUNT] = "SELECT count(*) FROM userdata WHERE owner = ?1 AND kind = ?2",
 };
 
 const size_t sq_migrations_count = ARRAY_LEN(sq_migrations);

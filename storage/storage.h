@@ -155,6 +155,9 @@ struct room_aff_row {
 
 /* A backend. Every function returns PL_OK or a negative enum pl_err. Account keys are
  * prepared bare JIDs ("user@domain"). */
+/* What kind of account data a userdata fragment is (stored values: never renumber). */
+enum userdata_kind { USERDATA_VCARD = 1, USERDATA_PRIVATE = 2 };
+
 struct storage_ops {
     const char *name;
     /* Opens (creating and migrating) the store at path. */
@@ -287,6 +290,18 @@ struct storage_ops {
      * stanza-id at all). Joins the batch. */
     int (*archive_replace)(struct storage *st, const char *owner, const char *sid,
                            const char *body, const char *xml);
+    /* XML an account keeps on the server, one fragment per (kind, name): its vCard (name "")
+     * and its private XML (XEP-0049, name "{namespace}element"). userdata_get sets *xml
+     * (malloc'd, the caller frees) or answers PL_ENOTFOUND; userdata_put inserts or replaces
+     * the fragment, or removes it when xml is NULL (PL_OK also when there was none), joining
+     * the batch; userdata_count sets *n to the account's fragments of that kind. A deleted
+     * account's fragments go with it. */
+    int (*userdata_get)(struct storage *st, const char *owner, enum userdata_kind kind,
+                        const char *name, char **xml);
+    int (*userdata_put)(struct storage *st, const char *owner, enum userdata_kind kind,
+                        const char *name, const char *xml);
+    int (*userdata_count)(struct storage *st, const char *owner, enum userdata_kind kind,
+                          long long *n);
 };
 
 /* Where a backend's messages go. The backend never prints: the program that opens the store
@@ -334,6 +349,21 @@ static inline int account_list(struct storage *st, void (*fn)(void *, const char
 static inline int accounts_exist(struct storage *st, bool *any)
 {
     return st->ops->accounts_exist(st, any);
+}
+static inline int userdata_get(struct storage *st, const char *owner, enum userdata_kind kind,
+                               const char *name, char **xml)
+{
+    return st->ops->userdata_get(st, owner, kind, name, xml);
+}
+static inline int userdata_put(struct storage *st, const char *owner, enum userdata_kind kind,
+                               const char *name, const char *xml)
+{
+    return st->ops->userdata_put(st, owner, kind, name, xml);
+}
+static inline int userdata_count(struct storage *st, const char *owner,
+                                 enum userdata_kind kind, long long *n)
+{
+    return st->ops->userdata_count(st, owner, kind, n);
 }
 static inline int storage_flush(struct storage *st) { return st->ops->flush(st); }
 static inline int storage_flush_delay_ms(struct storage *st)
