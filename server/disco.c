@@ -3,8 +3,13 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "caps.h"
 #include "module.h"
 #include "ns.h"
+#include "server.h"
+
+/* XEP-0115: the node that names this software in the server's capabilities. */
+#define CAPS_NODE "urn:xmpp:parley:server"
 
 static void add_identity(struct stanza *r, struct xel *q, const char *category, const char *type,
                          const char *name)
@@ -60,9 +65,18 @@ static void fill_account_info(struct server *srv, struct stanza *r, struct xel *
     }
 }
 
+/* The node of the server's capabilities (XEP-0115 §6.2: node#ver). */
+static bool is_caps_node(const struct server *srv, const char *node)
+{
+    size_t n = strlen(CAPS_NODE);
+    return srv->caps_ver[0] && strncmp(node, CAPS_NODE, n) == 0 && node[n] == '#' &&
+           strcmp(node + n + 1, srv->caps_ver) == 0;
+}
+
 /*
  * Answers with a <query xmlns=ns/> filled by fill (NULL: empty). Only the empty node is
- * known, so any other node is item-not-found; a given node is echoed as XEP-0030 asks.
+ * known (and on the server, its capabilities' node#ver), so any other node is
+ * item-not-found; a given node is echoed as XEP-0030 asks.
  */
 static int reply_query(struct route_ctx *rc, struct stanza *st, const char *ns,
                        void (*fill)(struct server *srv, struct stanza *r, struct xel *q))
@@ -71,7 +85,8 @@ static int reply_query(struct route_ctx *rc, struct stanza *st, const char *ns,
     if (!req)
         return ROUTE_ERROR(COND_BAD_REQUEST);
     const char *node = xel_attr(req, "node");
-    if (node && node[0])
+    bool caps = node && rc->target == TARGET_SERVER && is_caps_node(rc->srv, node);
+    if (node && node[0] && !caps)
         return ROUTE_ERROR(COND_ITEM_NOT_FOUND);
 
     struct stanza *r = stanza_iq_result(st);
@@ -83,6 +98,19 @@ static int reply_query(struct route_ctx *rc, struct stanza *st, const char *ns,
     router_reply(rc, r);
     stanza_unref(r);
     return ROUTE_DONE;
+}
+
+void disco_caps_init(struct server *srv, struct stream_config *sc)
+{
+    struct stanza *st = stanza_new("query", NS_DISCO_INFO);
+    fill_server_info(srv, st, st->root);
+    if (caps_ver(st->root, srv->caps_ver)) {
+        sc->caps_node = CAPS_NODE;
+        sc->caps_ver = srv->caps_ver;
+    } else {
+        srv->caps_ver[0] = '\0'; /* a repeated feature: announce no capabilities */
+    }
+    stanza_unref(st);
 }
 
 static int disco_info(struct route_ctx *rc, struct stanza *st)

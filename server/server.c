@@ -426,6 +426,7 @@ static void fill_stream_config(struct server *srv)
     sc->roster_versioning = true; /* the roster module is always built in */
     sc->max_auth_failures = (unsigned)srv->cfg.max_auth_failures;
     collect_stream_features(srv);
+    disco_caps_init(srv, sc);
 }
 
 static int init_modules(struct server *srv)

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "caps.h"
 #include "options.h"
 #include "session.h"
 #include "sources.h"
@@ -43,6 +44,7 @@ struct server {
     struct storage store;
     struct stream_config stream_cfg;
     struct stream_feature *auth_features; /* the modules' stream features, owned */
+    char caps_ver[CAPS_VER_LEN + 1];      /* XEP-0115 hash of the server's disco#info */
     struct session_table sessions;
     struct auth_guard *auth_guard; /* login and registration throttling */
     void *mod_state[MODULE_SLOTS];
@@ -130,5 +132,9 @@ void server_commit_soon(struct server *srv);
 void server_commit_later(struct server *srv);
 /* A connection has died: queue it for freeing at the end of the loop turn. */
 void server_reap(struct server *srv, struct conn *c);
+
+/* XEP-0115: hashes the server's disco#info into srv->caps_ver and has sc announce it
+ * (server/disco.c). */
+void disco_caps_init(struct server *srv, struct stream_config *sc);
 
 #endif

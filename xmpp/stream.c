@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base.h"
+#include "caps.h"
 #include "ns.h"
 #include "stream_int.h"
 
@@ -140,6 +141,12 @@ static void write_features(struct stream *s)
             xel_add_child(st, f, "sm", NS_SM);
         for (size_t i = 0; i < s->cfg->n_auth_features; i++)
             xel_add_child(st, f, s->cfg->auth_features[i].name, s->cfg->auth_features[i].ns);
+        if (s->cfg->caps_ver) {
+            struct xel *c = xel_add_child(st, f, "c", NS_CAPS);
+            xel_set_attr(st, c, "hash", "sha-1");
+            xel_set_attr(st, c, "node", s->cfg->caps_node);
+            xel_set_attr(st, c, "ver", s->cfg->caps_ver);
+        }
     } else {
         if (!s->tls_active && s->cfg->tls_available) {
             struct xel *tls = xel_add_child(st, f, "starttls", NS_TLS);

@@ -41,6 +41,9 @@ struct stream_config {
     /* Extensions announced in the features after authentication (borrowed). */
     const struct stream_feature *auth_features;
     size_t n_auth_features;
+    /* XEP-0115: the server's own capabilities, announced with the features after
+     * authentication (§6.3); NULL: none. */
+    const char *caps_node, *caps_ver;
 };
 
 /*

@@ -1,13 +1,15 @@
 # SPDX-License-Identifier: MIT
-"""Server features: XEP-0030 disco, XEP-0092 version, XEP-0202 time, XEP-0199 ping to
+"""Server features: XEP-0030 disco, XEP-0115 capabilities, XEP-0092 version, XEP-0202 time, XEP-0199 ping to
 accounts, unhandled iqs, and a message burst arriving complete and in order."""
 import asyncio
 import datetime
 import re
+import xml.etree.ElementTree as ET
 
 import pytest
 from slixmpp.exceptions import IqError
 
+from test_auth import authed_raw
 from test_routing import C, assert_error, dump, offline, users  # noqa: F401 (users: fixture)
 from xmpp_helpers import online, run
 
@@ -239,3 +241,31 @@ def test_burst_in_order_pipelined(users):
     assert got == [str(i) for i in range(N)], "out of order or changed"
     assert not a.sync(), "the sender got errors"
     b.quiet("more than %d messages" % N)
+
+
+# --- XEP-0115 ------------------------------------------------------------------------------
+
+def test_server_caps_in_features_and_disco_node(server):
+    """§6.3: the features after authentication carry the server's capabilities; disco#info at
+    their node#ver answers with what they hash (slixmpp's own computation of the hash agrees),
+    and another ver of that node is unknown."""
+    server.adduser("alice", "pw-alice")
+    r = authed_raw(server, "alice", "pw-alice")
+    c = r.feats.find("{http://jabber.org/protocol/caps}c")
+    r.close()
+    assert c is not None and c.get("hash") == "sha-1", ET.tostring(r.feats)
+    node, ver = c.get("node"), c.get("ver")
+
+    async def go():
+        a = with_plugins(await online(server, "alice", "pw-alice"), "xep_0030", "xep_0115")
+        iq = await a["xep_0030"].get_info(jid="localhost", node=node + "#" + ver, timeout=5)
+        info = iq["disco_info"]
+        assert info["node"] == node + "#" + ver
+        assert a["xep_0115"].generate_verstring(info, "sha-1") == ver
+        assert SERVER_FEATURES <= set(info["features"])
+        with pytest.raises(IqError) as e:
+            await a["xep_0030"].get_info(jid="localhost", node=node + "#x" + ver, timeout=5)
+        assert e.value.iq["error"]["condition"] == "item-not-found"
+        await offline(a)
+
+    run(go())
