@@ -41,24 +41,6 @@ static bool make_addr(const char *data_dir, struct sockaddr_un *sa)
     return n > 0 && (size_t)n < sizeof(sa->sun_path);
 }
 
-/* Every session of an account that is gone ends, as Prosody ends them: not-authorized. The
- * closes detach sessions from the account's chain, so the connections are collected first. */
-static unsigned end_sessions(struct server *srv, const char *bare)
-{
-    struct account_sessions *acct = session_account(&srv->sessions, bare);
-    unsigned n = acct ? acct->count : 0, ended = 0;
-    struct session **sessions = xcalloc(n ? n : 1, sizeof(*sessions));
-    for (struct session *s = acct ? acct->first : NULL; s && ended < n; s = s->next_resource)
-        sessions[ended++] = s;
-    for (unsigned i = 0; i < ended; i++) {
-        log_info("control", "account %s deleted: ending session %s", bare,
-                 sessions[i]->jid->full);
-        session_kick(srv, sessions[i], "not-authorized", CONTROL_STREAM_TEXT);
-    }
-    free(sessions);
-    return ended;
-}
-
 /* "deluser JID": only for an account the database no longer has, so that the channel can
  * never be used to cut off a live account. */
 static void answer_deluser(struct server *srv, const char *arg, struct buf *out)
@@ -69,7 +51,9 @@ static void answer_deluser(struct server *srv, const char *arg, struct buf *out)
     else if (server_account_exists(srv, j->bare))
         buf_printf(out, "error %s still exists\n", j->bare);
     else
-        buf_printf(out, "ok %u\n", end_sessions(srv, j->bare));
+        /* as Prosody ends them: not-authorized */
+        buf_printf(out, "ok %u\n", session_kick_account(srv, j->bare, NULL, "not-authorized",
+                                                        CONTROL_STREAM_TEXT));
     jid_free(j);
 }
 

@@ -175,6 +175,19 @@ const char *module_muc_domain(const struct server *srv);
 long long module_started(const struct server *srv);
 /* Does a local account exist for bare (online or stored)? */
 bool module_account_exists(struct server *srv, const char *bare);
+/* Creates the account bare (create) or changes its password: SCRAM credentials derived from
+ * password with the configured iterations, joining the batch. PL_EEXIST when creating one
+ * that exists, PL_ENOTFOUND when changing one that does not. */
+int module_account_password(struct server *srv, const char *bare, const char *password,
+                            bool create);
+/* Deletes the account bare (its data goes with it) and ends its sessions with
+ * not-authorized and text; PL_ENOTFOUND when there is none. */
+int module_account_delete(struct server *srv, const char *bare, const char *text);
+/* Ends sess (stream error condition with text); returns 1. */
+unsigned module_end_session(struct session *sess, const char *condition, const char *text);
+/* Ends every session of bare (stream error condition with text); returns how many. */
+unsigned module_end_sessions(struct server *srv, const char *bare, const char *condition,
+                             const char *text);
 /* Is bare in the store? Sessions of a deleted account linger until they are ended: keep
  * nothing for it then, its name may be someone else's soon. */
 bool module_account_stored(struct server *srv, const char *bare);
@@ -196,6 +209,9 @@ int module_slot(const struct module *m);
 void *module_session_slot_get(const struct session *sess, int slot);
 void module_session_slot_set(struct session *sess, int slot, void *p);
 
+/* Calls fn for every bound session (in no particular order); fn must not end sessions. */
+void module_each_session(struct server *srv, void (*fn)(void *ctx, struct session *sess),
+                         void *ctx);
 /* The account's bound resources: first (NULL when none online), then next. */
 struct session *module_sessions_first(struct server *srv, const char *bare);
 struct session *module_sessions_next(const struct session *sess);

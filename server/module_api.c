@@ -18,7 +18,9 @@
 #include "hooks.h"
 #include "log.h"
 #include "server.h"
+#include "scram.h"
 #include "session.h"
+#include "session_end.h"
 #include "session_out.h"
 
 struct storage *module_storage(struct server *srv)
@@ -132,6 +134,58 @@ bool module_account_exists(struct server *srv, const char *bare)
 bool module_account_stored(struct server *srv, const char *bare)
 {
     return server_account_exists(srv, bare);
+}
+
+struct each_session {
+    void (*fn)(void *ctx, struct session *sess);
+    void *ctx;
+};
+
+static void each_session(void *ctx, const char *key, void *value)
+{
+    (void)key;
+    struct each_session *e = ctx;
+    e->fn(e->ctx, value);
+}
+
+void module_each_session(struct server *srv, void (*fn)(void *ctx, struct session *sess),
+                         void *ctx)
+{
+    struct each_session e = { fn, ctx };
+    hmap_each(&srv->sessions.by_full, each_session, &e);
+}
+
+int module_account_password(struct server *srv, const char *bare, const char *password,
+                            bool create)
+{
+    struct scram_creds c;
+    int err = scram_creds_make(password, (unsigned)srv->cfg.scram_iterations, &c);
+    if (err == PL_OK && create)
+        err = account_create(&srv->store, bare, &c);
+    else if (err == PL_OK)
+        err = account_set_creds(&srv->store, bare, &c);
+    explicit_bzero(&c, sizeof(c)); /* the keys are enough to impersonate the account */
+    return err;
+}
+
+unsigned module_end_session(struct session *sess, const char *condition, const char *text)
+{
+    session_kick(sess->srv, sess, condition, text);
+    return 1;
+}
+
+unsigned module_end_sessions(struct server *srv, const char *bare, const char *condition,
+                             const char *text)
+{
+    return session_kick_account(srv, bare, NULL, condition, text);
+}
+
+int module_account_delete(struct server *srv, const char *bare, const char *text)
+{
+    int err = account_delete(&srv->store, bare);
+    if (err == PL_OK)
+        module_end_sessions(srv, bare, "not-authorized", text);
+    return err;
 }
 
 int module_slot(const struct module *m)

@@ -96,20 +96,6 @@ static enum stanza_cond read_credentials(const struct route_ctx *rc, const struc
     return COND_NONE;
 }
 
-/* Derives SCRAM credentials for password and creates or updates bare's account. */
-static int store_password(struct server *srv, const char *bare, const char *password, bool create)
-{
-    struct scram_creds c;
-    int err = scram_creds_make(password, (unsigned)srv->cfg.scram_iterations, &c);
-
-    if (err == PL_OK && create)
-        err = account_create(&srv->store, bare, &c);
-    else if (err == PL_OK)
-        err = account_set_creds(&srv->store, bare, &c);
-    explicit_bzero(&c, sizeof(c)); /* the keys are enough to impersonate the account */
-    return err;
-}
-
 /* The registration form for a stream that has not logged in yet. */
 static int reply_form(struct route_ctx *rc, const struct stanza *st)
 {
@@ -147,7 +133,7 @@ static int register_new(struct route_ctx *rc, struct stanza *st, struct xel *q)
     if (server_account_exists(rc->srv, account->bare))
         cond = COND_CONFLICT;
     else
-        cond = cond_for(store_password(rc->srv, account->bare, password, true));
+        cond = cond_for(module_account_password(rc->srv, account->bare, password, true));
     if (cond == COND_NONE) {
         log_info(conn_tag(rc->conn), "registered %s", account->bare);
         reply_result(rc, st);
@@ -184,31 +170,12 @@ static int change_password(struct route_ctx *rc, struct stanza *st, struct xel *
     if (strcmp(account->bare, bare) != 0)
         cond = COND_BAD_REQUEST; /* one account may not set another's password */
     else
-        cond = cond_for(store_password(rc->srv, bare, password, false));
+        cond = cond_for(module_account_password(rc->srv, bare, password, false));
     jid_free(account);
     if (cond != COND_NONE)
         return ROUTE_ERROR(cond);
     log_info(conn_tag(rc->conn), "password changed for %s", bare);
     return reply_result(rc, st);
-}
-
-/*
- * Ends the account's other streams: their login no longer exists (XEP-0077 §3.2). The
- * connections are collected first because closing one removes its session from the list.
- */
-static void close_other_conns(struct server *srv, const char *bare, const struct conn *self)
-{
-    struct account_sessions *acct = session_account(&srv->sessions, bare);
-    if (!acct)
-        return;
-    struct session **others = xcalloc(acct->count, sizeof(*others));
-    size_t n = 0;
-    for (struct session *s = acct->first; s && n < acct->count; s = s->next_resource)
-        if (!s->conn || s->conn != self)
-            others[n++] = s;
-    for (size_t i = 0; i < n; i++)
-        session_kick(srv, others[i], "not-authorized", "account removed");
-    free(others);
 }
 
 /* Closing our own stream detaches rc->sess; it stays allocated until the loop turn ends. */
@@ -222,7 +189,8 @@ static int remove_account(struct route_ctx *rc, struct stanza *st)
         return ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
     log_info(conn_tag(rc->conn), "account %s removed by its owner", bare);
     reply_result(rc, st);
-    close_other_conns(rc->srv, bare, rc->conn);
+    /* its other streams end: their login no longer exists (XEP-0077 §3.2) */
+    session_kick_account(rc->srv, bare, rc->conn, "not-authorized", "account removed");
     conn_close(rc->conn, "not-authorized", "account removed");
     return ROUTE_DONE;
 }

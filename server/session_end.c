@@ -2,6 +2,9 @@
 /* Ends a session: out of the table, its unacknowledged stanzas rerouted, modules' farewells. */
 #include "session_end.h"
 
+#include <stdlib.h>
+
+#include "base.h"
 #include "confirm.h"
 #include "conn_int.h"
 #include "hooks.h"
@@ -32,4 +35,21 @@ void session_kick(struct server *srv, struct session *sess, const char *conditio
         conn_close(sess->conn, condition, text);
     else
         session_end(srv, sess);
+}
+
+unsigned session_kick_account(struct server *srv, const char *bare, const struct conn *except,
+                              const char *condition, const char *text)
+{
+    struct account_sessions *acct = session_account(&srv->sessions, bare);
+    unsigned n = acct ? acct->count : 0, picked = 0;
+    struct session **sessions = xcalloc(n ? n : 1, sizeof(*sessions));
+    for (struct session *s = acct ? acct->first : NULL; s && picked < n; s = s->next_resource)
+        if (!except || s->conn != except)
+            sessions[picked++] = s;
+    for (unsigned i = 0; i < picked; i++) {
+        log_info("session", "ending session %s: %s", sessions[i]->jid->full, text);
+        session_kick(srv, sessions[i], condition, text);
+    }
+    free(sessions);
+    return picked;
 }

@@ -5,6 +5,7 @@
 
 struct server;
 struct session;
+struct conn;
 
 /* Frees sess (its connection, if any, no longer points at it). */
 void session_end(struct server *srv, struct session *sess);
@@ -12,5 +13,10 @@ void session_end(struct server *srv, struct session *sess);
  * it waits for resumption, it ends now. */
 void session_kick(struct server *srv, struct session *sess, const char *condition,
                   const char *text);
+
+/* Kicks every session of the account bare but except's (NULL: all) the same way; returns how
+ * many. The sessions are collected first: each kick takes one out of the account's chain. */
+unsigned session_kick_account(struct server *srv, const char *bare, const struct conn *except,
+                              const char *condition, const char *text);
 
 #endif
