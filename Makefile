@@ -20,8 +20,9 @@ INC_carbons := -Icarbons -Iserver -Istorage -Ixmpp
 INC_archive := -Iarchive -Iroster -Iserver -Istorage -Ixmpp
 INC_muc     := -Imuc -Iserver -Istorage -Ixmpp
 INC_profile := -Iprofile -Iserver -Istorage -Ixmpp
+INC_adhoc   := -Iadhoc -Iserver -Istorage -Ixmpp
 
-LIB_DIRS := xmpp storage server roster privacy carbons archive muc profile
+LIB_DIRS := xmpp storage server roster privacy carbons archive muc profile adhoc
 PROGRAMS := server/main.c server/ctl.c bench/main.c bench/mam_bench.c
 LIB_SRC  := $(filter-out $(PROGRAMS),$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 # The load bot: its own folder, built on the xmpp/ protocol library only.

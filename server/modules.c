@@ -4,6 +4,7 @@
 
 #include "base.h"
 
+extern const struct module adhoc_module;
 extern const struct module disco_module;
 extern const struct module ping_module;
 extern const struct module version_module;
@@ -21,9 +22,10 @@ extern const struct module private_module;
 /* Last: its session_close must run after the others have said goodbye through its filters. */
 extern const struct module privacy_module;
 
+/* adhoc before disco: it answers disco#items at the commands node, disco the rest. */
 const struct module *const modules[] = {
-    &disco_module,   &ping_module,     &version_module,
-    &time_module,    &register_module, &roster_module,
+    &adhoc_module,   &disco_module,    &ping_module,
+    &version_module, &time_module,     &register_module, &roster_module,
     &last_module,    &archive_module,  &carbons_module,
     &csi_module,     &offline_module,  &muc_module,
     &vcard_module,   &private_module,  &privacy_module,
