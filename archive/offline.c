@@ -6,7 +6,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base.h"
 #include "ns.h"
@@ -27,7 +26,8 @@ int offline_store(struct offline *o, const char *owner, const struct stanza *st,
         if (n >= (size_t)o->max_messages)
             return PL_ELIMIT;
     }
-    long long now = (long long)time(NULL);
+    /* Not time(): its coarse clock may still show the last second for a few milliseconds. */
+    long long now = module_wall_us() / 1000000;
     const char *domain = module_domain(o->srv);
     buf_reset(&o->scratch);
     if (!offline_serialize(st, domain, now, &o->scratch))
