@@ -119,11 +119,8 @@ static int open_form(struct route_ctx *rc, const struct stanza *st, const struct
     struct xel *actions = xel_add_child(out.r, out.cmd, "actions", NS_COMMANDS);
     xel_set_attr(out.r, actions, "execute", "complete");
     xel_add_child(out.r, actions, "complete", NS_COMMANDS);
-    struct xel *x = xel_add_child(out.r, out.cmd, "x", NS_XDATA);
-    xel_set_attr(out.r, x, "type", "form");
+    struct xel *x = xdata_form(out.r, out.cmd, "form", NS_ADMIN);
     xel_add_text_child(out.r, x, "title", cmd->name);
-    struct xel *ft = adhoc_field(out.r, x, "FORM_TYPE", "hidden", NULL);
-    adhoc_field_value(out.r, ft, NS_ADMIN);
     cmd->form(out.r, x);
     return send_answer(rc, &out);
 }

@@ -8,9 +8,9 @@
 
 #include "module.h"
 #include "router.h"
+#include "xdata.h"
 
 #define NS_COMMANDS "http://jabber.org/protocol/commands"
-#define NS_XDATA "jabber:x:data"
 #define NS_ADMIN "http://jabber.org/protocol/admin"
 #define ADHOC_SESSIONS 64
 
@@ -32,14 +32,5 @@ struct adhoc_cmd {
 /* The administration commands (admin.c). */
 extern const struct adhoc_cmd adhoc_admin_cmds[];
 extern const size_t adhoc_admin_cmds_count;
-
-/* Data form helpers (XEP-0004). */
-struct xel *adhoc_field(struct stanza *r, struct xel *x, const char *var, const char *type,
-                        const char *label);
-void adhoc_field_value(struct stanza *r, struct xel *field, const char *value);
-/* The first value of var in a submitted form, NULL when absent. */
-const char *adhoc_value(const struct xel *form, const char *var);
-/* Up to max values of var into out; returns how many there are (more than max: too many). */
-size_t adhoc_values(const struct xel *form, const char *var, const char **out, size_t max);
 
 #endif

@@ -29,15 +29,15 @@ static struct jid *local_account(struct server *srv, const char *text)
 static void jid_field(struct stanza *r, struct xel *x, const char *var, bool multi,
                       const char *label)
 {
-    struct xel *f = adhoc_field(r, x, var, multi ? "jid-multi" : "jid-single", label);
+    struct xel *f = xdata_field(r, x, var, multi ? "jid-multi" : "jid-single", label);
     xel_add_child(r, f, "required", NS_XDATA);
 }
 
 static void password_fields(struct stanza *r, struct xel *x, bool verify)
 {
-    adhoc_field(r, x, "password", "text-private", "Password");
+    xdata_field(r, x, "password", "text-private", "Password");
     if (verify)
-        adhoc_field(r, x, "password-verify", "text-private", "Retype password");
+        xdata_field(r, x, "password-verify", "text-private", "Retype password");
 }
 
 static int commit(struct server *srv, int rc)
@@ -51,8 +51,8 @@ static int commit(struct server *srv, int rc)
 /* The password fields of a form: present, of a sane length, and the same twice if asked. */
 static const char *password_of(const struct xel *form, bool verify)
 {
-    const char *pw = adhoc_value(form, "password");
-    const char *again = verify ? adhoc_value(form, "password-verify") : pw;
+    const char *pw = xdata_get(form, "password");
+    const char *again = verify ? xdata_get(form, "password-verify") : pw;
     if (!pw || !*pw || strlen(pw) > MAX_PASSWORD || !again || strcmp(pw, again) != 0)
         return NULL;
     return pw;
@@ -69,7 +69,7 @@ static void add_user_form(struct stanza *r, struct xel *x)
 static int set_password(struct server *srv, const struct xel *form, struct adhoc_out *out,
                         bool create)
 {
-    struct jid *j = local_account(srv, adhoc_value(form, "accountjid"));
+    struct jid *j = local_account(srv, xdata_get(form, "accountjid"));
     const char *pw = password_of(form, create);
     int res = j && pw ? ROUTE_DONE : ROUTE_ERROR(COND_BAD_REQUEST);
     if (res == ROUTE_DONE) {
@@ -112,7 +112,7 @@ static struct jid **accounts_of(struct server *srv, const struct xel *form, bool
                                 size_t *n)
 {
     const char *texts[MAX_JIDS];
-    *n = adhoc_values(form, "accountjids", texts, MAX_JIDS);
+    *n = xdata_values(form, "accountjids", texts, MAX_JIDS);
     if (*n == 0 || *n > MAX_JIDS)
         return NULL;
     struct jid **v = xcalloc(*n, sizeof(*v));
@@ -176,14 +176,11 @@ static int end_sessions(struct server *srv, const struct xel *form, struct adhoc
 
 static void online_form(struct stanza *r, struct xel *x)
 {
-    struct xel *f = adhoc_field(r, x, "max_items", "list-single", "Maximum number of items");
-    adhoc_field_value(r, f, "100");
+    struct xel *f = xdata_field(r, x, "max_items", "list-single", "Maximum number of items");
+    xdata_value(r, f, "100");
     static const char *const choices[] = { "25", "50", "75", "100", "150", "200", "none" };
-    for (size_t i = 0; i < ARRAY_LEN(choices); i++) {
-        struct xel *o = xel_add_child(r, f, "option", NS_XDATA);
-        xel_set_attr(r, o, "label", choices[i]);
-        xel_add_text_child(r, o, "value", choices[i]);
-    }
+    for (size_t i = 0; i < ARRAY_LEN(choices); i++)
+        xdata_option(r, f, choices[i]);
 }
 
 /* The online accounts, each once (by its first session). */
@@ -200,20 +197,18 @@ static void note_online(void *ctx, struct session *sess)
     const char *bare = module_session_jid(sess)->bare;
     if (o->left == 0 || module_sessions_first(o->srv, bare) != sess)
         return;
-    adhoc_field_value(o->r, o->field, bare);
+    xdata_value(o->r, o->field, bare);
     o->left -= o->left > 0;
 }
 
 static int online_users(struct server *srv, const struct xel *form, struct adhoc_out *out)
 {
-    const char *max = adhoc_value(form, "max_items");
+    const char *max = xdata_get(form, "max_items");
     long limit = !max || strcmp(max, "none") == 0 ? -1 : strtol(max, NULL, 10);
     if (limit == 0 || limit < -1)
         return ROUTE_ERROR(COND_BAD_REQUEST);
-    struct xel *x = xel_add_child(out->r, out->cmd, "x", NS_XDATA);
-    xel_set_attr(out->r, x, "type", "result");
-    adhoc_field_value(out->r, adhoc_field(out->r, x, "FORM_TYPE", "hidden", NULL), NS_ADMIN);
-    struct online o = { srv, out->r, adhoc_field(out->r, x, "onlineuserjids", "jid-multi",
+    struct xel *x = xdata_form(out->r, out->cmd, "result", NS_ADMIN);
+    struct online o = { srv, out->r, xdata_field(out->r, x, "onlineuserjids", "jid-multi",
                                                  "The list of all online users"), limit };
     module_each_session(srv, note_online, &o);
     return ROUTE_DONE;
@@ -221,8 +216,8 @@ static int online_users(struct server *srv, const struct xel *form, struct adhoc
 
 static void announce_form(struct stanza *r, struct xel *x)
 {
-    adhoc_field(r, x, "subject", "text-single", "Subject");
-    struct xel *f = adhoc_field(r, x, "announcement", "text-multi", "Announcement");
+    xdata_field(r, x, "subject", "text-single", "Subject");
+    struct xel *f = xdata_field(r, x, "announcement", "text-multi", "Announcement");
     xel_add_child(r, f, "required", NS_XDATA);
 }
 
@@ -236,7 +231,7 @@ static void send_announcement(void *ctx, struct session *sess)
 static int announce(struct server *srv, const struct xel *form, struct adhoc_out *out)
 {
     const char *lines[MAX_JIDS];
-    size_t n = adhoc_values(form, "announcement", lines, MAX_JIDS);
+    size_t n = xdata_values(form, "announcement", lines, MAX_JIDS);
     if (n == 0 || n > MAX_JIDS)
         return ROUTE_ERROR(COND_BAD_REQUEST);
     struct buf body;
@@ -246,7 +241,7 @@ static int announce(struct server *srv, const struct xel *form, struct adhoc_out
     struct stanza *st = stanza_new("message", NS_CLIENT);
     xel_set_attr(st, st->root, "type", "headline");
     stanza_set_from(st, module_domain(srv));
-    const char *subject = adhoc_value(form, "subject");
+    const char *subject = xdata_get(form, "subject");
     if (subject && *subject)
         xel_add_text_child(st, st->root, "subject", subject);
     xel_add_text_child(st, st->root, "body", body.data ? body.data : "");

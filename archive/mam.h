@@ -11,6 +11,7 @@
 #include "hmap.h"
 #include "module.h"
 #include "storage.h"
+#include "xdata.h"
 
 #define NS_MAM "urn:xmpp:mam:2"
 #define NS_MAM_EXT "urn:xmpp:mam:2#extended"
@@ -18,7 +19,6 @@
 #define NS_SID "urn:xmpp:sid:0"
 #define NS_RSM "http://jabber.org/protocol/rsm"
 #define NS_FORWARD "urn:xmpp:forward:0"
-#define NS_XDATA "jabber:x:data"
 #define NS_HINTS "urn:xmpp:hints"
 #define NS_CORRECT "urn:xmpp:message-correct:0"
 #define NS_RETRACT "urn:xmpp:message-retract:1"

@@ -122,30 +122,19 @@ int mam_prefs_set(struct route_ctx *rc, struct stanza *st, const struct xel *p)
 
 /* ---- the query form --------------------------------------------------------------------- */
 
-static void add_field(struct stanza *r, struct xel *x, const char *var, const char *type,
-                      const char *value)
-{
-    struct xel *f = xel_add_child(r, x, "field", NS_XDATA);
-    xel_set_attr(r, f, "var", var);
-    xel_set_attr(r, f, "type", type);
-    if (value)
-        xel_add_text_child(r, f, "value", value);
-}
-
 int mam_query_form(struct route_ctx *rc, struct stanza *st)
 {
     struct stanza *r = stanza_iq_result(st);
     struct xel *q = xel_add_child(r, r->root, "query", NS_MAM);
-    struct xel *x = xel_add_child(r, q, "x", NS_XDATA);
-    xel_set_attr(r, x, "type", "form");
-    add_field(r, x, "FORM_TYPE", "hidden", NS_MAM);
-    add_field(r, x, "with", "jid-single", NULL);
-    add_field(r, x, "start", "text-single", NULL);
-    add_field(r, x, "end", "text-single", NULL);
-    add_field(r, x, "before-id", "text-single", NULL);
-    add_field(r, x, "after-id", "text-single", NULL);
-    add_field(r, x, "ids", "text-multi", NULL);
-    add_field(r, x, "{" NS_FULLTEXT "}fulltext", "text-single", NULL);
+    struct xel *x = xdata_form(r, q, "form", NS_MAM);
+    static const char *const fields[][2] = {
+        { "with", "jid-single" },     { "start", "text-single" },
+        { "end", "text-single" },     { "before-id", "text-single" },
+        { "after-id", "text-single" }, { "ids", "text-multi" },
+        { "{" NS_FULLTEXT "}fulltext", "text-single" },
+    };
+    for (size_t i = 0; i < ARRAY_LEN(fields); i++)
+        xdata_field(r, x, fields[i][0], fields[i][1], NULL);
     router_reply(rc, r);
     stanza_unref(r);
     return ROUTE_DONE;

@@ -35,10 +35,7 @@ static int carbons_iq(struct route_ctx *rc, struct stanza *st)
     if (!on && strcmp(req->name, "disable") != 0)
         return ROUTE_ERROR(COND_BAD_REQUEST);
     module_session_slot_set(rc->sess, m->slot, on ? m : NULL);
-    struct stanza *r = stanza_iq_result(st);
-    router_reply(rc, r);
-    stanza_unref(r);
-    return ROUTE_DONE;
+    return router_reply_result(rc, st);
 }
 
 /* §7: <private/> keeps a message out of every copy, and is removed from what is delivered.

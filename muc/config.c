@@ -201,36 +201,25 @@ static const char *const kind_types[] = {
 static void add_field(struct stanza *st, struct xel *x, const struct field *f,
                       struct muc_config *c)
 {
-    struct xel *el = xel_add_child(st, x, "field", NS_XDATA);
-    xel_set_attr(st, el, "var", f->var);
-    xel_set_attr(st, el, "type", kind_types[f->kind]);
-    xel_set_attr(st, el, "label", f->label);
+    struct xel *el = xdata_field(st, x, f->var, kind_types[f->kind], f->label);
     struct buf v;
     buf_init(&v);
     if (f->kind == F_CHOICE)
         buf_puts(&v, f->choices[*int_at(c, f)]);
     else
         put_value(c, f, &v);
-    xel_add_text_child(st, el, "value", v.len ? v.data : "");
+    xdata_value(st, el, v.len ? v.data : "");
     buf_fini(&v);
-    for (size_t i = 0; f->kind == F_CHOICE && f->choices[i]; i++) {
-        struct xel *o = xel_add_child(st, el, "option", NS_XDATA);
-        xel_set_attr(st, o, "label", f->choices[i]);
-        xel_add_text_child(st, o, "value", f->choices[i]);
-    }
+    for (size_t i = 0; f->kind == F_CHOICE && f->choices[i]; i++)
+        xdata_option(st, el, f->choices[i]);
 }
 
 void muc_config_form(struct stanza *st, struct xel *parent, const struct muc_room *r,
                      const struct muc_mod *m)
 {
     (void)m;
-    struct xel *x = xel_add_child(st, parent, "x", NS_XDATA);
-    xel_set_attr(st, x, "type", "form");
+    struct xel *x = xdata_form(st, parent, "form", NS_MUC_ROOMCONFIG);
     xel_add_text_child(st, x, "title", "Configuration of the room");
-    struct xel *ft = xel_add_child(st, x, "field", NS_XDATA);
-    xel_set_attr(st, ft, "var", "FORM_TYPE");
-    xel_set_attr(st, ft, "type", "hidden");
-    xel_add_text_child(st, ft, "value", NS_MUC_ROOMCONFIG);
     for (size_t i = 0; i < ARRAY_LEN(fields); i++)
         add_field(st, x, &fields[i], (struct muc_config *)&r->cfg);
 }

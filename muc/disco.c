@@ -27,9 +27,7 @@ static void add_feature(struct stanza *st, struct xel *q, const char *var)
 
 static void add_form_field(struct stanza *st, struct xel *x, const char *var, const char *value)
 {
-    struct xel *f = xel_add_child(st, x, "field", NS_XDATA);
-    xel_set_attr(st, f, "var", var);
-    xel_add_text_child(st, f, "value", value);
+    xdata_value(st, xdata_field(st, x, var, NULL, NULL), value);
 }
 
 static void service_info(struct stanza *res, struct xel *q)
@@ -64,12 +62,7 @@ static void room_info(struct stanza *res, struct xel *q, const struct muc_room *
 {
     add_identity(res, q, r->cfg.name[0] ? r->cfg.name : r->jid);
     room_features(res, q, r);
-    struct xel *x = xel_add_child(res, q, "x", NS_XDATA);
-    xel_set_attr(res, x, "type", "result");
-    struct xel *ft = xel_add_child(res, x, "field", NS_XDATA);
-    xel_set_attr(res, ft, "var", "FORM_TYPE");
-    xel_set_attr(res, ft, "type", "hidden");
-    xel_add_text_child(res, ft, "value", NS_MUC_ROOMINFO);
+    struct xel *x = xdata_form(res, q, "result", NS_MUC_ROOMINFO);
     char n[24];
     snprintf(n, sizeof(n), "%zu", r->n_occ);
     add_form_field(res, x, "muc#roominfo_occupants", n);

@@ -161,15 +161,8 @@ static int voice_request(struct muc_room *r, struct route_ctx *rc, const struct 
 static bool is_voice_request(const struct stanza *st)
 {
     const struct xel *x = xel_child(st->root, "x", NS_XDATA);
-    for (const struct xel *f = x ? x->first : NULL; f; f = f->next) {
-        const char *var = f->name ? xel_attr(f, "var") : NULL;
-        const struct xel *v = var && strcmp(var, "FORM_TYPE") == 0
-                                  ? xel_child(f, "value", NS_XDATA)
-                                  : NULL;
-        if (v)
-            return strcmp(xel_text(v), NS_MUC_REQUEST) == 0;
-    }
-    return false;
+    const char *type = x ? xdata_get(x, "FORM_TYPE") : NULL;
+    return type && strcmp(type, NS_MUC_REQUEST) == 0;
 }
 
 static int to_room(struct muc_room *r, struct route_ctx *rc, struct stanza *st)

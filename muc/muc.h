@@ -11,6 +11,7 @@
 #include "module.h"
 #include "ns.h"
 #include "storage.h"
+#include "xdata.h"
 
 #define NS_MUC "http://jabber.org/protocol/muc"
 #define NS_MUC_USER "http://jabber.org/protocol/muc#user"
@@ -24,7 +25,6 @@
 #define NS_MODERATE "urn:xmpp:message-moderate:1"
 #define NS_MODERATE_0 "urn:xmpp:message-moderate:0"
 #define NS_FASTEN "urn:xmpp:fasten:0"
-#define NS_XDATA "jabber:x:data"
 #define NS_CONFERENCE "jabber:x:conference"
 #define NS_SID "urn:xmpp:sid:0"
 

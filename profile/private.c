@@ -72,20 +72,23 @@ static int private_get(struct route_ctx *rc, struct stanza *st)
     return res;
 }
 
-/* Room for the fragment named name: it is stored already, or the account has fewer than
- * max_fragments. */
+/* Room for the fragment named name: the account has fewer than max fragments, or this one
+ * is stored already (replacing it adds none). */
 static int has_room(struct route_ctx *rc, const char *owner, const char *name, long max)
 {
     struct storage *s = module_storage(rc->srv);
-    char *xml = NULL;
     long long n = 0;
+    if (userdata_count(s, owner, USERDATA_PRIVATE, &n) != PL_OK)
+        return ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
+    if (n < max)
+        return ROUTE_DONE;
+    char *xml = NULL;
     int rc_get = userdata_get(s, owner, USERDATA_PRIVATE, name, &xml);
     free(xml);
     if (rc_get == PL_OK)
         return ROUTE_DONE;
-    if (rc_get != PL_ENOTFOUND || userdata_count(s, owner, USERDATA_PRIVATE, &n) != PL_OK)
-        return ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
-    return n < max ? ROUTE_DONE : ROUTE_ERROR(COND_RESOURCE_CONSTRAINT);
+    return rc_get == PL_ENOTFOUND ? ROUTE_ERROR(COND_RESOURCE_CONSTRAINT)
+                                  : ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
 }
 
 static int private_set(struct route_ctx *rc, struct stanza *st)

@@ -5,10 +5,7 @@
 
 static int ping_iq(struct route_ctx *rc, struct stanza *st)
 {
-    struct stanza *r = stanza_iq_result(st);
-    router_reply(rc, r);
-    stanza_unref(r);
-    return ROUTE_DONE;
+    return router_reply_result(rc, st);
 }
 
 static const struct route ping_routes[] = {

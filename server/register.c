@@ -56,14 +56,6 @@ static enum stanza_cond cond_for(int err)
     }
 }
 
-static int reply_result(struct route_ctx *rc, const struct stanza *st)
-{
-    struct stanza *r = stanza_iq_result(st);
-    router_reply(rc, r);
-    stanza_unref(r);
-    return ROUTE_DONE;
-}
-
 /* A name that can be stored: no code point unassigned in Unicode 3.2 (prep.h, PREP_STORE).
  * Nodeprep is idempotent, so the prepared local part stands for what the user sent. */
 static bool local_storable(const char *local)
@@ -136,7 +128,7 @@ static int register_new(struct route_ctx *rc, struct stanza *st, struct xel *q)
         cond = cond_for(module_account_password(rc->srv, account->bare, password, true));
     if (cond == COND_NONE) {
         log_info(conn_tag(rc->conn), "registered %s", account->bare);
-        reply_result(rc, st);
+        router_reply_result(rc, st);
     }
     jid_free(account);
     return cond == COND_NONE ? ROUTE_DONE : ROUTE_ERROR(cond);
@@ -175,7 +167,7 @@ static int change_password(struct route_ctx *rc, struct stanza *st, struct xel *
     if (cond != COND_NONE)
         return ROUTE_ERROR(cond);
     log_info(conn_tag(rc->conn), "password changed for %s", bare);
-    return reply_result(rc, st);
+    return router_reply_result(rc, st);
 }
 
 /* Closing our own stream detaches rc->sess; it stays allocated until the loop turn ends. */
@@ -188,7 +180,7 @@ static int remove_account(struct route_ctx *rc, struct stanza *st)
     if (err != PL_OK && err != PL_ENOTFOUND)
         return ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
     log_info(conn_tag(rc->conn), "account %s removed by its owner", bare);
-    reply_result(rc, st);
+    router_reply_result(rc, st);
     /* its other streams end: their login no longer exists (XEP-0077 §3.2) */
     session_kick_account(rc->srv, bare, rc->conn, "not-authorized", "account removed");
     conn_close(rc->conn, "not-authorized", "account removed");

@@ -10,12 +10,14 @@
 #include "base.h"
 #include "sqlite_int.h"
 
-/* Past this many times the checkpoint size the writer checkpoints by itself (still without
- * waiting for anyone): the WAL stays bounded even if the thread cannot keep up. */
-#define SQ_CHECKPOINT_BEHIND 8
-/* A commit while a pass runs keeps the WAL from being reused: SQLite restarts it only when
- * a write begins after every frame was copied. Commits wait for the pass, polling every
- * QUIET_POLL_MS, but never more than QUIET_MAX_MS (a slow disk must not hold acks). */
+/* SQLite reuses the WAL only when a write begins after every frame was copied, and a write
+ * that begins while a pass copies keeps it growing. Two remedies: a commit due during a pass
+ * waits for it (polling every QUIET_POLL_MS, never more than QUIET_MAX_MS: a slow disk must
+ * not hold acks), which serves writes that wait in memory for their commit (the archive's);
+ * and past SQ_CHECKPOINT_BEHIND times the size, the writer itself copies what the thread's
+ * last pass left, right after a commit, with the thread idle: a few milliseconds of frames,
+ * for writes that open a batch at once and never leave a pass the gap to finish. */
+#define SQ_CHECKPOINT_BEHIND 2
 #define QUIET_POLL_MS 5
 #define QUIET_MAX_MS 250
 
@@ -85,8 +87,9 @@ fail:
     return NULL;
 }
 
-/* Asks the thread for a pass, starting it at the first need. False when there is none. */
-static bool checkpointer_wake(struct sq_store *s)
+/* The checkpoint thread, started at the first need (NULL: it cannot run), with its failure
+ * since the last call logged. */
+static struct sq_checkpointer *checkpointer_get(struct sq_store *s)
 {
     if (!s->checkpointer && !s->checkpointer_failed) {
         s->checkpointer = checkpointer_start(s);
@@ -94,16 +97,32 @@ static bool checkpointer_wake(struct sq_store *s)
     }
     struct sq_checkpointer *c = s->checkpointer;
     if (!c)
-        return false;
+        return NULL;
     pthread_mutex_lock(&c->mu);
-    c->due = true;
     int failed = c->failed_rc;
     c->failed_rc = SQLITE_OK;
-    pthread_cond_signal(&c->cv);
     pthread_mutex_unlock(&c->mu);
     if (failed != SQLITE_OK)
         sq_log(s, STORAGE_LOG_WARN, "checkpoint: %s", sqlite3_errstr(failed));
-    return true;
+    return c;
+}
+
+/* Asks for a pass (after the one running, if any: it misses what was committed since). */
+static void checkpointer_wake(struct sq_checkpointer *c)
+{
+    pthread_mutex_lock(&c->mu);
+    c->due = true;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* A pass is copying, or about to. */
+static bool checkpointer_busy(struct sq_checkpointer *c)
+{
+    pthread_mutex_lock(&c->mu);
+    bool running = c->running || c->due;
+    pthread_mutex_unlock(&c->mu);
+    return running;
 }
 
 /* SQLite calls this on the writer's thread after each commit, with the WAL's size in frames
@@ -114,8 +133,12 @@ static int on_commit(void *arg, sqlite3 *db, const char *schema, int frames)
 
     if (frames < s->checkpoint_frames)
         return SQLITE_OK;
-    if (!checkpointer_wake(s) || frames >= SQ_CHECKPOINT_BEHIND * s->checkpoint_frames)
+    struct sq_checkpointer *c = checkpointer_get(s);
+    bool behind = frames >= SQ_CHECKPOINT_BEHIND * s->checkpoint_frames;
+    if (!c || (behind && !checkpointer_busy(c)))
         sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    else
+        checkpointer_wake(c);
     return SQLITE_OK;
 }
 

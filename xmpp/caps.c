@@ -11,8 +11,7 @@
 
 #include "buf.h"
 #include "ns.h"
-
-#define NS_XDATA "jabber:x:data"
+#include "xdata.h"
 
 struct identity {
     const char *category, *type, *lang, *name;

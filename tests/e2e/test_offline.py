@@ -5,7 +5,9 @@ order with live messages, keeps other sessions served and deletes only what was 
 import asyncio
 import calendar
 import itertools
+import os
 import socket
+import sqlite3
 import struct
 import threading
 import time
@@ -452,3 +454,31 @@ def test_slixmpp_with_stream_management_gets_every_slice(srv):
     assert not rest or rest == list(range(rest[0], 301)), rest
     assert not rest or rest[0] > 200, rest[:3]
     alice.close()
+
+
+def test_wal_checkpoints_beside_a_busy_server(server_factory):
+    """Every 8 MiB of WAL the store's own thread copies it into the database file while the
+    server goes on committing: the file grows while the server runs, the WAL is reused rather
+    than growing with all that was written (some 35 MB here), and every message is kept."""
+    srv = start(server_factory, offline={"max_messages": 5000}, **FAST)
+    a = peer(srv, "alice")
+    n, body = 1500, "w" * 8000
+    for i in range(n):
+        send(a, bare("bob"), "<body>%s %d</body>" % (body, i))
+    st = a.request("<iq type='get' id='{id}'><ping xmlns='urn:xmpp:ping'/></iq>")
+    assert st.get("type") == "result", dump(st)  # all routed and stored before this
+    db = os.path.join(srv.data, "parley.db")
+    deadline = time.monotonic() + 20
+    while os.path.getsize(db) < 8 << 20 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert os.path.getsize(db) >= 8 << 20, "no checkpoint copied the WAL while the server ran"
+    assert os.path.getsize(db + "-wal") < 24 << 20, "the WAL was not reused"
+    a.close()
+    srv.stop()
+    con = sqlite3.connect(db)
+    try:
+        kept = con.execute("SELECT count(*) FROM offline_messages WHERE owner = ?",
+                           (bare("bob"),)).fetchone()[0]
+    finally:
+        con.close()
+    assert kept == n
