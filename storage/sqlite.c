@@ -71,6 +71,11 @@ void sq_bind_text_static(struct sq_store *s, sqlite3_stmt *q, int i, const char 
     note_bind(s, sqlite3_bind_text(q, i, v, -1, SQLITE_STATIC));
 }
 
+void sq_bind_text_n(struct sq_store *s, sqlite3_stmt *q, int i, const char *v, size_t n)
+{
+    note_bind(s, sqlite3_bind_text64(q, i, v, n, SQLITE_TRANSIENT, SQLITE_UTF8));
+}
+
 void sq_bind_blob(struct sq_store *s, sqlite3_stmt *q, int i, const void *v, size_t n)
 {
     note_bind(s, sqlite3_bind_blob64(q, i, v, n, SQLITE_TRANSIENT));
@@ -435,6 +440,14 @@ const struct storage_ops storage_sqlite_ops = {
     .userdata_get = sq_userdata_get,
     .userdata_put = sq_userdata_put,
     .userdata_count = sq_userdata_count,
+    .pubsub_load = sq_pubsub_load,
+    .pubsub_node_put = sq_pubsub_node_put,
+    .pubsub_node_delete = sq_pubsub_node_delete,
+    .pubsub_item_put = sq_pubsub_item_put,
+    .pubsub_item_delete = sq_pubsub_item_delete,
+    .pubsub_items_purge = sq_pubsub_items_purge,
+    .pubsub_item_get = sq_pubsub_item_get,
+    .pubsub_member_put = sq_pubsub_member_put,
 };
 
 int storage_open_sqlite(struct storage *st, const char *path)

@@ -80,6 +80,18 @@ enum sq_stmt_id {
     SQ_USERDATA_PUT,
     SQ_USERDATA_DELETE,
     SQ_USERDATA_COUNT,
+    SQ_PUBSUB_NODES,
+    SQ_PUBSUB_ITEMS,
+    SQ_PUBSUB_MEMBERS,
+    SQ_PUBSUB_NODE_PUT,
+    SQ_PUBSUB_NODE_DELETE,
+    SQ_PUBSUB_ITEM_PUT,
+    SQ_PUBSUB_ITEM_DELETE,
+    SQ_PUBSUB_ITEM_GET,
+    SQ_PUBSUB_ITEMS_PURGE,
+    SQ_PUBSUB_MEMBER_PUT,
+    SQ_PUBSUB_MEMBER_DELETE,
+    SQ_PUBSUB_MEMBERS_DELETE,
     SQ_STMT_COUNT
 };
 
@@ -145,6 +157,8 @@ sqlite3_stmt *sq_get(struct sq_store *s, enum sq_stmt_id id);
 void sq_bind_text(struct sq_store *s, sqlite3_stmt *q, int i, const char *v);
 /* Binds v without a copy: v must stay unchanged until the statement has been stepped. */
 void sq_bind_text_static(struct sq_store *s, sqlite3_stmt *q, int i, const char *v);
+/* Binds the n bytes at v as text (copied), for text that comes with its length. */
+void sq_bind_text_n(struct sq_store *s, sqlite3_stmt *q, int i, const char *v, size_t n);
 void sq_bind_blob(struct sq_store *s, sqlite3_stmt *q, int i, const void *v, size_t n);
 void sq_bind_int64(struct sq_store *s, sqlite3_stmt *q, int i, sqlite3_int64 v);
 
@@ -275,6 +289,17 @@ int sq_userdata_put(struct storage *st, const char *owner, enum userdata_kind ki
                     const char *name, const char *xml);
 int sq_userdata_count(struct storage *st, const char *owner, enum userdata_kind kind,
                       long long *n);
+/* Publish-subscribe (sqlite_pubsub.c), with the contracts of struct storage_ops. */
+int sq_pubsub_load(struct storage *st, const struct pubsub_loader *l);
+int sq_pubsub_node_put(struct storage *st, const struct pubsub_node_row *r);
+int sq_pubsub_node_delete(struct storage *st, const char *service, const char *node);
+int sq_pubsub_item_put(struct storage *st, const struct pubsub_item_row *r);
+int sq_pubsub_item_delete(struct storage *st, const char *service, const char *node,
+                          const char *id);
+int sq_pubsub_items_purge(struct storage *st, const char *service, const char *node);
+int sq_pubsub_item_get(struct storage *st, const char *service, const char *node,
+                       const char *id, char **xml);
+int sq_pubsub_member_put(struct storage *st, const struct pubsub_member_row *r);
 int sq_room_put(struct storage *st, const struct room_row *row);
 int sq_room_delete(struct storage *st, const char *jid);
 int sq_room_aff_set(struct storage *st, const char *room, const struct room_aff_row *row);

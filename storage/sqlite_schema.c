@@ -281,6 +281,42 @@ const char *const sq_migrations[] = {
      "CREATE TRIGGER IF NOT EXISTS userdata_account_gone AFTER DELETE ON accounts BEGIN"
      " DELETE FROM userdata WHERE owner = OLD.jid;"
      " END"),
+    /* 12: publish-subscribe (XEP-0060; XEP-0163 PEP services are an account's bare JID):
+     * nodes with pubsub/'s configuration as opaque text, items, and members (affiliation and
+     * subscription; a JID without a row has neither). Items keep a rowid: their XML can fill
+     * pages, and SQLite advises against WITHOUT ROWID for large rows. Loading reads items in
+     * publish order (pubsub_items_by_seq). A deleted account takes its PEP service along and
+     * leaves every node it was a member of, by bare or full JID (pubsub_members_by_jid finds
+     * those rows: '0' follows '/'). */
+    ("CREATE TABLE IF NOT EXISTS pubsub_nodes ("
+     " service TEXT NOT NULL,"
+     " node TEXT NOT NULL,"
+     " config TEXT NOT NULL,"
+     " PRIMARY KEY (service, node)) WITHOUT ROWID;"
+     "CREATE TABLE IF NOT EXISTS pubsub_items ("
+     " service TEXT NOT NULL,"
+     " node TEXT NOT NULL,"
+     " id TEXT NOT NULL,"
+     " seq INTEGER NOT NULL,"
+     " publisher TEXT,"
+     " xml TEXT NOT NULL,"
+     " PRIMARY KEY (service, node, id));"
+     "CREATE INDEX IF NOT EXISTS pubsub_items_by_seq ON pubsub_items (service, node, seq);"
+     "CREATE TABLE IF NOT EXISTS pubsub_members ("
+     " service TEXT NOT NULL,"
+     " node TEXT NOT NULL,"
+     " jid TEXT NOT NULL,"
+     " affiliation INTEGER NOT NULL,"
+     " subscription INTEGER NOT NULL,"
+     " PRIMARY KEY (service, node, jid)) WITHOUT ROWID;"
+     "CREATE INDEX IF NOT EXISTS pubsub_members_by_jid ON pubsub_members (jid);"
+     "CREATE TRIGGER IF NOT EXISTS pubsub_account_gone AFTER DELETE ON accounts BEGIN"
+     " DELETE FROM pubsub_items WHERE service = OLD.jid;"
+     " DELETE FROM pubsub_members WHERE service = OLD.jid;"
+     " DELETE FROM pubsub_nodes WHERE service = OLD.jid;"
+     " DELETE FROM pubsub_members WHERE jid = OLD.jid"
+     " OR (jid > OLD.jid || '/' AND jid < OLD.jid || '0');"
+     " END"),
 };
 
 /* The room statements' result columns, in the order sqlite_muc.c reads them. listed is
@@ -407,6 +443,29 @@ const char *const sq_sql[SQ_STMT_COUNT] = {
                          " VALUES (?1, ?2, ?3, ?4)"),
     [SQ_USERDATA_DELETE] = "DELETE FROM userdata WHERE owner = ?1 AND kind = ?2 AND name = ?3",
     [SQ_USERDATA_COUNT] = "SELECT count(*) FROM userdata WHERE owner = ?1 AND kind = ?2",
+    [SQ_PUBSUB_NODES] = "SELECT service, node, config FROM pubsub_nodes ORDER BY service, node",
+    /* ?1: the loader's max_xml. Lengths in bytes: length() of text counts characters. */
+    [SQ_PUBSUB_ITEMS] = ("SELECT service, node, id, seq, publisher,"
+                         " CASE WHEN length(CAST(xml AS BLOB)) <= ?1 THEN xml END,"
+                         " length(CAST(xml AS BLOB)) FROM pubsub_items"
+                         " ORDER BY service, node, seq"),
+    [SQ_PUBSUB_MEMBERS] = ("SELECT service, node, jid, affiliation, subscription"
+                           " FROM pubsub_members ORDER BY service, node, jid"),
+    [SQ_PUBSUB_NODE_PUT] = ("INSERT OR REPLACE INTO pubsub_nodes (service, node, config)"
+                            " VALUES (?1, ?2, ?3)"),
+    [SQ_PUBSUB_NODE_DELETE] = "DELETE FROM pubsub_nodes WHERE service = ?1 AND node = ?2",
+    [SQ_PUBSUB_ITEM_PUT] = ("INSERT OR REPLACE INTO pubsub_items (service, node, id, seq,"
+                            " publisher, xml) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+    [SQ_PUBSUB_ITEM_DELETE] = ("DELETE FROM pubsub_items WHERE service = ?1 AND node = ?2"
+                               " AND id = ?3"),
+    [SQ_PUBSUB_ITEM_GET] = ("SELECT xml FROM pubsub_items WHERE service = ?1 AND node = ?2"
+                            " AND id = ?3"),
+    [SQ_PUBSUB_ITEMS_PURGE] = "DELETE FROM pubsub_items WHERE service = ?1 AND node = ?2",
+    [SQ_PUBSUB_MEMBER_PUT] = ("INSERT OR REPLACE INTO pubsub_members (service, node, jid,"
+                              " affiliation, subscription) VALUES (?1, ?2, ?3, ?4, ?5)"),
+    [SQ_PUBSUB_MEMBER_DELETE] = ("DELETE FROM pubsub_members WHERE service = ?1 AND node = ?2"
+                                 " AND jid = ?3"),
+    [SQ_PUBSUB_MEMBERS_DELETE] = "DELETE FROM pubsub_members WHERE service = ?1 AND node = ?2",
 };
 
 const size_t sq_migrations_count = ARRAY_LEN(sq_migrations);

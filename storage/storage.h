@@ -153,6 +153,37 @@ struct room_aff_row {
     const char *reason; /* NULL: none */
 };
 
+/* ---- publish-subscribe (XEP-0060, XEP-0163) ------------------------------------------------ */
+
+/* A pubsub service's node, item and member rows. service is a local account's bare JID (its
+ * PEP service) or the pubsub domain; strings are borrowed for the call. config, affiliation
+ * and subscription are pubsub/ values, opaque to storage. */
+struct pubsub_node_row {
+    const char *service, *node;
+    const char *config; /* the node's configuration, serialized by pubsub/ */
+};
+struct pubsub_item_row {
+    const char *service, *node, *id;
+    long long seq;          /* publish order within the node (given by pubsub/) */
+    const char *publisher;  /* the publisher's bare JID */
+    const char *xml;        /* the serialized <item/>; NULL on load when longer than max_xml */
+    size_t xml_len;
+};
+struct pubsub_member_row {
+    const char *service, *node, *jid;
+    int affiliation;  /* 0 and subscription 0: no row */
+    int subscription;
+};
+/* What pubsub_load calls, row by row: every node first, then every item (of each node in seq
+ * order), then every member. Items longer than max_xml bytes come without their xml. */
+struct pubsub_loader {
+    void *ctx;
+    size_t max_xml;
+    void (*node)(void *ctx, const struct pubsub_node_row *r);
+    void (*item)(void *ctx, const struct pubsub_item_row *r);
+    void (*member)(void *ctx, const struct pubsub_member_row *r);
+};
+
 /* A backend. Every function returns PL_OK or a negative enum pl_err. Account keys are
  * prepared bare JIDs ("user@domain"). */
 /* What kind of account data a userdata fragment is (stored values: never renumber). */
@@ -302,6 +333,23 @@ struct storage_ops {
                         const char *name, const char *xml);
     int (*userdata_count)(struct storage *st, const char *owner, enum userdata_kind kind,
                           long long *n);
+    /* Publish-subscribe. pubsub_load reads everything back (struct pubsub_loader). The writes
+     * join the batch: node_put inserts or replaces a node's config; node_delete removes a node
+     * with its items and members; item_put inserts or replaces an item (by id); item_delete
+     * and items_purge remove one or all of a node's items (PL_OK also when there were none);
+     * member_put sets a member's affiliation and subscription (both 0 removes it).
+     * item_get sets *xml (malloc'd) or answers PL_ENOTFOUND. A deleted account's services
+     * and its memberships go with it. */
+    int (*pubsub_load)(struct storage *st, const struct pubsub_loader *l);
+    int (*pubsub_node_put)(struct storage *st, const struct pubsub_node_row *r);
+    int (*pubsub_node_delete)(struct storage *st, const char *service, const char *node);
+    int (*pubsub_item_put)(struct storage *st, const struct pubsub_item_row *r);
+    int (*pubsub_item_delete)(struct storage *st, const char *service, const char *node,
+                              const char *id);
+    int (*pubsub_items_purge)(struct storage *st, const char *service, const char *node);
+    int (*pubsub_item_get)(struct storage *st, const char *service, const char *node,
+                           const char *id, char **xml);
+    int (*pubsub_member_put)(struct storage *st, const struct pubsub_member_row *r);
 };
 
 /* Where a backend's messages go. The backend never prints: the program that opens the store
@@ -364,6 +412,40 @@ static inline int userdata_count(struct storage *st, const char *owner,
                                  enum userdata_kind kind, long long *n)
 {
     return st->ops->userdata_count(st, owner, kind, n);
+}
+static inline int pubsub_load(struct storage *st, const struct pubsub_loader *l)
+{
+    return st->ops->pubsub_load(st, l);
+}
+static inline int pubsub_node_put(struct storage *st, const struct pubsub_node_row *r)
+{
+    return st->ops->pubsub_node_put(st, r);
+}
+static inline int pubsub_node_delete(struct storage *st, const char *service, const char *node)
+{
+    return st->ops->pubsub_node_delete(st, service, node);
+}
+static inline int pubsub_item_put(struct storage *st, const struct pubsub_item_row *r)
+{
+    return st->ops->pubsub_item_put(st, r);
+}
+static inline int pubsub_item_delete(struct storage *st, const char *service, const char *node,
+                                     const char *id)
+{
+    return st->ops->pubsub_item_delete(st, service, node, id);
+}
+static inline int pubsub_items_purge(struct storage *st, const char *service, const char *node)
+{
+    return st->ops->pubsub_items_purge(st, service, node);
+}
+static inline int pubsub_item_get(struct storage *st, const char *service, const char *node,
+                                  const char *id, char **xml)
+{
+    return st->ops->pubsub_item_get(st, service, node, id, xml);
+}
+static inline int pubsub_member_put(struct storage *st, const struct pubsub_member_row *r)
+{
+    return st->ops->pubsub_member_put(st, r);
 }
 static inline int storage_flush(struct storage *st) { return st->ops->flush(st); }
 static inline int storage_flush_delay_ms(struct storage *st)

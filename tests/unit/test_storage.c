@@ -36,8 +36,9 @@ static void test_open_creates_schema(void **state)
     /* 1 accounts, 2 rosters and last activity, 3 privacy lists, 4 privacy rows go with
      * their account, 5 message archive, 6 offline messages, 7 the archive's shared rows,
      * 8 its keys column written by the insert, 9 tokens for the parties, not conversations,
-     * 10 group chat rooms and their affiliations, 11 account data (vCard, private XML) */
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 11);
+     * 10 group chat rooms and their affiliations, 11 account data (vCard, private XML),
+     * 12 publish-subscribe nodes, items and members */
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 12);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM pragma_table_info('accounts') WHERE name"
                                  " IN ('jid', 'salt', 'iterations', 'stored_key_sha1',"
                                  " 'server_key_sha1', 'stored_key_sha256', 'server_key_sha256',"
@@ -69,7 +70,7 @@ static void test_older_page_size_kept(void **state)
     assert_int_equal(creds_get(&f->st, "a@x", &got), PL_OK);
     sqlite3 *db = raw_open(f->path);
     assert_int_equal(raw_int(db, "PRAGMA page_size"), 4096);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 11);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 12);
     sqlite3_close(db);
 }
 
@@ -129,7 +130,7 @@ struct open_fail_case {
 };
 
 static const struct open_fail_case open_fail_cases[] = {
-    { "too new", 12, NULL, NULL, "schema version 12 is unknown" },
+    { "too new", 13, NULL, NULL, "schema version 13 is unknown" },
     { "far too new", 1000, NULL, NULL, "schema version 1000 is unknown" },
     { "negative", -1, NULL, NULL, "schema version -1 is unknown" },
     { "not a database", 0, "this is not an SQLite database, just a text file of fair length..",
