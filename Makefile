@@ -21,8 +21,9 @@ INC_archive := -Iarchive -Iroster -Iserver -Istorage -Ixmpp
 INC_muc     := -Imuc -Iserver -Istorage -Ixmpp
 INC_profile := -Iprofile -Iserver -Istorage -Ixmpp
 INC_adhoc   := -Iadhoc -Iserver -Istorage -Ixmpp
+INC_pubsub  := -Ipubsub -Iroster -Iserver -Istorage -Ixmpp
 
-LIB_DIRS := xmpp storage server roster privacy carbons archive muc profile adhoc
+LIB_DIRS := xmpp storage server roster privacy carbons archive muc profile adhoc pubsub
 PROGRAMS := server/main.c server/ctl.c bench/main.c bench/mam_bench.c
 LIB_SRC  := $(filter-out $(PROGRAMS),$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 # The load bot: its own folder, built on the xmpp/ protocol library only.
@@ -51,13 +52,13 @@ $(A)/%.o: %.c
 	$(CC) -O1 -g $(SAN) $(WARN) $(call inc_for,$<) -MMD -MP -c $< -o $@
 
 $(B)/libparley.a: $(LIB_SRC:%.c=$(B)/%.o)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 $(A)/libparley.a: $(LIB_SRC:%.c=$(A)/%.o)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 $(B)/libbench.a: $(BENCH_SRC:%.c=$(B)/%.o) $(XMPP_SRC:%.c=$(B)/%.o)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 $(A)/libbench.a: $(BENCH_SRC:%.c=$(A)/%.o)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 bin/parleyctl: $(B)/server/ctl.o $(B)/libparley.a
 	@mkdir -p bin

@@ -57,5 +57,6 @@ int profile_store(struct server *srv, const char *owner, enum userdata_kind kind
         module_storage_rollback(srv);
         return ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
     }
+    module_userdata_stored(srv, owner, kind, name, el);
     return ROUTE_DONE;
 }

@@ -307,13 +307,16 @@ void roster_contact_get(struct server *srv, const char *owner_bare, const char *
  * roster through roster_peek, which would free the one being walked. */
 struct jid_list {
     char **v;
-    size_t n;
+    size_t n, cap;
     unsigned want; /* enum sub_bits an item needs, 0: any key */
 };
 
 static void jid_list_add(struct jid_list *l, const char *jid)
 {
-    l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 16;
+        l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+    }
     l->v[l->n++] = xstrdup(jid);
 }
 
@@ -334,15 +337,27 @@ static void collect_subscriber(void *ctx, const char *key, void *value)
         jid_list_add(l, key);
 }
 
-void roster_for_each_subscriber(struct server *srv, const char *owner_bare,
-                                void (*fn)(void *ctx, const char *contact_bare), void *ctx)
+static void for_each_with(struct server *srv, const char *owner_bare, unsigned want,
+                          void (*fn)(void *ctx, const char *contact_bare), void *ctx)
 {
     struct roster_mod *m = module_state(srv, &roster_module);
     struct roster *r = m && owner_bare ? roster_peek(m, owner_bare) : NULL;
-    struct jid_list l = { .want = SUB_FROM };
+    struct jid_list l = { .want = want };
     if (r)
         hmap_each(&r->items, collect_subscriber, &l);
     jid_list_run(&l, fn, ctx);
+}
+
+void roster_for_each_subscriber(struct server *srv, const char *owner_bare,
+                                void (*fn)(void *ctx, const char *contact_bare), void *ctx)
+{
+    for_each_with(srv, owner_bare, SUB_FROM, fn, ctx);
+}
+
+void roster_for_each_subscription(struct server *srv, const char *owner_bare,
+                                  void (*fn)(void *ctx, const char *contact_bare), void *ctx)
+{
+    for_each_with(srv, owner_bare, SUB_TO, fn, ctx);
 }
 
 struct group_find {

@@ -543,6 +543,7 @@ int presence_route(struct route_ctx *rc, struct stanza *st)
     if (!parse_priority(st, &priority))
         return ROUTE_ERROR(COND_BAD_REQUEST);
     bool initial = !module_session_available(sess);
+    module_presence_prepare(m->srv, sess, st);
     /* Kept as long as the session, compact, without 'to': each send addresses it. */
     module_session_set_presence(sess, true, priority, stanza_compact(st));
     pres_out_set(&m->out, st, sess);

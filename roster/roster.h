@@ -31,6 +31,9 @@ void roster_contact_get(struct server *srv, const char *owner_bare, const char *
  * is borrowed for the call; fn may call other roster functions. */
 void roster_for_each_subscriber(struct server *srv, const char *owner_bare,
                                 void (*fn)(void *ctx, const char *contact_bare), void *ctx);
+/* The same for each contact whose presence owner_bare may see (ROSTER_SUB_TO). */
+void roster_for_each_subscription(struct server *srv, const char *owner_bare,
+                                  void (*fn)(void *ctx, const char *contact_bare), void *ctx);
 /* True when owner_bare's roster has an item in group (read from storage when offline). */
 bool roster_has_group(struct server *srv, const char *owner_bare, const char *group);
 /* Calls fn for each full JID sess sent directed presence to and still tracks (RFC 6121

@@ -14,6 +14,7 @@
 
 #include "base.h"
 #include "conn.h"
+#include "hooks.h"
 #include "listener.h"
 #include "log.h"
 #include "module.h"
@@ -50,10 +51,12 @@ static void answer_deluser(struct server *srv, const char *arg, struct buf *out)
         buf_printf(out, "error not a local bare JID\n");
     else if (server_account_exists(srv, j->bare))
         buf_printf(out, "error %s still exists\n", j->bare);
-    else
+    else {
+        hooks_account_deleted(srv, j->bare);
         /* as Prosody ends them: not-authorized */
         buf_printf(out, "ok %u\n", session_kick_account(srv, j->bare, NULL, "not-authorized",
                                                         CONTROL_STREAM_TEXT));
+    }
     jid_free(j);
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* XEP-0030: the server and local accounts describe themselves; the server lists its services. */
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "caps.h"
@@ -58,6 +59,15 @@ static void fill_account_info(struct server *srv, struct stanza *r, struct xel *
     (void)srv;
     add_identity(r, q, "account", "registered", NULL);
     add_feature(r, q, NS_DISCO_INFO);
+    for (size_t i = 0; i < modules_count; i++) {
+        const char *id = modules[i]->account_identity;
+        const char *slash = id ? strchr(id, '/') : NULL;
+        if (slash) {
+            char category[32];
+            snprintf(category, sizeof(category), "%.*s", (int)(slash - id), id);
+            add_identity(r, q, category, slash + 1, NULL);
+        }
+    }
     for (size_t i = 0; i < modules_count; i++) {
         const char *const *f = modules[i]->account_features;
         for (; f && *f; f++)

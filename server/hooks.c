@@ -52,6 +52,27 @@ void hooks_session_unavailable(struct server *srv, struct session *sess)
             modules[i]->session_unavailable(srv->mod_state[i], sess);
 }
 
+void hooks_account_deleted(struct server *srv, const char *bare)
+{
+    for (size_t i = 0; i < modules_count; i++)
+        if (modules[i]->account_deleted)
+            modules[i]->account_deleted(srv->mod_state[i], bare);
+}
+
+void hooks_session_presence(struct server *srv, struct session *sess)
+{
+    for (size_t i = 0; i < modules_count; i++)
+        if (modules[i]->session_presence)
+            modules[i]->session_presence(srv->mod_state[i], sess);
+}
+
+void hooks_presence_prepare(struct server *srv, struct session *sess, struct stanza *st)
+{
+    for (size_t i = 0; i < modules_count; i++)
+        if (modules[i]->presence_prepare)
+            modules[i]->presence_prepare(srv->mod_state[i], sess, st);
+}
+
 void hooks_session_open(struct server *srv, struct session *sess)
 {
     for (size_t i = 0; i < modules_count; i++)

@@ -19,6 +19,10 @@ void hooks_message_done(const struct message_event *ev);
 bool hooks_session_hold(struct server *srv, struct session *sess, const struct stanza *st);
 void hooks_session_available(struct server *srv, struct session *sess);
 void hooks_session_unavailable(struct server *srv, struct session *sess);
+/* bare's account is gone from the store: modules forget what they keep of it. */
+void hooks_account_deleted(struct server *srv, const char *bare);
+void hooks_session_presence(struct server *srv, struct session *sess);
+void hooks_presence_prepare(struct server *srv, struct session *sess, struct stanza *st);
 void hooks_session_open(struct server *srv, struct session *sess);
 void hooks_session_close(struct server *srv, struct session *sess);
 

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "options.h" /* enum log_level */
+#include "storage.h" /* enum userdata_kind */
 #include "router.h"
 
 struct server;
@@ -85,6 +86,12 @@ struct module {
     bool (*session_hold)(void *state, struct session *sess, const struct stanza *st);
     /* sess sent its initial presence (it became available). */
     void (*session_available)(void *state, struct session *sess);
+    /* sess sent available presence, its initial one or a change: module_session_presence
+     * holds it. Runs after session_available. */
+    void (*session_presence)(void *state, struct session *sess);
+    /* sess's available presence st is about to go to its subscribers: the module may add
+     * to it (XEP-0153's avatar hash). */
+    void (*presence_prepare)(void *state, struct session *sess, struct stanza *st);
     /* sess, available until now, is no longer: it sent unavailable presence (it may stay
      * bound), or its session ends. Runs before session_close. */
     void (*session_unavailable)(void *state, struct session *sess);
@@ -106,6 +113,15 @@ struct module {
     /* Disco#info features a local account's bare JID offers (NULL-terminated, may be NULL),
      * e.g. its message archive. */
     const char *const *account_features;
+    /* bare's account was deleted (its stored data went with it): forget what is kept of it
+     * in memory. Its sessions end after this. */
+    void (*account_deleted)(void *state, const char *bare);
+    /* owner's vCard or private XML fragment (kind, name) was stored as el (committed). */
+    void (*userdata_stored)(void *state, const char *owner, enum userdata_kind kind,
+                            const char *name, const struct xel *el);
+    /* A disco#info identity a local account's bare JID has besides account/registered
+     * (XEP-0163's pubsub/pep), as "category/type"; NULL: none. */
+    const char *account_identity;
 };
 
 /* The static registry (server/modules.c). */
@@ -171,6 +187,15 @@ void module_archive_appended(struct server *srv);
 const char *module_domain(const struct server *srv);
 /* The domain of group chat (muc_domain, prepared). */
 const char *module_muc_domain(const struct server *srv);
+/* owner's vCard or private XML fragment was stored (profile/ calls this after its commit):
+ * every module's userdata_stored hook runs. */
+void module_userdata_stored(struct server *srv, const char *owner, enum userdata_kind kind,
+                            const char *name, const struct xel *el);
+/* The domain of the publish-subscribe service (pubsub_domain, prepared). */
+const char *module_pubsub_domain(const struct server *srv);
+/* sess is about to broadcast st, its available presence: every module's presence_prepare
+ * may add to it first (the presence module calls this). */
+void module_presence_prepare(struct server *srv, struct session *sess, struct stanza *st);
 /* When the server started (seconds since the epoch). */
 long long module_started(const struct server *srv);
 /* Does a local account exist for bare (online or stored)? */

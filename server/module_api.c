@@ -121,6 +121,24 @@ const char *module_muc_domain(const struct server *srv)
     return srv->cfg.muc_domain;
 }
 
+const char *module_pubsub_domain(const struct server *srv)
+{
+    return srv->cfg.pubsub_domain;
+}
+
+void module_userdata_stored(struct server *srv, const char *owner, enum userdata_kind kind,
+                            const char *name, const struct xel *el)
+{
+    for (size_t i = 0; i < modules_count; i++)
+        if (modules[i]->userdata_stored)
+            modules[i]->userdata_stored(srv->mod_state[i], owner, kind, name, el);
+}
+
+void module_presence_prepare(struct server *srv, struct session *sess, struct stanza *st)
+{
+    hooks_presence_prepare(srv, sess, st);
+}
+
 long long module_started(const struct server *srv)
 {
     return (long long)srv->started;
@@ -183,8 +201,10 @@ unsigned module_end_sessions(struct server *srv, const char *bare, const char *c
 int module_account_delete(struct server *srv, const char *bare, const char *text)
 {
     int err = account_delete(&srv->store, bare);
-    if (err == PL_OK)
+    if (err == PL_OK) {
+        hooks_account_deleted(srv, bare);
         module_end_sessions(srv, bare, "not-authorized", text);
+    }
     return err;
 }
 
@@ -262,6 +282,8 @@ void module_session_set_presence(struct session *sess, bool available, int prior
         hooks_session_available(sess->srv, sess);
     else if (gone)
         hooks_session_unavailable(sess->srv, sess);
+    if (available)
+        hooks_session_presence(sess->srv, sess);
 }
 
 void module_send(struct session *sess, const struct stanza *st)

@@ -16,6 +16,7 @@ static const char *const resource_actions[] = { "refuse", "replace_oldest", NULL
 const struct cfg_opt server_options[] = {
     { "domain", CFG_STRING, OPT(domain), "localhost", 1, 1023, NULL },
     { "muc_domain", CFG_STRING, OPT(muc_domain), "", 0, 1023, NULL },
+    { "pubsub_domain", CFG_STRING, OPT(pubsub_domain), "", 0, 1023, NULL },
     { "bind_address", CFG_STRING, OPT(bind_address), "127.0.0.1", 1, 255, NULL },
     { "c2s_port", CFG_INT, OPT(c2s_port), "5222", 0, 65535, NULL },
     { "c2s_tls_port", CFG_INT, OPT(c2s_tls_port), "5223", 0, 65535, NULL },

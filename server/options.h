@@ -15,6 +15,7 @@ enum resource_limit_action { RESOURCE_LIMIT_REFUSE, RESOURCE_LIMIT_REPLACE_OLDES
 struct server_config {
     char *domain;
     char *muc_domain; /* group chat's domain; "" until prepared: conference.<domain> */
+    char *pubsub_domain; /* the pubsub service's domain; "" until prepared: pubsub.<domain> */
     char *bind_address;
     long c2s_port;
     long c2s_tls_port;

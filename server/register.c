@@ -9,6 +9,7 @@
 #include "base.h"
 #include "clock.h"
 #include "conn.h"
+#include "hooks.h"
 #include "log.h"
 #include "module.h"
 #include "ns.h"
@@ -180,6 +181,7 @@ static int remove_account(struct route_ctx *rc, struct stanza *st)
     if (err != PL_OK && err != PL_ENOTFOUND)
         return ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
     log_info(conn_tag(rc->conn), "account %s removed by its owner", bare);
+    hooks_account_deleted(rc->srv, bare);
     router_reply_result(rc, st);
     /* its other streams end: their login no longer exists (XEP-0077 §3.2) */
     session_kick_account(rc->srv, bare, rc->conn, "not-authorized", "account removed");

@@ -64,24 +64,37 @@ static bool prepare_one(char **domain)
     return ok;
 }
 
+/* A service's domain: prefix.<domain> when the key is empty, and never the server's own. */
+static bool prepare_service(const struct server_config *cfg, char **domain, const char *prefix)
+{
+    if (!(*domain)[0]) {
+        free(*domain);
+        struct buf b;
+        buf_init(&b);
+        buf_printf(&b, "%s.%s", prefix, cfg->domain);
+        *domain = b.data;
+    }
+    return prepare_one(domain) && strcmp(*domain, cfg->domain) != 0;
+}
+
 /* The domains are compared with prepared JIDs everywhere: prepare them once, here. Group chat
- * lives on a domain of its own, conference.<domain> unless muc_domain says otherwise. */
+ * and publish-subscribe live on domains of their own, conference.<domain> and pubsub.<domain>
+ * unless muc_domain and pubsub_domain say otherwise. */
 static int prepare_domains(struct server_config *cfg, const char *path, struct buf *err)
 {
     if (!prepare_one(&cfg->domain)) {
         buf_printf(err, "%s: domain: '%s' is not a valid domain", path, cfg->domain);
         return PL_EINVAL;
     }
-    if (!cfg->muc_domain[0]) {
-        free(cfg->muc_domain);
-        struct buf b;
-        buf_init(&b);
-        buf_printf(&b, "conference.%s", cfg->domain);
-        cfg->muc_domain = b.data;
-    }
-    if (!prepare_one(&cfg->muc_domain) || strcmp(cfg->muc_domain, cfg->domain) == 0) {
+    if (!prepare_service(cfg, &cfg->muc_domain, "conference")) {
         buf_printf(err, "%s: muc_domain: '%s' is not a valid domain of its own", path,
                    cfg->muc_domain);
+        return PL_EINVAL;
+    }
+    if (!prepare_service(cfg, &cfg->pubsub_domain, "pubsub") ||
+        strcmp(cfg->pubsub_domain, cfg->muc_domain) == 0) {
+        buf_printf(err, "%s: pubsub_domain: '%s' is not a valid domain of its own", path,
+                   cfg->pubsub_domain);
         return PL_EINVAL;
     }
     return PL_OK;

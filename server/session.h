@@ -16,7 +16,7 @@ struct server;
 struct account_sessions;
 struct event;
 
-#define MODULE_SLOTS 16
+#define MODULE_SLOTS 20
 
 /* One bound resource. jid and presence are owned (presence NULL until the initial presence);
  * account is NULL once out of the table; conn is NULL while a stream-management session waits
