@@ -85,7 +85,7 @@ UNIT_SUPPORT := $(wildcard tests/unit/support/*.c)
 $(A)/tests/%: tests/unit/%.c $(UNIT_SUPPORT) $(wildcard tests/unit/support/*.h) \
               $(A)/libparley.a $(A)/libbench.a
 	@mkdir -p $(dir $@)
-	$(CC) -O1 -g $(SAN) $(WARN) $(INC_server) -Iroster -Iprivacy -Icarbons -Iarchive -Imuc -Iprofile -Ibench -Itests/unit/support -o $@ $< \
+	$(CC) -O1 -g $(SAN) $(WARN) $(INC_server) -Iroster -Iprivacy -Icarbons -Iarchive -Imuc -Iprofile -Ipubsub -Ibench -Itests/unit/support -o $@ $< \
 	    $(UNIT_SUPPORT) $(A)/libbench.a $(A)/libparley.a $(LIBS) -lcmocka -lm
 
 unit: $(UNIT_BIN)

@@ -35,15 +35,7 @@ struct adhoc_mod {
 
 static bool is_admin(const struct adhoc_mod *m, const char *bare)
 {
-    size_t n = strlen(bare);
-    for (const char *p = m->opts.admins; p && *p;) {
-        p += strspn(p, " \t,");
-        size_t len = strcspn(p, " \t,");
-        if (len == n && strncmp(p, bare, n) == 0)
-            return true;
-        p += len;
-    }
-    return false;
+    return jid_listed(m->opts.admins, bare);
 }
 
 static const struct adhoc_cmd *find_cmd(const char *node)

@@ -6,6 +6,21 @@
 #include "pubsub.h"
 #include "roster.h"
 
+static const char *const aff_names[] = { "none", "owner", "publisher", "member", "outcast", NULL };
+
+const char *ps_affiliation_name(enum ps_affiliation a)
+{
+    return aff_names[a];
+}
+
+int ps_affiliation_parse(const char *name)
+{
+    for (int i = 0; name && aff_names[i]; i++)
+        if (strcmp(aff_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
 enum ps_affiliation ps_affiliation_of(const struct ps_node *node, const char *bare)
 {
     if (node->svc->pep && strcmp(node->svc->jid, bare) == 0)

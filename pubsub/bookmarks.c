@@ -21,7 +21,7 @@ static void modern_from_legacy(struct stanza *st, struct xel *parent, const stru
     const char *name = xel_attr(old, "name"), *autojoin = xel_attr(old, "autojoin");
     if (name)
         xel_set_attr(st, c, "name", name);
-    if (autojoin && (strcmp(autojoin, "1") == 0 || strcmp(autojoin, "true") == 0))
+    if (ps_bool(autojoin) == 1)
         xel_set_attr(st, c, "autojoin", "true");
     const struct xel *nick = xel_child(old, "nick", NULL);
     const struct xel *password = xel_child(old, "password", NULL);
@@ -40,8 +40,7 @@ static void legacy_from_modern(struct stanza *st, struct xel *storage, const cha
     const char *name = xel_attr(c, "name"), *autojoin = xel_attr(c, "autojoin");
     if (name)
         xel_set_attr(st, old, "name", name);
-    bool on = autojoin && (strcmp(autojoin, "1") == 0 || strcmp(autojoin, "true") == 0);
-    xel_set_attr(st, old, "autojoin", on ? "true" : "false");
+    xel_set_attr(st, old, "autojoin", ps_bool(autojoin) == 1 ? "true" : "false");
     const struct xel *nick = xel_child(c, "nick", NULL), *pw = xel_child(c, "password", NULL);
     if (nick)
         xel_add_text_child(st, old, "nick", xel_text(nick));

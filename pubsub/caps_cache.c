@@ -15,6 +15,7 @@
 #define NOTIFY_SUFFIX "+notify"
 #define MAX_QUERIES 256
 #define QUERY_TTL_US (30LL * 1000 * 1000)
+#define QUERY_ID_PREFIX "caps" /* every iq result to the server passes: most are not ours */
 
 struct caps_entry {
     char *ver; /* the cache's map key */
@@ -256,7 +257,7 @@ static void wait_for(struct pubsub *ps, struct session *sess, const char *ver, c
     const char *full = module_session_jid(sess)->full;
     if (!slot && (slot = query_slot(c)) != NULL) {
         struct caps_query *q = xcalloc(1, sizeof(*q));
-        snprintf(q->id, sizeof(q->id), "caps%lx", ++c->next_id);
+        snprintf(q->id, sizeof(q->id), QUERY_ID_PREFIX "%lx", ++c->next_id);
         q->ver = xstrdup(ver);
         q->asked = xstrdup(full);
         q->sent_us = module_wall_us();
@@ -273,11 +274,13 @@ void ps_caps_presence(struct pubsub *ps, struct session *sess)
     const struct stanza *p = module_session_presence(sess);
     const struct xel *c = p ? xel_child(p->root, "c", NS_CAPS) : NULL;
     const char *ver = c ? xel_attr(c, "ver") : NULL, *hash = c ? xel_attr(c, "hash") : NULL;
-    struct ps_sess *s = sess_state(ps, sess);
     if (!ver || !hash || strcmp(hash, "sha-1") != 0) { /* legacy caps carry no ver to trust */
-        ps_caps_release(ps, s);
+        struct ps_sess *had = module_session_slot_get(sess, ps->slot);
+        if (had)
+            ps_caps_release(ps, had);
         return;
     }
+    struct ps_sess *s = sess_state(ps, sess);
     if (s->caps && strcmp(s->caps->ver, ver) == 0)
         return;
     struct caps_entry *e = cache_get(ps->caps, ver);
@@ -310,7 +313,8 @@ static void settle(struct pubsub *ps, struct caps_query *q, struct caps_entry *e
 int ps_caps_answer(struct route_ctx *rc, struct stanza *st)
 {
     struct pubsub *ps = rc->state;
-    struct caps_query **slot = st->id ? query_by(ps->caps, st->id, NULL) : NULL;
+    bool ours = st->id && strncmp(st->id, QUERY_ID_PREFIX, strlen(QUERY_ID_PREFIX)) == 0;
+    struct caps_query **slot = ours ? query_by(ps->caps, st->id, NULL) : NULL;
     if (!slot || strcmp((*slot)->asked, module_session_jid(rc->sess)->full) != 0)
         return ROUTE_PASS;
     struct caps_query *q = *slot;

@@ -75,8 +75,7 @@ static int choice(const char *const *names, const char *v)
     return -1;
 }
 
-/* XEP-0004 booleans: 1/true and 0/false. -1 for anything else. */
-static int parse_bool(const char *v)
+int ps_bool(const char *v)
 {
     if (v && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0))
         return 1;
@@ -139,7 +138,7 @@ static int set_field(struct ps_config *c, const char *var, const char *const *v,
     int *e = enum_field(c, var, &names);
     int i;
     if (b) {
-        if ((i = parse_bool(n ? v[0] : NULL)) < 0)
+        if ((i = ps_bool(n ? v[0] : NULL)) < 0)
             return -1;
         *b = i;
     } else if (strcmp(var, "max_items") == 0) {

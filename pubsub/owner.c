@@ -8,8 +8,6 @@
 #include "jid.h"
 #include "pubsub.h"
 
-static const char *const aff_names[] = { "none", "owner", "publisher", "member", "outcast", NULL };
-
 /* The result <pubsub xmlns=#owner><el node=.../></pubsub>, returning el. */
 static struct xel *owner_result(const struct stanza *st, const char *el, const char *node,
                                 struct stanza **out)
@@ -45,13 +43,17 @@ static int configure(struct route_ctx *rc, struct stanza *st, const struct xel *
         return ROUTE_ERROR(COND_BAD_REQUEST);
     if (strcmp(type, "cancel") == 0)
         return router_reply_result(rc, st);
+    struct ps_config was;
+    ps_config_copy(&was, &node->cfg);
     int res = ps_config_apply(&node->cfg, form, &ps->opts);
-    if (res == ROUTE_DONE && ps_node_save(ps, node) != PL_OK)
-        res = ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
     if (res == ROUTE_DONE)
-        res = ps_commit(rc);
-    if (res != ROUTE_DONE)
+        res = ps_commit(rc, ps_node_save(ps, node));
+    if (res != ROUTE_DONE) { /* what is stored stays what is served */
+        ps_config_fini(&node->cfg);
+        node->cfg = was;
         return res;
+    }
+    ps_config_fini(&was);
     while ((long)node->n_items > node->cfg.max_items)
         ps_item_retract(ps, node, node->first);
     module_storage_dirty(rc->srv);
@@ -64,8 +66,7 @@ static int delete_node(struct route_ctx *rc, struct stanza *st, struct ps_node *
     if (node->cfg.notify_delete)
         ps_notify_node(ps, node, "delete");
     char *service = xstrdup(node->svc->jid), *name = xstrdup(node->name);
-    int res = ps_node_delete(ps, node) == PL_OK ? ps_commit(rc)
-                                                : ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
+    int res = ps_commit(rc, ps_node_delete(ps, node));
     if (res == ROUTE_DONE) {
         router_reply_result(rc, st);
         ps_views_node_changed(ps, service, name);
@@ -78,7 +79,7 @@ static int delete_node(struct route_ctx *rc, struct stanza *st, struct ps_node *
 static int purge(struct route_ctx *rc, struct stanza *st, struct ps_node *node)
 {
     struct pubsub *ps = rc->state;
-    int res = ps_items_purge(ps, node) == PL_OK ? ps_commit(rc) : ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
+    int res = ps_commit(rc, ps_items_purge(ps, node));
     if (res != ROUTE_DONE)
         return res;
     router_reply_result(rc, st);
@@ -107,7 +108,7 @@ static void list_member(void *ctx, const char *key, void *value)
     if (l->subscriptions)
         xel_set_attr(l->r, el, "subscription", "subscribed");
     else
-        xel_set_attr(l->r, el, "affiliation", aff_names[m->aff]);
+        xel_set_attr(l->r, el, "affiliation", ps_affiliation_name(m->aff));
 }
 
 static int list(struct route_ctx *rc, struct stanza *st, struct ps_node *node, bool subs)
@@ -124,14 +125,6 @@ static int list(struct route_ctx *rc, struct stanza *st, struct ps_node *node, b
     return send_result(rc, r);
 }
 
-static int aff_of(const char *name)
-{
-    for (int i = 0; name && aff_names[i]; i++)
-        if (strcmp(aff_names[i], name) == 0)
-            return i;
-    return -1;
-}
-
 /* §8.9.2: every change valid before any is made. */
 static int check_affiliations(const struct xel *req, const char *self)
 {
@@ -139,7 +132,7 @@ static int check_affiliations(const struct xel *req, const char *self)
         if (!c->name)
             continue;
         struct jid *j = strcmp(c->name, "affiliation") == 0 ? jid_parse(xel_attr(c, "jid")) : NULL;
-        bool ok = j && !j->resource && aff_of(xel_attr(c, "affiliation")) >= 0;
+        bool ok = j && !j->resource && ps_affiliation_parse(xel_attr(c, "affiliation")) >= 0;
         bool own = ok && strcmp(j->bare, self) == 0;
         jid_free(j);
         if (!ok)
@@ -155,18 +148,19 @@ static int set_affiliations(struct route_ctx *rc, struct stanza *st, const struc
 {
     struct pubsub *ps = rc->state;
     int res = check_affiliations(req, ps_sender(rc));
-    for (const struct xel *c = req->first; res == ROUTE_DONE && c; c = c->next) {
+    if (res != ROUTE_DONE)
+        return res;
+    int stored = PL_OK;
+    for (const struct xel *c = req->first; stored == PL_OK && c; c = c->next) {
         if (!c->name)
             continue;
         struct jid *j = jid_parse(xel_attr(c, "jid"));
         const struct ps_member *m = ps_member_find(node, j->bare);
-        if (ps_member_set(ps, node, j->bare, aff_of(xel_attr(c, "affiliation")),
-                          m && m->subscribed) != PL_OK)
-            res = ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
+        stored = ps_member_set(ps, node, j->bare, ps_affiliation_parse(xel_attr(c, "affiliation")),
+                               m && m->subscribed);
         jid_free(j);
     }
-    if (res == ROUTE_DONE)
-        res = ps_commit(rc);
+    res = ps_commit(rc, stored);
     return res == ROUTE_DONE ? router_reply_result(rc, st) : res;
 }
 

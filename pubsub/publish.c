@@ -23,9 +23,9 @@ const char *ps_service_of(const struct route_ctx *rc)
     return rc->to->local && !rc->to->resource ? rc->to->bare : NULL;
 }
 
-int ps_commit(struct route_ctx *rc)
+int ps_commit(struct route_ctx *rc, int stored)
 {
-    if (module_storage_commit(rc->srv) == PL_OK)
+    if (stored == PL_OK && module_storage_commit(rc->srv) == PL_OK)
         return ROUTE_DONE;
     module_storage_rollback(rc->srv);
     return ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
@@ -42,18 +42,7 @@ static bool may_create(struct pubsub *ps, const char *service, const char *sende
 {
     if (strcmp(service, module_pubsub_domain(ps->srv)) != 0)
         return strcmp(service, sender) == 0;
-    const char *list = ps->opts.node_creators;
-    size_t n = strlen(sender);
-    if (!list[0])
-        return true;
-    for (const char *p = list; *p;) {
-        p += strspn(p, " \t,");
-        size_t len = strcspn(p, " \t,");
-        if (len == n && strncmp(p, sender, n) == 0)
-            return true;
-        p += len;
-    }
-    return false;
+    return !ps->opts.node_creators[0] || jid_listed(ps->opts.node_creators, sender);
 }
 
 /* A new node on service with the defaults, then form's fields. ROUTE_DONE with *out set. */
@@ -150,12 +139,9 @@ static int publish(struct route_ctx *rc, struct stanza *st, const struct xel *pu
         uuid_unparse_lower(u, made);
         id = made;
     }
-    if (ps_item_publish(ps, node, id, ps_sender(rc), payload) != PL_OK)
-        module_storage_rollback(rc->srv);
-    else
-        res = ps_commit(rc);
+    res = ps_commit(rc, ps_item_publish(ps, node, id, ps_sender(rc), payload));
     if (res != ROUTE_DONE)
-        return ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
+        return res;
     reply_published(rc, st, name, id);
     ps_notify_item(ps, node, ps_item_find(node, id));
     ps_views_node_changed(ps, service, node->name);
@@ -181,11 +167,10 @@ static int retract(struct route_ctx *rc, struct stanza *st, const struct xel *re
     if (!it)
         return ROUTE_ERROR(COND_ITEM_NOT_FOUND);
     char *gone = xstrdup(id); /* the retraction frees the item */
-    int res = ps_item_retract(ps, node, it) == PL_OK ? ps_commit(rc) : ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
+    int res = ps_commit(rc, ps_item_retract(ps, node, it));
     if (res == ROUTE_DONE) {
         router_reply_result(rc, st);
-        const char *notify = xel_attr(req, "notify");
-        if (node->cfg.notify_retract || (notify && (!strcmp(notify, "1") || !strcmp(notify, "true"))))
+        if (node->cfg.notify_retract || ps_bool(xel_attr(req, "notify")) == 1)
             ps_notify_retract(ps, node, gone);
         ps_views_node_changed(ps, service, node->name);
     }
@@ -210,7 +195,7 @@ static int create(struct route_ctx *rc, struct stanza *st, const struct xel *pub
     struct ps_node *node;
     int res = create_node(rc, st, service, name, form_in(pubsub, "configure"), &node);
     if (res == ROUTE_DONE)
-        res = ps_commit(rc);
+        res = ps_commit(rc, PL_OK);
     if (res != ROUTE_DONE)
         return res;
     struct stanza *r = stanza_iq_result(st);

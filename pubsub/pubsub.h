@@ -130,6 +130,8 @@ void ps_config_form(struct stanza *st, struct xel *parent, const struct ps_confi
 char *ps_config_serialize(const struct ps_config *c);
 void ps_config_parse(struct ps_config *c, const char *text, const struct ps_opts *o);
 const char *ps_access_name(enum ps_access a);
+/* An XEP-0004 boolean (1/true, 0/false): 1, 0, or -1 for anything else. */
+int ps_bool(const char *v);
 
 /* ---- nodes.c: services, nodes and items in memory, kept in step with storage ---- */
 
@@ -171,6 +173,9 @@ void ps_free_all(struct pubsub *ps);
 /* ---- access.c: who may do what ---- */
 
 enum ps_affiliation ps_affiliation_of(const struct ps_node *node, const char *bare);
+/* An affiliation's name in XEP-0060, and back (-1: none such). */
+const char *ps_affiliation_name(enum ps_affiliation a);
+int ps_affiliation_parse(const char *name);
 /* May bare (a local account or any JID) see node's items and notifications? subscriber says
  * that bare is known to be subscribed to the PEP owner's presence (no roster to ask then,
  * unless the roster model needs its groups). */
@@ -226,9 +231,10 @@ void ps_caps_release(struct pubsub *ps, struct ps_sess *s);
 
 /* The service a request goes to (the account's, or the domain's), NULL for the server. */
 const char *ps_service_of(const struct route_ctx *rc);
-/* Commits the request's changes before its answer: ROUTE_DONE, or internal-server-error with
- * the batch rolled back (nothing of the request stays). */
-int ps_commit(struct route_ctx *rc);
+/* Commits the request's changes (stored: what writing them gave) before its answer:
+ * ROUTE_DONE, or internal-server-error with the batch rolled back (nothing of the request
+ * stays in the store). */
+int ps_commit(struct route_ctx *rc, int stored);
 /* The sender's bare JID. */
 const char *ps_sender(const struct route_ctx *rc);
 int ps_handle_pubsub(struct route_ctx *rc, struct stanza *st);     /* publish.c */

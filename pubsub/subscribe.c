@@ -42,9 +42,7 @@ static int subscribe(struct route_ctx *rc, struct stanza *st, struct ps_node *no
     if (!on && !(m && m->subscribed))
         return ps_error(rc, st, COND_UNEXPECTED_REQUEST, "not-subscribed");
     enum ps_affiliation aff = m ? m->aff : PS_AFF_NONE;
-    int res = ps_member_set(ps, node, j->full, aff, on) == PL_OK
-                  ? ps_commit(rc)
-                  : ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
+    int res = ps_commit(rc, ps_member_set(ps, node, j->full, aff, on));
     if (res != ROUTE_DONE)
         return res;
     if (!on)
@@ -81,7 +79,6 @@ static void own_member(void *ctx, const char *key, void *value)
     jid_free(j);
     if (!mine || (o->subscriptions ? !m->subscribed : m->aff == PS_AFF_NONE))
         return;
-    static const char *const aff_names[] = { "none", "owner", "publisher", "member", "outcast" };
     struct xel *el = xel_add_child(o->r, o->parent,
                                    o->subscriptions ? "subscription" : "affiliation", NS_PUBSUB);
     xel_set_attr(o->r, el, "node", on->node->name);
@@ -89,7 +86,7 @@ static void own_member(void *ctx, const char *key, void *value)
         xel_set_attr(o->r, el, "jid", m->jid);
         xel_set_attr(o->r, el, "subscription", "subscribed");
     } else {
-        xel_set_attr(o->r, el, "affiliation", aff_names[m->aff]);
+        xel_set_attr(o->r, el, "affiliation", ps_affiliation_name(m->aff));
     }
 }
 

@@ -202,3 +202,16 @@ bool jid_resource_valid(const char *s, size_t n)
 {
     return part_valid(PART_RESOURCE, s, n);
 }
+
+bool jid_listed(const char *list, const char *bare)
+{
+    size_t n = strlen(bare);
+    for (const char *p = list; p && *p;) {
+        p += strspn(p, " \t,");
+        size_t len = strcspn(p, " \t,");
+        if (len == n && strncmp(p, bare, n) == 0)
+            return true;
+        p += len;
+    }
+    return false;
+}

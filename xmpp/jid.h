@@ -46,6 +46,9 @@ bool jid_eq_full(const struct jid *a, const struct jid *b);
 
 /* Validates one part: the same checks jid_parse applies. */
 bool jid_local_valid(const char *s, size_t n);
+/* Is bare one of the JIDs in list (a configuration value: separated by spaces, tabs or
+ * commas)? Compared as written: the list's entries are expected prepared. */
+bool jid_listed(const char *list, const char *bare);
 bool jid_resource_valid(const char *s, size_t n);
 
 #endif

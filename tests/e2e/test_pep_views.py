@@ -11,8 +11,9 @@ from slixmpp.exceptions import IqError
 from slixmpp.xmlstream import ET
 
 from conftest import DOMAIN
-from pep_helpers import PS, PepPeer, bare, dump, event_items
+from pep_helpers import PS, bare, dump, event_items
 from roster_helpers import subscribe_both
+from test_pep import peer
 from test_routing import error_condition
 from xmpp_helpers import offline, online, run
 
@@ -21,13 +22,6 @@ ROOM = "tea@conference." + DOMAIN
 IMAGE = bytes(range(256)) * 3
 B64 = base64.b64encode(IMAGE).decode()
 SHA1 = hashlib.sha1(IMAGE).hexdigest()
-
-
-def peer(server, user, resource="r"):
-    p = PepPeer(server, user, resource)
-    p.roster()
-    p.available()
-    return p
 
 
 def private_bookmarks(p):

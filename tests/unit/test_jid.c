@@ -455,6 +455,21 @@ static void test_part_valid_table(void **state)
     free(big);
 }
 
+/* Lists of JIDs in configuration values ([adhoc] admins, [pubsub] node_creators). */
+static void test_listed(void **state)
+{
+    (void)state;
+    const char *list = " boss@example.org,ops@example.org\tother@example.org ";
+    assert_true(jid_listed(list, "boss@example.org"));
+    assert_true(jid_listed(list, "ops@example.org"));
+    assert_true(jid_listed(list, "other@example.org"));
+    assert_false(jid_listed(list, "boss@example.or"));   /* a prefix is not an entry */
+    assert_false(jid_listed(list, "s@example.org"));     /* nor a suffix */
+    assert_false(jid_listed(list, "ops@example.org,"));
+    assert_false(jid_listed("", "boss@example.org"));
+    assert_false(jid_listed(NULL, "boss@example.org"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -469,6 +484,7 @@ int main(void)
         cmocka_unit_test(test_identity_table),
         cmocka_unit_test(test_nfc_nfd_equal),
         cmocka_unit_test(test_length_non_ascii),
+        cmocka_unit_test(test_listed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
