@@ -15,6 +15,7 @@
 #define NOTIFY_SUFFIX "+notify"
 #define MAX_QUERIES 256
 #define QUERY_TTL_US (30LL * 1000 * 1000)
+#define MAX_WAITING_BYTES 65536 /* full JIDs waiting on one question */
 #define QUERY_ID_PREFIX "caps" /* every iq result to the server passes: most are not ours */
 
 struct caps_entry {
@@ -265,7 +266,9 @@ static void wait_for(struct pubsub *ps, struct session *sess, const char *ver, c
         *slot = q;
         ask(ps, sess, q, node);
     }
-    if (slot) /* else too many questions at once: it wants nothing until its next presence */
+    /* else too many questions at once (or waiting for one): it wants nothing until a
+     * presence after the answer */
+    if (slot && (*slot)->waiting.len < MAX_WAITING_BYTES)
         buf_append(&(*slot)->waiting, full, strlen(full) + 1);
 }
 
@@ -286,11 +289,13 @@ void ps_caps_presence(struct pubsub *ps, struct session *sess)
     struct caps_entry *e = cache_get(ps->caps, ver);
     if (e) {
         attach(ps, sess, s, e);
-    } else if (!s->waiting_ver || strcmp(s->waiting_ver, ver) != 0) {
-        free(s->waiting_ver);
-        s->waiting_ver = xstrdup(ver);
-        wait_for(ps, sess, ver, xel_attr(c, "node"));
+        return;
     }
+    /* Asked again after a presence that repeats it: a question expired or not answered
+     * truly leaves nothing waiting forever. */
+    free(s->waiting_ver);
+    s->waiting_ver = xstrdup(ver);
+    wait_for(ps, sess, ver, xel_attr(c, "node"));
 }
 
 /* Everyone waiting on q's ver, still online and still showing it, gets e (NULL: unknown). */

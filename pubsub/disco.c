@@ -42,6 +42,7 @@ const char *const ps_features[] = {
     NS_PUBSUB "#subscribe",
     "urn:xmpp:bookmarks:1#compat",
     "urn:xmpp:bookmarks:1#compat-pep",
+    "urn:xmpp:pep-vcard-conversion:0",
     NULL,
 };
 
@@ -100,7 +101,7 @@ static int service_info(struct route_ctx *rc, const struct stanza *st)
     feature(r, q, NS_DISCO_INFO);
     feature(r, q, NS_DISCO_ITEMS);
     for (const char *const *f = ps_features; *f; f++)
-        if (strncmp(*f, NS_PUBSUB, strlen(NS_PUBSUB)) == 0) /* bookmarks are PEP's */
+        if (strncmp(*f, NS_PUBSUB, strlen(NS_PUBSUB)) == 0) /* the rest are PEP's */
             feature(r, q, *f);
     router_reply(rc, r);
     stanza_unref(r);

@@ -103,14 +103,34 @@ static void queue(struct pubsub *ps, struct ps_job *j)
     }
 }
 
+/* st serialized in ps->fan, once for as many recipients as follow. The fan holds a reference,
+ * so no other stanza can take st's address while its bytes are there. */
+static void fan_use(struct pubsub *ps, struct stanza *st)
+{
+    if (ps->fan_st == st)
+        return;
+    module_fanout_set(&ps->fan, st);
+    stanza_unref(ps->fan_st);
+    ps->fan_st = stanza_ref(st);
+}
+
 static void deliver_to(struct pubsub *ps, struct stanza *st, const char *full)
 {
     struct session *sess = module_session_find(ps->srv, full);
     if (!sess)
         return;
-    if (ps->fan.st != st)
-        module_fanout_set(&ps->fan, st);
+    fan_use(ps, st);
     module_fanout_deliver(ps->srv, &ps->fan, sess);
+}
+
+/* May the service's owner send st to jid? A PEP account's privacy lists and blocking say
+ * who sees its events, as they say who sees its presence. */
+static bool owner_lets(struct pubsub *ps, const struct ps_node *node, const char *jid,
+                       const struct stanza *st)
+{
+    struct filter_verdict v;
+    return !node->svc->pep ||
+           module_filter_out(ps->srv, node->svc->jid, NULL, jid, st, &v) == ROUTE_PASS;
 }
 
 void ps_send_last(struct pubsub *ps, struct ps_node *node, struct session *sess)
@@ -118,7 +138,9 @@ void ps_send_last(struct pubsub *ps, struct ps_node *node, struct session *sess)
     if (!node->last)
         return;
     struct stanza *note = item_note(ps, node, node->last);
-    module_fanout_set(&ps->fan, note);
+    if (!owner_lets(ps, node, module_session_jid(sess)->full, note))
+        return;
+    fan_use(ps, note);
     module_fanout_deliver(ps->srv, &ps->fan, sess);
 }
 
@@ -191,6 +213,13 @@ struct collect {
     struct ps_job *job;
 };
 
+void ps_jobs_release(struct pubsub *ps)
+{
+    ps_jobs_fini(ps);
+    stanza_unref(ps->fan_st);
+    ps->fan_st = NULL;
+}
+
 static void add_sessions(struct collect *c, const char *bare, bool by_caps)
 {
     struct server *srv = c->ps->srv;
@@ -203,7 +232,8 @@ static void add_sessions(struct collect *c, const char *bare, bool by_caps)
 static void collect_contact(void *ctx, const char *bare)
 {
     struct collect *c = ctx;
-    if (module_sessions_first(c->ps->srv, bare) && ps_may_see(c->ps, c->node, bare, true))
+    if (module_sessions_first(c->ps->srv, bare) && ps_may_see(c->ps, c->node, bare, true) &&
+        owner_lets(c->ps, c->node, bare, c->job->st))
         add_sessions(c, bare, true);
 }
 
@@ -228,7 +258,8 @@ static void collect_member(void *ctx, const char *key, void *value)
     if (!m->subscribed)
         return;
     struct jid *j = jid_parse(m->jid);
-    if (j && !covered_by_presence(c, j->bare) && ps_may_see(c->ps, c->node, j->bare, false)) {
+    if (j && !covered_by_presence(c, j->bare) && ps_may_see(c->ps, c->node, j->bare, false) &&
+        owner_lets(c->ps, c->node, j->full, c->job->st)) {
         if (!j->resource)
             add_sessions(c, j->bare, false);
         else if (module_session_find(c->ps->srv, j->full))

@@ -95,7 +95,7 @@ static void pubsub_fini(void *state)
     struct pubsub *ps = state;
     if (!ps)
         return;
-    ps_jobs_fini(ps);
+    ps_jobs_release(ps);
     ps_free_all(ps);
     caps_cache_free(ps->caps);
     module_fanout_fini(&ps->fan);

@@ -101,6 +101,7 @@ struct pubsub {
     struct ps_job *jobs, *jobs_tail; /* fan-out and last-item work, a slice per loop turn */
     bool tick_armed;
     struct fanout fan;
+    struct stanza *fan_st; /* what fan holds (a reference), NULL: nothing yet */
     unsigned long next_id;
 };
 
@@ -207,6 +208,8 @@ void ps_send_last(struct pubsub *ps, struct ps_node *node, struct session *sess)
  * subscribed to (only interests not in old, NULL: all). */
 void ps_send_last_items(struct pubsub *ps, struct session *sess, const struct caps_entry *old);
 void ps_jobs_fini(struct pubsub *ps);
+/* ps_jobs_fini, and the fan's last stanza let go (module shutdown). */
+void ps_jobs_release(struct pubsub *ps);
 /* Does sess's capabilities ask for node's notifications (XEP-0163 node+notify)? */
 bool ps_wants(const struct session *sess, int slot, const char *node);
 

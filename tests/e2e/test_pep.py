@@ -231,3 +231,24 @@ def test_nodes_and_items_survive_a_restart(server):
     assert error_condition(b.items("urn:example:secret", to=bare("alice"))) == "not-allowed"
     b.show_caps([TUNE])
     assert [event_items(m)[1] for m in b.events(TUNE)] == [["k"]]
+
+
+def test_blocked_contacts_get_no_events(server):
+    a, b, _ = trio(server)
+    b.show_caps([TUNE])
+    st = a.request("<iq type='set' id='{id}'><block xmlns='urn:xmpp:blocking'><item jid='%s'/>"
+                   "</block></iq>" % bare("bob"))
+    assert st.get("type") == "result", dump(st)
+    a.drain()
+    b.drain()
+    a.publish(TUNE, PAYLOAD % (TUNE, "hidden"), item_id="h")
+    assert b.events() == []  # alice's blocking covers her events, as her presence
+    b.close()
+    b2 = peer(server, "bob", "again")
+    b2.show_caps([TUNE])
+    assert b2.events() == []  # nor the last item at login
+    st = a.request("<iq type='set' id='{id}'><unblock xmlns='urn:xmpp:blocking'><item "
+                   "jid='%s'/></unblock></iq>" % bare("bob"))
+    assert st.get("type") == "result", dump(st)
+    a.publish(TUNE, PAYLOAD % (TUNE, "seen"), item_id="s")
+    assert [event_items(m)[1] for m in b2.events(TUNE)] == [["s"]]

@@ -178,3 +178,37 @@ def test_generic_service_with_slixmpp(server):
         await offline(a, b)
 
     run(scenario())
+
+
+def test_pep_between_slixmpp_clients_with_real_caps(server):
+    """slixmpp's own entity capabilities (xep_0115) and interests (xep_0163): the server
+    asks bob's client what its caps mean, believes the answer, and sends alice's tune."""
+    for u in ("alice", "bob"):
+        server.adduser(u, "pw-" + u)
+    a, b = peer(server, "alice"), peer(server, "bob")
+    subscribe_both(a, b)
+    a.close()
+    b.close()
+    tune = "http://jabber.org/protocol/tune"
+
+    async def scenario():
+        alice = await online(server, "alice", "pw-alice", presence=False)
+        bob = await online(server, "bob", "pw-bob", presence=False)
+        for c in (alice, bob):
+            for p in ("xep_0030", "xep_0115", "xep_0163", "xep_0060", "xep_0118"):
+                c.register_plugin(p)
+        bob["xep_0163"].add_interest(tune)
+        await bob["xep_0115"].update_caps()
+        got = asyncio.get_event_loop().create_future()
+        bob.add_event_handler("user_tune_publish",
+                              lambda m: got.done() or got.set_result(m))
+        alice.send_presence()
+        bob.send_presence()
+        await asyncio.sleep(0.5)  # the server's question about bob's caps, and its answer
+        await alice["xep_0118"].publish_tune(artist="Yes", title="Roundabout")
+        msg = await asyncio.wait_for(got, 10)
+        assert msg["from"].bare == "alice@" + DOMAIN
+        assert msg["pubsub_event"]["items"]["item"]["tune"]["title"] == "Roundabout"
+        await offline(alice, bob)
+
+    run(scenario())
