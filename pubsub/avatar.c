@@ -47,15 +47,17 @@ static void drop_photos(struct xel *card)
     }
 }
 
-/* owner's vCard (owned), or an empty one. */
+/* owner's vCard (owned), an empty one when none is stored, or NULL when it cannot be read:
+ * then it is left alone rather than replaced by a card with only a photo. */
 static struct stanza *load_vcard(struct pubsub *ps, const char *owner)
 {
     char *xml = NULL;
-    struct stanza *st = NULL;
-    if (userdata_get(module_storage(ps->srv), owner, USERDATA_VCARD, "", &xml) == PL_OK)
-        st = stanza_parse(xml, strlen(xml));
+    int rc = userdata_get(module_storage(ps->srv), owner, USERDATA_VCARD, "", &xml);
+    if (rc == PL_ENOTFOUND)
+        return stanza_new("vCard", NS_VCARD);
+    struct stanza *st = rc == PL_OK ? stanza_parse(xml, strlen(xml)) : NULL;
     free(xml);
-    return st ? st : stanza_new("vCard", NS_VCARD);
+    return st;
 }
 
 /* The PEP avatar changed: the vCard's PHOTO follows (none when the avatar was removed). */
@@ -67,6 +69,11 @@ static void vcard_from_pep(struct pubsub *ps, const char *owner)
     struct stanza *owned = NULL;
     const struct xel *bin = it ? ps_item_payload(ps, data, it, &owned) : NULL;
     struct stanza *card = load_vcard(ps, owner);
+    if (!card) {
+        stanza_unref(owned);
+        module_log(LOG_ERROR, "pubsub", "%s: vCard unreadable, avatar not copied", owner);
+        return;
+    }
     drop_photos(card->root);
     if (bin) {
         struct xel *photo = xel_add_child(card, card->root, "PHOTO", NS_VCARD);
@@ -161,6 +168,8 @@ static void commit(struct pubsub *ps, const char *owner)
 
 void ps_views_node_changed(struct pubsub *ps, const char *owner, const char *name)
 {
+    if (strcmp(owner, module_pubsub_domain(ps->srv)) == 0)
+        return; /* the service's nodes are nobody's avatar or bookmarks */
     if (strcmp(name, NS_META) == 0)
         vcard_from_pep(ps, owner);
     else

@@ -62,6 +62,14 @@ static struct stanza *legacy_view(struct pubsub *ps, struct ps_node *node)
     return st;
 }
 
+/* The legacy node is written only while it stays private: a client that opened it to its
+ * contacts would otherwise publish every room and password the newer view holds. */
+static struct ps_node *legacy_node(struct pubsub *ps, const char *owner)
+{
+    struct ps_node *node = ps_node_find(ps, owner, NS_LEGACY);
+    return node && node->cfg.access == PS_WHITELIST ? node : NULL;
+}
+
 static void write_legacy(struct pubsub *ps, const char *owner, struct ps_node *modern)
 {
     struct stanza *view = legacy_view(ps, modern);
@@ -70,20 +78,29 @@ static void write_legacy(struct pubsub *ps, const char *owner, struct ps_node *m
     xel_write(view->root, NULL, &b);
     userdata_put(module_storage(ps->srv), owner, USERDATA_PRIVATE, LEGACY_FRAGMENT, b.data);
     buf_fini(&b);
-    struct ps_node *pep = ps_node_find(ps, owner, NS_LEGACY);
+    struct ps_node *pep = legacy_node(ps, owner);
     if (pep && ps_item_publish(ps, pep, "current", owner, view->root) == PL_OK)
         ps_notify_item(ps, pep, ps_item_find(pep, "current"));
     stanza_unref(view);
 }
 
-/* XEP-0402 §4: private to the account, every room kept. */
+void ps_bookmarks_defaults(struct pubsub *ps, const char *name, struct ps_config *cfg)
+{
+    bool modern = strcmp(name, NS_BOOKMARKS) == 0;
+    if (!modern && strcmp(name, NS_LEGACY) != 0)
+        return;
+    cfg->access = PS_WHITELIST; /* rooms and their passwords are the account's alone */
+    if (modern) { /* XEP-0402 §4: every room kept, none sent at login */
+        cfg->max_items = ps->opts.max_items;
+        cfg->send_last = PS_LAST_NEVER;
+    }
+}
+
 static struct ps_node *modern_node(struct pubsub *ps, const char *owner)
 {
     struct ps_config cfg;
     ps_config_defaults(&cfg, true);
-    cfg.access = PS_WHITELIST;
-    cfg.max_items = ps->opts.max_items;
-    cfg.send_last = PS_LAST_NEVER;
+    ps_bookmarks_defaults(ps, NS_BOOKMARKS, &cfg);
     struct ps_node *node = ps_pep_node(ps, owner, NS_BOOKMARKS, &cfg);
     ps_config_fini(&cfg);
     return node;
@@ -172,7 +189,7 @@ void ps_bookmarks_changed(struct pubsub *ps, const char *owner, const char *name
 void ps_bookmarks_stored(struct pubsub *ps, const char *owner, const struct xel *storage)
 {
     modern_from_storage(ps, owner, storage);
-    struct ps_node *pep = ps_node_find(ps, owner, NS_LEGACY);
+    struct ps_node *pep = legacy_node(ps, owner);
     if (pep && ps_item_publish(ps, pep, "current", owner, storage) == PL_OK)
         ps_notify_item(ps, pep, ps_item_find(pep, "current"));
 }

@@ -15,6 +15,8 @@
 #define NOTIFY_SUFFIX "+notify"
 #define MAX_QUERIES 256
 #define QUERY_TTL_US (30LL * 1000 * 1000)
+#define MAX_NOTIFY_NODES 256 /* per entry: far more than any client asks for */
+#define MAX_NODE_BYTES 1024
 #define MAX_WAITING_BYTES 65536 /* full JIDs waiting on one question */
 #define QUERY_ID_PREFIX "caps" /* every iq result to the server passes: most are not ours */
 
@@ -29,7 +31,7 @@ struct caps_entry {
 /* A disco#info question on its way to one resource, for everyone waiting on its ver. */
 struct caps_query {
     char id[32];
-    char *ver, *asked; /* the resource asked (its full JID) */
+    char *ver, *node, *asked; /* the caps' node; the resource asked (its full JID) */
     long long sent_us;
     struct buf waiting; /* full JIDs, each ended by NUL */
 };
@@ -62,6 +64,7 @@ static void entry_free(struct caps_entry *e)
 static void query_free(struct caps_query *q)
 {
     free(q->ver);
+    free(q->node);
     free(q->asked);
     buf_fini(&q->waiting);
     free(q);
@@ -151,7 +154,8 @@ static struct caps_entry *cache_put(struct caps_cache *c, const char *ver, const
     for (const struct xel *f = q->first; f; f = f->next) {
         const char *var = f->name && strcmp(f->name, "feature") == 0 ? xel_attr(f, "var") : NULL;
         size_t len = var ? strlen(var) : 0;
-        if (len <= suffix || strcmp(var + len - suffix, NOTIFY_SUFFIX) != 0)
+        if (len <= suffix || len > MAX_NODE_BYTES || e->n == MAX_NOTIFY_NODES ||
+            strcmp(var + len - suffix, NOTIFY_SUFFIX) != 0)
             continue;
         e->nodes = xrealloc(e->nodes, (e->n + 1) * sizeof(*e->nodes));
         e->nodes[e->n] = xmalloc(len - suffix + 1);
@@ -207,18 +211,8 @@ void ps_caps_release(struct pubsub *ps, struct ps_sess *s)
 
 /* ---- asking a resource ---- */
 
-static struct caps_query **query_by(struct caps_cache *c, const char *id, const char *ver)
-{
-    for (size_t i = 0; i < MAX_QUERIES; i++) {
-        struct caps_query *q = c->queries[i];
-        if (q && ((id && strcmp(q->id, id) == 0) || (ver && strcmp(q->ver, ver) == 0)))
-            return &c->queries[i];
-    }
-    return NULL;
-}
-
-/* A free slot, making one of a question unanswered for too long; NULL when all are fresh. */
-static struct caps_query **query_slot(struct caps_cache *c)
+/* Questions unanswered past their time are dropped: whoever shows that ver next is asked. */
+static void expire(struct caps_cache *c)
 {
     long long now = module_wall_us();
     for (size_t i = 0; i < MAX_QUERIES; i++) {
@@ -226,13 +220,32 @@ static struct caps_query **query_slot(struct caps_cache *c)
             query_free(c->queries[i]);
             c->queries[i] = NULL;
         }
-        if (!c->queries[i])
+    }
+}
+
+enum query_key { BY_ID, BY_VER, BY_ASKED };
+
+/* The question whose id, ver or asked resource is v. */
+static struct caps_query **query_by(struct caps_cache *c, enum query_key key, const char *v)
+{
+    for (size_t i = 0; i < MAX_QUERIES; i++) {
+        const struct caps_query *q = c->queries[i];
+        const char *have = !q ? NULL : key == BY_ID ? q->id : key == BY_VER ? q->ver : q->asked;
+        if (have && strcmp(have, v) == 0)
             return &c->queries[i];
     }
     return NULL;
 }
 
-static void ask(struct pubsub *ps, struct session *sess, struct caps_query *q, const char *node)
+static struct caps_query **free_slot(struct caps_cache *c)
+{
+    for (size_t i = 0; i < MAX_QUERIES; i++)
+        if (!c->queries[i])
+            return &c->queries[i];
+    return NULL;
+}
+
+static void ask(struct pubsub *ps, struct session *sess, struct caps_query *q)
 {
     struct stanza *st = stanza_new("iq", NS_CLIENT);
     xel_set_attr(st, st->root, "type", "get");
@@ -242,7 +255,7 @@ static void ask(struct pubsub *ps, struct session *sess, struct caps_query *q, c
     struct xel *query = xel_add_child(st, st->root, "query", NS_DISCO_INFO);
     struct buf b;
     buf_init(&b);
-    buf_printf(&b, "%s#%s", node ? node : "", q->ver);
+    buf_printf(&b, "%s#%s", q->node, q->ver);
     xel_set_attr(st, query, "node", b.data);
     buf_fini(&b);
     stanza_summarize(st);
@@ -250,26 +263,48 @@ static void ask(struct pubsub *ps, struct session *sess, struct caps_query *q, c
     stanza_unref(st);
 }
 
-/* sess waits for ver: joins a question on its way, or asks it. */
+/* A new question about ver, asked of sess, in slot. */
+static struct caps_query *new_query(struct pubsub *ps, struct caps_query **slot,
+                                    struct session *sess, const char *ver, const char *node)
+{
+    struct caps_query *q = xcalloc(1, sizeof(*q));
+    snprintf(q->id, sizeof(q->id), QUERY_ID_PREFIX "%lx", ++ps->caps->next_id);
+    q->ver = xstrdup(ver);
+    q->node = xstrdup(node ? node : "");
+    q->asked = xstrdup(module_session_jid(sess)->full);
+    q->sent_us = module_wall_us();
+    buf_init(&q->waiting);
+    *slot = q;
+    ask(ps, sess, q);
+    return q;
+}
+
+static void add_waiting(struct caps_query *q, const char *full)
+{
+    if (q->waiting.len < MAX_WAITING_BYTES) /* past it: wants nothing until a later presence */
+        buf_append(&q->waiting, full, strlen(full) + 1);
+}
+
+/* sess waits for ver: joins the question on its way, or is asked. One question at a time
+ * is asked of a session, so one client cannot take every slot with made-up strings. */
 static void wait_for(struct pubsub *ps, struct session *sess, const char *ver, const char *node)
 {
     struct caps_cache *c = ps->caps;
-    struct caps_query **slot = query_by(c, NULL, ver);
     const char *full = module_session_jid(sess)->full;
-    if (!slot && (slot = query_slot(c)) != NULL) {
-        struct caps_query *q = xcalloc(1, sizeof(*q));
-        snprintf(q->id, sizeof(q->id), QUERY_ID_PREFIX "%lx", ++c->next_id);
-        q->ver = xstrdup(ver);
-        q->asked = xstrdup(full);
-        q->sent_us = module_wall_us();
-        buf_init(&q->waiting);
-        *slot = q;
-        ask(ps, sess, q, node);
+    expire(c);
+    struct caps_query **slot = query_by(c, BY_VER, ver);
+    if (!slot) {
+        struct caps_query **mine = query_by(c, BY_ASKED, full);
+        if (mine) {
+            query_free(*mine);
+            *mine = NULL;
+        }
+        slot = free_slot(c);
+        if (slot)
+            new_query(ps, slot, sess, ver, node);
     }
-    /* else too many questions at once (or waiting for one): it wants nothing until a
-     * presence after the answer */
-    if (slot && (*slot)->waiting.len < MAX_WAITING_BYTES)
-        buf_append(&(*slot)->waiting, full, strlen(full) + 1);
+    if (slot)
+        add_waiting(*slot, full);
 }
 
 void ps_caps_presence(struct pubsub *ps, struct session *sess)
@@ -284,8 +319,12 @@ void ps_caps_presence(struct pubsub *ps, struct session *sess)
         return;
     }
     struct ps_sess *s = sess_state(ps, sess);
-    if (s->caps && strcmp(s->caps->ver, ver) == 0)
+    if (s->caps && strcmp(s->caps->ver, ver) == 0) { /* back to what it showed: no longer
+                                                        * waiting for another */
+        free(s->waiting_ver);
+        s->waiting_ver = NULL;
         return;
+    }
     struct caps_entry *e = cache_get(ps->caps, ver);
     if (e) {
         attach(ps, sess, s, e);
@@ -298,20 +337,36 @@ void ps_caps_presence(struct pubsub *ps, struct session *sess)
     wait_for(ps, sess, ver, xel_attr(c, "node"));
 }
 
-/* Everyone waiting on q's ver, still online and still showing it, gets e (NULL: unknown). */
+static bool waits_for(struct ps_sess *s, const char *ver)
+{
+    return s && s->waiting_ver && strcmp(s->waiting_ver, ver) == 0;
+}
+
+/* Everyone waiting on q's ver, still online and still showing it, gets e. */
 static void settle(struct pubsub *ps, struct caps_query *q, struct caps_entry *e)
 {
     for (size_t off = 0; off < q->waiting.len; off += strlen(q->waiting.data + off) + 1) {
         struct session *sess = module_session_find(ps->srv, q->waiting.data + off);
         struct ps_sess *s = sess ? module_session_slot_get(sess, ps->slot) : NULL;
-        if (!s || !s->waiting_ver || strcmp(s->waiting_ver, q->ver) != 0)
-            continue;
-        if (e) {
+        if (waits_for(s, q->ver))
             attach(ps, sess, s, e);
-        } else {
-            free(s->waiting_ver);
-            s->waiting_ver = NULL;
-        }
+    }
+}
+
+/* The one asked answered falsely (or not at all): the next one waiting is asked, so that a
+ * client claiming someone else's capabilities cannot leave them without. */
+static void reask(struct pubsub *ps, struct caps_query *old, struct caps_query **slot)
+{
+    struct caps_query *q = NULL;
+    for (size_t off = 0; off < old->waiting.len; off += strlen(old->waiting.data + off) + 1) {
+        const char *full = old->waiting.data + off;
+        struct session *sess = module_session_find(ps->srv, full);
+        struct ps_sess *s = sess ? module_session_slot_get(sess, ps->slot) : NULL;
+        if (!waits_for(s, old->ver) || strcmp(full, old->asked) == 0)
+            continue;
+        if (!q)
+            q = new_query(ps, slot, sess, old->ver, old->node);
+        add_waiting(q, full);
     }
 }
 
@@ -319,7 +374,7 @@ int ps_caps_answer(struct route_ctx *rc, struct stanza *st)
 {
     struct pubsub *ps = rc->state;
     bool ours = st->id && strncmp(st->id, QUERY_ID_PREFIX, strlen(QUERY_ID_PREFIX)) == 0;
-    struct caps_query **slot = ours ? query_by(ps->caps, st->id, NULL) : NULL;
+    struct caps_query **slot = ours ? query_by(ps->caps, BY_ID, st->id) : NULL;
     if (!slot || strcmp((*slot)->asked, module_session_jid(rc->sess)->full) != 0)
         return ROUTE_PASS;
     struct caps_query *q = *slot;
@@ -329,9 +384,18 @@ int ps_caps_answer(struct route_ctx *rc, struct stanza *st)
     struct caps_entry *e = NULL;
     if (st->type == IQ_RESULT && query && caps_ver(query, ver) && strcmp(ver, q->ver) == 0)
         e = cache_get(ps->caps, ver) ? cache_get(ps->caps, ver) : cache_put(ps->caps, ver, query);
-    else
+    if (e) {
+        settle(ps, q, e);
+    } else {
         module_log(LOG_DEBUG, "pubsub", "%s: capabilities %s not confirmed", q->asked, q->ver);
-    settle(ps, q, e);
+        struct session *liar = module_session_find(ps->srv, q->asked);
+        struct ps_sess *s = liar ? module_session_slot_get(liar, ps->slot) : NULL;
+        if (waits_for(s, q->ver)) { /* it wants nothing until its next presence */
+            free(s->waiting_ver);
+            s->waiting_ver = NULL;
+        }
+        reask(ps, q, slot);
+    }
     query_free(q);
     return ROUTE_DONE;
 }

@@ -93,6 +93,19 @@ static int node_info(struct route_ctx *rc, const struct stanza *st, struct ps_no
     return ROUTE_DONE;
 }
 
+/* What only PEP services do: the service's nodes are created explicitly, and no account's
+ * presence or roster stands behind them. */
+static bool pep_only(const char *feature)
+{
+    static const char *const only[] = { "#auto-create", "#presence-notifications",
+                                        "#access-presence", "#access-roster" };
+    const char *hash = strchr(feature, '#');
+    for (size_t i = 0; hash && i < sizeof(only) / sizeof(only[0]); i++)
+        if (strcmp(hash, only[i]) == 0)
+            return true;
+    return false;
+}
+
 static int service_info(struct route_ctx *rc, const struct stanza *st)
 {
     struct stanza *r;
@@ -101,7 +114,7 @@ static int service_info(struct route_ctx *rc, const struct stanza *st)
     feature(r, q, NS_DISCO_INFO);
     feature(r, q, NS_DISCO_ITEMS);
     for (const char *const *f = ps_features; *f; f++)
-        if (strncmp(*f, NS_PUBSUB, strlen(NS_PUBSUB)) == 0) /* the rest are PEP's */
+        if (strncmp(*f, NS_PUBSUB, strlen(NS_PUBSUB)) == 0 && !pep_only(*f))
             feature(r, q, *f);
     router_reply(rc, r);
     stanza_unref(r);

@@ -36,12 +36,23 @@ void ps_write_item(struct pubsub *ps, struct stanza *r, struct xel *parent, stru
     stanza_unref(owned);
 }
 
+/* What one reply carries at most: the newest items that fit (XEP-0060 §6.5.7 lets the
+ * service return fewer), never less than one. */
+static size_t reply_budget(const struct pubsub *ps)
+{
+    size_t floor = (size_t)4 << 20;
+    return (size_t)ps->opts.max_item_bytes > floor ? (size_t)ps->opts.max_item_bytes : floor;
+}
+
 static void write_newest(struct pubsub *ps, struct stanza *r, struct xel *items,
                          struct ps_node *node, long max)
 {
     struct ps_item *it = node->last;
-    for (long n = 1; it && it->prev && n < max; n++)
+    size_t bytes = it ? it->bytes : 0, budget = reply_budget(ps);
+    for (long n = 1; it && it->prev && n < max && bytes + it->prev->bytes <= budget; n++) {
         it = it->prev;
+        bytes += it->bytes;
+    }
     for (; it; it = it->next)
         ps_write_item(ps, r, items, node, it, true);
 }
@@ -49,12 +60,15 @@ static void write_newest(struct pubsub *ps, struct stanza *r, struct xel *items,
 static void write_asked(struct pubsub *ps, struct stanza *r, struct xel *items,
                         struct ps_node *node, const struct xel *req)
 {
-    for (const struct xel *c = req->first; c; c = c->next) {
+    size_t bytes = 0, budget = reply_budget(ps);
+    for (const struct xel *c = req->first; c && bytes <= budget; c = c->next) {
         struct ps_item *it = c->name && strcmp(c->name, "item") == 0
                                  ? ps_item_find(node, xel_attr(c, "id"))
                                  : NULL;
-        if (it)
+        if (it) {
             ps_write_item(ps, r, items, node, it, true);
+            bytes += it->bytes;
+        }
     }
 }
 

@@ -95,6 +95,14 @@ static void node_free(struct ps_node *n)
     free(n);
 }
 
+void ps_node_notes_drop(struct ps_node *node)
+{
+    for (struct ps_item *it = node->first; it; it = it->next) {
+        stanza_unref(it->note);
+        it->note = NULL;
+    }
+}
+
 int ps_node_save(struct pubsub *ps, struct ps_node *node)
 {
     char *config = ps_config_serialize(&node->cfg);
@@ -148,19 +156,20 @@ struct ps_item *ps_item_find(struct ps_node *node, const char *id)
 static int store_item(struct pubsub *ps, struct ps_node *node, const struct ps_item *it,
                       const struct buf *xml)
 {
-    if (!node->cfg.persist_items)
-        return PL_OK;
+    if (!node->cfg.persist_items) /* a row from when it persisted must not come back */
+        return pubsub_item_delete(module_storage(ps->srv), node->svc->jid, node->name, it->id);
     struct pubsub_item_row r = { node->svc->jid, node->name, it->id, it->seq, it->publisher,
                                  xml->data ? xml->data : "", xml->len };
     return pubsub_item_put(module_storage(ps->srv), &r);
 }
 
-/* Keeps what the payload was written as; a large one is only in the store. */
-static void keep_payload(struct pubsub *ps, struct ps_item *it, const struct xel *payload,
-                         size_t bytes)
+/* Keeps what the payload was written as; a large one of a persistent node is only in the
+ * store. */
+static void keep_payload(struct pubsub *ps, struct ps_node *node, struct ps_item *it,
+                         const struct xel *payload, size_t bytes)
 {
     it->bytes = bytes;
-    it->cached = !payload || (long)bytes <= ps->opts.cache_item_bytes;
+    it->cached = !payload || !node->cfg.persist_items || (long)bytes <= ps->opts.cache_item_bytes;
     if (payload && it->cached) {
         struct stanza *st = stanza_new_empty();
         st->root = xel_copy_into(st, NULL, payload);
@@ -193,7 +202,7 @@ int ps_item_publish(struct pubsub *ps, struct ps_node *node, const char *id,
     buf_init(&xml);
     if (payload)
         xel_write(payload, NULL, &xml);
-    keep_payload(ps, it, payload, xml.len);
+    keep_payload(ps, node, it, payload, xml.len);
     int rc = store_item(ps, node, it, &xml);
     buf_fini(&xml);
     append_item(node, it);
@@ -318,7 +327,8 @@ static void load_member(void *ctx, const struct pubsub_member_row *r)
         return;
     struct ps_member *m = xcalloc(1, sizeof(*m));
     m->jid = xstrdup(r->jid);
-    m->aff = r->affiliation;
+    bool known = r->affiliation >= PS_AFF_NONE && r->affiliation <= PS_AFF_OUTCAST;
+    m->aff = known ? (enum ps_affiliation)r->affiliation : PS_AFF_NONE;
     m->subscribed = r->subscription != 0;
     hmap_put(&n->members, m->jid, m);
 }
@@ -382,14 +392,20 @@ static void forget_in_node(void *ctx, const char *key, void *value)
         member_free_cb(NULL, NULL, hmap_del(&node->members, f->gone[i]));
 }
 
+static void forget_in_service(void *ctx, const char *key, void *value)
+{
+    (void)key;
+    struct ps_service *svc = value;
+    hmap_each(&svc->nodes, forget_in_node, ctx);
+}
+
 void ps_forget_account(struct pubsub *ps, const char *bare)
 {
     struct ps_service *svc = hmap_del(&ps->services, bare);
     if (svc)
         free_service_cb(NULL, NULL, svc);
-    struct ps_service *domain = ps_service_find(ps, module_pubsub_domain(ps->srv));
+    /* its affiliations and subscriptions on every other service, the others' PEP too */
     struct forget_ctx f = { bare, strlen(bare), NULL, 0 };
-    if (domain)
-        hmap_each(&domain->nodes, forget_in_node, &f);
+    hmap_each(&ps->services, forget_in_service, &f);
     free(f.gone);
 }

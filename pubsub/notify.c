@@ -23,7 +23,12 @@ struct ps_job {
                         * contacts' bare JIDs (LAST) */
     size_t pos, n;
     struct buf nodes; /* JOB_LAST: the nodes it asks for, each ended by NUL */
+    size_t bytes;     /* what it counts in the module's queued_bytes */
 };
+
+/* Jobs' JID lists and payloads, at most: a publisher faster than its fan-out is refused
+ * (resource-constraint) rather than queued without end. */
+#define MAX_QUEUED_BYTES ((size_t)64 * 1024 * 1024)
 
 bool ps_wants(const struct session *sess, int slot, const char *node)
 {
@@ -89,12 +94,19 @@ static void list_add(struct ps_job *j, const char *jid)
     j->n++;
 }
 
+bool ps_jobs_full(const struct pubsub *ps)
+{
+    return ps->queued_bytes > MAX_QUEUED_BYTES;
+}
+
 static void queue(struct pubsub *ps, struct ps_job *j)
 {
     if (j->n == 0) {
         job_free(j);
         return;
     }
+    j->bytes += j->list.len + j->nodes.len;
+    ps->queued_bytes += j->bytes;
     *(ps->jobs_tail ? &ps->jobs_tail->next : &ps->jobs) = j;
     ps->jobs_tail = j;
     if (!ps->tick_armed) {
@@ -187,6 +199,7 @@ static void tick(void *arg)
         ps->jobs = j->next;
         if (!ps->jobs)
             ps->jobs_tail = NULL;
+        ps->queued_bytes -= j->bytes;
         job_free(j);
     }
     if (ps->jobs) {
@@ -203,6 +216,7 @@ void ps_jobs_fini(struct pubsub *ps)
         job_free(j);
     }
     ps->jobs_tail = NULL;
+    ps->queued_bytes = 0;
 }
 
 /* ---- who gets an event ---- */
@@ -268,10 +282,13 @@ static void collect_member(void *ctx, const char *key, void *value)
     jid_free(j);
 }
 
-static void notify(struct pubsub *ps, struct ps_node *node, struct stanza *st)
+/* st (owned) to everyone entitled; payload_bytes: what it carries, counted while queued. */
+static void notify(struct pubsub *ps, struct ps_node *node, struct stanza *st,
+                   size_t payload_bytes)
 {
     struct ps_job *j = job_new(JOB_NOTIFY);
     j->st = st;
+    j->bytes = payload_bytes;
     struct collect c = { ps, node, j };
     if (node->svc->pep) {
         add_sessions(&c, node->svc->jid, true);
@@ -284,7 +301,7 @@ static void notify(struct pubsub *ps, struct ps_node *node, struct stanza *st)
 void ps_notify_item(struct pubsub *ps, struct ps_node *node, struct ps_item *it)
 {
     if (node->cfg.deliver_notifications && it)
-        notify(ps, node, stanza_ref(item_note(ps, node, it)));
+        notify(ps, node, stanza_ref(item_note(ps, node, it)), it->bytes);
 }
 
 void ps_notify_retract(struct pubsub *ps, struct ps_node *node, const char *id)
@@ -293,7 +310,7 @@ void ps_notify_retract(struct pubsub *ps, struct ps_node *node, const char *id)
     struct xel *items = event_message(ps, node, "items", &st);
     xel_set_attr(st, xel_add_child(st, items, "retract", NS_PUBSUB_EVENT), "id", id);
     stanza_summarize(st);
-    notify(ps, node, st);
+    notify(ps, node, st, 0);
 }
 
 void ps_notify_node(struct pubsub *ps, struct ps_node *node, const char *what)
@@ -301,7 +318,7 @@ void ps_notify_node(struct pubsub *ps, struct ps_node *node, const char *what)
     struct stanza *st;
     event_message(ps, node, what, &st);
     stanza_summarize(st);
-    notify(ps, node, st);
+    notify(ps, node, st, 0);
 }
 
 /* ---- the last items a resource coming online asks for ---- */

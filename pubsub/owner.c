@@ -39,7 +39,7 @@ static int configure(struct route_ctx *rc, struct stanza *st, const struct xel *
     }
     const struct xel *form = xel_child(req, "x", "jabber:x:data");
     const char *type = form ? xel_attr(form, "type") : NULL;
-    if (!form || !type)
+    if (!form || !type || (strcmp(type, "submit") != 0 && strcmp(type, "cancel") != 0))
         return ROUTE_ERROR(COND_BAD_REQUEST);
     if (strcmp(type, "cancel") == 0)
         return router_reply_result(rc, st);
@@ -54,6 +54,7 @@ static int configure(struct route_ctx *rc, struct stanza *st, const struct xel *
         return res;
     }
     ps_config_fini(&was);
+    ps_node_notes_drop(node); /* deliver_payloads may have changed what they carry */
     while ((long)node->n_items > node->cfg.max_items)
         ps_item_retract(ps, node, node->first);
     module_storage_dirty(rc->srv);

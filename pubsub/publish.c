@@ -59,10 +59,12 @@ static int create_node(struct route_ctx *rc, const struct stanza *st, const char
         return ps_error(rc, st, COND_RESOURCE_CONSTRAINT, "max-nodes-exceeded");
     struct ps_config cfg;
     ps_config_defaults(&cfg, pep);
+    if (pep)
+        ps_bookmarks_defaults(ps, name, &cfg);
     int res = form ? ps_config_apply(&cfg, form, &ps->opts) : ROUTE_DONE;
     if (res == ROUTE_DONE) {
         *out = ps_node_create(ps, svc, name, &cfg, pep ? NULL : sender);
-        res = *out ? ROUTE_DONE : ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
+        res = *out ? ROUTE_DONE : ps_commit(rc, PL_EIO); /* half a node is not kept */
     }
     ps_config_fini(&cfg);
     return res;
@@ -124,6 +126,8 @@ static int publish(struct route_ctx *rc, struct stanza *st, const struct xel *pu
     const char *name = xel_attr(req, "node");
     if (!name || !name[0])
         return ps_error(rc, st, COND_BAD_REQUEST, "nodeid-required");
+    if (ps_jobs_full(ps))
+        return ROUTE_ERROR(COND_RESOURCE_CONSTRAINT);
     const struct xel *item = xel_child(req, "item", NULL), *payload;
     int res = check_item(rc, st, item, &payload);
     struct ps_node *node = NULL;
@@ -148,6 +152,16 @@ static int publish(struct route_ctx *rc, struct stanza *st, const struct xel *pu
     return ROUTE_DONE;
 }
 
+/* XEP-0060 §7.2.3.1: owners and publishers retract any item, others only their own (where
+ * the publish model let them publish). */
+static bool may_retract(const struct ps_node *node, const struct ps_item *it, const char *sender)
+{
+    enum ps_affiliation aff = ps_affiliation_of(node, sender);
+    if (aff == PS_AFF_OWNER || aff == PS_AFF_PUBLISHER)
+        return true;
+    return ps_may_publish(node, sender) && strcmp(it->publisher, sender) == 0;
+}
+
 static int retract(struct route_ctx *rc, struct stanza *st, const struct xel *req,
                    const char *service)
 {
@@ -157,8 +171,6 @@ static int retract(struct route_ctx *rc, struct stanza *st, const struct xel *re
         return ps_error(rc, st, COND_BAD_REQUEST, "nodeid-required");
     if (!node)
         return ROUTE_ERROR(COND_ITEM_NOT_FOUND);
-    if (!ps_may_publish(node, ps_sender(rc)))
-        return ROUTE_ERROR(COND_FORBIDDEN);
     const struct xel *item = xel_child(req, "item", NULL);
     const char *id = item ? xel_attr(item, "id") : NULL;
     if (!id)
@@ -166,7 +178,9 @@ static int retract(struct route_ctx *rc, struct stanza *st, const struct xel *re
     struct ps_item *it = ps_item_find(node, id);
     if (!it)
         return ROUTE_ERROR(COND_ITEM_NOT_FOUND);
-    char *gone = xstrdup(id); /* the retraction frees the item */
+    if (!may_retract(node, it, ps_sender(rc)))
+        return ROUTE_ERROR(COND_FORBIDDEN);
+    char *gone = xstrdup(id); /* a copy: id may be the request's, the node is told after */
     int res = ps_commit(rc, ps_item_retract(ps, node, it));
     if (res == ROUTE_DONE) {
         router_reply_result(rc, st);

@@ -109,10 +109,12 @@ static int route_pubsub(struct route_ctx *rc, struct stanza *st)
 }
 
 static const struct route pubsub_routes[] = {
+    /* a commit, a fan-out or a long reply each: they cost more than a message */
     { .elem = "iq", .ns = NS_PUBSUB, .types = IQ_GET | IQ_SET,
-      .targets = TARGET_SERVER | TARGET_ACCOUNT, .min_state = SESS_BOUND, .fn = route_pubsub },
+      .targets = TARGET_SERVER | TARGET_ACCOUNT, .min_state = SESS_BOUND, .cost = 4,
+      .fn = route_pubsub },
     { .elem = "iq", .ns = NS_PUBSUB_OWNER, .types = IQ_GET | IQ_SET,
-      .targets = TARGET_SERVER | TARGET_ACCOUNT, .min_state = SESS_BOUND,
+      .targets = TARGET_SERVER | TARGET_ACCOUNT, .min_state = SESS_BOUND, .cost = 4,
       .fn = ps_handle_owner },
     { .elem = "iq", .ns = NS_DISCO_INFO, .types = IQ_GET, .targets = TARGET_ACCOUNT,
       .min_state = SESS_BOUND, .fn = ps_handle_disco },

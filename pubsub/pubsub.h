@@ -100,6 +100,7 @@ struct pubsub {
     struct caps_cache *caps;
     struct ps_job *jobs, *jobs_tail; /* fan-out and last-item work, a slice per loop turn */
     bool tick_armed;
+    size_t queued_bytes; /* the jobs' JID lists (notify.c) */
     struct fanout fan;
     struct stanza *fan_st; /* what fan holds (a reference), NULL: nothing yet */
     unsigned long next_id;
@@ -146,6 +147,8 @@ struct ps_node *ps_node_create(struct pubsub *ps, struct ps_service *svc, const 
  * defaults; no bound on nodes applies); NULL when it cannot be stored. */
 struct ps_node *ps_pep_node(struct pubsub *ps, const char *owner, const char *name,
                             const struct ps_config *cfg);
+/* Forgets the notifications built for node's items (its configuration changed). */
+void ps_node_notes_drop(struct ps_node *node);
 /* Stores node's configuration after a change. */
 int ps_node_save(struct pubsub *ps, struct ps_node *node);
 int ps_node_delete(struct pubsub *ps, struct ps_node *node);
@@ -164,8 +167,8 @@ struct ps_member *ps_member_find(const struct ps_node *node, const char *jid);
 int ps_member_set(struct pubsub *ps, struct ps_node *node, const char *jid,
                   enum ps_affiliation aff, bool subscribed);
 size_t ps_service_nodes_of(const struct ps_service *svc, const char *owner);
-/* Forgets bare's PEP service and its memberships on the generic service (the store dropped
- * them with the account). */
+/* Forgets bare's PEP service and its memberships on every service (the store dropped them
+ * with the account). */
 void ps_forget_account(struct pubsub *ps, const char *bare);
 /* Reads every service back from storage. */
 int ps_load(struct pubsub *ps);
@@ -195,7 +198,8 @@ int ps_error(struct route_ctx *rc, const struct stanza *st, enum stanza_cond con
 
 /* ---- notify.c: notifications, a slice of recipients per loop turn ---- */
 
-/* node's item (NULL: retract of id; deleted: node gone) to everyone entitled. */
+/* Events to everyone entitled: an item published, an item retracted, the node's "delete" or
+ * "purge". */
 void ps_notify_item(struct pubsub *ps, struct ps_node *node, struct ps_item *it);
 void ps_notify_retract(struct pubsub *ps, struct ps_node *node, const char *id);
 void ps_notify_node(struct pubsub *ps, struct ps_node *node, const char *what);
@@ -208,6 +212,8 @@ void ps_send_last(struct pubsub *ps, struct ps_node *node, struct session *sess)
  * subscribed to (only interests not in old, NULL: all). */
 void ps_send_last_items(struct pubsub *ps, struct session *sess, const struct caps_entry *old);
 void ps_jobs_fini(struct pubsub *ps);
+/* Is the queue of notifications to send full? A publish waits for it to drain. */
+bool ps_jobs_full(const struct pubsub *ps);
 /* ps_jobs_fini, and the fan's last stanza let go (module shutdown). */
 void ps_jobs_release(struct pubsub *ps);
 /* Does sess's capabilities ask for node's notifications (XEP-0163 node+notify)? */
@@ -255,6 +261,9 @@ void ps_views_node_changed(struct pubsub *ps, const char *owner, const char *nam
 /* bookmarks.c: XEP-0402 or the legacy PEP node changed; XEP-0048 storage was stored. */
 void ps_bookmarks_changed(struct pubsub *ps, const char *owner, const char *name);
 void ps_bookmarks_stored(struct pubsub *ps, const char *owner, const struct xel *storage);
+/* The defaults of a new node name of a PEP service where it is a bookmarks node (private,
+ * and for XEP-0402 every room kept); other names are left as they are. */
+void ps_bookmarks_defaults(struct pubsub *ps, const char *name, struct ps_config *cfg);
 /* owner stored a vCard or private XML fragment (el): the PEP nodes derived from it follow. */
 void ps_views_userdata(struct pubsub *ps, const char *owner, enum userdata_kind kind,
                        const char *name, const struct xel *el);

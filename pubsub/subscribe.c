@@ -9,14 +9,39 @@
 #include "jid.h"
 #include "pubsub.h"
 
-/* The subscriber's JID: the one asked for, which must be the sender's own (bare or full). */
+#define MAX_SUBSCRIPTIONS_PER_ACCOUNT 16 /* per node: its bare JID and a few resources */
+
+/* The subscriber's JID: the one asked for, which must be the sender's own, bare or one of
+ * its resources online (a made-up resource would only add rows nobody reads). */
 static struct jid *subscriber(struct route_ctx *rc, const struct xel *req)
 {
     struct jid *j = jid_parse(xel_attr(req, "jid") ? xel_attr(req, "jid") : "");
-    if (j && strcmp(j->bare, ps_sender(rc)) == 0)
+    if (j && strcmp(j->bare, ps_sender(rc)) == 0 &&
+        (!j->resource || module_session_find(rc->srv, j->full)))
         return j;
     jid_free(j);
     return NULL;
+}
+
+struct count_subs {
+    const char *bare;
+    size_t len, n;
+};
+
+static void count_sub(void *ctx, const char *key, void *value)
+{
+    struct count_subs *c = ctx;
+    const struct ps_member *m = value;
+    if (m->subscribed && strncmp(key, c->bare, c->len) == 0 &&
+        (key[c->len] == '\0' || key[c->len] == '/'))
+        c->n++;
+}
+
+static bool room_for_subscription(const struct ps_node *node, const struct jid *j)
+{
+    struct count_subs c = { j->bare, strlen(j->bare), 0 };
+    hmap_each(&node->members, count_sub, &c);
+    return c.n < MAX_SUBSCRIPTIONS_PER_ACCOUNT;
 }
 
 static void reply_subscription(struct route_ctx *rc, const struct stanza *st, const char *node,
@@ -41,6 +66,8 @@ static int subscribe(struct route_ctx *rc, struct stanza *st, struct ps_node *no
         return ps_refuse_access(rc, st, node, j->bare);
     if (!on && !(m && m->subscribed))
         return ps_error(rc, st, COND_UNEXPECTED_REQUEST, "not-subscribed");
+    if (on && !(m && m->subscribed) && !room_for_subscription(node, j))
+        return ps_error(rc, st, COND_POLICY_VIOLATION, "too-many-subscriptions");
     enum ps_affiliation aff = m ? m->aff : PS_AFF_NONE;
     int res = ps_commit(rc, ps_member_set(ps, node, j->full, aff, on));
     if (res != ROUTE_DONE)

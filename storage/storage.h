@@ -166,7 +166,8 @@ struct pubsub_item_row {
     const char *service, *node, *id;
     long long seq;          /* publish order within the node (given by pubsub/) */
     const char *publisher;  /* the publisher's bare JID */
-    const char *xml;        /* the serialized <item/>; NULL on load when longer than max_xml */
+    const char *xml;        /* the item's payload, serialized by pubsub/ ("" for none); NULL
+                             * on load when longer than max_xml */
     size_t xml_len;
 };
 struct pubsub_member_row {

@@ -29,13 +29,15 @@ def info_xml(features, identity=("client", "pc", "", "test")):
 class PepPeer(RosterPeer):
     """A raw peer whose presence carries caps for the nodes it wants (node+notify)."""
 
-    def show_caps(self, notify=(), answer=True, lie=False):
-        """Sends available presence with caps; answers the server's disco#info (with other
-        features when lie). Returns the question the server asked, or None."""
+    def show_caps(self, notify=(), answer=True, lie=False, resend=True):
+        """Sends available presence with caps (unless not resend: then only waits for the
+        question); answers the server's disco#info (with other features when lie). Returns
+        the question the server asked, or None."""
         feats = [INFO] + [n + "+notify" for n in notify]
         ver = caps_ver(feats)
-        self.send("<presence><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' "
-                  "node='%s' ver='%s'/></presence>" % (CAPS_NODE, ver))
+        if resend:
+            self.send("<presence><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' "
+                      "node='%s' ver='%s'/></presence>" % (CAPS_NODE, ver))
         try:
             q = self.wait_for(lambda st: st.tag == C + "iq" and st.get("type") == "get" and
                               st.find("{%s}query" % INFO) is not None, "caps query", 2)

@@ -2,7 +2,8 @@
 """PEP (XEP-0163) through raw stanzas: publish with auto-create, +notify notifications to
 subscribed contacts only, the last item at login and on new interest, access models, publish
 options, retract, errors and bounds, and that nodes and items survive a restart."""
-from pep_helpers import PS, PSE, PepPeer, bare, dump, event_items
+from pep_helpers import (C, CAPS_NODE, DOMAIN, INFO, PS, PSE, PepPeer, bare, caps_ver, dump,
+                         event_items, info_xml)
 from roster_helpers import subscribe_both
 from test_routing import error_condition
 
@@ -252,3 +253,60 @@ def test_blocked_contacts_get_no_events(server):
     assert st.get("type") == "result", dump(st)
     a.publish(TUNE, PAYLOAD % (TUNE, "seen"), item_id="s")
     assert [event_items(m)[1] for m in b2.events(TUNE)] == [["s"]]
+
+
+def test_a_false_answer_does_not_cost_others_their_caps(server):
+    a, b, c = trio(server)
+    subscribe_both(a, c)
+    feats = [INFO, TUNE + "+notify"]
+    ver = caps_ver(feats)
+    presence = ("<presence><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='%s' "
+                "ver='%s'/></presence>" % (CAPS_NODE, ver))
+    b.send(presence)
+    q = b.wait_for(lambda s: s.tag == C + "iq" and s.get("type") == "get", "caps query")
+    c.send(presence)  # the same caps: c waits on the question to b
+    b.send("<iq type='result' id='%s' to='%s'><query xmlns='%s' node='%s#%s'>%s</query></iq>"
+           % (q.get("id"), q.get("from"), INFO, CAPS_NODE, ver, info_xml([INFO])))
+    assert c.show_caps([TUNE], answer=True, resend=False) is not None  # now c is asked
+    a.publish(TUNE, PAYLOAD % (TUNE, "true"))
+    assert len(c.events(TUNE)) == 1
+    assert b.events() == []
+
+
+def test_retract_is_for_owners_publishers_and_the_item_publisher(server):
+    for u in ("alice", "bob", "carol"):
+        server.adduser(u, "pw-" + u)
+    a, b, c = peer(server, "alice"), peer(server, "bob"), peer(server, "carol")
+    svc = "pubsub." + DOMAIN
+    st = a.request("<iq type='set' id='{id}' to='%s'><pubsub xmlns='%s'><create node='wall'/>"
+                   "<configure><x xmlns='jabber:x:data' type='submit'><field var='pubsub#"
+                   "publish_model'><value>open</value></field><field var='pubsub#max_items'>"
+                   "<value>10</value></field></x></configure></pubsub></iq>" % (svc, PS))
+    assert st.get("type") == "result", dump(st)
+    assert b.publish("wall", "<p xmlns='urn:x'>b</p>", item_id="b1", to=svc).get("type") == \
+        "result"
+    assert c.publish("wall", "<p xmlns='urn:x'>c</p>", item_id="c1", to=svc).get("type") == \
+        "result"
+
+    def retract(p, item):
+        return p.request("<iq type='set' id='{id}' to='%s'><pubsub xmlns='%s'><retract "
+                         "node='wall'><item id='%s'/></retract></pubsub></iq>" % (svc, PS, item))
+    assert error_condition(retract(c, "b1")) == "forbidden"  # someone else's
+    assert retract(b, "b1").get("type") == "result"          # its own
+    assert retract(a, "c1").get("type") == "result"          # the owner's node
+
+
+def test_a_deleted_contact_keeps_no_place_on_a_whitelist(server):
+    a, b, _ = trio(server)
+    a.publish("urn:example:secret", "<s xmlns='urn:example'/>",
+              options={"access_model": "whitelist"})
+    st = a.request("<iq type='set' id='{id}'><pubsub xmlns='%s#owner'><affiliations "
+                   "node='urn:example:secret'><affiliation jid='%s' affiliation='member'/>"
+                   "</affiliations></pubsub></iq>" % (PS, bare("bob")))
+    assert st.get("type") == "result", dump(st)
+    assert b.items("urn:example:secret", to=bare("alice")).get("type") == "result"
+    server.ctl("deluser", bare("bob"))
+    server.adduser("bob", "pw-bob")  # a new account of the same name
+    b2 = peer(server, "bob", "new")
+    st = b2.items("urn:example:secret", to=bare("alice"))
+    assert error_condition(st) == "not-allowed", dump(st)

@@ -212,3 +212,16 @@ def test_pep_between_slixmpp_clients_with_real_caps(server):
         await offline(alice, bob)
 
     run(scenario())
+
+
+def test_bookmark_nodes_are_private_without_options(server):
+    for u in ("alice", "bob"):
+        server.adduser(u, "pw-" + u)
+    a, b = peer(server, "alice"), peer(server, "bob")
+    subscribe_both(a, b)
+    a.publish(BM, "<conference xmlns='%s' name='Tea'><password>s3cret</password></conference>"
+              % BM, item_id=ROOM)
+    a.publish("storage:bookmarks", "<storage xmlns='storage:bookmarks'/>", item_id="current")
+    for node in (BM, "storage:bookmarks"):
+        st = b.items(node, to=bare("alice"))
+        assert error_condition(st) == "not-allowed", dump(st)  # a contact, yet not shown
