@@ -5,7 +5,8 @@
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2
-LIBS    := -levent_openssl -levent -lexpat -lsqlite3 -luuid -lidn -lssl -lcrypto
+LIBS    := -levent_openssl -levent -lexpat -lsqlite3 -luuid -lidn -lhttp_parser -lwslay -lssl \
+           -lcrypto
 CONF    ?= conf/parley.conf
 
 # Include paths keep the layering honest: xmpp/ sees only itself, storage/ sees xmpp/,
@@ -22,8 +23,9 @@ INC_muc     := -Imuc -Iserver -Istorage -Ixmpp
 INC_profile := -Iprofile -Iserver -Istorage -Ixmpp
 INC_adhoc   := -Iadhoc -Iserver -Istorage -Ixmpp
 INC_pubsub  := -Ipubsub -Iroster -Iserver -Istorage -Ixmpp
+INC_web     := -Iweb -Ixmpp
 
-LIB_DIRS := xmpp storage server roster privacy carbons archive muc profile adhoc pubsub
+LIB_DIRS := xmpp web storage server roster privacy carbons archive muc profile adhoc pubsub
 PROGRAMS := server/main.c server/ctl.c bench/main.c bench/mam_bench.c
 LIB_SRC  := $(filter-out $(PROGRAMS),$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 # The load bot: its own folder, built on the xmpp/ protocol library only.
@@ -31,7 +33,7 @@ BENCH_SRC := $(filter-out $(PROGRAMS),$(wildcard bench/*.c))
 XMPP_SRC  := $(wildcard xmpp/*.c)
 
 RUN_DEPS  := build-essential pkg-config openssl libexpat1-dev libevent-dev libssl-dev \
-             libsqlite3-dev uuid-dev libidn-dev
+             libsqlite3-dev uuid-dev libidn-dev libhttp-parser-dev libwslay-dev
 TEST_DEPS := $(RUN_DEPS) libcmocka-dev python3-pytest python3-slixmpp clang libclang-rt-14-dev
 
 # Two build flavours: plain (bin/) and ASan+UBSan (build/asan) for the tests.
@@ -85,7 +87,7 @@ UNIT_SUPPORT := $(wildcard tests/unit/support/*.c)
 $(A)/tests/%: tests/unit/%.c $(UNIT_SUPPORT) $(wildcard tests/unit/support/*.h) \
               $(A)/libparley.a $(A)/libbench.a
 	@mkdir -p $(dir $@)
-	$(CC) -O1 -g $(SAN) $(WARN) $(INC_server) -Iroster -Iprivacy -Icarbons -Iarchive -Imuc -Iprofile -Ipubsub -Ibench -Itests/unit/support -o $@ $< \
+	$(CC) -O1 -g $(SAN) $(WARN) $(INC_server) -Iroster -Iprivacy -Icarbons -Iarchive -Imuc -Iprofile -Ipubsub -Iweb -Ibench -Itests/unit/support -o $@ $< \
 	    $(UNIT_SUPPORT) $(A)/libbench.a $(A)/libparley.a $(LIBS) -lcmocka -lm
 
 unit: $(UNIT_BIN)
