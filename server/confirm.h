@@ -15,6 +15,7 @@ struct session;
 struct confirm {
     bool by_ack;   /* mark counts stanzas under stream management, else bytes written */
     uint64_t mark; /* what had been sent when it was asked for */
+    uint64_t gate; /* bytes: the replies in slices that must end first (conn_sent_mark) */
     void (*fn)(void *arg, bool confirmed);
     void *arg;
 };

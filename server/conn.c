@@ -225,13 +225,18 @@ void conn_send_bulk(struct conn *c, const void *bytes, size_t n)
     send_bytes(c, bytes, n, true);
 }
 
-uint64_t conn_sent_mark(const struct conn *c)
+uint64_t conn_sent_mark(const struct conn *c, uint64_t *gate)
 {
+    *gate = c->slices ? c->replies_done + c->n_slices : 0;
     return c->out_total + c->held;
 }
 
-bool conn_mark_written(const struct conn *c, uint64_t mark)
+bool conn_mark_written(const struct conn *c, uint64_t mark, uint64_t gate)
 {
+    if (gate && c->replies_done < gate)
+        return false;
+    if (gate && mark < c->last_reply_end) /* the held bytes went out after the replies' rest */
+        mark = c->last_reply_end;
     return c->out_total - conn_queued(c) >= mark;
 }
 

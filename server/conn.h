@@ -38,9 +38,12 @@ void conn_send_bulk(struct conn *c, const void *bytes, size_t n);
 int conn_send_slices(struct conn *c, bool (*next)(void *arg, struct buf *out, size_t budget),
                      void (*release)(void *arg), void *arg);
 /* A mark after everything sent to c so far, and whether the bytes up to a mark have left
- * for the peer (handed to the kernel, TLS records included). */
-uint64_t conn_sent_mark(const struct conn *c);
-bool conn_mark_written(const struct conn *c, uint64_t mark);
+ * for the peer (handed to the kernel, TLS records included). Bytes held behind replies in
+ * slices go out after the rest of those replies, whose length is not known yet: such a mark
+ * also names the replies that must end first (*gate, 0: none), and counts from where the
+ * last of them ended. */
+uint64_t conn_sent_mark(const struct conn *c, uint64_t *gate);
+bool conn_mark_written(const struct conn *c, uint64_t mark, uint64_t gate);
 /* Serializes st once into the server's scratch buffer and queues it. */
 void conn_send_stanza(struct conn *c, const struct stanza *st);
 /* Ends the stream (with a stream error when condition is not NULL) and detaches the session

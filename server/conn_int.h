@@ -39,6 +39,8 @@ struct conn {
     struct conn_slices *slices, *slices_tail; /* replies written in slices, in order */
     size_t n_slices;
     size_t held; /* bytes sent while a reply is being written in slices, waiting behind it */
+    uint64_t replies_done;   /* replies in slices finished so far */
+    uint64_t last_reply_end; /* out_total once the last of them, and what it held, was queued */
     uint64_t out_total; /* bytes ever queued on the socket (conn_write_raw) */
     struct evbuffer *delayed; /* output held back while the server coalesces (conn_delay.c) */
     size_t delay_index;       /* 1 + its place in the server's list of those; 0: not listed */

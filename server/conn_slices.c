@@ -53,6 +53,8 @@ static void finish_first(struct conn *c, bool keep_held)
     c->held -= s->after.len;
     if (keep_held && s->after.len)
         conn_write_raw(c, s->after.data, s->after.len);
+    c->replies_done++;
+    c->last_reply_end = c->out_total;
     buf_fini(&s->after);
     s->release(s->arg);
     free(s);

@@ -487,3 +487,44 @@ def test_wal_checkpoints_beside_a_busy_server(server_factory):
     finally:
         con.close()
     assert kept == n
+
+
+def big_roster(server, owner, n):
+    """n contacts in owner's roster, written straight into the store (server stopped), with
+    long names: a roster result of several megabytes, sent in slices as the reader reads."""
+    server.stop()
+    db = sqlite3.connect(os.path.join(server.data, "parley.db"))
+    db.executemany("INSERT INTO roster_items (owner, contact, name, groups, state, in_roster,"
+                   " status) VALUES (?, ?, ?, ?, 3, 1, NULL)",
+                   [(bare(owner), "c%d@localhost" % i, "Contact %d %s" % (i, "n" * 60),
+                     "Group %d" % (i % 10)) for i in range(n)])
+    db.commit()
+    db.close()
+    server.start()
+
+
+def stored_for(server, owner):
+    db = sqlite3.connect(os.path.join(server.data, "parley.db"))
+    try:
+        return db.execute("SELECT count(*) FROM offline_messages WHERE owner = ?",
+                          (bare(owner),)).fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_messages_behind_a_roster_in_slices_stay_stored_until_written(server_factory):
+    """A client asks for a roster of megabytes and sends its initial presence, then reads
+    nothing: the offline messages wait behind the roster's slices, and none may leave the
+    store while it has not been written to the socket, however much of the roster was."""
+    srv = start(server_factory, roster={"max_items": 100000, "max_bytes": 64 << 20}, **FAST)
+    fill(srv, 5, 100)
+    big_roster(srv, "alice", 70000)  # ~7 MB: more than the kernel's socket buffers hold
+    alice = RosterPeer(srv, "alice", "slow")
+    alice.raw.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    alice.send("<iq type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq><presence/>")
+    time.sleep(3)  # the roster's slices fill every buffer on the way; the flush waits behind
+    assert stored_for(srv, "alice") == 5
+    alice.close()  # gone before reading: the messages are still there for the next login
+    again = peer(srv, "alice", "again")
+    again.send("<presence/>")
+    assert len(read_messages(again, 5)) == 5
