@@ -11,11 +11,6 @@
 
 extern const char *const ps_features[];
 
-static int service_disco(struct route_ctx *rc, struct stanza *st)
-{
-    return ps_handle_disco(rc, st);
-}
-
 int ps_service_route(struct route_ctx *rc, struct stanza *st)
 {
     if (rc->to->local || rc->to->resource)
@@ -32,7 +27,7 @@ int ps_service_route(struct route_ctx *rc, struct stanza *st)
     else if (strcmp(ns, NS_PUBSUB_OWNER) == 0)
         res = ps_handle_owner(rc, st);
     else if (st->type == IQ_GET && (!strcmp(ns, NS_DISCO_INFO) || !strcmp(ns, NS_DISCO_ITEMS)))
-        res = service_disco(rc, st);
+        res = ps_handle_disco(rc, st);
     return res == ROUTE_PASS ? ROUTE_ERROR(COND_SERVICE_UNAVAILABLE) : res;
 }
 
@@ -103,16 +98,11 @@ static void pubsub_fini(void *state)
     free(ps);
 }
 
-static int route_pubsub(struct route_ctx *rc, struct stanza *st)
-{
-    return ps_handle_pubsub(rc, st);
-}
-
 static const struct route pubsub_routes[] = {
     /* a commit, a fan-out or a long reply each: they cost more than a message */
     { .elem = "iq", .ns = NS_PUBSUB, .types = IQ_GET | IQ_SET,
       .targets = TARGET_SERVER | TARGET_ACCOUNT, .min_state = SESS_BOUND, .cost = 4,
-      .fn = route_pubsub },
+      .fn = ps_handle_pubsub },
     { .elem = "iq", .ns = NS_PUBSUB_OWNER, .types = IQ_GET | IQ_SET,
       .targets = TARGET_SERVER | TARGET_ACCOUNT, .min_state = SESS_BOUND, .cost = 4,
       .fn = ps_handle_owner },

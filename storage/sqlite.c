@@ -127,8 +127,10 @@ int sq_run_changed(struct sq_store *s, sqlite3_stmt *q)
 
 int sq_batch_begin(struct sq_store *s)
 {
+    /* After some errors SQLite rolls the transaction back by itself: later writes must then
+     * fail rather than commit one by one outside the batch. */
     if (s->in_batch)
-        return PL_OK;
+        return sqlite3_get_autocommit(s->db) ? PL_EIO : PL_OK;
     /* IMMEDIATE takes the write lock now (waiting out parleyctl via busy_timeout) instead
      * of failing with SQLITE_BUSY at the first write of a deferred transaction. */
     sqlite3_stmt *q = sq_get(s, SQ_BEGIN);

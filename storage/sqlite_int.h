@@ -176,7 +176,8 @@ void sq_log(const struct sq_store *s, enum storage_log_level level, const char *
     __attribute__((format(printf, 3, 4)));
 
 /*
- * Batching: sq_batch_begin opens one write transaction (no-op when one is open) that every
+ * Batching: sq_batch_begin opens one write transaction (no-op when one is open; PL_EIO when
+ * SQLite already rolled the open one back by itself) that every
  * later write joins until sq_batch_commit, which storage_flush calls once per loop turn.
  * Returns PL_OK or PL_EIO; a failed commit is rolled back and the batch is lost, so callers
  * acknowledge durable writes only after a successful flush.

@@ -84,20 +84,10 @@ int sq_room_load(struct storage *st, const char *jid,
     return load_affs(s, jid, aff_fn, ctx);
 }
 
-/* Opens the batch, or finds it still open. After some errors SQLite rolls a transaction back
- * by itself: later writes must then fail rather than commit one by one outside the batch
- * (room_delete's statements would no longer go together). */
-static int begin(struct sq_store *s)
-{
-    if (sq_batch_begin(s) != PL_OK)
-        return PL_EIO;
-    return sqlite3_get_autocommit(s->db) ? PL_EIO : PL_OK;
-}
-
 int sq_room_put(struct storage *st, const struct room_row *row)
 {
     struct sq_store *s = sq_store(st);
-    if (begin(s) != PL_OK)
+    if (sq_batch_begin(s) != PL_OK)
         return PL_EIO;
     sqlite3_stmt *q = sq_get(s, SQ_ROOM_PUT);
     if (!q)
@@ -115,7 +105,7 @@ int sq_room_put(struct storage *st, const struct room_row *row)
 int sq_room_aff_set(struct storage *st, const char *room, const struct room_aff_row *row)
 {
     struct sq_store *s = sq_store(st);
-    if (begin(s) != PL_OK)
+    if (sq_batch_begin(s) != PL_OK)
         return PL_EIO;
     sqlite3_stmt *q = sq_get(s, row->affiliation ? SQ_ROOM_AFF_PUT : SQ_ROOM_AFF_REMOVE);
     if (!q)
@@ -165,7 +155,7 @@ static int delete_archive(struct sq_store *s, const char *jid)
 int sq_room_delete(struct storage *st, const char *jid)
 {
     struct sq_store *s = sq_store(st);
-    if (sq_archive_drain(s) != PL_OK || begin(s) != PL_OK ||
+    if (sq_archive_drain(s) != PL_OK || sq_batch_begin(s) != PL_OK ||
         run_jid(s, SQ_ROOM_AFFS_DELETE, jid) != PL_OK || run_jid(s, SQ_ROOM_DELETE, jid) != PL_OK ||
         delete_archive(s, jid) != PL_OK || run_jid(s, SQ_ROOM_PREFS_DELETE, jid) != PL_OK ||
         run_jid(s, SQ_ARCHIVE_PREF_JIDS_CLEAR, jid) != PL_OK)

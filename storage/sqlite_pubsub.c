@@ -32,15 +32,6 @@ static sqlite3_stmt *keyed(struct sq_store *s, enum sq_stmt_id id, const char *s
     return q;
 }
 
-/* Opens the batch, or finds it still open. After some errors SQLite rolls a transaction back
- * by itself: later writes must then fail rather than commit one by one outside the batch. */
-static int begin(struct sq_store *s)
-{
-    if (sq_batch_begin(s) != PL_OK)
-        return PL_EIO;
-    return sqlite3_get_autocommit(s->db) ? PL_EIO : PL_OK;
-}
-
 /* A NULL in a NOT NULL column means SQLite ran out of memory reading it. Failing the load
  * rather than skipping the row: pubsub/ would take a node or item it never saw as absent. */
 static int load_nodes(struct sq_store *s, const struct pubsub_loader *l)
@@ -132,7 +123,7 @@ int sq_pubsub_load(struct storage *st, const struct pubsub_loader *l)
 int sq_pubsub_node_put(struct storage *st, const struct pubsub_node_row *r)
 {
     struct sq_store *s = sq_store(st);
-    if (begin(s) != PL_OK)
+    if (sq_batch_begin(s) != PL_OK)
         return PL_EIO;
     sqlite3_stmt *q = keyed(s, SQ_PUBSUB_NODE_PUT, r->service, r->node, NULL);
     if (!q)
@@ -151,7 +142,7 @@ int sq_pubsub_node_delete(struct storage *st, const char *service, const char *n
         SQ_PUBSUB_NODE_DELETE,
     };
     struct sq_store *s = sq_store(st);
-    if (begin(s) != PL_OK)
+    if (sq_batch_begin(s) != PL_OK)
         return PL_EIO;
     for (size_t i = 0; i < ARRAY_LEN(steps); i++) {
         sqlite3_stmt *q = keyed(s, steps[i], service, node, NULL);
@@ -166,7 +157,7 @@ int sq_pubsub_node_delete(struct storage *st, const char *service, const char *n
 int sq_pubsub_item_put(struct storage *st, const struct pubsub_item_row *r)
 {
     struct sq_store *s = sq_store(st);
-    if (begin(s) != PL_OK)
+    if (sq_batch_begin(s) != PL_OK)
         return PL_EIO;
     sqlite3_stmt *q = keyed(s, SQ_PUBSUB_ITEM_PUT, r->service, r->node, r->id);
     if (!q)
@@ -181,7 +172,7 @@ int sq_pubsub_item_delete(struct storage *st, const char *service, const char *n
                           const char *id)
 {
     struct sq_store *s = sq_store(st);
-    if (begin(s) != PL_OK)
+    if (sq_batch_begin(s) != PL_OK)
         return PL_EIO;
     sqlite3_stmt *q = keyed(s, SQ_PUBSUB_ITEM_DELETE, service, node, id);
     return q ? sq_run(s, q) : PL_EIO;
@@ -190,7 +181,7 @@ int sq_pubsub_item_delete(struct storage *st, const char *service, const char *n
 int sq_pubsub_items_purge(struct storage *st, const char *service, const char *node)
 {
     struct sq_store *s = sq_store(st);
-    if (begin(s) != PL_OK)
+    if (sq_batch_begin(s) != PL_OK)
         return PL_EIO;
     sqlite3_stmt *q = keyed(s, SQ_PUBSUB_ITEMS_PURGE, service, node, NULL);
     return q ? sq_run(s, q) : PL_EIO;
@@ -219,7 +210,7 @@ int sq_pubsub_member_put(struct storage *st, const struct pubsub_member_row *r)
 {
     struct sq_store *s = sq_store(st);
     bool none = r->affiliation == 0 && r->subscription == 0;
-    if (begin(s) != PL_OK)
+    if (sq_batch_begin(s) != PL_OK)
         return PL_EIO;
     sqlite3_stmt *q = keyed(s, none ? SQ_PUBSUB_MEMBER_DELETE : SQ_PUBSUB_MEMBER_PUT, r->service,
                             r->node, r->jid);

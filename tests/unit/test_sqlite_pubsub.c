@@ -120,13 +120,7 @@ static void assert_item(struct storage *st, const char *service, const char *nod
 {
     char *xml = NULL;
     int rc = pubsub_item_get(st, service, node, id, &xml);
-    if (!want) {
-        assert_int_equal(rc, PL_ENOTFOUND);
-        return;
-    }
-    assert_int_equal(rc, PL_OK);
-    assert_string_equal(xml, want);
-    free(xml);
+    assert_stored_text(rc, xml, want);
 }
 
 static long long raw_count(struct fx *f, const char *sql)

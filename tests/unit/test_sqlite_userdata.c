@@ -19,13 +19,7 @@ static void assert_fragment(struct storage *st, const char *owner, enum userdata
 {
     char *xml = NULL;
     int rc = userdata_get(st, owner, kind, name, &xml);
-    if (!want) {
-        assert_int_equal(rc, PL_ENOTFOUND);
-        return;
-    }
-    assert_int_equal(rc, PL_OK);
-    assert_string_equal(xml, want);
-    free(xml);
+    assert_stored_text(rc, xml, want);
 }
 
 static long long count(struct storage *st, const char *owner, enum userdata_kind kind)

@@ -115,3 +115,14 @@ void names_free(struct names *l)
         free(l->v[i]);
     l->n = 0;
 }
+
+void assert_stored_text(int rc, char *got, const char *want)
+{
+    if (!want) {
+        assert_int_equal(rc, PL_ENOTFOUND);
+        return;
+    }
+    assert_int_equal(rc, PL_OK);
+    assert_string_equal(got, want);
+    free(got);
+}

@@ -36,6 +36,9 @@ void fx_open(struct fx *f);
 struct scram_creds creds_fixed(unsigned seed, size_t salt_len, unsigned iterations);
 /* creds_fixed with a salt length and iteration count derived from n. */
 struct scram_creds creds_for(unsigned n);
+/* A read of stored text: rc and got (malloc'd, freed here) are want, or PL_ENOTFOUND when
+ * want is NULL. */
+void assert_stored_text(int rc, char *got, const char *want);
 void assert_creds_equal(const struct scram_creds *a, const struct scram_creds *b);
 bool creds_equal(const struct scram_creds *a, const struct scram_creds *b);
 
