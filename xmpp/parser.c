@@ -349,6 +349,15 @@ void parser_set_max_stanza(struct parser *p, size_t max_stanza_bytes)
     p->lim.max_stanza_bytes = max_stanza_bytes;
 }
 
+void parser_set_events(struct parser *p, const struct parser_events *ev) { p->ev = *ev; }
+
+bool parser_between_elements(const struct parser *p)
+{
+    /* A released parser had nothing buffered; mark == fed means every byte given to expat
+     * has been reported as a top-level event or as whitespace between them. */
+    return !p->xp || (p->depth == 1 && p->mark == p->fed);
+}
+
 void parser_stop(struct parser *p)
 {
     if (!p->xp || p->stopped)

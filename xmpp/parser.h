@@ -52,6 +52,15 @@ void parser_stop(struct parser *p);
 /* Starts over with a fresh expat parser: a new stream header is expected. */
 void parser_reset(struct parser *p);
 void parser_set_max_stanza(struct parser *p, size_t max_stanza_bytes);
+/* Replaces the event callbacks (copied); for an owner that reads the input its own way, e.g.
+ * a framed transport, before the first feed. */
+void parser_set_events(struct parser *p, const struct parser_events *ev);
+/*
+ * True when the input so far ends between two top-level elements: inside the stream, no
+ * element open and no partial markup held back. A framed transport, whose every message
+ * holds whole elements, checks it after each message.
+ */
+bool parser_between_elements(const struct parser *p);
 /*
  * Frees expat's state when no partial input is buffered (between stanzas). The next feed
  * recreates it with the stream's namespace context, so idle streams stay small. Returns
