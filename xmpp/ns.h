@@ -5,6 +5,7 @@
 
 #define NS_CLIENT "jabber:client"
 #define NS_STREAM "http://etherx.jabber.org/streams"
+#define NS_FRAMING "urn:ietf:params:xml:ns:xmpp-framing" /* RFC 7395 */
 #define NS_STREAMS_ERR "urn:ietf:params:xml:ns:xmpp-streams"
 #define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
 #define NS_TLS "urn:ietf:params:xml:ns:xmpp-tls"

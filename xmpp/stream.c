@@ -10,10 +10,8 @@
 #include "stream_int.h"
 
 static void on_open(void *ctx, const struct xel *header, const char *default_ns);
-static void on_stanza(void *ctx, struct stanza *st);
-static void on_close(void *ctx);
 
-static const struct parser_events stream_events = { on_open, on_stanza, on_close };
+static const struct parser_events stream_events = { on_open, stream_on_stanza, stream_on_close };
 
 /* Before authentication only small stanzas make sense (SASL, STARTTLS, registration). */
 static struct parser_limits preauth_limits(const struct stream_config *cfg)
@@ -47,6 +45,7 @@ void stream_free(struct stream *s)
     sasl_reset(s);
     parser_free(s->parser);
     buf_fini(&s->out);
+    free(s->ends);
     free(s->user);
     free(s->charged_user);
     jid_free(s->jid);
@@ -57,10 +56,13 @@ struct buf *stream_output(struct stream *s) { return &s->out; }
 enum stream_state stream_state(const struct stream *s) { return s->state; }
 const char *stream_user(const struct stream *s) { return s->user; }
 bool stream_tls_active(const struct stream *s) { return s->tls_active; }
+const char *stream_id(const struct stream *s) { return s->id[0] ? s->id : NULL; }
 
 void stream_write_el(struct stream *s, const struct xel *el)
 {
-    xel_write(el, NS_CLIENT, &s->out);
+    /* A framed element is parsed on its own: no stream header lends it jabber:client. */
+    xel_write(el, s->framing == FRAMING_NONE ? NS_CLIENT : NULL, &s->out);
+    stream_element_written(s);
 }
 
 void stream_write_simple(struct stream *s, const char *name, const char *ns, const char *text)
@@ -78,19 +80,25 @@ void stream_write_simple(struct stream *s, const char *name, const char *ns, con
 static bool write_header(struct stream *s, const char *lang)
 {
     bool random = random_hex(s->id, (sizeof(s->id) - 1) / 2);
-    buf_puts(&s->out, "<?xml version='1.0'?><stream:stream xmlns='" NS_CLIENT
-                      "' xmlns:stream='" NS_STREAM "' id='");
+    s->header_sent = true;
+    if (s->framing == FRAMING_BOSH)
+        return random; /* the HTTP layer's <body/> carries the header's attributes */
+    bool tcp = s->framing == FRAMING_NONE;
+    buf_puts(&s->out, tcp ? "<?xml version='1.0'?><stream:stream xmlns='" NS_CLIENT
+                            "' xmlns:stream='" NS_STREAM "'"
+                          : "<open xmlns='" NS_FRAMING "'");
+    buf_puts(&s->out, " id='");
     buf_puts(&s->out, s->id);
     buf_puts(&s->out, "' from='");
     xml_escape(s->cfg->domain, strlen(s->cfg->domain), &s->out);
     buf_puts(&s->out, "' version='1.0' xml:lang='");
     xml_escape(lang, strlen(lang), &s->out);
-    buf_puts(&s->out, "'>");
-    s->header_sent = true;
+    buf_puts(&s->out, tcp ? "'>" : "'/>");
+    stream_element_written(s);
     return random;
 }
 
-static void finish(struct stream *s)
+void stream_finish(struct stream *s)
 {
     if (s->state == STREAM_CLOSED)
         return;
@@ -99,22 +107,39 @@ static void finish(struct stream *s)
         s->hooks->closed(s->ctx);
 }
 
-void stream_error(struct stream *s, const char *condition, const char *text)
+void stream_error_content(struct stream *s, const char *condition, const char *content,
+                          size_t content_len, const char *text)
 {
     if (s->state == STREAM_CLOSED)
         return;
     if (!s->header_sent)
         write_header(s, "en");
-    buf_puts(&s->out, "<stream:error><");
+    /* Framed, the error is a message of its own and must declare its prefix. */
+    buf_puts(&s->out, s->framing == FRAMING_NONE ? "<stream:error><"
+                                                 : "<stream:error xmlns:stream='" NS_STREAM "'><");
     buf_puts(&s->out, condition);
-    buf_puts(&s->out, " xmlns='" NS_STREAMS_ERR "'/>");
+    buf_puts(&s->out, " xmlns='" NS_STREAMS_ERR "'");
+    if (content) {
+        buf_puts(&s->out, ">");
+        xml_escape(content, content_len, &s->out);
+        buf_printf(&s->out, "</%s>", condition);
+    } else {
+        buf_puts(&s->out, "/>");
+    }
     if (text) {
         buf_puts(&s->out, "<text xmlns='" NS_STREAMS_ERR "'>");
         xml_escape(text, strlen(text), &s->out);
         buf_puts(&s->out, "</text>");
     }
-    buf_puts(&s->out, "</stream:error></stream:stream>");
-    finish(s);
+    buf_puts(&s->out, "</stream:error>");
+    stream_element_written(s);
+    stream_write_end(s);
+    stream_finish(s);
+}
+
+void stream_error(struct stream *s, const char *condition, const char *text)
+{
+    stream_error_content(s, condition, NULL, 0, text);
 }
 
 void stream_end(struct stream *s)
@@ -123,8 +148,8 @@ void stream_end(struct stream *s)
         return;
     if (!s->header_sent)
         write_header(s, "en");
-    buf_puts(&s->out, "</stream:stream>");
-    finish(s);
+    stream_write_end(s);
+    stream_finish(s);
 }
 
 static void write_features(struct stream *s)
@@ -148,7 +173,7 @@ static void write_features(struct stream *s)
             xel_set_attr(st, c, "ver", s->cfg->caps_ver);
         }
     } else {
-        if (!s->tls_active && s->cfg->tls_available) {
+        if (!s->tls_active && s->cfg->tls_available && s->framing == FRAMING_NONE) {
             struct xel *tls = xel_add_child(st, f, "starttls", NS_TLS);
             if (!s->plaintext_ok)
                 xel_add_child(st, tls, "required", NS_TLS);
@@ -162,12 +187,9 @@ static void write_features(struct stream *s)
     stanza_unref(st);
 }
 
-/* RFC 6120 §4.9.3: the header names our domain, the streams namespace and version 1.x. */
-static const char *check_header(struct stream *s, const struct xel *h, const char *default_ns)
+/* RFC 6120 §4.9.3: the header names our domain and version 1.x. */
+static const char *check_header(struct stream *s, const struct xel *h)
 {
-    if (strcmp(h->name, "stream") != 0 || !h->ns || strcmp(h->ns, NS_STREAM) != 0 ||
-        strcmp(default_ns, NS_CLIENT) != 0)
-        return "invalid-namespace";
     const char *to = xel_attr(h, "to");
     if (to) {
         struct jid *j = jid_parse(to);
@@ -182,10 +204,9 @@ static const char *check_header(struct stream *s, const struct xel *h, const cha
     return NULL;
 }
 
-static void on_open(void *ctx, const struct xel *header, const char *default_ns)
+void stream_accept_header(struct stream *s, const struct xel *h)
 {
-    struct stream *s = ctx;
-    const char *cond = check_header(s, header, default_ns);
+    const char *cond = check_header(s, h);
     if (cond) {
         stream_error(s, cond, NULL);
         parser_stop(s->parser);
@@ -200,12 +221,25 @@ static void on_open(void *ctx, const struct xel *header, const char *default_ns)
     s->state = s->user ? STREAM_BINDING : STREAM_NEGOTIATE;
 }
 
+/* TCP: the header is the stream element itself, in the streams namespace. */
+static void on_open(void *ctx, const struct xel *header, const char *default_ns)
+{
+    struct stream *s = ctx;
+    if (strcmp(header->name, "stream") != 0 || !header->ns ||
+        strcmp(header->ns, NS_STREAM) != 0 || strcmp(default_ns, NS_CLIENT) != 0) {
+        stream_error(s, "invalid-namespace", NULL);
+        parser_stop(s->parser);
+        return;
+    }
+    stream_accept_header(s, header);
+}
+
 static void start_tls(struct stream *s)
 {
-    if (s->tls_active || !s->cfg->tls_available) {
+    if (s->tls_active || !s->cfg->tls_available || s->framing != FRAMING_NONE) {
         stream_write_simple(s, "failure", NS_TLS, NULL);
-        buf_puts(&s->out, "</stream:stream>");
-        finish(s);
+        stream_write_end(s);
+        stream_finish(s);
         return;
     }
     stream_write_simple(s, "proceed", NS_TLS, NULL);
@@ -272,7 +306,7 @@ static bool dispatch(struct stream *s, struct stanza *st)
     return true;
 }
 
-static void on_stanza(void *ctx, struct stanza *st)
+void stream_on_stanza(void *ctx, struct stanza *st)
 {
     struct stream *s = ctx;
     bool passed = false;
@@ -286,7 +320,7 @@ static void on_stanza(void *ctx, struct stanza *st)
         parser_stop(s->parser);
 }
 
-static void on_close(void *ctx)
+void stream_on_close(void *ctx)
 {
     struct stream *s = ctx;
     stream_end(s);
@@ -311,15 +345,12 @@ static void restart_parser(struct stream *s)
     s->restart = false;
     s->header_sent = false;
     s->state = STREAM_WAIT_HEADER;
+    if (s->framing != FRAMING_NONE)
+        framing_start(s);
 }
 
-int stream_feed(struct stream *s, const char *data, size_t len)
+void stream_parse(struct stream *s, const char *data, size_t len)
 {
-    if (!s->user && s->state != STREAM_CLOSED) {
-        s->bytes_before_auth += len;
-        if (s->bytes_before_auth > s->cfg->max_bytes_before_auth)
-            stream_error(s, "policy-violation", "too much data before authentication");
-    }
     while (len > 0 && s->state != STREAM_CLOSED && s->state != STREAM_TLS_PENDING) {
         size_t used;
         enum parser_error err;
@@ -334,6 +365,19 @@ int stream_feed(struct stream *s, const char *data, size_t len)
         }
         break;
     }
+}
+
+int stream_feed(struct stream *s, const char *data, size_t len)
+{
+    if (!s->user && s->state != STREAM_CLOSED) {
+        s->bytes_before_auth += len;
+        if (s->bytes_before_auth > s->cfg->max_bytes_before_auth)
+            stream_error(s, "policy-violation", "too much data before authentication");
+    }
+    if (s->framing == FRAMING_NONE)
+        stream_parse(s, data, len);
+    else
+        framing_feed(s, data, len);
     return s->state == STREAM_CLOSED ? PL_ECLOSED : PL_OK;
 }
 
@@ -346,5 +390,10 @@ void stream_tls_started(struct stream *s)
 bool stream_trim(struct stream *s)
 {
     buf_shrink(&s->out, 0);
+    if (s->n_ends == 0) { /* an idle framed stream keeps no array of ends either */
+        free(s->ends);
+        s->ends = NULL;
+        s->cap_ends = 0;
+    }
     return s->state == STREAM_BOUND && parser_release_idle(s->parser);
 }

@@ -22,6 +22,17 @@ enum stream_state {
     STREAM_CLOSED,      /* closing tag written or received; nothing more is read */
 };
 
+/*
+ * How the stream is carried. FRAMING_NONE: a TCP byte stream (RFC 6120). The framed modes get
+ * whole elements, one stream_feed per element (a WebSocket message, a child of a BOSH body),
+ * open and close the stream with <open/> and <close/> in urn:ietf:params:xml:ns:xmpp-framing
+ * (RFC 7395 §3.3), and write every element so that it stands alone (namespaces declared on
+ * it). FRAMING_WEBSOCKET answers <open/> with <open/> and ends with <close/>;
+ * FRAMING_BOSH writes neither: the HTTP layer carries them on its <body/> (XEP-0206).
+ * STARTTLS is never offered framed: TLS is the transport's.
+ */
+enum stream_framing { FRAMING_NONE, FRAMING_WEBSOCKET, FRAMING_BOSH };
+
 /* A child of <stream:features/> that a server extension announces, e.g. XEP-0352's
  * <csi xmlns='urn:xmpp:csi:0'/>. */
 struct stream_feature {
@@ -115,22 +126,43 @@ struct stream;
 struct stream *stream_new(const struct stream_config *cfg, const struct stream_hooks *hooks,
                           void *ctx, bool tls_active, bool plaintext_ok);
 void stream_free(struct stream *s);
+/* Chooses the framing; called once, after stream_new and before the first stream_feed. */
+void stream_set_framing(struct stream *s, enum stream_framing f);
 
-/* Feeds bytes from the peer. Returns PL_OK, or PL_ECLOSED once the stream has ended. */
+/* Feeds bytes from the peer. Returns PL_OK, or PL_ECLOSED once the stream has ended. Framed:
+ * one message per call, which must end between elements (else not-well-formed). */
 int stream_feed(struct stream *s, const char *data, size_t len);
-/* Bytes to send to the peer, in order; the owner sends and consumes them. */
+/* Bytes to send to the peer, in order; the owner sends and consumes them (framed: through
+ * stream_output_clear, so the element ends go too). */
 struct buf *stream_output(struct stream *s);
+/* Framed modes: the offsets in stream_output() where each complete element ends, in order
+ * (*ends borrowed until the output is cleared), one message each; always 0 for FRAMING_NONE. */
+size_t stream_output_ends(const struct stream *s, const size_t **ends);
+/* The owner has taken the whole output: empties it (and its element ends). */
+void stream_output_clear(struct stream *s);
 /* The transport has wrapped the connection in TLS: a new stream header is expected. */
 void stream_tls_started(struct stream *s);
-/* Writes a stream error (RFC 6120 §4.9 condition name) and the closing tag. */
+/* Writes a stream error (RFC 6120 §4.9 condition name) and the closing tag (WebSocket:
+ * <close/>; BOSH: none, the HTTP layer terminates). */
 void stream_error(struct stream *s, const char *condition, const char *text);
-/* Writes the closing tag (graceful shutdown). */
+/* Writes the closing tag (graceful shutdown; as for stream_error when framed). */
 void stream_end(struct stream *s);
+/*
+ * Sends the client elsewhere and ends the stream. WebSocket: <close see-other-uri='uri'/>
+ * (RFC 7395 §3.6.1), at any point, even before <open/>. TCP: the see-other-host stream error
+ * (RFC 6120 §4.9.3.19) naming the URI's host without its port, which belongs to the URI's
+ * scheme, not to c2s. BOSH: nothing is written, the stream just ends: the HTTP layer answers
+ * with condition='see-other-uri' and the <uri/> itself (XEP-0124's terminal conditions).
+ */
+void stream_redirect(struct stream *s, const char *uri);
 
 enum stream_state stream_state(const struct stream *s);
 /* The authenticated bare JID string, or NULL; borrowed. */
 const char *stream_user(const struct stream *s);
 bool stream_tls_active(const struct stream *s);
+/* The id of the last stream header written (BOSH: drawn, for the HTTP layer's authid), or
+ * NULL before the first; borrowed, changes at each restart. */
+const char *stream_id(const struct stream *s);
 /* Stream management: writes <a h=''/> with the count received; the state the stream
  * borrows (NULL: not enabled); forget it (the session moved to another stream or ended). */
 void stream_sm_ack(struct stream *s);

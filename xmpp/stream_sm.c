@@ -24,6 +24,7 @@ static void write_failed(struct stream *s, const char *condition, const uint32_t
     buf_puts(&s->out, "><");
     buf_puts(&s->out, condition);
     buf_puts(&s->out, " xmlns='" NS_STANZAS "'/></failed>");
+    stream_element_written(s);
 }
 
 /* An h attribute: a decimal counter below 2^32. */
@@ -65,6 +66,7 @@ static void sm_enable(struct stream *s, const struct xel *el)
         buf_puts(&s->out, tail);
     }
     buf_puts(&s->out, "/>");
+    stream_element_written(s);
 }
 
 static void sm_resume(struct stream *s, const struct xel *el)
@@ -96,6 +98,7 @@ static void sm_resume(struct stream *s, const struct xel *el)
     buf_puts(&s->out, sm->id);
     snprintf(tail, sizeof(tail), "' h='%u'/>", (unsigned)sm->h_committed);
     buf_puts(&s->out, tail);
+    stream_element_written(s);
     s->hooks->sm_resumed(s->ctx);
 }
 
@@ -136,6 +139,7 @@ void stream_sm_ack(struct stream *s)
         return;
     snprintf(a, sizeof(a), "<a xmlns='" NS_SM "' h='%u'/>", (unsigned)s->sm->h_committed);
     buf_puts(&s->out, a);
+    stream_element_written(s);
 }
 
 struct sm *stream_sm(const struct stream *s) { return s->sm; }

@@ -66,6 +66,8 @@ static const char *write_start(const struct xel *el, const char *parent_ns, stru
     if (el->ns && strcmp(el->ns, NS_STREAM) == 0) {
         buf_puts(out, "stream:");
         buf_puts(out, el->name);
+        if (!parent_ns) /* written on its own (a framed message): nothing above declares it */
+            buf_puts(out, " xmlns:stream='" NS_STREAM "'");
         write_attrs(el, out);
         return parent_ns;
     }
