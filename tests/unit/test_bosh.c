@@ -250,6 +250,14 @@ static void test_creation_response(void **state)
     start(&g, "wait='45' hold='1' ver='1.6' ack='1' xml:lang='en'", 0);
     assert_int_equal(g.n_answers, 1);
     assert_ptr_equal(g.answered[0], R(RID0));
+    char want_text[1024];
+    snprintf(want_text, sizeof(want_text),
+             "<body xmlns='" NS_HTTPBIND "' xmlns:stream='" NS_STREAM "' xmlns:xmpp='" NS_XBOSH
+             "' sid='%s' wait='45' requests='2' hold='1' inactivity='30' polling='2' "
+             "maxpause='120' ver='1.6' from='example.org' authid='stream-1' xmpp:version='1.0' "
+             "xmpp:restartlogic='true' ack='1000'>" FEATURES "</body>",
+             bosh_session_sid(g.s));
+    assert_string_equal(g.bodies[0], want_text);
     struct parsed p;
     parse(g.bodies[0], &p); /* the features' stream: prefix must be declared on the body */
     assert_string_equal(attr(&p, "sid"), bosh_session_sid(g.s));
@@ -288,6 +296,7 @@ static const struct neg_case neg_cases[] = {
     { "clamped to limits", "rid='1'" TO " wait='3600' hold='9'", 0, 60, 2, 11, false },
     { "polling", "rid='1'" TO " wait='0' hold='0'", 0, 0, 0, 11, false },
     { "later versions", "rid='1'" TO " ver='2.0' xmpp:version='2.1'", 0, 60, 1, 11, true },
+    { "XMPP 0.9", "rid='1'" TO " xmpp:version='0.9'", 0, 60, 1, 11, false },
     { "domain prepared", "rid='1' to='EXAMPLE.org'", 0, 60, 1, 11, false },
     { "rid 2^53-1", "rid='9007199254740991'" TO, 0, 60, 1, 11, false },
     { "no rid", "to='example.org'", BOSH_BAD_REQUEST, 0, 0, 0, false },
@@ -361,6 +370,24 @@ static void test_restart(void **state)
                              2), PL_ECLOSED);
     assert_ended_with(&g, R(RID0 + 2), "bad-request");
     assert_ended_with(&g, R(RID0 + 1), "other-request");
+    glue_fini(&g);
+}
+
+/* A polling session's creation request is answered at the first flush; values escaped. */
+static void test_escaped_authid(void **state)
+{
+    (void)state;
+    struct bosh_params bp;
+    struct glue g = { 0 };
+    assert_int_equal(negotiate(&lim, "rid='5'" TO " hold='0'", &bp), BOSH_COND_NONE);
+    g.s = bosh_session_new(&lim, &bp, &hooks, &g, R(5), 0);
+    bosh_session_set_authid(g.s, "a'b&c<\"");
+    bosh_session_flush(g.s, 0);
+    struct parsed p;
+    parse(answer_to(&g, R(5)), &p);
+    assert_string_equal(attr(&p, "authid"), "a'b&c<\"");
+    assert_int_equal(p.children, 0);
+    parsed_fini(&p);
     glue_fini(&g);
 }
 
@@ -459,6 +486,8 @@ static void test_wrong_sid(void **state)
     struct buf b;
     buf_init(&b);
     bosh_write_terminate(&b, BOSH_ITEM_NOT_FOUND);
+    assert_string_equal(b.data, "<body xmlns='" NS_HTTPBIND "' type='terminate' "
+                                "condition='item-not-found'/>");
     parse(b.data, &p);
     assert_string_equal(attr(&p, "condition"), "item-not-found");
     parsed_fini(&p);
@@ -796,6 +825,7 @@ int main(void)
         cmocka_unit_test(test_negotiation_table),
         cmocka_unit_test(test_no_xmpp_version),
         cmocka_unit_test(test_restart),
+        cmocka_unit_test(test_escaped_authid),
         cmocka_unit_test(test_in_order),
         cmocka_unit_test(test_early_then_gap_filled),
         cmocka_unit_test(test_early_beyond_window),
