@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "base.h"
+#include "c2s.h"
 #include "confirm.h"
-#include "conn_int.h"
 #include "deliver.h"
 #include "hooks.h"
 #include "log.h"
@@ -338,15 +338,15 @@ int module_send_slices(struct session *sess,
                        bool (*next)(void *arg, struct buf *out, size_t budget),
                        void (*release)(void *arg), void *arg)
 {
-    if (!sess->conn) {
+    struct transport *t = sess->tp;
+    if (!t) {
         release(arg);
         return PL_ECLOSED;
     }
-    struct conn *c = sess->conn;
-    int rc = conn_send_slices(c, next, release, arg);
+    int rc = t->ops->send_slices(t, next, release, arg);
     if (rc == PL_OK && sess->sm) { /* one stanza the client counts, never sent again */
         sm_sent(sess->sm, NULL, 0);
-        conn_sm_sent(c, sess->sm);
+        c2s_sm_sent(t, sess->sm);
     }
     return rc;
 }

@@ -21,8 +21,9 @@
 
 #include "auth_guard.h"
 #include "base.h"
-#include "confirm.h"
+#include "c2s.h"
 #include "clock.h"
+#include "confirm.h"
 #include "conn_int.h"
 #include "control.h"
 #include "listener.h"
@@ -138,6 +139,9 @@ int server_service(const struct server *srv, const char *domain)
     return -1;
 }
 
+/* What a pooled buffer keeps between uses: ordinary stanzas never need more. */
+#define POOL_BUF_KEEP (256 * 1024)
+
 struct buf *server_buf_take(struct server *srv)
 {
     struct buf *b;
@@ -153,6 +157,8 @@ struct buf *server_buf_take(struct server *srv)
 
 void server_buf_give(struct server *srv, struct buf *b)
 {
+    buf_reset(b);
+    buf_shrink(b, POOL_BUF_KEEP); /* a file or a large roster once is no reason to keep it */
     if (srv->n_buf_pool < ARRAY_LEN(srv->buf_pool)) {
         srv->buf_pool[srv->n_buf_pool++] = b;
         return;
@@ -252,7 +258,7 @@ static void trim_idle(evutil_socket_t fd, short what, void *arg)
     uint64_t now = clock_now_ms();
     for (struct conn *c = srv->conns; c; c = c->next) {
         released += conn_trim_idle(c);
-        conn_sm_tick(c, now);
+        c2s_sm_tick(&c->tp, now);
     }
     auth_guard_tick(srv->auth_guard, now); /* sums up throttled logins the log held back */
     listener_tick(srv, now);               /* and refused connections */
@@ -459,17 +465,18 @@ static int init_modules(struct server *srv)
 
 static int open_listeners(struct server *srv)
 {
-    const long ports[2] = { srv->cfg.c2s_port, srv->cfg.c2s_tls_port };
+    struct listen_spec specs[LISTEN_KINDS];
+    listener_specs(&srv->cfg, specs);
     /* Given up when accept runs out of descriptors, so waiting peers still get an answer. */
     srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    for (int i = 0; i < 2; i++) {
-        if (ports[i] == 0)
+    for (int i = 0; i < LISTEN_KINDS; i++) {
+        if (specs[i].port == 0)
             continue; /* 0 disables a listener */
-        srv->listeners[i] = listener_new(srv, srv->cfg.bind_address, ports[i], i == 1);
+        srv->listeners[i] = listener_new(srv, specs[i].address, specs[i].port, i);
         if (!srv->listeners[i])
             return PL_EIO;
-        log_info("server", "listening on %s:%ld (%s) for %s", srv->cfg.bind_address, ports[i],
-                 i ? "direct TLS" : "STARTTLS", srv->cfg.domain);
+        log_info("server", "listening on %s:%ld (%s) for %s", specs[i].address, specs[i].port,
+                 specs[i].what, srv->cfg.domain);
     }
     return PL_OK;
 }
