@@ -113,6 +113,7 @@ struct conn *conn_new(struct server *srv, int fd, const struct sockaddr *sa, boo
     }
     setup_bev(c);
     c->timer = evtimer_new(srv->base, timer_cb, c);
+    c->web = http;
     if (http) {
         conn_http_start(c);
     } else {
@@ -148,8 +149,12 @@ void conn_idle_timer(struct conn *c, long seconds)
 
 bool conn_plaintext_ok(const struct conn *c)
 {
-    return c->tp.srv->cfg.allow_plaintext_loopback && c->loopback;
+    const struct server_config *cfg = &c->tp.srv->cfg;
+    bool plain_web = c->web && !c->direct_tls && cfg->http_loopback_login;
+    return c->loopback && (cfg->allow_plaintext_loopback || plain_web);
 }
+
+bool conn_secure(const struct conn *c) { return c->direct_tls; }
 
 void conn_free(struct conn *c)
 {
@@ -362,12 +367,26 @@ static void pause_reading(struct conn *c, long resume_ms)
 
 static void resume_reading(struct conn *c)
 {
-    if (!c->paused || c->tp.closing)
+    if (!c->paused || c->tp.closing || conn_http_busy(c))
         return;
     c->paused = false;
     bufferevent_enable(c->bev, EV_READ);
     if (evbuffer_get_length(bufferevent_get_input(c->bev)))
         read_cb(c->bev, c);
+}
+
+void conn_pause(struct conn *c) { pause_reading(c, 0); }
+
+/* From inside a callback of another connection's read, maybe this one's: what is buffered is
+ * read at the next turn, not now. */
+void conn_resume(struct conn *c)
+{
+    if (!c->paused || c->tp.closing || conn_http_busy(c))
+        return;
+    c->paused = false;
+    bufferevent_enable(c->bev, EV_READ);
+    if (evbuffer_get_length(bufferevent_get_input(c->bev)))
+        bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
 
 static int read_stream(struct conn *c, const char *data, size_t n)
@@ -386,7 +405,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
         evbuffer_drain(in, evbuffer_get_length(in));
         return;
     }
-    while (!c->tp.closing && !c->paused && evbuffer_get_length(in) > 0) {
+    while (!c->tp.closing && !c->paused && !conn_http_busy(c) && evbuffer_get_length(in) > 0) {
         size_t n = evbuffer_get_contiguous_space(in), used = n;
         const char *data = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
         int rc = c->http ? conn_http_read(c, data, n, &used)

@@ -10,6 +10,7 @@
 
 #include "base.h"
 #include "host_meta.h"
+#include "http_bind.h"
 #include "http_req.h"
 #include "http_resp.h"
 #include "log.h"
@@ -27,6 +28,7 @@
 struct http_conn {
     struct http_req req;
     struct http_limits lim;
+    void *held; /* a BOSH session holds the request: its handle (http_bind_forget) */
 };
 
 /* One request being answered. */
@@ -62,6 +64,8 @@ void conn_http_free(struct conn *c)
 {
     if (!c->http)
         return;
+    if (c->http->held)
+        http_bind_forget(c->http->held);
     http_req_fini(&c->http->req);
     free(c->http);
     c->http = NULL;
@@ -147,10 +151,19 @@ static int serve_chat_page(struct http_exchange *x)
 }
 
 /* A path ending in '/' serves everything below it. */
+/* XEP-0124: the body is the session's business; the answer may wait (conn_http_hold). */
+static int serve_http_bind(struct http_exchange *x)
+{
+    const struct http_req *r = x->req;
+    return http_bind_serve(x->c, r->body.data ? r->body.data : "", r->body.len, x->cors,
+                           x->keep_alive);
+}
+
 static const struct http_route routes[] = {
     { "/.well-known/host-meta", "GET", serve_host_meta },
     { "/.well-known/host-meta.json", "GET", serve_host_meta },
     { "/xmpp-websocket", "GET", serve_websocket },
+    { "/http-bind", "POST", serve_http_bind },
     { "/chat", "GET", serve_chat_page },
     { "/chat/", "GET", serve_chat_page },
 };
@@ -220,6 +233,31 @@ static int serve(struct conn *c)
     return route(&x, http_req_method(r));
 }
 
+void conn_http_hold(struct conn *c, void *request)
+{
+    c->http->held = request;
+    if (request)
+        conn_pause(c);
+}
+
+bool conn_http_busy(const struct conn *c) { return c->http && c->http->held; }
+
+void conn_http_respond(struct conn *c, int status, const char *type, const void *body,
+                       size_t n, const char *extra, bool keep_alive)
+{
+    struct buf *out = server_buf_take(c->tp.srv);
+    http_resp_whole(out, status, type, body, n, keep_alive, extra);
+    conn_send_bytes(c, out->data, out->len, false);
+    server_buf_give(c->tp.srv, out);
+    c->http->held = NULL;
+    if (!keep_alive) {
+        conn_close(c, NULL, NULL);
+        return;
+    }
+    conn_idle_timer(c, c->tp.srv->cfg.http_idle_timeout);
+    conn_resume(c);
+}
+
 int conn_http_read(struct conn *c, const char *data, size_t n, size_t *used)
 {
     struct http_req *r = &c->http->req;
@@ -237,6 +275,7 @@ int conn_http_read(struct conn *c, const char *data, size_t n, size_t *used)
         return rc;
     }
     http_req_reset(r);
-    conn_idle_timer(c, c->tp.srv->cfg.http_idle_timeout);
+    long idle = c->tp.srv->cfg.http_idle_timeout;
+    conn_idle_timer(c, conn_http_busy(c) ? idle + c->tp.srv->cfg.bosh_max_wait : idle);
     return rc;
 }

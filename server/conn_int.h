@@ -30,6 +30,7 @@ struct conn {
     bool paused;      /* reading stopped (rate limit or our own output backlog) */
     bool direct_tls;
     bool loopback; /* the peer is on this machine */
+    bool web;      /* accepted by an HTTP listener */
     struct http_conn *http; /* reading HTTP requests (conn_http.c); NULL: a stream */
     struct ws *ws;          /* the WebSocket carrying the stream (conn_ws.c); NULL: TCP */
     bool shut;   /* our side half-closed while lingering */
@@ -74,8 +75,14 @@ void conn_charge(struct conn *c, unsigned tokens);
 void conn_auth_start(struct conn *c);
 /* Closes the connection if nothing is read for seconds (an HTTP keep-alive waiting). */
 void conn_idle_timer(struct conn *c, long seconds);
-/* May this peer authenticate without TLS (allow_plaintext_loopback)? */
+/* May this peer authenticate without TLS (allow_plaintext_loopback, or
+ * http_loopback_login for streams over plain HTTP)? */
 bool conn_plaintext_ok(const struct conn *c);
+/* Is the connection encrypted from its first byte (direct TLS, HTTPS)? */
+bool conn_secure(const struct conn *c);
+/* Stops reading the peer (its request waits for an answer), and starts again. */
+void conn_pause(struct conn *c);
+void conn_resume(struct conn *c);
 
 /* ---- conn_http.c: a connection reading HTTP requests ---- */
 void conn_http_start(struct conn *c);
@@ -83,13 +90,19 @@ void conn_http_start(struct conn *c);
  * WebSocket it became). PL_OK, or PL_ECLOSED to close once the answer is written. */
 int conn_http_read(struct conn *c, const char *data, size_t n, size_t *used);
 void conn_http_free(struct conn *c);
+/* c's request is held by a BOSH session (request: its handle, given back to
+ * http_bind_forget if c goes first; NULL: not any more): c reads nothing until it answers. */
+void conn_http_hold(struct conn *c, void *request);
+/* Is a request of c held (nothing more is read meanwhile)? */
+bool conn_http_busy(const struct conn *c);
+/* Writes an answer to c's request, then reads the next (or closes, without keep_alive).
+ * extra: header lines (CORS), each ended by \r\n. */
+void conn_http_respond(struct conn *c, int status, const char *type, const void *body,
+                       size_t n, const char *extra, bool keep_alive);
 
 /* ---- conn_ws.c: XMPP over a WebSocket (RFC 7395) ---- */
 /* The transport ops of its own (conn_transport.c has the table). */
 void conn_ws_send(struct transport *t, const void *bytes, size_t n, bool bulk);
-int conn_ws_send_slices(struct transport *t,
-                        bool (*next)(void *arg, struct buf *out, size_t budget),
-                        void (*release)(void *arg), void *arg);
 void conn_ws_flush_stream(struct transport *t);
 /* Turns an HTTP connection into the WebSocket of a new stream (the 101 answer is written). */
 void conn_ws_start(struct conn *c);

@@ -65,7 +65,7 @@ static void tcp_starttls(struct transport *t) { conn_of(t)->tls_pending = true; 
  * is framed. */
 const struct transport_ops conn_ws_transport_ops = {
     .send = conn_ws_send,
-    .send_slices = conn_ws_send_slices,
+    .send_slices = transport_send_whole,
     .sent_mark = sent_mark,
     .mark_written = mark_written,
     .flush_stream = conn_ws_flush_stream,

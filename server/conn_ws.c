@@ -13,22 +13,6 @@
 #include "server.h"
 #include "ws.h"
 
-/* Where the start tag of the element in bytes ends its name, when it declares no default
- * namespace: each message is parsed on its own (RFC 7395 §3.3.3), so a stanza the server
- * wrote inside jabber:client must say so. 0 when it needs nothing. The bytes are our own
- * writer's, whose attribute values never hold a bare quote. */
-static size_t missing_ns_at(const char *bytes, size_t n)
-{
-    const char *end = memchr(bytes, '>', n);
-    if (!end || bytes[0] != '<')
-        return 0;
-    size_t tag = (size_t)(end - bytes);
-    for (size_t i = 0; i + 7 <= tag; i++)
-        if (memcmp(bytes + i, " xmlns=", 7) == 0)
-            return 0;
-    return strcspn(bytes, " />");
-}
-
 static void push(struct conn *c, bool bulk)
 {
     struct buf *out = server_buf_take(c->tp.srv);
@@ -38,19 +22,14 @@ static void push(struct conn *c, bool bulk)
     server_buf_give(c->tp.srv, out);
 }
 
+static void queue_message(void *ctx, const char *bytes, size_t n)
+{
+    ws_send_text(ctx, bytes, n);
+}
+
 static void queue_element(struct conn *c, const char *bytes, size_t n)
 {
-    size_t at = missing_ns_at(bytes, n);
-    if (!at) {
-        ws_send_text(c->ws, bytes, n);
-        return;
-    }
-    struct buf *b = server_buf_take(c->tp.srv);
-    buf_append(b, bytes, at);
-    buf_puts(b, " xmlns='" NS_CLIENT "'");
-    buf_append(b, bytes + at, n - at);
-    ws_send_text(c->ws, b->data, b->len);
-    server_buf_give(c->tp.srv, b);
+    transport_qualify(c->tp.srv, bytes, n, queue_message, c->ws);
 }
 
 /* The core sends one element per call (stream management counts them so). */
@@ -76,27 +55,6 @@ void conn_ws_flush_stream(struct transport *t)
     }
     stream_output_clear(t->stream);
     push(c, false);
-}
-
-/* A message is one element: a long reply is gathered whole, then sent. Its size is bounded
- * by what produces it (a roster, a list), as the TCP transport's slices are. */
-int conn_ws_send_slices(struct transport *t,
-                        bool (*next)(void *arg, struct buf *out, size_t budget),
-                        void (*release)(void *arg), void *arg)
-{
-    struct conn *c = conn_of(t);
-    if (c->reaped || t->closing || ws_closed(c->ws)) {
-        release(arg);
-        return PL_ECLOSED;
-    }
-    struct buf whole;
-    buf_init(&whole);
-    while (!next(arg, &whole, 64 * 1024)) {
-    }
-    release(arg);
-    conn_ws_send(t, whole.data, whole.len, false);
-    buf_fini(&whole);
-    return PL_OK;
 }
 
 static void on_text(void *ctx, const char *data, size_t n)

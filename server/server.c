@@ -26,6 +26,7 @@
 #include "confirm.h"
 #include "conn_int.h"
 #include "control.h"
+#include "http_bind.h"
 #include "listener.h"
 #include "log.h"
 #include "loglimit.h"
@@ -316,6 +317,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     for (size_t i = 0; i < ARRAY_LEN(srv->listeners); i++)
         if (srv->listeners[i])
             evconnlistener_disable(srv->listeners[i]);
+    http_bind_shutdown(srv); /* first: their last answers go out on the connections */
     for (struct conn *c = srv->conns; c; c = c->next)
         conn_close(c, "system-shutdown", NULL);
     struct timeval grace = { SHUTDOWN_GRACE_MS / 1000, (SHUTDOWN_GRACE_MS % 1000) * 1000 };
@@ -493,6 +495,7 @@ int server_start(struct server *srv)
     buf_init(&srv->scratch);
     session_table_init(&srv->sessions);
     resume_init(srv);
+    http_bind_init(srv);
     sources_init(&srv->sources);
     srv->auth_guard = auth_guard_new(srv->cfg.auth_source_failures_per_minute,
                                      srv->cfg.auth_failures_per_minute);
@@ -556,6 +559,7 @@ void server_fini(struct server *srv)
     srv->reap = NULL; /* every queued connection is still on srv->conns */
     while (srv->conns)
         conn_free(srv->conns);
+    http_bind_fini(srv); /* after the connections, which may hold its requests */
     resume_fini(srv);
     confirm_fini(srv);
     free(srv->committing);

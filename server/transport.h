@@ -77,6 +77,16 @@ static inline void transport_send(struct transport *t, const void *bytes, size_t
     t->ops->send(t, bytes, n, false);
 }
 
+/* Hands emit the element in bytes (our own writer's) so that it stands alone: as it is when
+ * it declares its namespace, else with xmlns='jabber:client' added (a WebSocket message or a
+ * BOSH body is read on its own, RFC 7395 §3.3.3, XEP-0206 §6). */
+void transport_qualify(struct server *srv, const char *bytes, size_t n,
+                       void (*emit)(void *ctx, const char *bytes, size_t n), void *ctx);
+/* send_slices for transports whose messages hold whole elements: the reply is gathered, then
+ * sent at once. Its size is bounded by what produces it (a roster, a list). */
+int transport_send_whole(struct transport *t,
+                         bool (*next)(void *arg, struct buf *out, size_t budget),
+                         void (*release)(void *arg), void *arg);
 /* Serializes st and queues it (before binding, or for a stream's own answers). */
 void transport_send_stanza(struct transport *t, const struct stanza *st);
 /* Whether the stream is encrypted (or the loopback exception applies: see the config). */
