@@ -189,7 +189,7 @@ def test_redirect_sends_see_other_uri(server_factory):
 
 
 def test_websocket_over_tls(server_factory):
-    srv = server_factory()  # no plaintext exception: TLS is what makes PLAIN possible here
+    srv = server_factory(http_loopback_login=False)  # no exception for plain HTTP at all
     srv.adduser("alice", "pw-alice")
     ws = WsClient(srv.https_port, tls=True)
     assert ws.login_plain("alice", "pw-alice", "secure") == "alice@%s/secure" % DOMAIN
