@@ -14,9 +14,11 @@
 #include "http_req.h"
 #include "http_resp.h"
 #include "log.h"
+#include "module.h"
 #include "origin.h"
 #include "server.h"
 #include "static_files.h"
+#include "web_modules.h"
 #include "ws.h"
 #include "ws_handshake.h"
 
@@ -37,10 +39,11 @@ struct http_exchange {
     const struct http_req *req;
     const char *path;
     bool keep_alive;
+    bool head;           /* HEAD: the answer's head only */
     bool origin_ok;      /* no Origin, our own, or a listed one */
     const char *origin;  /* the Origin header, NULL when absent */
     char base[300];      /* scheme://host the client reached us at */
-    char cors[400];      /* CORS header lines for this answer ("" when none apply) */
+    char cors[1024];     /* CORS and other header lines for this answer ("" when none) */
 };
 
 struct http_route {
@@ -55,7 +58,8 @@ void conn_http_start(struct conn *c)
     c->http = xcalloc(1, sizeof(*c->http));
     c->http->lim = (struct http_limits){ .max_head_bytes = HTTP_MAX_HEAD_BYTES,
                                          .max_headers = HTTP_MAX_HEADERS,
-                                         .max_body_bytes = (size_t)srv->cfg.http_max_body_bytes };
+                                         .max_body_bytes = (size_t)srv->cfg.http_max_body_bytes,
+                                         .max_put_bytes = web_modules_max_put(srv) };
     http_req_init(&c->http->req, &c->http->lim);
     conn_idle_timer(c, srv->cfg.http_idle_timeout);
 }
@@ -76,7 +80,10 @@ static int answer(struct http_exchange *x, int status, const char *type, const v
                   size_t n)
 {
     struct buf *out = server_buf_take(x->c->tp.srv);
-    http_resp_whole(out, status, type, body, n, x->keep_alive, x->cors);
+    if (x->head)
+        http_resp_head(out, status, type, n, x->keep_alive, x->cors);
+    else
+        http_resp_whole(out, status, type, body, n, x->keep_alive, x->cors);
     conn_send_bytes(x->c, out->data, out->len, false);
     server_buf_give(x->c->tp.srv, out);
     return x->keep_alive ? PL_OK : PL_ECLOSED;
@@ -186,16 +193,51 @@ static int preflight(struct http_exchange *x)
     return answer(x, 204, NULL, "", 0);
 }
 
+static const char *request_header(const struct web_request *rq, const char *name)
+{
+    return http_req_header(rq->impl, name);
+}
+
+/* A module's path (struct module's web_routes). */
+static int serve_module(struct http_exchange *x, const struct web_route *r, void *state,
+                        const char *method)
+{
+    const struct http_req *req = x->req;
+    struct web_request rq = { .method = method, .path = x->path, .base = x->base,
+                              .body = req->body.data ? req->body.data : "",
+                              .body_len = req->body.len, .peer = x->c->tp.peer,
+                              .header = request_header, .impl = req };
+    struct web_answer an = { .body = server_buf_take(x->c->tp.srv) };
+    int status = web_modules_serve(r, state, &rq, &an);
+    int rc;
+    if (status >= 400) {
+        rc = answer_error(x, status, an.message ? an.message : http_reason(status),
+                          an.headers);
+    } else {
+        size_t n = strlen(x->cors);
+        snprintf(x->cors + n, sizeof(x->cors) - n, "%s", an.headers);
+        rc = answer(x, status, an.type, an.body->data, an.body->len);
+    }
+    server_buf_give(x->c->tp.srv, an.body);
+    return rc;
+}
+
 static int route(struct http_exchange *x, const char *method)
 {
     if (strcmp(method, "OPTIONS") == 0)
         return preflight(x);
+    x->head = strcmp(method, "HEAD") == 0;
+    void *state;
+    const struct web_route *mr = web_modules_find(x->c->tp.srv, x->path, &state);
+    if (mr)
+        return serve_module(x, mr, state, method);
     bool known = false;
     for (size_t i = 0; i < ARRAY_LEN(routes); i++) {
         if (!route_matches(routes[i].path, x->path))
             continue;
         known = true;
-        if (strcmp(routes[i].method, method) == 0)
+        bool get = x->head && strcmp(routes[i].path, "/xmpp-websocket") != 0;
+        if (strcmp(routes[i].method, method) == 0 || (get && strcmp(routes[i].method, "GET") == 0))
             return routes[i].serve(x);
     }
     if (known)

@@ -126,6 +126,16 @@ const char *module_pubsub_domain(const struct server *srv)
     return srv->cfg.pubsub_domain;
 }
 
+const char *module_data_dir(const struct server *srv)
+{
+    return srv->cfg.data_dir;
+}
+
+const char *module_web_base(const struct server *srv)
+{
+    return srv->web_base[0] ? srv->web_base : NULL;
+}
+
 void module_userdata_stored(struct server *srv, const char *owner, enum userdata_kind kind,
                             const char *name, const struct xel *el)
 {

@@ -29,6 +29,7 @@ const struct cfg_opt server_options[] = {
       NULL },
     { "http_idle_timeout", CFG_INT, OPT(http_idle_timeout), "60", 1, 3600, NULL },
     { "web_chat_dir", CFG_PATH, OPT(web_chat_dir), "../build/web/chat", 0, 4096, NULL },
+    { "web_url", CFG_STRING, OPT(web_url), "", 0, 255, NULL },
     { "http_loopback_login", CFG_BOOL, OPT(http_loopback_login), "true", 0, 1, NULL },
     { "bosh_max_wait", CFG_INT, OPT(bosh_max_wait), "60", 1, 3600, NULL },
     { "bosh_max_hold", CFG_INT, OPT(bosh_max_hold), "1", 1, 10, NULL },

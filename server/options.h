@@ -27,6 +27,7 @@ struct server_config {
     long http_max_body_bytes;
     long http_idle_timeout; /* seconds a keep-alive connection may wait for a request */
     char *web_chat_dir;     /* the web chat page's files, served at /chat/ */
+    char *web_url;          /* where clients reach the web front ("": from the ports) */
     bool http_loopback_login; /* ws:// and BOSH over plain HTTP may log in from loopback */
     long bosh_max_wait, bosh_max_hold, bosh_inactivity, bosh_max_pause, bosh_polling;
     char *data_dir;

@@ -450,6 +450,20 @@ static void fill_stream_config(struct server *srv)
     disco_caps_init(srv, sc);
 }
 
+/* module_web_base: where clients reach the web front, for the URLs modules hand out. */
+static void fill_web_base(struct server *srv)
+{
+    const struct server_config *cfg = &srv->cfg;
+    if (cfg->web_url[0])
+        snprintf(srv->web_base, sizeof(srv->web_base), "%s", cfg->web_url);
+    else if (cfg->https_port)
+        snprintf(srv->web_base, sizeof(srv->web_base), "https://%s:%ld", cfg->domain,
+                 cfg->https_port);
+    else if (cfg->http_port)
+        snprintf(srv->web_base, sizeof(srv->web_base), "http://%s:%ld", cfg->domain,
+                 cfg->http_port);
+}
+
 static int init_modules(struct server *srv)
 {
     for (size_t i = 0; i < modules_count; i++) {
@@ -506,6 +520,7 @@ int server_start(struct server *srv)
     if (!srv->tls)
         return PL_EIO;
     fill_stream_config(srv);
+    fill_web_base(srv);
     srv->base = new_event_base();
     srv->reap_ev = event_new(srv->base, -1, 0, reap_cb, srv);
     srv->commit_ev = evtimer_new(srv->base, commit_cb, srv);
