@@ -35,7 +35,7 @@ XMPP_SRC  := $(wildcard xmpp/*.c)
 RUN_DEPS  := build-essential pkg-config openssl libexpat1-dev libevent-dev libssl-dev \
              libsqlite3-dev uuid-dev libidn-dev libhttp-parser-dev libwslay-dev libjansson-dev
 TEST_DEPS := $(RUN_DEPS) libcmocka-dev python3-pytest python3-slixmpp clang libclang-rt-14-dev \
-             nodejs npm chromium
+             nodejs npm chromium python3-prometheus-client
 
 # Two build flavours: plain (bin/) and ASan+UBSan (build/asan) for the tests.
 B := build/plain
@@ -110,16 +110,24 @@ e2e: bin/parleyd bin/parleyctl $(A)/bin/parleyd $(NODE_DIR)/.installed
 	    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
 
 # --- fuzzing (libFuzzer via clang) -----------------------------------------------------
-FUZZ_SRC := $(wildcard xmpp/*.c)
-build/fuzz/fuzz_stream: tests/fuzz/fuzz_stream.c $(FUZZ_SRC)
+FUZZ_SRC := $(wildcard xmpp/*.c) tests/fuzz/fuzz_hooks.c
+FUZZ_CC  := clang -O1 -g -fsanitize=fuzzer,address,undefined $(filter-out -Wformat=2,$(WARN)) \
+            -Itests/fuzz
+build/fuzz/fuzz_stream: tests/fuzz/fuzz_stream.c $(FUZZ_SRC) tests/fuzz/fuzz_hooks.h
 	@mkdir -p $(dir $@)
-	clang -O1 -g -fsanitize=fuzzer,address,undefined $(filter-out -Wformat=2,$(WARN)) \
-	    $(INC_xmpp) -o $@ $^ -lexpat -lidn -lssl -lcrypto
-# Replays the saved corpus, then fuzzes for a bounded time.
-fuzz-replay: build/fuzz/fuzz_stream
-	build/fuzz/fuzz_stream -runs=0 tests/fuzz/corpus
-	d=$$(mktemp -d) && build/fuzz/fuzz_stream -max_total_time=$(or $(FUZZ_SECONDS),20) \
-	    -max_len=4096 -rss_limit_mb=1024 $$d tests/fuzz/corpus; rc=$$?; rm -rf $$d; exit $$rc
+	$(FUZZ_CC) $(INC_xmpp) -o $@ $(filter %.c,$^) -lexpat -lidn -lssl -lcrypto
+# The web front's sans-IO parts: HTTP requests, WebSocket frames, BOSH bodies.
+build/fuzz/fuzz_web: tests/fuzz/fuzz_web.c $(FUZZ_SRC) $(wildcard web/*.c) tests/fuzz/fuzz_hooks.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(INC_web) -o $@ $(filter %.c,$^) -lexpat -lidn -lhttp_parser -lwslay -ljansson \
+	    -lssl -lcrypto
+# Replays a target's saved corpus, then fuzzes it for a bounded time: $(call fuzz,target,corpus)
+fuzz = build/fuzz/$(1) -runs=0 $(2) && d=$$(mktemp -d) && build/fuzz/$(1) \
+       -max_total_time=$(or $(FUZZ_SECONDS),20) -max_len=4096 -rss_limit_mb=1024 $$d $(2); \
+       rc=$$?; rm -rf $$d; exit $$rc
+fuzz-replay: build/fuzz/fuzz_stream build/fuzz/fuzz_web
+	$(call fuzz,fuzz_stream,tests/fuzz/corpus)
+	$(call fuzz,fuzz_web,tests/fuzz/corpus_web)
 
 # --- the two commands --------------------------------------------------------------------
 deps-run:
@@ -132,7 +140,7 @@ run: deps-run all
 	exec bin/parleyd -c $(CONF)
 
 test: deps-test
-	$(MAKE) all $(A)/bin/parleyd $(UNIT_BIN) build/fuzz/fuzz_stream
+	$(MAKE) all $(A)/bin/parleyd $(UNIT_BIN) build/fuzz/fuzz_stream build/fuzz/fuzz_web
 	$(MAKE) unit
 	$(MAKE) fuzz-replay
 	$(MAKE) e2e

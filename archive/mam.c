@@ -170,6 +170,13 @@ static const struct cfg_opt mam_options[] = {
     { "default", CFG_ENUM, OPT(default_mode), "always", 0, 0, mode_names },
 };
 
+static void mam_metrics(void *state, struct buf *out)
+{
+    const struct mam *m = state;
+    module_metric(out, "parley_archive_writes_total", "counter",
+                  "Messages written to the accounts' archives.", m->writes);
+}
+
 const struct module archive_module = {
     .name = "archive",
     .options = mam_options,
@@ -186,4 +193,5 @@ const struct module archive_module = {
     .account_features = mam_account_features,
     .archive_query = mam_archive_query,
     .archive_appended = mam_appended,
+    .metrics = mam_metrics,
 };

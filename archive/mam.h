@@ -43,6 +43,7 @@ struct mam {
     bool indexing;         /* an index batch is queued (module_defer) */
     struct hmap prefs;     /* owner -> struct mam_prefs, for accounts with sessions */
     struct buf xml; /* a message as archived, reused: the store copies what it keeps */
+    unsigned long long writes; /* messages archived, for /metrics */
 };
 
 /* A query waiting for the store (mam_query.c); owned by the module until done. */

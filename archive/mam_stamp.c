@@ -252,6 +252,7 @@ void mam_message_done(void *state, const struct message_event *ev)
         am.xml = stored_xml(m, ev->st, NULL);
         int rc = archive_append(module_storage(m->srv), &am);
         if (rc == PL_OK) {
+            m->writes++;
             amend(m, &am, ev->st);
             module_storage_dirty_later(m->srv); /* promised to nobody: queries commit first */
             mam_index_note(m);

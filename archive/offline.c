@@ -37,6 +37,7 @@ int offline_store(struct offline *o, const char *owner, const struct stanza *st,
                                .xml = o->scratch.data,
                                .xml_len = o->scratch.len };
     int rc = offline_put(store, owner, &row);
+    o->writes += rc == PL_OK;
     if (rc == PL_EEXIST)
         rc = PL_OK; /* kept already (e.g. again after a stream-management session expired) */
     if (rc == PL_OK)
@@ -138,6 +139,13 @@ static const struct cfg_opt offline_options[] = {
     { "max_messages", CFG_INT, OPT(max_messages), "1000", 1, 1000000, NULL },
 };
 
+static void offline_metrics(void *state, struct buf *out)
+{
+    const struct offline *o = state;
+    module_metric(out, "parley_offline_writes_total", "counter",
+                  "Messages kept for accounts without a resource.", o->writes);
+}
+
 static const char *const offline_features[] = { "msgoffline", NULL };
 
 const struct module offline_module = {
@@ -153,4 +161,5 @@ const struct module offline_module = {
     .message_undelivered = offline_undelivered,
     .session_hold = offline_hold,
     .session_available = offline_available,
+    .metrics = offline_metrics,
 };

@@ -18,6 +18,7 @@ struct offline {
     int slot;                      /* per session: the flush to it while one runs */
     struct offline_flush *flushes; /* every flush not yet freed, so that fini frees them */
     struct buf scratch;            /* a message's stored form while it is written */
+    unsigned long long writes;     /* messages kept, for /metrics */
 };
 
 /* Keeps st for owner, stamped now. check_quota: refuse (PL_ELIMIT) when owner has

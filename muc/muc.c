@@ -192,6 +192,23 @@ static void muc_fini(void *state)
 
 static const char *const muc_features[] = { NULL };
 
+static void count_room(void *ctx, const char *key, void *value)
+{
+    unsigned long long *n = ctx;
+    (void)key;
+    n[0]++;
+    n[1] += ((const struct muc_room *)value)->n_occ;
+}
+
+static void muc_metrics(void *state, struct buf *out)
+{
+    struct muc_mod *m = state;
+    unsigned long long n[2] = { 0, 0 };
+    hmap_each(&m->rooms, count_room, n);
+    module_metric(out, "parley_muc_rooms", "gauge", "Rooms in memory (in use).", n[0]);
+    module_metric(out, "parley_muc_occupants", "gauge", "Occupants of all rooms.", n[1]);
+}
+
 const struct module muc_module = {
     .name = "muc",
     .options = muc_options,
@@ -205,4 +222,5 @@ const struct module muc_module = {
     .service_domain = muc_domain_of,
     .service_route = muc_route,
     .control = muc_control,
+    .metrics = muc_metrics,
 };

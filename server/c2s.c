@@ -55,6 +55,7 @@ static int hook_get_creds(void *ctx, const char *bare, struct scram_creds *out)
 static void hook_auth_result(void *ctx, const char *bare, bool ok)
 {
     struct transport *t = ctx;
+    t->srv->metrics.logins[ok]++;
     if (!ok) {
         log_info(t->tag, "authentication failed for %s from %s",
                  bare ? bare : "an unusable name", t->peer);

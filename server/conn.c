@@ -406,6 +406,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
         return;
     }
     while (!c->tp.closing && !c->paused && !conn_http_busy(c) && evbuffer_get_length(in) > 0) {
+        metrics_turn_busy(c->tp.srv);
         size_t n = evbuffer_get_contiguous_space(in), used = n;
         const char *data = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
         int rc = c->http ? conn_http_read(c, data, n, &used)

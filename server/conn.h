@@ -22,6 +22,8 @@ struct conn *conn_new(struct server *srv, int fd, const struct sockaddr *sa, boo
 /* Ends the stream (with a stream error when condition is not NULL) and detaches the session
  * at once; the connection lingers until its output is flushed and is freed by the reaper. */
 void conn_close(struct conn *c, const char *condition, const char *text);
+/* An HTTP connection of the metrics listener: it answers GET /metrics and nothing else. */
+void conn_http_metrics_only(struct conn *c);
 /* Frees now; only the server's reaper calls this. */
 void conn_free(struct conn *c);
 

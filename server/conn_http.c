@@ -31,6 +31,7 @@ struct http_conn {
     struct http_req req;
     struct http_limits lim;
     void *held; /* a BOSH session holds the request: its handle (http_bind_forget) */
+    bool metrics_only; /* the metrics listener's */
 };
 
 /* One request being answered. */
@@ -222,11 +223,29 @@ static int serve_module(struct http_exchange *x, const struct web_route *r, void
     return rc;
 }
 
+/* Prometheus' scrape; only on the metrics listener, which is bound to loopback. */
+static int serve_metrics(struct http_exchange *x, const char *method)
+{
+    if (strcmp(x->path, "/metrics") != 0)
+        return answer_error(x, 404, "only /metrics is served here", NULL);
+    if (strcmp(method, "GET") != 0 && !x->head)
+        return answer_error(x, 405, "method not allowed here", "Allow: GET\r\n");
+    struct buf *out = server_buf_take(x->c->tp.srv);
+    metrics_write(x->c->tp.srv, out);
+    int rc = answer(x, 200, "text/plain; version=0.0.4; charset=utf-8", out->data, out->len);
+    server_buf_give(x->c->tp.srv, out);
+    return rc;
+}
+
+void conn_http_metrics_only(struct conn *c) { c->http->metrics_only = true; }
+
 static int route(struct http_exchange *x, const char *method)
 {
+    x->head = strcmp(method, "HEAD") == 0;
+    if (x->c->http->metrics_only)
+        return serve_metrics(x, method);
     if (strcmp(method, "OPTIONS") == 0)
         return preflight(x);
-    x->head = strcmp(method, "HEAD") == 0;
     void *state;
     const struct web_route *mr = web_modules_find(x->c->tp.srv, x->path, &state);
     if (mr)
@@ -268,6 +287,7 @@ static int serve(struct conn *c)
     struct http_exchange x = { .c = c, .req = r, .keep_alive = http_req_keep_alive(r) };
     x.path = http_req_path(r, path, sizeof(path));
     conn_charge(c, 1);
+    c->tp.srv->metrics.http_requests++;
     if (!x.path)
         return answer_error(&x, 400, "the request target must be a path", NULL);
     if (!describe(&x, http_req_header(r, "Host")))

@@ -146,6 +146,7 @@ void deliver_message(struct server *srv, struct transport *tp, struct message_ev
     struct filter_verdict refused;
     hooks_message_prepare(ev);
     message_now(ev, &refused);
+    srv->metrics.deliveries += ev->delivered;
     if (!ev->delivered && refused.res != ROUTE_PASS) {
         if (!(st->type & MSG_HEADLINE)) /* headlines go without a word (§8.5.2.1.2) */
             bounce(srv, tp, st, &refused); /* one error, however many refused it */

@@ -58,7 +58,7 @@ static void refuse_http(evutil_socket_t fd)
 static void refuse(struct server *srv, evutil_socket_t fd, enum listen_kind kind)
 {
     static const struct stream_hooks none;
-    if (kind == LISTEN_HTTP)
+    if (kind == LISTEN_HTTP || kind == LISTEN_METRICS)
         refuse_http(fd);
     if (kind == LISTEN_STARTTLS) {
         struct stream *s = stream_new(&srv->stream_cfg, &none, NULL, false, false);
@@ -121,8 +121,10 @@ static void accept_any(struct server *srv, evutil_socket_t fd, struct sockaddr *
         return;
     }
     bool tls = kind == LISTEN_DIRECT_TLS || kind == LISTEN_HTTPS;
-    bool http = kind == LISTEN_HTTP || kind == LISTEN_HTTPS;
-    conn_new(srv, fd, sa, tls, http);
+    bool http = kind == LISTEN_HTTP || kind == LISTEN_HTTPS || kind == LISTEN_METRICS;
+    struct conn *c = conn_new(srv, fd, sa, tls, http);
+    if (c && kind == LISTEN_METRICS)
+        conn_http_metrics_only(c);
 }
 
 /* One callback per kind: libevent gives each listener one argument, the server. */
@@ -137,6 +139,7 @@ ACCEPT_AS(accept_starttls, LISTEN_STARTTLS)
 ACCEPT_AS(accept_direct_tls, LISTEN_DIRECT_TLS)
 ACCEPT_AS(accept_http, LISTEN_HTTP)
 ACCEPT_AS(accept_https, LISTEN_HTTPS)
+ACCEPT_AS(accept_metrics, LISTEN_METRICS)
 
 void listener_specs(const struct server_config *cfg, struct listen_spec out[LISTEN_KINDS])
 {
@@ -145,6 +148,7 @@ void listener_specs(const struct server_config *cfg, struct listen_spec out[LIST
         (struct listen_spec){ cfg->bind_address, cfg->c2s_tls_port, "direct TLS" };
     out[LISTEN_HTTP] = (struct listen_spec){ cfg->http_address, cfg->http_port, "HTTP" };
     out[LISTEN_HTTPS] = (struct listen_spec){ cfg->bind_address, cfg->https_port, "HTTPS" };
+    out[LISTEN_METRICS] = (struct listen_spec){ "127.0.0.1", cfg->metrics_port, "metrics" };
 }
 
 static void set_accepting(struct server *srv, bool on)
@@ -279,7 +283,7 @@ struct evconnlistener *listener_new(struct server *srv, const char *address, lon
                                     enum listen_kind kind)
 {
     static evconnlistener_cb const accept_cb[LISTEN_KINDS] = {
-        accept_starttls, accept_direct_tls, accept_http, accept_https };
+        accept_starttls, accept_direct_tls, accept_http, accept_https, accept_metrics };
     struct sockaddr_storage ss;
     socklen_t len = make_addr(address, port, &ss);
     if (!len)

@@ -13,7 +13,14 @@ struct loglimit;
 struct server_config;
 
 /* What a listening port speaks. */
-enum listen_kind { LISTEN_STARTTLS, LISTEN_DIRECT_TLS, LISTEN_HTTP, LISTEN_HTTPS, LISTEN_KINDS };
+enum listen_kind {
+    LISTEN_STARTTLS,
+    LISTEN_DIRECT_TLS,
+    LISTEN_HTTP,
+    LISTEN_HTTPS,
+    LISTEN_METRICS, /* /metrics only, on loopback */
+    LISTEN_KINDS
+};
 
 struct listen_spec {
     const char *address;

@@ -232,6 +232,10 @@ void module_userdata_stored(struct server *srv, const char *owner, enum userdata
                             const char *name, const struct xel *el);
 /* The domain of the publish-subscribe service (pubsub_domain, prepared). */
 const char *module_pubsub_domain(const struct server *srv);
+/* Appends one unlabelled figure to a /metrics answer (struct module's metrics): its # HELP
+ * and # TYPE lines ("counter" or "gauge") and its value. */
+void module_metric(struct buf *out, const char *name, const char *type, const char *help,
+                   unsigned long long value);
 /* The folder of the server's state (data_dir), for a module's files. */
 const char *module_data_dir(const struct server *srv);
 /* Where clients reach the web front, for URLs handed out: https://<domain>:<https_port>, or

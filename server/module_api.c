@@ -126,6 +126,13 @@ const char *module_pubsub_domain(const struct server *srv)
     return srv->cfg.pubsub_domain;
 }
 
+void module_metric(struct buf *out, const char *name, const char *type, const char *help,
+                   unsigned long long value)
+{
+    buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name,
+               value);
+}
+
 const char *module_data_dir(const struct server *srv)
 {
     return srv->cfg.data_dir;

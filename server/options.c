@@ -23,6 +23,7 @@ const struct cfg_opt server_options[] = {
     { "http_address", CFG_STRING, OPT(http_address), "127.0.0.1", 1, 255, NULL },
     { "http_port", CFG_INT, OPT(http_port), "5280", 0, 65535, NULL },
     { "https_port", CFG_INT, OPT(https_port), "5443", 0, 65535, NULL },
+    { "metrics_port", CFG_INT, OPT(metrics_port), "0", 0, 65535, NULL },
     { "web_origins", CFG_STRING, OPT(web_origins), "", 0, 4096, NULL },
     { "websocket_redirect", CFG_STRING, OPT(websocket_redirect), "", 0, 1023, NULL },
     { "http_max_body_bytes", CFG_INT, OPT(http_max_body_bytes), "1048576", 1 * KIB, 1024 * MIB,

@@ -22,6 +22,7 @@ struct server_config {
     char *http_address; /* the plain HTTP listener's address */
     long http_port;
     long https_port;    /* on bind_address */
+    long metrics_port;  /* /metrics on 127.0.0.1; 0: off */
     char *web_origins;  /* browser origins allowed besides the server's own, space-separated */
     char *websocket_redirect; /* "": none; else every WebSocket stream is sent there */
     long http_max_body_bytes;

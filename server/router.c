@@ -215,6 +215,7 @@ bool router_dispatch_element(struct server *srv, struct transport *tp, struct st
 
 void router_dispatch(struct server *srv, struct transport *tp, struct stanza *st)
 {
+    metrics_stanza_in(&srv->metrics, st->kind);
     struct route_ctx rc = { .srv = srv, .tp = tp, .sess = tp->sess };
     struct jid *to = NULL;
     int res = check_in(&rc, st, &to);

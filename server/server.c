@@ -220,7 +220,9 @@ static void commit_cb(evutil_socket_t fd, short what, void *arg)
     /* Stream management counts only what is committed: a failed commit acks nothing. */
     bool committed = storage_flush(&srv->store) == PL_OK && !srv->commit_failed;
     srv->commit_failed = false;
-    commit_adapt(srv, (long)(clock_now_us() - t0));
+    uint64_t took = clock_now_us() - t0;
+    metrics_observe(&srv->metrics.commit, took);
+    commit_adapt(srv, (long)took);
     sm_commit_settle(srv, committed);
     confirm_check(srv);
 }
@@ -547,7 +549,9 @@ int server_start(struct server *srv)
 
 int server_run(struct server *srv)
 {
-    event_base_dispatch(srv->base);
+    /* One turn at a time, so that each turn's time can be taken for /metrics. */
+    while (!event_base_got_exit(srv->base) && event_base_loop(srv->base, EVLOOP_ONCE) == 0)
+        metrics_turn_done(srv);
     log_info("server", "stopped");
     return PL_OK;
 }

@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "caps.h"
 #include "listener.h"
+#include "metrics.h"
 #include "options.h"
 #include "session.h"
 #include "sources.h"
@@ -69,6 +70,7 @@ struct server {
     struct hmap bosh_sessions;       /* BOSH sid -> its session (http_bind.c) */
     struct bosh_limits *bosh_limits; /* what BOSH sessions may negotiate, owned */
     char web_base[300];              /* module_web_base ("" when the web front is off) */
+    struct metrics metrics;          /* /metrics' counters */
     struct sources sources; /* live connections per source address, for the per-source caps */
     int spare_fd;           /* kept open to accept and refuse one peer when out of descriptors */
     struct loglimit *listen_log; /* refusals (per source) and accept failures, for the log */

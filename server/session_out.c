@@ -48,12 +48,14 @@ void session_send_past_gates(struct session *sess, const void *bytes, size_t n)
 void session_send_bulk(struct session *sess, const struct stanza *st, const void *bytes,
                        size_t n)
 {
+    metrics_stanza_out(&sess->srv->metrics, st->kind);
     if (!hooks_session_hold(sess->srv, sess, st))
         past_gates(sess, bytes, n, true);
 }
 
 void session_send(struct session *sess, const struct stanza *st, const void *bytes, size_t n)
 {
+    metrics_stanza_out(&sess->srv->metrics, st->kind);
     if (hooks_session_hold(sess->srv, sess, st))
         return;
     if (bytes) {
