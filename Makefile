@@ -106,7 +106,7 @@ $(NODE_DIR)/.installed: tests/web/package.json tests/web/package-lock.json
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-e2e: bin/parleyd bin/parleyctl $(A)/bin/parleyd $(NODE_DIR)/.installed
+e2e: bin/parleyd bin/parleyctl $(A)/bin/parleyd $(NODE_DIR)/.installed chat
 	PARLEYD=$(CURDIR)/$(A)/bin/parleyd PARLEYCTL=$(CURDIR)/bin/parleyctl \
 	NODE_PATH=$(CURDIR)/$(NODE_DIR)/node_modules \
 	    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
