@@ -32,10 +32,12 @@ LIB_SRC  := $(filter-out $(PROGRAMS),$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c
 BENCH_SRC := $(filter-out $(PROGRAMS),$(wildcard bench/*.c))
 XMPP_SRC  := $(wildcard xmpp/*.c)
 
+# nodejs and npm fetch the web chat page's Converse.js (see `chat` below).
 RUN_DEPS  := build-essential pkg-config openssl libexpat1-dev libevent-dev libssl-dev \
-             libsqlite3-dev uuid-dev libidn-dev libhttp-parser-dev libwslay-dev libjansson-dev
+             libsqlite3-dev uuid-dev libidn-dev libhttp-parser-dev libwslay-dev libjansson-dev \
+             nodejs npm
 TEST_DEPS := $(RUN_DEPS) libcmocka-dev python3-pytest python3-slixmpp clang libclang-rt-14-dev \
-             nodejs npm chromium python3-prometheus-client
+             chromium python3-prometheus-client
 
 # Two build flavours: plain (bin/) and ASan+UBSan (build/asan) for the tests.
 B := build/plain
@@ -44,7 +46,7 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 
 inc_for = $(INC_$(firstword $(subst /, ,$(1))))
 
-.PHONY: all run test deps-run deps-test unit e2e fuzz-replay fuzz clean cert
+.PHONY: all run test deps-run deps-test unit e2e fuzz-replay fuzz clean cert chat
 all: bin/parleyd bin/parleyctl $(if $(wildcard bench/main.c),bin/parley-bench) bin/parley-mam-bench
 
 $(B)/%.o: %.c
@@ -104,10 +106,34 @@ $(NODE_DIR)/.installed: tests/web/package.json tests/web/package-lock.json
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-e2e: bin/parleyd bin/parleyctl $(A)/bin/parleyd $(NODE_DIR)/.installed
+e2e: bin/parleyd bin/parleyctl $(A)/bin/parleyd $(NODE_DIR)/.installed chat
 	PARLEYD=$(CURDIR)/$(A)/bin/parleyd PARLEYCTL=$(CURDIR)/bin/parleyctl \
 	NODE_PATH=$(CURDIR)/$(NODE_DIR)/node_modules \
 	    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
+
+# --- the web chat page, served at /chat/ (web_chat_dir) ----------------------------------
+# Converse.js from the npm registry at the version web/chat/package-lock.json pins, installed
+# in the build output without running its install scripts (never committed); the parts of its
+# dist/ that the page loads go to build/web/chat/converse/, beside web/chat's own files. Not
+# part of `all`: that stays a C build needing no network; `run` and `e2e` ask for it.
+CHAT_NPM      := build/web/chat-npm
+CHAT_DIR      := build/web/chat
+CHAT_PAGE     := $(filter-out %.json,$(wildcard web/chat/*))
+CONVERSE_DIST := $(CHAT_NPM)/node_modules/converse.js/dist
+CONVERSE_USED := converse.min.js converse.min.css chunkjs emoji.json images sounds webfonts \
+                 libomemo.esm.min.js curve25519_compiled.wasm
+$(CHAT_NPM)/.installed: web/chat/package.json web/chat/package-lock.json
+	@mkdir -p $(CHAT_NPM)
+	cp web/chat/package.json web/chat/package-lock.json $(CHAT_NPM)/
+	cd $(CHAT_NPM) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+build/web/.chat-copied: $(CHAT_NPM)/.installed $(CHAT_PAGE)
+	rm -rf $(CHAT_DIR) && mkdir -p $(CHAT_DIR)/converse
+	cd $(CONVERSE_DIST) && cp -R $(CONVERSE_USED) $(CURDIR)/$(CHAT_DIR)/converse/
+	find $(CHAT_DIR)/converse \( -name '*.map' -o -name README \) -delete
+	cp $(CHAT_PAGE) $(CHAT_DIR)/
+	touch $@
+chat: build/web/.chat-copied
 
 # --- fuzzing (libFuzzer via clang) -----------------------------------------------------
 FUZZ_SRC := $(wildcard xmpp/*.c) tests/fuzz/fuzz_hooks.c
@@ -135,7 +161,7 @@ deps-run:
 deps-test:
 	@conf/install-deps.sh $(TEST_DEPS)
 
-run: deps-run all
+run: deps-run all chat
 	@conf/first-run.sh $(CONF)
 	exec bin/parleyd -c $(CONF)
 
