@@ -23,9 +23,10 @@ INC_muc     := -Imuc -Iserver -Istorage -Ixmpp
 INC_profile := -Iprofile -Iserver -Istorage -Ixmpp
 INC_adhoc   := -Iadhoc -Iserver -Istorage -Ixmpp
 INC_pubsub  := -Ipubsub -Iroster -Iserver -Istorage -Ixmpp
+INC_upload  := -Iupload -Iserver -Istorage -Ixmpp
 INC_web     := -Iweb -Ixmpp
 
-LIB_DIRS := xmpp web storage server roster privacy carbons archive muc profile adhoc pubsub
+LIB_DIRS := xmpp web storage server roster privacy carbons archive muc profile adhoc pubsub upload
 PROGRAMS := server/main.c server/ctl.c bench/main.c bench/mam_bench.c
 LIB_SRC  := $(filter-out $(PROGRAMS),$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 # The load bot: its own folder, built on the xmpp/ protocol library only.
@@ -90,7 +91,7 @@ UNIT_SUPPORT := $(wildcard tests/unit/support/*.c)
 $(A)/tests/%: tests/unit/%.c $(UNIT_SUPPORT) $(wildcard tests/unit/support/*.h) \
               $(A)/libparley.a $(A)/libbench.a
 	@mkdir -p $(dir $@)
-	$(CC) -O1 -g $(SAN) $(WARN) $(INC_server) -Iroster -Iprivacy -Icarbons -Iarchive -Imuc -Iprofile -Ipubsub -Iweb -Ibench -Itests/unit/support -o $@ $< \
+	$(CC) -O1 -g $(SAN) $(WARN) $(INC_server) -Iroster -Iprivacy -Icarbons -Iarchive -Imuc -Iprofile -Ipubsub -Iupload -Iweb -Ibench -Itests/unit/support -o $@ $< \
 	    $(UNIT_SUPPORT) $(A)/libbench.a $(A)/libparley.a $(LIBS) -lcmocka -lm
 
 unit: $(UNIT_BIN)

@@ -19,6 +19,7 @@ extern const struct module carbons_module;
 extern const struct module csi_module;
 extern const struct module offline_module;
 extern const struct module muc_module;
+extern const struct module upload_module;
 extern const struct module vcard_module;
 extern const struct module private_module;
 /* Last: its session_close must run after the others have said goodbye through its filters. */
@@ -30,7 +31,7 @@ const struct module *const modules[] = {
     &adhoc_module,   &pubsub_module,   &disco_module,    &ping_module,
     &version_module, &time_module,     &register_module, &roster_module,
     &last_module,    &archive_module,  &carbons_module,
-    &csi_module,     &offline_module,  &muc_module,
+    &csi_module,     &offline_module,  &muc_module,      &upload_module,
     &vcard_module,   &private_module,  &privacy_module,
 };
 
