@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* A node's configuration: defaults, the pubsub#node_config form both ways, publish-options
  * preconditions, and one line per field in storage. Forms and storage share one field parser. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,16 +85,21 @@ int ps_bool(const char *v)
     return -1;
 }
 
-/* "max" is the bound itself (XEP-0060 §16.4.4); 0 < max_items <= bound otherwise. */
+/* "max" is the bound itself (XEP-0060 §16.4.4), and so is any larger number: clients ask
+ * for "as many as you keep" with a big one (Converse publishes bookmarks with 9999), as
+ * ejabberd and Prosody accept. */
 static long parse_max_items(const char *v, const struct ps_opts *o)
 {
     if (!v)
         return -1;
     if (strcmp(v, "max") == 0)
         return o->max_items;
+    errno = 0;
     char *end;
     long n = strtol(v, &end, 10);
-    return *v && !*end && n >= 1 && n <= o->max_items ? n : -1;
+    if (!*v || *end || n < 1)
+        return -1;
+    return n > o->max_items || errno == ERANGE ? o->max_items : n;
 }
 
 /* The boolean fields, by name and place. */

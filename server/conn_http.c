@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "base.h"
 #include "host_meta.h"
@@ -32,6 +33,8 @@ struct http_conn {
     struct http_limits lim;
     void *held; /* a BOSH session holds the request: its handle (http_bind_forget) */
     bool metrics_only; /* the metrics listener's */
+    bool continued;    /* 100 Continue sent for the request being read */
+    const char *put_paths[4]; /* the modules' paths that take large PUT bodies */
 };
 
 /* One request being answered. */
@@ -57,10 +60,13 @@ void conn_http_start(struct conn *c)
 {
     struct server *srv = c->tp.srv;
     c->http = xcalloc(1, sizeof(*c->http));
-    c->http->lim = (struct http_limits){ .max_head_bytes = HTTP_MAX_HEAD_BYTES,
-                                         .max_headers = HTTP_MAX_HEADERS,
-                                         .max_body_bytes = (size_t)srv->cfg.http_max_body_bytes,
-                                         .max_put_bytes = web_modules_max_put(srv) };
+    struct http_conn *h = c->http;
+    h->lim = (struct http_limits){ .max_head_bytes = HTTP_MAX_HEAD_BYTES,
+                                   .max_headers = HTTP_MAX_HEADERS,
+                                   .max_body_bytes = (size_t)srv->cfg.http_max_body_bytes,
+                                   .max_put_bytes = web_modules_max_put(srv, h->put_paths,
+                                                                        ARRAY_LEN(h->put_paths)),
+                                   .put_paths = h->put_paths };
     http_req_init(&c->http->req, &c->http->lim);
     conn_idle_timer(c, srv->cfg.http_idle_timeout);
 }
@@ -88,6 +94,23 @@ static int answer(struct http_exchange *x, int status, const char *type, const v
     conn_send_bytes(x->c, out->data, out->len, false);
     server_buf_give(x->c->tp.srv, out);
     return x->keep_alive ? PL_OK : PL_ECLOSED;
+}
+
+/* The head now, the file's bytes as the peer reads them (HEAD: none). */
+static int answer_file(struct http_exchange *x, int status, const char *type, int fd,
+                       size_t len)
+{
+    struct buf *out = server_buf_take(x->c->tp.srv);
+    http_resp_head(out, status, type, len, x->keep_alive, x->cors);
+    conn_send_bytes(x->c, out->data, out->len, false);
+    server_buf_give(x->c->tp.srv, out);
+    if (x->head)
+        close(fd);
+    else
+        conn_http_send_file(x->c, fd, len);
+    /* Closing now would cut the file short: a client that asked for the connection to
+     * close reads Content-Length bytes and closes it itself (or the idle timer does). */
+    return PL_OK;
 }
 
 static int answer_error(struct http_exchange *x, int status, const char *message,
@@ -208,7 +231,7 @@ static int serve_module(struct http_exchange *x, const struct web_route *r, void
                               .body = req->body.data ? req->body.data : "",
                               .body_len = req->body.len, .peer = x->c->tp.peer,
                               .header = request_header, .impl = req };
-    struct web_answer an = { .body = server_buf_take(x->c->tp.srv) };
+    struct web_answer an = { .body = server_buf_take(x->c->tp.srv), .fd = -1 };
     int status = web_modules_serve(r, state, &rq, &an);
     int rc;
     if (status >= 400) {
@@ -217,8 +240,12 @@ static int serve_module(struct http_exchange *x, const struct web_route *r, void
     } else {
         size_t n = strlen(x->cors);
         snprintf(x->cors + n, sizeof(x->cors) - n, "%s", an.headers);
-        rc = answer(x, status, an.type, an.body->data, an.body->len);
+        rc = an.fd >= 0 ? answer_file(x, status, an.type, an.fd, an.fd_len)
+                        : answer(x, status, an.type, an.body->data, an.body->len);
+        an.fd = -1;
     }
+    if (an.fd >= 0)
+        close(an.fd);
     server_buf_give(x->c->tp.srv, an.body);
     return rc;
 }
@@ -324,8 +351,15 @@ int conn_http_read(struct conn *c, const char *data, size_t n, size_t *used)
 {
     struct http_req *r = &c->http->req;
     enum http_req_state state = http_req_feed(r, data, n, used);
-    if (state == HTTP_REQ_MORE)
+    if (state == HTTP_REQ_MORE) {
+        if (r->expect_continue && !c->http->continued) { /* its head passed every limit */
+            static const char go_on[] = "HTTP/1.1 100 Continue\r\n\r\n";
+            conn_send_bytes(c, go_on, sizeof(go_on) - 1, false);
+            c->http->continued = true;
+        }
         return PL_OK;
+    }
+    c->http->continued = false;
     if (state == HTTP_REQ_ERROR) {
         struct http_exchange x = { .c = c, .path = "?" };
         answer_error(&x, r->status, http_reason(r->status), NULL);

@@ -90,6 +90,8 @@ void conn_http_start(struct conn *c);
  * WebSocket it became). PL_OK, or PL_ECLOSED to close once the answer is written. */
 int conn_http_read(struct conn *c, const char *data, size_t n, size_t *used);
 void conn_http_free(struct conn *c);
+/* Sends len bytes of fd (which it closes) in slices as the peer reads (conn_http_file.c). */
+void conn_http_send_file(struct conn *c, int fd, size_t len);
 /* c's request is held by a BOSH session (request: its handle, given back to
  * http_bind_forget if c goes first; NULL: not any more): c reads nothing until it answers. */
 void conn_http_hold(struct conn *c, void *request);

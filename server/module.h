@@ -31,12 +31,15 @@ struct web_request {
     const void *impl; /* the front's, for header */
 };
 
-/* The module's answer: status and, for 2xx/3xx, type and body (owned by the front); for
- * 4xx/5xx, message (static) becomes the JSON error body. */
+/* The module's answer: status and, for 2xx/3xx, type (static) and body (owned by the front),
+ * or a file: fd (given to the front, which closes it) and its length, sent as the peer reads
+ * (never queued whole); for 4xx/5xx, message (static) becomes the JSON error body. */
 struct web_answer {
     int status;
     const char *type;
     struct buf *body;
+    int fd; /* -1: the body is in body */
+    size_t fd_len;
     const char *message;
     char headers[512]; /* extra header lines, each ended by \r\n */
 };

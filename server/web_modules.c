@@ -54,17 +54,20 @@ int web_modules_serve(const struct web_route *r, void *state, const struct web_r
     return an->status;
 }
 
-size_t web_modules_max_put(struct server *srv)
+size_t web_modules_max_put(struct server *srv, const char **paths, size_t cap)
 {
-    size_t most = 0;
+    size_t most = 0, n_paths = 0;
     for (size_t m = 0; m < modules_count; m++) {
         for (size_t i = 0; i < modules[m]->n_web_routes; i++) {
             const struct web_route *r = &modules[m]->web_routes[i];
-            size_t n = r->max_put_bytes && srv->mod_state[m] ? r->max_put_bytes(srv->mod_state[m])
-                                                             : 0;
+            void *state = srv->mod_state[m];
+            size_t n = r->max_put_bytes && state ? r->max_put_bytes(state) : 0;
+            if (n && n_paths + 1 < cap)
+                paths[n_paths++] = r->prefix;
             if (n > most)
                 most = n;
         }
     }
+    paths[n_paths] = NULL;
     return most;
 }

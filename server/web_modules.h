@@ -15,7 +15,8 @@ const struct web_route *web_modules_find(struct server *srv, const char *path, v
 /* Runs the route for rq (405 when it does not answer rq's method); returns an's status. */
 int web_modules_serve(const struct web_route *r, void *state, const struct web_request *rq,
                       struct web_answer *an);
-/* The largest PUT body any route takes (0: none asks for more than the front's limit). */
-size_t web_modules_max_put(struct server *srv);
+/* The largest PUT body any route takes (0: none asks for more than the front's limit), and
+ * the prefixes of the routes that take more than it into paths (NULL-ended, cap entries). */
+size_t web_modules_max_put(struct server *srv, const char **paths, size_t cap);
 
 #endif

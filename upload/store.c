@@ -86,14 +86,13 @@ int upload_store_put(const char *dir, const char *token, const struct upload_met
 }
 
 /* Reads the whole of dfd's file name, at most max bytes, into out. */
-static int read_file(int dfd, const char *name, size_t max, long long want, struct buf *out)
+static int read_file(int dfd, const char *name, size_t max, struct buf *out)
 {
     int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT ? PL_ENOTFOUND : PL_EIO;
     struct stat sb;
-    bool fits = fstat(fd, &sb) == 0 && (size_t)sb.st_size <= max &&
-                (want < 0 || sb.st_size == want);
+    bool fits = fstat(fd, &sb) == 0 && (size_t)sb.st_size <= max;
     int rc = fits ? PL_OK : PL_EIO;
     char chunk[16384];
     for (size_t left = (size_t)sb.st_size; rc == PL_OK && left;) {
@@ -120,7 +119,7 @@ int upload_store_meta(const char *dir, const char *token, struct upload_meta *m)
     buf_init(&text);
     int rc = faccessat(dfd, DATA_FILE, F_OK, 0) == 0 ? PL_OK : PL_ENOTFOUND;
     if (rc == PL_OK)
-        rc = read_file(dfd, META_FILE, META_MAX, -1, &text);
+        rc = read_file(dfd, META_FILE, META_MAX, &text);
     if (rc == PL_OK)
         rc = upload_meta_parse(text.data ? text.data : "", text.len, m);
     buf_fini(&text);
@@ -128,13 +127,20 @@ int upload_store_meta(const char *dir, const char *token, struct upload_meta *m)
     return rc;
 }
 
-int upload_store_read(const char *dir, const char *token, long long size, struct buf *out)
+int upload_store_data(const char *dir, const char *token, long long size, int *fd)
 {
     int dfd = open_dir(dir, token);
     if (dfd < 0)
         return errno == ENOENT ? PL_ENOTFOUND : PL_EIO;
-    int rc = read_file(dfd, DATA_FILE, (size_t)size, size, out);
+    *fd = openat(dfd, DATA_FILE, O_RDONLY | O_CLOEXEC);
+    int rc = *fd < 0 ? (errno == ENOENT ? PL_ENOTFOUND : PL_EIO) : PL_OK;
     close(dfd);
+    struct stat sb;
+    if (rc == PL_OK && (fstat(*fd, &sb) != 0 || sb.st_size != size)) {
+        close(*fd);
+        *fd = -1;
+        rc = PL_EIO;
+    }
     return rc;
 }
 

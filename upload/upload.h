@@ -95,9 +95,9 @@ int upload_store_put(const char *dir, const char *token, const struct upload_met
 /* Reads token's metadata into m. PL_OK, PL_ENOTFOUND when the file is not (whole) there,
  * PL_EINVAL when its metadata is damaged, PL_EIO. */
 int upload_store_meta(const char *dir, const char *token, struct upload_meta *m);
-/* Appends token's data to out, which must be size bytes long. PL_OK, PL_ENOTFOUND or
- * PL_EIO (also when the length differs). */
-int upload_store_read(const char *dir, const char *token, long long size, struct buf *out);
+/* Opens token's data, which must be size bytes long, for reading (*fd is the caller's to
+ * close). PL_OK, PL_ENOTFOUND or PL_EIO (also when the length differs). */
+int upload_store_data(const char *dir, const char *token, long long size, int *fd);
 /* Was a file stored under token (its data is there)? */
 bool upload_store_exists(const char *dir, const char *token);
 /* Removes token's folder and what it holds. PL_OK or PL_EIO. */

@@ -116,11 +116,11 @@ static void get(struct upload *up, const char *token, const char *name, struct w
         refuse(an, 404, "no such file");
     } else if (m.size > up->opts.max_file_bytes) { /* stored before the limit was lowered */
         refuse(an, 503, "the file is larger than max_file_bytes allows to serve");
-    } else if ((rc = upload_store_read(up->dir, token, m.size, an->body)) != PL_OK) {
+    } else if ((rc = upload_store_data(up->dir, token, m.size, &an->fd)) != PL_OK) {
         module_log(LOG_WARN, "upload", "%.8s...: cannot read it: %s", token, pl_strerror(rc));
         refuse(an, 500, "the file cannot be read");
     } else {
-        buf_append(an->body, "", 0); /* an empty file still has a body to point at */
+        an->fd_len = (size_t)m.size; /* the front sends it as the client reads */
         file_headers(up, &m, an);
         an->status = 200;
     }

@@ -67,9 +67,18 @@ static int on_header_value(http_parser *p, const char *at, size_t n)
     return count_head(r, n);
 }
 
+static bool put_path(const struct http_req *r)
+{
+    const char *url = r->text.data + r->url;
+    for (const char *const *p = r->lim->put_paths; p && *p; p++)
+        if (strncmp(url, *p, strlen(*p)) == 0)
+            return true;
+    return false;
+}
+
 static size_t body_limit(const struct http_req *r)
 {
-    bool put = r->parser.method == HTTP_PUT && r->lim->max_put_bytes;
+    bool put = r->parser.method == HTTP_PUT && r->lim->max_put_bytes && put_path(r);
     return put ? r->lim->max_put_bytes : r->lim->max_body_bytes;
 }
 
@@ -83,6 +92,7 @@ static int on_headers_complete(http_parser *p)
         return fail(r, 505);
     if (p->content_length != (uint64_t)-1 && p->content_length > body_limit(r))
         return fail(r, 413);
+    r->expect_continue = http_req_header_has(r, "Expect", "100-continue");
     return 0;
 }
 
@@ -138,6 +148,7 @@ void http_req_reset(struct http_req *r)
     r->piece = PIECE_URL;
     r->head_bytes = 0;
     r->status = 0;
+    r->expect_continue = false;
     r->state = HTTP_REQ_MORE;
 }
 

@@ -17,7 +17,8 @@ struct http_limits {
     size_t max_head_bytes; /* request line and headers together */
     size_t max_headers;    /* at most HTTP_REQ_MAX_HEADERS */
     size_t max_body_bytes;
-    size_t max_put_bytes; /* a PUT's body (a file upload); 0: max_body_bytes */
+    size_t max_put_bytes; /* a PUT's body (a file upload) on put_paths; 0: max_body_bytes */
+    const char *const *put_paths; /* URL prefixes taking max_put_bytes, NULL-ended */
 };
 
 enum http_req_state {
@@ -40,6 +41,7 @@ struct http_req {
     size_t head_bytes;
     struct buf body;
     int status;                /* HTTP_REQ_ERROR: the status to answer */
+    bool expect_continue;      /* its head asked for 100 Continue (RFC 9110 §10.1.1) */
     enum http_req_state state;
 };
 

@@ -364,21 +364,10 @@ def test_expired_and_half_written_files_removed_at_start(server_factory):
     assert "removed: expired" in srv.log() and "removed: left half-written" in srv.log()
 
 
-
-# The web front writes a whole answer at once and drops a connection whose queued output
-# passes max_output_bytes (4 MiB by default): files larger than that cannot be served until
-# the front (or the module API) can send an answer in slices.
-@pytest.mark.xfail(strict=True, reason="web front: answers past max_output_bytes are dropped")
-def test_largest_file_with_default_output_limit(server):
-    p = peer(server)
-    data = os.urandom(10485760)
-    url = upload(p, "large.bin", data)
-    status, headers, body = http(url)
-    assert status == 200 and body == data, (status, headers)
-
-
-def test_largest_file_within_the_output_limit(server_factory):
-    srv = server_factory(max_output_bytes=16 * 1048576)
+def test_largest_file_is_sent_as_the_client_reads(server_factory):
+    """A file larger than max_output_bytes (1 MiB here) goes out in slices as the client
+    reads, never queued whole; a PUT past max_file_bytes is refused at its head."""
+    srv = server_factory(max_output_bytes=1048576)
     p = peer(srv)
     data = os.urandom(10485760)
     url = upload(p, "large.bin", data)
@@ -392,3 +381,27 @@ def test_largest_file_within_the_output_limit(server_factory):
     status, _, body = read_response(s)
     s.close()
     assert status == 413, body
+
+
+def test_expect_continue_and_no_large_puts_elsewhere(server):
+    """A client that waits for 100 Continue gets it once the head passed the limits; only the
+    upload paths take bodies larger than http_max_body_bytes."""
+    p = peer(server)
+    url = slot(p, "c.txt", 5)
+    u = urllib.parse.urlsplit(url)
+    s = connect(u.port, tls=True)
+    s.sendall(("PUT %s HTTP/1.1\r\nHost: %s\r\nExpect: 100-continue\r\nContent-Length: 5\r\n"
+               "\r\n" % (u.path, u.netloc)).encode())
+    s.settimeout(10)
+    assert s.recv(64).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+    s.sendall(b"hello")
+    status, _, _ = read_response(s)
+    s.close()
+    assert status == 201
+    big = 2 * 1048576
+    s = connect(u.port, tls=True)
+    s.sendall(("PUT /elsewhere HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n"
+               % (u.netloc, big)).encode())
+    status, _, _ = read_response(s)
+    s.close()
+    assert status == 413

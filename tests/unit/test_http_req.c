@@ -12,8 +12,10 @@
 
 #include "http_req.h"
 
+static const char *const put_paths[] = { "/u/", NULL };
 static const struct http_limits lim = { .max_head_bytes = 512, .max_headers = 8,
-                                        .max_body_bytes = 64, .max_put_bytes = 100 };
+                                        .max_body_bytes = 64, .max_put_bytes = 100,
+                                        .put_paths = put_paths };
 
 #define HUNDRED "0123456789012345678901234567890123456789012345678901234567890123456789" \
                 "012345678901234567890123456789"
@@ -52,6 +54,8 @@ static const struct want table[] = {
     { "a PUT has a limit of its own", "PUT /u/f HTTP/1.1\r\nHost: h\r\nContent-Length: 100"
       "\r\n\r\n" HUNDRED, HTTP_REQ_DONE, 0, "PUT", "/u/f", "h", NULL, HUNDRED, 0, true },
     ERR("a PUT beyond its limit", "PUT /u/f HTTP/1.1\r\nContent-Length: 101\r\n\r\n", 413),
+    ERR("a PUT elsewhere is held to the body limit", "PUT /v HTTP/1.1\r\nContent-Length: 65"
+        "\r\n\r\n", 413),
     ERR("a POST is held to the body limit", "POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\n"
         HUNDRED, 413),
     ERR("not HTTP", "HELLO\r\n\r\n", 400),
@@ -136,6 +140,23 @@ static void test_split_at_every_offset(void **state)
             feed_cut(&table[i], &k, 1);
 }
 
+/* A client that waits for 100 Continue is told so once its head is read, before the body. */
+static void test_expect_continue(void **state)
+{
+    (void)state;
+    static const char head[] = "PUT /u/f HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n"
+                               "Content-Length: 3\r\n\r\n";
+    struct http_req r;
+    size_t used;
+    http_req_init(&r, &lim);
+    assert_int_equal(http_req_feed(&r, head, sizeof(head) - 1, &used), HTTP_REQ_MORE);
+    assert_true(r.expect_continue);
+    assert_int_equal(http_req_feed(&r, "abc", 3, &used), HTTP_REQ_DONE);
+    http_req_reset(&r);
+    assert_false(r.expect_continue);
+    http_req_fini(&r);
+}
+
 static void test_connection_tokens_and_reset(void **state)
 {
     (void)state;
@@ -164,6 +185,7 @@ int main(void)
         cmocka_unit_test(test_byte_by_byte),
         cmocka_unit_test(test_split_at_every_offset),
         cmocka_unit_test(test_connection_tokens_and_reset),
+        cmocka_unit_test(test_expect_continue),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
