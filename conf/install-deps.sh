@@ -4,6 +4,8 @@
 set -e
 missing=""
 for p in "$@"; do
+    # A Node.js built by NodeSource carries its own npm, and conflicts with Debian's package.
+    [ "$p" = npm ] && command -v npm >/dev/null 2>&1 && continue
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0

@@ -13,15 +13,12 @@ extern const char *const ps_features[];
 
 int ps_service_route(struct route_ctx *rc, struct stanza *st)
 {
-    if (rc->to->local || rc->to->resource)
-        return st->kind == STANZA_PRESENCE ? ROUTE_DONE : ROUTE_ERROR(COND_ITEM_NOT_FOUND);
-    if (st->kind != STANZA_IQ)
-        return st->kind == STANZA_MESSAGE ? ROUTE_ERROR(COND_SERVICE_UNAVAILABLE) : ROUTE_DONE;
-    if (!(st->type & (IQ_GET | IQ_SET)))
-        return ROUTE_DONE;
+    int res = module_service_requests_only(rc, st);
+    if (res != ROUTE_PASS)
+        return res;
     const struct xel *payload = xel_first_elem(st->root);
     const char *ns = payload && payload->ns ? payload->ns : "";
-    int res = ROUTE_ERROR(COND_SERVICE_UNAVAILABLE);
+    res = ROUTE_ERROR(COND_SERVICE_UNAVAILABLE);
     if (strcmp(ns, NS_PUBSUB) == 0)
         res = ps_handle_pubsub(rc, st);
     else if (strcmp(ns, NS_PUBSUB_OWNER) == 0)

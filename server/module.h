@@ -235,6 +235,11 @@ void module_userdata_stored(struct server *srv, const char *owner, enum userdata
                             const char *name, const struct xel *el);
 /* The domain of the publish-subscribe service (pubsub_domain, prepared). */
 const char *module_pubsub_domain(const struct server *srv);
+/* For a service that answers only iq requests at its bare domain (struct module's
+ * service_route): ROUTE_PASS for those; for anything else the answer the router gives
+ * (presence dropped, item-not-found at a JID below the domain, service-unavailable for a
+ * message, results and errors dropped). */
+int module_service_requests_only(const struct route_ctx *rc, const struct stanza *st);
 /* Appends one unlabelled figure to a /metrics answer (struct module's metrics): its # HELP
  * and # TYPE lines ("counter" or "gauge") and its value. */
 void module_metric(struct buf *out, const char *name, const char *type, const char *help,

@@ -126,6 +126,15 @@ const char *module_pubsub_domain(const struct server *srv)
     return srv->cfg.pubsub_domain;
 }
 
+int module_service_requests_only(const struct route_ctx *rc, const struct stanza *st)
+{
+    if (rc->to->local || rc->to->resource)
+        return st->kind == STANZA_PRESENCE ? ROUTE_DONE : ROUTE_ERROR(COND_ITEM_NOT_FOUND);
+    if (st->kind != STANZA_IQ)
+        return st->kind == STANZA_MESSAGE ? ROUTE_ERROR(COND_SERVICE_UNAVAILABLE) : ROUTE_DONE;
+    return st->type & (IQ_GET | IQ_SET) ? ROUTE_PASS : ROUTE_DONE;
+}
+
 void module_metric(struct buf *out, const char *name, const char *type, const char *help,
                    unsigned long long value)
 {

@@ -157,12 +157,9 @@ static int service_disco(struct route_ctx *rc, struct stanza *st, const struct x
 
 int upload_service_route(struct route_ctx *rc, struct stanza *st)
 {
-    if (rc->to->local || rc->to->resource)
-        return st->kind == STANZA_PRESENCE ? ROUTE_DONE : ROUTE_ERROR(COND_ITEM_NOT_FOUND);
-    if (st->kind != STANZA_IQ)
-        return st->kind == STANZA_MESSAGE ? ROUTE_ERROR(COND_SERVICE_UNAVAILABLE) : ROUTE_DONE;
-    if (!(st->type & (IQ_GET | IQ_SET)))
-        return ROUTE_DONE;
+    int res = module_service_requests_only(rc, st);
+    if (res != ROUTE_PASS)
+        return res;
     upload_sweep_maybe(rc->state);
     const struct xel *q = xel_first_elem(st->root);
     const char *ns = q && q->ns ? q->ns : "";

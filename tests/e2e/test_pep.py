@@ -172,7 +172,7 @@ def test_refusals_change_nothing(server_factory):
     assert error_condition(st) == "not-acceptable" and pubsub_error(st) == ["payload-too-big"]
     st = a.publish(TUNE, "")
     assert error_condition(st) == "bad-request" and pubsub_error(st) == ["payload-required"]
-    st = a.publish(TUNE, "<a xmlns='urn:x'/>", options={"max_items": "6"})
+    st = a.publish(TUNE, "<a xmlns='urn:x'/>", options={"max_items": "0"})
     assert error_condition(st) == "not-acceptable", dump(st)
     assert a.publish("n1", "<a xmlns='urn:x'/>").get("type") == "result"
     assert a.publish("n2", "<a xmlns='urn:x'/>").get("type") == "result"

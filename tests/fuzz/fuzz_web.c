@@ -18,7 +18,8 @@
 
 static void http_requests(const uint8_t *data, size_t size, size_t step)
 {
-    static const struct http_limits lim = { 2048, 16, 4096, 8192 };
+    static const char *const put_paths[] = { "/upload/", NULL };
+    static const struct http_limits lim = { 2048, 16, 4096, 8192, put_paths };
     struct http_req r;
     http_req_init(&r, &lim);
     struct buf out;

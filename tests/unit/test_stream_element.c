@@ -12,6 +12,7 @@
 
 #include "base.h"
 #include "stream.h"
+#include "stream_fx.h"
 
 struct fake {
     int elements; /* offered to the owner */
@@ -19,26 +20,7 @@ struct fake {
     char last[64];
 };
 
-static int fk_ok(void *ctx, const char *bare) { (void)ctx, (void)bare; return PL_OK; }
-static void fk_refund(void *ctx, const char *bare) { (void)ctx, (void)bare; }
-static void fk_result(void *ctx, const char *bare, bool ok) { (void)ctx, (void)bare, (void)ok; }
-static void fk_starttls(void *ctx) { (void)ctx; }
 static void fk_stanza(void *ctx, struct stanza *st) { (void)ctx; stanza_unref(st); }
-
-static int fk_creds(void *ctx, const char *bare, struct scram_creds *out)
-{
-    (void)ctx, (void)bare;
-    return scram_creds_make("pencil", SCRAM_MIN_ITERATIONS, out);
-}
-
-static int fk_bind(void *ctx, const char *resource, struct jid **full)
-{
-    (void)ctx;
-    struct jid *user = jid_parse("user@localhost");
-    *full = jid_with_resource(user, resource ? resource : "r");
-    jid_free(user);
-    return PL_OK;
-}
 
 static bool fk_element(void *ctx, struct stanza *st)
 {
@@ -49,9 +31,9 @@ static bool fk_element(void *ctx, struct stanza *st)
 }
 
 static const struct stream_hooks hooks = {
-    .starttls = fk_starttls, .auth_allowed = fk_ok, .auth_charge = fk_ok,
-    .auth_refund = fk_refund, .auth_result = fk_result, .get_creds = fk_creds,
-    .bind = fk_bind, .stanza = fk_stanza, .element = fk_element,
+    .starttls = fx_starttls, .auth_allowed = fx_auth_ok, .auth_charge = fx_auth_ok,
+    .auth_refund = fx_auth_refund, .auth_result = fx_auth_result, .get_creds = fx_creds_pencil,
+    .bind = fx_bind_user, .stanza = fk_stanza, .element = fk_element,
 };
 
 static const struct stream_feature extra[] = { { "csi", "urn:xmpp:csi:0" } };

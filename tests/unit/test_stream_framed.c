@@ -13,6 +13,7 @@
 
 #include "base.h"
 #include "stream.h"
+#include "stream_fx.h"
 
 #define FRAMING "urn:ietf:params:xml:ns:xmpp-framing"
 #define OPEN_TO(to, ver) "<open xmlns='" FRAMING "' to='" to "' version='" ver "'/>"
@@ -30,28 +31,9 @@ struct fake {
     struct sm *sm;  /* the session's, owned here */
 };
 
-static int fk_ok(void *ctx, const char *bare) { (void)ctx, (void)bare; return PL_OK; }
-static void fk_refund(void *ctx, const char *bare) { (void)ctx, (void)bare; }
-static void fk_result(void *ctx, const char *bare, bool ok) { (void)ctx, (void)bare, (void)ok; }
-static void fk_starttls(void *ctx) { (void)ctx; }
 static void fk_closed(void *ctx) { ((struct fake *)ctx)->closed++; }
 static void fk_resumed(void *ctx) { ((struct fake *)ctx)->resumed++; }
 static void fk_ack_wanted(void *ctx) { ((struct fake *)ctx)->acks_wanted++; }
-
-static int fk_creds(void *ctx, const char *bare, struct scram_creds *out)
-{
-    (void)ctx, (void)bare;
-    return scram_creds_make("pencil", SCRAM_MIN_ITERATIONS, out);
-}
-
-static int fk_bind(void *ctx, const char *resource, struct jid **full)
-{
-    (void)ctx;
-    struct jid *user = jid_parse("user@localhost");
-    *full = jid_with_resource(user, resource ? resource : "r");
-    jid_free(user);
-    return PL_OK;
-}
 
 static void fk_stanza(void *ctx, struct stanza *st)
 {
@@ -82,9 +64,9 @@ static int fk_sm_resume(void *ctx, const char *previd, struct sm **sm, uint32_t 
 }
 
 static const struct stream_hooks hooks = {
-    .starttls = fk_starttls, .auth_allowed = fk_ok, .auth_charge = fk_ok,
-    .auth_refund = fk_refund, .auth_result = fk_result, .get_creds = fk_creds,
-    .bind = fk_bind, .stanza = fk_stanza, .closed = fk_closed, .sm_enable = fk_sm_enable,
+    .starttls = fx_starttls, .auth_allowed = fx_auth_ok, .auth_charge = fx_auth_ok,
+    .auth_refund = fx_auth_refund, .auth_result = fx_auth_result, .get_creds = fx_creds_pencil,
+    .bind = fx_bind_user, .stanza = fk_stanza, .closed = fk_closed, .sm_enable = fk_sm_enable,
     .sm_resume = fk_sm_resume, .sm_resumed = fk_resumed, .sm_ack_wanted = fk_ack_wanted,
 };
 
