@@ -171,14 +171,13 @@ static int serve_chat_page(struct http_exchange *x)
                  "Location: /chat/\r\n");
         return answer(x, 301, NULL, "", 0);
     }
-    struct buf *file = server_buf_take(x->c->tp.srv);
     const char *type = NULL;
-    int status = static_file_load(x->c->tp.srv->cfg.web_chat_dir, x->path + strlen("/chat/"),
-                                  file, &type);
-    int rc = status == 200 ? answer(x, 200, type, file->data, file->len)
-                           : answer_error(x, status, "no such file", NULL);
-    server_buf_give(x->c->tp.srv, file);
-    return rc;
+    int fd = -1;
+    size_t len = 0;
+    int status = static_file_open(x->c->tp.srv->cfg.web_chat_dir, x->path + strlen("/chat/"),
+                                  &fd, &len, &type);
+    return status == 200 ? answer_file(x, 200, type, fd, len)
+                         : answer_error(x, status, "no such file", NULL);
 }
 
 /* A path ending in '/' serves everything below it. */

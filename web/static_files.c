@@ -3,7 +3,6 @@
  * segments cannot leave the folder, so no realpath race is needed. */
 #include "static_files.h"
 
-#include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -54,44 +53,28 @@ static bool safe_name(const char *rel)
     return true;
 }
 
-static int read_whole(int fd, size_t size, struct buf *out)
-{
-    size_t start = out->len, got = 0;
-    while (got < size) {
-        char chunk[65536];
-        ssize_t n = read(fd, chunk, sizeof(chunk));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        buf_append(out, chunk, (size_t)n);
-        got += (size_t)n;
-    }
-    if (got == size)
-        return 200;
-    out->len = start;
-    return 500;
-}
-
-int static_file_load(const char *root, const char *rel, struct buf *out, const char **type)
+int static_file_open(const char *root, const char *rel, int *fd, size_t *len,
+                     const char **type)
 {
     if (!safe_name(rel))
         return 403;
     char path[4096];
     bool index = !*rel || rel[strlen(rel) - 1] == '/';
-    int len = snprintf(path, sizeof(path), "%s/%s%s", root, rel, index ? "index.html" : "");
-    if (len < 0 || (size_t)len >= sizeof(path))
+    int n = snprintf(path, sizeof(path), "%s/%s%s", root, rel, index ? "index.html" : "");
+    if (n < 0 || (size_t)n >= sizeof(path))
         return 404;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    *fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        if (fd >= 0)
-            close(fd);
-        return 404;
+    int status = *fd < 0 || fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode) ? 404
+                 : st.st_size > (off_t)STATIC_FILE_MAX                    ? 413
+                                                                          : 200;
+    if (status != 200) {
+        if (*fd >= 0)
+            close(*fd);
+        *fd = -1;
+        return status;
     }
-    bool too_big = st.st_size > (off_t)STATIC_FILE_MAX;
-    int status = too_big ? 413 : read_whole(fd, (size_t)st.st_size, out);
-    close(fd);
+    *len = (size_t)st.st_size;
     *type = type_of(path);
-    return status;
+    return 200;
 }

@@ -10,11 +10,12 @@
 
 #define STATIC_FILE_MAX (16u * 1024 * 1024)
 
-/* Reads the file at rel (a URL path below the folder, "" or ending in '/' meaning its
- * index.html) under root into out. Returns 200 with *type set, 404 when there is no such
- * regular file, 403 for a name that could leave the folder or reveal hidden files ("..",
- * a segment starting with '.', bytes outside [A-Za-z0-9._~/-]), 413 past STATIC_FILE_MAX, or
- * 500 when it cannot be read. */
-int static_file_load(const char *root, const char *rel, struct buf *out, const char **type);
+/* Opens the file at rel (a URL path below the folder, "" or ending in '/' meaning its
+ * index.html) under root. Returns 200 with *fd (the caller's to close), *len and *type set,
+ * 404 when there is no such regular file, 403 for a name that could leave the folder or
+ * reveal hidden files ("..", a segment starting with '.', bytes outside [A-Za-z0-9._~/-]),
+ * or 413 past STATIC_FILE_MAX. */
+int static_file_open(const char *root, const char *rel, int *fd, size_t *len,
+                     const char **type);
 
 #endif

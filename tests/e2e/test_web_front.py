@@ -109,3 +109,23 @@ def test_http_listener_stays_on_its_own_address(server):
     """http_address defaults to loopback: the port answers there and only there."""
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.2", server.http_port), timeout=2).close()
+
+
+def test_chat_page_files(server_factory, tmp_path):
+    """web_chat_dir's files at /chat/, with their types; names that could leave the folder or
+    show hidden files are refused."""
+    (tmp_path / "index.html").write_text("<!doctype html><title>Parley</title>")
+    (tmp_path / "app.js").write_text("console.log(1)")
+    (tmp_path / ".secret").write_text("no")
+    srv = server_factory(web_chat_dir=str(tmp_path))
+    status, headers, body = get(srv.http_port, "/chat/")
+    assert status == 200 and headers["content-type"].startswith("text/html"), headers
+    assert body.startswith(b"<!doctype html>")
+    status, headers, body = get(srv.http_port, "/chat/app.js")
+    assert status == 200 and headers["content-type"].startswith("text/javascript"), headers
+    assert body == b"console.log(1)"
+    status, headers, _ = get(srv.http_port, "/chat")
+    assert status == 301 and headers["location"] == "/chat/", headers
+    for path, want in (("/chat/.secret", 403), ("/chat/../parley.conf", 403),
+                       ("/chat/a%2f..%2fb", 403), ("/chat/nope.js", 404)):
+        assert get(srv.http_port, path)[0] == want, path
