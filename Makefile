@@ -150,7 +150,7 @@ build/fuzz/fuzz_web: tests/fuzz/fuzz_web.c $(FUZZ_SRC) $(wildcard web/*.c) tests
 	    -lssl -lcrypto
 # Replays a target's saved corpus, then fuzzes it for a bounded time: $(call fuzz,target,corpus)
 fuzz = build/fuzz/$(1) -runs=0 $(2) && d=$$(mktemp -d) && build/fuzz/$(1) \
-       -max_total_time=$(or $(FUZZ_SECONDS),20) -max_len=4096 -rss_limit_mb=1024 $$d $(2); \
+       -max_total_time=$(or $(FUZZ_SECONDS),15) -max_len=4096 -rss_limit_mb=1024 $$d $(2); \
        rc=$$?; rm -rf $$d; exit $$rc
 fuzz-replay: build/fuzz/fuzz_stream build/fuzz/fuzz_web
 	$(call fuzz,fuzz_stream,tests/fuzz/corpus)
@@ -166,8 +166,10 @@ run: deps-run all chat
 	@conf/first-run.sh $(CONF)
 	exec bin/parleyd -c $(CONF)
 
+# The builds (and the npm installs) run on every core; the tests one after another.
 test: deps-test
-	$(MAKE) all $(A)/bin/parleyd $(UNIT_BIN) build/fuzz/fuzz_stream build/fuzz/fuzz_web
+	$(MAKE) -j$$(nproc) all $(A)/bin/parleyd $(UNIT_BIN) build/fuzz/fuzz_stream \
+	    build/fuzz/fuzz_web chat $(NODE_DIR)/.installed
 	$(MAKE) unit
 	$(MAKE) fuzz-replay
 	$(MAKE) e2e
