@@ -389,8 +389,14 @@ void conn_resume(struct conn *c)
         bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
 
-static int read_stream(struct conn *c, const char *data, size_t n)
+/* One contiguous chunk to whatever reads the connection: HTTP requests, a WebSocket, or the
+ * XMPP stream itself. *used: how much it took (the rest is the next reader's). */
+static int read_chunk(struct conn *c, const char *data, size_t n, size_t *used)
 {
+    if (c->http)
+        return conn_http_read(c, data, n, used);
+    if (c->ws)
+        return conn_ws_read(c, data, n, used);
     int rc = stream_feed(c->tp.stream, data, n);
     c->tp.ops->flush_stream(&c->tp);
     return rc;
@@ -408,10 +414,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
     while (!c->tp.closing && !c->paused && !conn_http_busy(c) && evbuffer_get_length(in) > 0) {
         metrics_turn_busy(c->tp.srv);
         size_t n = evbuffer_get_contiguous_space(in), used = n;
-        const char *data = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
-        int rc = c->http ? conn_http_read(c, data, n, &used)
-                 : c->ws ? conn_ws_read(c, data, n, &used)
-                         : read_stream(c, data, n);
+        int rc = read_chunk(c, (const char *)evbuffer_pullup(in, (ev_ssize_t)n), n, &used);
         evbuffer_drain(in, used);
         if (c->tls_pending && !c->reaped) {
             start_tls(c);
