@@ -5,15 +5,15 @@
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2
-LIBS    := -levent_openssl -levent -lexpat -lsqlite3 -luuid -lidn -lhttp_parser -lwslay -lssl \
-           -lcrypto
+LIBS    := -levent_openssl -levent -lexpat -lsqlite3 -luuid -lidn -lhttp_parser -lwslay \
+           -ljansson -lssl -lcrypto
 CONF    ?= conf/parley.conf
 
 # Include paths keep the layering honest: xmpp/ sees only itself, storage/ sees xmpp/,
 # the server and feature folders see all three.
 INC_xmpp    := -Ixmpp
 INC_storage := -Istorage -Ixmpp
-INC_server  := -Iserver -Istorage -Ixmpp
+INC_server  := -Iserver -Iweb -Istorage -Ixmpp
 INC_bench   := -Ibench -Ixmpp -Istorage
 INC_roster  := -Iroster -Iserver -Istorage -Ixmpp
 INC_privacy := -Iprivacy -Iroster -Iserver -Istorage -Ixmpp
@@ -33,8 +33,9 @@ BENCH_SRC := $(filter-out $(PROGRAMS),$(wildcard bench/*.c))
 XMPP_SRC  := $(wildcard xmpp/*.c)
 
 RUN_DEPS  := build-essential pkg-config openssl libexpat1-dev libevent-dev libssl-dev \
-             libsqlite3-dev uuid-dev libidn-dev libhttp-parser-dev libwslay-dev
-TEST_DEPS := $(RUN_DEPS) libcmocka-dev python3-pytest python3-slixmpp clang libclang-rt-14-dev
+             libsqlite3-dev uuid-dev libidn-dev libhttp-parser-dev libwslay-dev libjansson-dev
+TEST_DEPS := $(RUN_DEPS) libcmocka-dev python3-pytest python3-slixmpp clang libclang-rt-14-dev \
+             nodejs npm chromium
 
 # Two build flavours: plain (bin/) and ASan+UBSan (build/asan) for the tests.
 B := build/plain
@@ -95,8 +96,18 @@ unit: $(UNIT_BIN)
 	@tests/run_unit.sh $(UNIT_BIN)
 
 # --- end-to-end tests (pytest + slixmpp against the real server) ------------------------
-e2e: bin/parleyd bin/parleyctl $(A)/bin/parleyd
+# The web tests' packages from the npm registry, at the versions tests/web/package-lock.json
+# pins, in the build output (never committed).
+NODE_DIR := build/node
+$(NODE_DIR)/.installed: tests/web/package.json tests/web/package-lock.json
+	@mkdir -p $(NODE_DIR)
+	cp tests/web/package.json tests/web/package-lock.json $(NODE_DIR)/
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+e2e: bin/parleyd bin/parleyctl $(A)/bin/parleyd $(NODE_DIR)/.installed
 	PARLEYD=$(CURDIR)/$(A)/bin/parleyd PARLEYCTL=$(CURDIR)/bin/parleyctl \
+	NODE_PATH=$(CURDIR)/$(NODE_DIR)/node_modules \
 	    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
 
 # --- fuzzing (libFuzzer via clang) -----------------------------------------------------

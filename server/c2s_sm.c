@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "base.h"
+#include "c2s.h"
 #include "clock.h"
 #include "confirm.h"
-#include "conn_int.h"
 #include "log.h"
 #include "resume.h"
 #include "server.h"
@@ -19,9 +19,9 @@
 
 struct sm *c2s_sm_enable(void *ctx, bool resume, unsigned max_s)
 {
-    struct conn *c = ctx;
-    struct server *srv = c->srv;
-    if (!c->sess)
+    struct transport *t = ctx;
+    struct server *srv = t->srv;
+    if (!t->sess)
         return NULL;
     unsigned window = (unsigned)srv->cfg.sm_resume_timeout;
     if (max_s && max_s < window)
@@ -29,84 +29,85 @@ struct sm *c2s_sm_enable(void *ctx, bool resume, unsigned max_s)
     char id[SM_ID_LEN + 1] = "";
     if (resume && window && !random_hex(id, SM_ID_LEN / 2))
         id[0] = '\0'; /* no unguessable id: no resumption */
-    c->sess->sm = sm_new(id, id[0] ? window : 0);
+    t->sess->sm = sm_new(id, id[0] ? window : 0);
     if (id[0])
-        resume_register(srv, c->sess);
-    log_debug(c->tag, "stream management enabled%s", id[0] ? " with resumption" : "");
-    return c->sess->sm;
+        resume_register(srv, t->sess);
+    log_debug(t->tag, "stream management enabled%s", id[0] ? " with resumption" : "");
+    return t->sess->sm;
 }
 
 /* The stream that had sess goes without ending it: the session is this one's now. */
-static void take_over(struct conn *c, struct session *sess)
+static void take_over(struct transport *t, struct session *sess)
 {
-    struct conn *old = sess->conn;
+    struct transport *old = sess->tp;
     if (old) {
         old->sess = NULL;
         stream_sm_forget(old->stream);
-        log_info(old->tag, "%s resumed by %s", sess->jid->full, c->tag);
-        conn_close(old, "conflict", "the session was resumed by another connection");
+        log_info(old->tag, "%s resumed by %s", sess->jid->full, t->tag);
+        old->ops->close(old, "conflict", "the session was resumed by another connection");
     } else {
-        resume_unpark(c->srv, sess);
+        resume_unpark(t->srv, sess);
     }
-    confirm_rebase(c->srv, sess);
-    sess->conn = c;
-    c->sess = sess;
+    confirm_rebase(t->srv, sess);
+    sess->tp = t;
+    t->sess = sess;
 }
 
 int c2s_sm_resume(void *ctx, const char *previd, struct sm **sm, uint32_t *h)
 {
-    struct conn *c = ctx;
-    const char *user = stream_user(c->stream);
-    struct session *sess = user ? resume_find(c->srv, previd, user) : NULL;
+    struct transport *t = ctx;
+    const char *user = stream_user(t->stream);
+    struct session *sess = user ? resume_find(t->srv, previd, user) : NULL;
     if (!sess)
-        return user && resume_gone_h(c->srv, previd, user, h) ? PL_EEXIST : PL_ENOTFOUND;
-    take_over(c, sess);
+        return user && resume_gone_h(t->srv, previd, user, h) ? PL_EEXIST : PL_ENOTFOUND;
+    take_over(t, sess);
     *sm = sess->sm;
-    log_info(c->tag, "resumed %s from %s", sess->jid->full, c->peer);
+    log_info(t->tag, "resumed %s from %s", sess->jid->full, t->peer);
     return PL_OK;
 }
 
 static void resend_one(void *ctx, const char *bytes, size_t n)
 {
     if (n)
-        conn_send(ctx, bytes, n);
+        transport_send(ctx, bytes, n);
 }
 
-void conn_sm_request(struct conn *c)
+/* Asks the client for its count (<r/>) unless a request is already out. */
+static void sm_request(struct transport *t)
 {
     static const char r[] = "<r xmlns='urn:xmpp:sm:3'/>";
-    struct sm *sm = c->sess ? c->sess->sm : NULL;
-    if (!sm || sm->request_pending || c->closing)
+    struct sm *sm = t->sess ? t->sess->sm : NULL;
+    if (!sm || sm->request_pending || t->closing)
         return;
     sm->request_pending = true;
     sm->request_ms = clock_now_ms();
     sm->since_request = 0;
-    conn_send(c, r, sizeof(r) - 1);
+    transport_send(t, r, sizeof(r) - 1);
 }
 
-void conn_sm_sent(struct conn *c, struct sm *sm)
+void c2s_sm_sent(struct transport *t, struct sm *sm)
 {
     if (sm->since_request >= SM_REQUEST_EVERY)
-        conn_sm_request(c);
+        sm_request(t);
 }
 
 /* <resumed/> first, then everything the client has not acknowledged, in order. */
 void c2s_sm_resumed(void *ctx)
 {
-    struct conn *c = ctx;
-    conn_flush_stream(c);
-    sm_each_unacked(c->sess->sm, resend_one, c);
-    if (sm_unacked(c->sess->sm))
-        conn_sm_request(c);
+    struct transport *t = ctx;
+    t->ops->flush_stream(t);
+    sm_each_unacked(t->sess->sm, resend_one, t);
+    if (sm_unacked(t->sess->sm))
+        sm_request(t);
 }
 
 void c2s_sm_ack_wanted(void *ctx)
 {
-    struct conn *c = ctx;
-    if (!c->sess)
+    struct transport *t = ctx;
+    if (!t->sess)
         return;
-    c->sess->ack_wanted = true;
-    sm_commit_watch(c->srv, c->sess);
+    t->sess->ack_wanted = true;
+    sm_commit_watch(t->srv, t->sess);
 }
 
 void sm_commit_watch(struct server *srv, struct session *sess)
@@ -136,19 +137,19 @@ void sm_commit_forget(struct server *srv, struct session *sess)
  * cut off instead: it resumes (or logs in again) and sends what was lost once more. */
 static void settle_one(struct session *sess, bool committed)
 {
-    struct conn *c = sess->conn;
+    struct transport *t = sess->tp;
     bool ack = sess->ack_wanted;
     sess->commit_listed = false;
     sess->ack_wanted = false;
     if (!committed) {
-        if (c)
-            conn_drop(c, "a storage commit failed");
+        if (t)
+            t->ops->drop(t, "a storage commit failed");
         return;
     }
     sess->sm->h_committed = sess->sm->h_in;
-    if (ack && c && !c->closing) {
-        stream_sm_ack(c->stream);
-        conn_flush_stream(c);
+    if (ack && t && !t->closing) {
+        stream_sm_ack(t->stream);
+        t->ops->flush_stream(t);
     }
 }
 
@@ -160,13 +161,13 @@ void sm_commit_settle(struct server *srv, bool committed)
     srv->n_committing = 0;
 }
 
-void conn_sm_tick(struct conn *c, uint64_t now_ms)
+void c2s_sm_tick(struct transport *t, uint64_t now_ms)
 {
-    struct sm *sm = c->sess ? c->sess->sm : NULL;
-    if (!sm || c->closing || !sm_unacked(sm))
+    struct sm *sm = t->sess ? t->sess->sm : NULL;
+    if (!sm || t->closing || !sm_unacked(sm))
         return;
     if (!sm->request_pending)
-        conn_sm_request(c);
+        sm_request(t);
     else if (now_ms - sm->request_ms > SM_ACK_TIMEOUT_MS)
-        conn_drop(c, "no stream management acknowledgement for 60s");
+        t->ops->drop(t, "no stream management acknowledgement for 60s");
 }

@@ -35,35 +35,46 @@ static bool server_running(const char *data_dir)
            strcmp(reply, "ok") == 0;
 }
 
-static unsigned check_port(const struct server_config *cfg, long port)
+static unsigned check_port(const struct server_config *cfg, const struct listen_spec *l)
 {
     int err;
-    int rc = listener_probe(cfg->bind_address, port, &err);
+    int rc = listener_probe(l->address, l->port, &err);
     if (rc == PL_OK)
         return 0;
     if (rc == PL_EIO && err == EADDRINUSE && server_running(cfg->data_dir)) {
-        log_info("check", "%s:%ld is held by the server running on %s", cfg->bind_address, port,
+        log_info("check", "%s:%ld is held by the server running on %s", l->address, l->port,
                  cfg->data_dir);
         return 0;
     }
     if (rc == PL_EIO)
-        log_error("check", "cannot listen on %s:%ld: %s", cfg->bind_address, port,
+        log_error("check", "cannot listen on %s:%ld (%s): %s", l->address, l->port, l->what,
                   strerror(err));
     return 1;
 }
 
+/* Two listeners on one port would fail at start-up: name both. */
+static unsigned check_distinct(const struct listen_spec *specs)
+{
+    for (int i = 0; i < LISTEN_KINDS; i++)
+        for (int j = i + 1; j < LISTEN_KINDS; j++)
+            if (specs[i].port && specs[i].port == specs[j].port) {
+                log_error("check", "the %s and %s listeners are both on port %ld: one port, "
+                          "one listener", specs[i].what, specs[j].what, specs[i].port);
+                return 1;
+            }
+    return 0;
+}
+
 static unsigned check_ports(const struct server_config *cfg)
 {
-    const long ports[2] = { cfg->c2s_port, cfg->c2s_tls_port };
-    if (ports[0] && ports[0] == ports[1]) {
-        log_error("check", "c2s_port and c2s_tls_port are both %ld: one port, one listener",
-                  ports[0]);
+    struct listen_spec specs[LISTEN_KINDS];
+    listener_specs(cfg, specs);
+    if (check_distinct(specs))
         return 1;
-    }
     unsigned problems = 0;
-    for (int i = 0; i < 2; i++)
-        if (ports[i])
-            problems += check_port(cfg, ports[i]);
+    for (int i = 0; i < LISTEN_KINDS; i++)
+        if (specs[i].port)
+            problems += check_port(cfg, &specs[i]);
     return problems;
 }
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "base.h"
-#include "conn.h"
+#include "transport.h"
 #include "server.h"
 #include "session.h"
 
@@ -60,8 +60,8 @@ void confirm_when(struct session *sess, void (*fn)(void *arg, bool confirmed), v
     if (sess->sm) {
         e.by_ack = true;
         e.mark = sess->sm->h_out;
-    } else if (sess->conn) {
-        e.mark = conn_sent_mark(sess->conn, &e.gate);
+    } else if (sess->tp) {
+        e.mark = sess->tp->ops->sent_mark(sess->tp, &e.gate);
     }
     if (q->head + q->len == q->cap) {
         if (q->head) { /* slide down before growing */
@@ -82,7 +82,7 @@ static bool met(const struct session *sess, const struct confirm *e)
 {
     if (e->by_ack) /* counters wrap: compare the distance */
         return sess->sm && (int32_t)(sess->sm->acked - (uint32_t)e->mark) >= 0;
-    return sess->conn && conn_mark_written(sess->conn, e->mark, e->gate);
+    return sess->tp && sess->tp->ops->mark_written(sess->tp, e->mark, e->gate);
 }
 
 static struct confirm pop(struct session *sess)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "base.h"
+#include "c2s.h"
 #include "clock.h"
 #include "log.h"
 #include "server.h"
@@ -52,16 +53,16 @@ static bool describe_peer(struct conn *c, const struct sockaddr *sa)
     bool loopback = false;
     if (sa->sa_family == AF_INET) {
         const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &in->sin_addr, c->peer, sizeof(c->peer));
+        inet_ntop(AF_INET, &in->sin_addr, c->tp.peer, sizeof(c->tp.peer));
         loopback = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
     } else if (sa->sa_family == AF_INET6) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &in6->sin6_addr, c->peer, sizeof(c->peer));
+        inet_ntop(AF_INET6, &in6->sin6_addr, c->tp.peer, sizeof(c->tp.peer));
         loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
     } else {
-        snprintf(c->peer, sizeof(c->peer), "unknown");
+        snprintf(c->tp.peer, sizeof(c->tp.peer), "unknown");
     }
-    throttle_source_key(sa, c->peer_key);
+    throttle_source_key(sa, c->tp.peer_key);
     return loopback;
 }
 
@@ -74,13 +75,10 @@ static void setup_bev(struct conn *c)
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
-struct conn *conn_new(struct server *srv, int fd, const struct sockaddr *sa, bool direct_tls)
+/* The socket under libevent, TLS from the first byte when direct_tls. */
+static bool open_bev(struct conn *c, int fd, bool direct_tls)
 {
-    struct conn *c = xcalloc(1, sizeof(*c));
-    c->srv = srv;
-    c->direct_tls = direct_tls;
-    snprintf(c->tag, sizeof(c->tag), "c%lu", ++srv->next_conn_id);
-    bool loopback = describe_peer(c, sa);
+    struct server *srv = c->tp.srv;
     /* XMPP is request/response in small writes: Nagle plus delayed ACKs would add 40 ms. */
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -91,19 +89,38 @@ struct conn *conn_new(struct server *srv, int fd, const struct sockaddr *sa, boo
                                                 opts);
     else if (!direct_tls)
         c->bev = bufferevent_socket_new(srv->base, fd, opts);
-    if (!c->bev) {
-        log_error(c->tag, "cannot set up the connection from %s", c->peer);
-        SSL_free(ssl);
-        close(fd);
+    if (c->bev)
+        return true;
+    log_error(c->tp.tag, "cannot set up the connection from %s", c->tp.peer);
+    SSL_free(ssl);
+    close(fd);
+    return false;
+}
+
+struct conn *conn_new(struct server *srv, int fd, const struct sockaddr *sa, bool direct_tls,
+                      bool http)
+{
+    struct conn *c = xcalloc(1, sizeof(*c));
+    c->tp.ops = &conn_transport_ops;
+    c->tp.srv = srv;
+    c->tp.kind = "tcp";
+    c->direct_tls = direct_tls;
+    snprintf(c->tp.tag, sizeof(c->tp.tag), "c%lu", ++srv->next_conn_id);
+    c->loopback = describe_peer(c, sa);
+    if (!open_bev(c, fd, direct_tls)) {
         free(c);
         return NULL;
     }
     setup_bev(c);
     c->timer = evtimer_new(srv->base, timer_cb, c);
-    c->auth_deadline = clock_now_ms() + (uint64_t)srv->cfg.auth_timeout * 1000u;
-    arm_timer(c, TIMER_AUTH, srv->cfg.auth_timeout * 1000L);
-    bool plaintext_ok = srv->cfg.allow_plaintext_loopback && loopback;
-    c->stream = stream_new(&srv->stream_cfg, &c2s_hooks, c, direct_tls, plaintext_ok);
+    c->web = http;
+    if (http) {
+        conn_http_start(c);
+    } else {
+        conn_auth_start(c);
+        c->tp.stream = stream_new(&srv->stream_cfg, &c2s_hooks, &c->tp, direct_tls,
+                                  conn_plaintext_ok(c));
+    }
     c->tokens = (double)srv->cfg.max_stanzas_per_second;
     c->refill_ms = clock_now_ms();
     c->next = srv->conns;
@@ -111,31 +128,55 @@ struct conn *conn_new(struct server *srv, int fd, const struct sockaddr *sa, boo
         srv->conns->prev = c;
     srv->conns = c;
     srv->n_conns++;
-    sources_add(&srv->sources, c->peer_key);
+    sources_add(&srv->sources, c->tp.peer_key);
     c->unauthenticated = true;
-    log_debug(c->tag, "connection from %s%s", c->peer, direct_tls ? " (direct TLS)" : "");
+    log_debug(c->tp.tag, "connection from %s%s%s", c->tp.peer, direct_tls ? " (TLS)" : "",
+              http ? " (HTTP)" : "");
     return c;
 }
 
+void conn_auth_start(struct conn *c)
+{
+    struct server *srv = c->tp.srv;
+    c->auth_deadline = clock_now_ms() + (uint64_t)srv->cfg.auth_timeout * 1000u;
+    arm_timer(c, TIMER_AUTH, srv->cfg.auth_timeout * 1000L);
+}
+
+void conn_idle_timer(struct conn *c, long seconds)
+{
+    arm_timer(c, TIMER_IDLE, seconds * 1000L);
+}
+
+bool conn_plaintext_ok(const struct conn *c)
+{
+    const struct server_config *cfg = &c->tp.srv->cfg;
+    bool plain_web = c->web && !c->direct_tls && cfg->http_loopback_login;
+    return c->loopback && (cfg->allow_plaintext_loopback || plain_web);
+}
+
+bool conn_secure(const struct conn *c) { return c->direct_tls; }
+
 void conn_free(struct conn *c)
 {
-    struct server *srv = c->srv;
-    c2s_session_free(c);
+    struct server *srv = c->tp.srv;
+    c2s_session_free(&c->tp);
     conn_slices_cancel(c, false);
     if (c->prev)
         c->prev->next = c->next;
     else
-        c->srv->conns = c->next;
+        c->tp.srv->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    c->srv->n_conns--;
-    sources_remove(&c->srv->sources, c->peer_key, c->unauthenticated);
-    stream_free(c->stream);
+    c->tp.srv->n_conns--;
+    sources_remove(&c->tp.srv->sources, c->tp.peer_key, c->unauthenticated);
+    stream_free(c->tp.stream);
+    conn_http_free(c);
+    conn_ws_free(c);
     conn_delay_forget(c);
     if (c->bev)
         bufferevent_free(c->bev);
     event_free(c->timer);
-    log_debug(c->tag, "connection freed");
+    log_debug(c->tp.tag, "connection freed");
     free(c);
     /* Thousands of sessions that end together (a restart of a client fleet) leave their
      * TLS, parser and session memory scattered over the heap: count it, so the idle sweep
@@ -150,16 +191,16 @@ static void reap(struct conn *c)
         return;
     conn_slices_cancel(c, false);
     c->reaped = true;
-    c->closing = true;
-    c2s_connection_lost(c);
+    c->tp.closing = true;
+    c2s_connection_lost(&c->tp);
     bufferevent_disable(c->bev, EV_READ | EV_WRITE);
     evtimer_del(c->timer);
-    server_reap(c->srv, c);
+    server_reap(c->tp.srv, c);
 }
 
 void conn_drop(struct conn *c, const char *why)
 {
-    log_info(c->tag, "dropping the connection: %s", why);
+    log_info(c->tp.tag, "dropping the connection: %s", why);
     reap(c);
 }
 
@@ -196,81 +237,43 @@ void conn_watch_output(struct conn *c, size_t low_watermark, void (*on_low)(stru
     bufferevent_setwatermark(c->bev, EV_WRITE, on_low ? low_watermark : 0, 0);
 }
 
-static void send_bytes(struct conn *c, const void *bytes, size_t n, bool bulk)
+void conn_send_bytes(struct conn *c, const void *bytes, size_t n, bool bulk)
 {
     if (c->reaped)
         return;
     if (conn_slices_hold(c, bytes, n)) {
         /* queued behind a reply written in slices */
-    } else if (bulk && c->srv->coalesce_us && c->sess && !c->closing) {
+    } else if (bulk && c->tp.srv->coalesce_us && c->tp.sess && !c->tp.closing) {
         c->out_total += n;
         conn_delay_write(c, bytes, n);
     } else {
         conn_write_raw(c, bytes, n);
     }
     size_t q = conn_backlog(c);
-    if (q > (size_t)c->srv->cfg.max_output_bytes) {
-        log_warn(c->tag, "peer is not reading: %zu bytes queued, dropping the connection", q);
+    if (q > (size_t)c->tp.srv->cfg.max_output_bytes) {
+        log_warn(c->tp.tag, "peer is not reading: %zu bytes queued, dropping the connection", q);
         reap(c);
-    }
-}
-
-void conn_send(struct conn *c, const void *bytes, size_t n)
-{
-    send_bytes(c, bytes, n, false);
-}
-
-void conn_send_bulk(struct conn *c, const void *bytes, size_t n)
-{
-    send_bytes(c, bytes, n, true);
-}
-
-uint64_t conn_sent_mark(const struct conn *c, uint64_t *gate)
-{
-    *gate = c->slices ? c->replies_done + c->n_slices : 0;
-    return c->out_total + c->held;
-}
-
-bool conn_mark_written(const struct conn *c, uint64_t mark, uint64_t gate)
-{
-    if (gate && c->replies_done < gate)
-        return false;
-    if (gate && mark < c->last_reply_end) /* the held bytes went out after the replies' rest */
-        mark = c->last_reply_end;
-    return c->out_total - conn_queued(c) >= mark;
-}
-
-void conn_send_stanza(struct conn *c, const struct stanza *st)
-{
-    struct buf *b = &c->srv->scratch;
-    buf_reset(b);
-    stanza_write(st, b);
-    conn_send(c, b->data, b->len);
-}
-
-void conn_flush_stream(struct conn *c)
-{
-    struct buf *o = stream_output(c->stream);
-    if (o->len) {
-        conn_send(c, o->data, o->len);
-        buf_reset(o);
     }
 }
 
 void conn_close(struct conn *c, const char *condition, const char *text)
 {
-    if (c->closing)
+    if (c->tp.closing)
         return;
-    c->closing = true;
+    c->tp.closing = true;
     /* The stream's last words cannot wait behind a reply that will never be finished. */
     conn_slices_cancel(c, true);
     conn_delay_flush(c);
-    if (condition)
-        stream_error(c->stream, condition, text);
-    else
-        stream_end(c->stream);
-    conn_flush_stream(c);
-    c2s_session_detach(c);
+    if (c->tp.stream) {
+        if (condition)
+            stream_error(c->tp.stream, condition, text);
+        else
+            stream_end(c->tp.stream);
+        c->tp.ops->flush_stream(&c->tp);
+        c2s_session_detach(&c->tp);
+    }
+    if (c->ws)
+        conn_ws_closing(c);
     if (c->reaped)
         return;
     c->linger_until = clock_now_ms() + LINGER_SECONDS * 1000u;
@@ -293,7 +296,7 @@ static void linger(struct conn *c)
     }
     uint64_t now = clock_now_ms();
     if (now >= c->linger_until) {
-        log_debug(c->tag, "closing: the peer neither reads nor closes");
+        log_debug(c->tp.tag, "closing: the peer neither reads nor closes");
         reap(c);
         return;
     }
@@ -315,37 +318,43 @@ static void start_tls(struct conn *c)
     size_t n = evbuffer_get_length(out);
     const unsigned char *bytes = evbuffer_pullup(out, (ev_ssize_t)n);
     bool sent = n == 0 || send(fd, bytes, n, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)n;
-    SSL *ssl = sent ? SSL_new(c->srv->tls) : NULL;
+    SSL *ssl = sent ? SSL_new(c->tp.srv->tls) : NULL;
     if (!ssl) {
-        log_warn(c->tag, "cannot start TLS");
+        log_warn(c->tp.tag, "cannot start TLS");
         reap(c);
         return;
     }
     bufferevent_setfd(c->bev, -1); /* keep the socket open when the old bufferevent goes */
     bufferevent_free(c->bev);      /* pending input is dropped: nothing may precede TLS */
-    c->bev = bufferevent_openssl_socket_new(c->srv->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+    c->bev = bufferevent_openssl_socket_new(c->tp.srv->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
                                             BEV_OPT_CLOSE_ON_FREE);
     if (!c->bev) {
-        log_warn(c->tag, "cannot start TLS");
+        log_warn(c->tp.tag, "cannot start TLS");
         close(fd);
-        c->bev = bufferevent_socket_new(c->srv->base, -1, 0); /* something to free later */
+        c->bev = bufferevent_socket_new(c->tp.srv->base, -1, 0); /* something to free later */
         reap(c);
         return;
     }
     setup_bev(c);
-    stream_tls_started(c->stream);
+    stream_tls_started(c->tp.stream);
 }
 
 /* Token bucket on stanzas: an over-eager client is paused, not disconnected. */
 static bool over_rate(struct conn *c)
 {
     uint64_t now = clock_now_ms();
-    double rate = (double)c->srv->cfg.max_stanzas_per_second;
+    double rate = (double)c->tp.srv->cfg.max_stanzas_per_second;
     c->tokens += rate * (double)(now - c->refill_ms) / 1000.0;
     if (c->tokens > rate)
         c->tokens = rate;
     c->refill_ms = now;
     return c->tokens < 0;
+}
+
+/* How long the tokens owed take to come back. */
+static long owed_ms(const struct conn *c)
+{
+    return (long)(-c->tokens * 1000.0 / (double)c->tp.srv->cfg.max_stanzas_per_second) + 1;
 }
 
 static void pause_reading(struct conn *c, long resume_ms)
@@ -358,7 +367,7 @@ static void pause_reading(struct conn *c, long resume_ms)
 
 static void resume_reading(struct conn *c)
 {
-    if (!c->paused || c->closing)
+    if (!c->paused || c->tp.closing || conn_http_busy(c))
         return;
     c->paused = false;
     bufferevent_enable(c->bev, EV_READ);
@@ -366,20 +375,43 @@ static void resume_reading(struct conn *c)
         read_cb(c->bev, c);
 }
 
+void conn_pause(struct conn *c) { pause_reading(c, 0); }
+
+/* From inside a callback of another connection's read, maybe this one's: what is buffered is
+ * read at the next turn, not now. */
+void conn_resume(struct conn *c)
+{
+    if (!c->paused || c->tp.closing || conn_http_busy(c))
+        return;
+    c->paused = false;
+    bufferevent_enable(c->bev, EV_READ);
+    if (evbuffer_get_length(bufferevent_get_input(c->bev)))
+        bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
+static int read_stream(struct conn *c, const char *data, size_t n)
+{
+    int rc = stream_feed(c->tp.stream, data, n);
+    c->tp.ops->flush_stream(&c->tp);
+    return rc;
+}
+
 /* Feeds whatever input is buffered, one contiguous chunk at a time, until a limit stops us. */
 static void read_cb(struct bufferevent *bev, void *arg)
 {
     struct conn *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
-    if (c->closing) {
+    if (c->tp.closing) {
         evbuffer_drain(in, evbuffer_get_length(in));
         return;
     }
-    while (!c->closing && !c->paused && evbuffer_get_length(in) > 0) {
-        size_t n = evbuffer_get_contiguous_space(in);
-        int rc = stream_feed(c->stream, (const char *)evbuffer_pullup(in, (ev_ssize_t)n), n);
-        evbuffer_drain(in, n);
-        conn_flush_stream(c);
+    while (!c->tp.closing && !c->paused && !conn_http_busy(c) && evbuffer_get_length(in) > 0) {
+        size_t n = evbuffer_get_contiguous_space(in), used = n;
+        const char *data = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
+        int rc = c->http ? conn_http_read(c, data, n, &used)
+                 : c->ws ? conn_ws_read(c, data, n, &used)
+                         : read_stream(c, data, n);
+        evbuffer_drain(in, used);
         if (c->tls_pending && !c->reaped) {
             start_tls(c);
             return;
@@ -389,21 +421,21 @@ static void read_cb(struct bufferevent *bev, void *arg)
             return;
         }
         if (over_rate(c))
-            pause_reading(c, (long)(-c->tokens * 1000.0 / c->srv->cfg.max_stanzas_per_second) + 1);
+            pause_reading(c, owed_ms(c));
     }
-    if (c->closing)
+    if (c->tp.closing)
         return;
     /* A client that does not read its own replies stops being read until it catches up. */
-    if (!c->paused && conn_backlog(c) > (size_t)c->srv->cfg.max_output_bytes / 2)
+    if (!c->paused && conn_backlog(c) > (size_t)c->tp.srv->cfg.max_output_bytes / 2)
         pause_reading(c, OUTPUT_POLL_MS);
     /* While it logs in a connection gives its parser back after each read, so a login storm
      * does not leave thousands of parsers behind to fragment the heap. After that it keeps
      * the parser until a sweep finds it idle: a chatty session would otherwise rebuild one
      * per read. */
     c->reads++;
-    if (c->login_reads < EAGER_TRIM_READS) {
+    if (c->login_reads < EAGER_TRIM_READS && c->tp.stream) {
         c->login_reads++;
-        stream_trim(c->stream);
+        stream_trim(c->tp.stream);
     }
 }
 
@@ -416,9 +448,9 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
         char msg[256] = "";
         if (err)
             ERR_error_string_n(err, msg, sizeof(msg));
-        log_debug(c->tag, "connection error %s", msg);
+        log_debug(c->tp.tag, "connection error %s", msg);
     } else if (what & BEV_EVENT_EOF) {
-        log_debug(c->tag, "peer closed the connection");
+        log_debug(c->tp.tag, "peer closed the connection");
     } else {
         return;
     }
@@ -431,47 +463,42 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd, (void)what;
     switch (c->timer_mode) {
     case TIMER_AUTH:
-        if (stream_state(c->stream) != STREAM_BOUND) {
-            log_info(c->tag, "no authenticated session after %lds", c->srv->cfg.auth_timeout);
+        if (stream_state(c->tp.stream) != STREAM_BOUND) {
+            log_info(c->tp.tag, "no authenticated session after %lds",
+                     c->tp.srv->cfg.auth_timeout);
             conn_close(c, "connection-timeout", NULL);
         }
         break;
     case TIMER_RESUME:
-        if (conn_backlog(c) > (size_t)c->srv->cfg.max_output_bytes / 4) {
+        if (conn_backlog(c) > (size_t)c->tp.srv->cfg.max_output_bytes / 4) {
             arm_timer(c, TIMER_RESUME, OUTPUT_POLL_MS); /* still behind on its output */
             break;
         }
         resume_reading(c);
-        if (stream_state(c->stream) != STREAM_BOUND)
+        if (!c->tp.stream)
+            conn_idle_timer(c, c->tp.srv->cfg.http_idle_timeout);
+        else if (stream_state(c->tp.stream) != STREAM_BOUND)
             arm_auth_timer(c); /* the deadline stays where it was */
         break;
     case TIMER_LINGER:
         linger(c);
+        break;
+    case TIMER_IDLE:
+        log_debug(c->tp.tag, "closing: no request for %lds", c->tp.srv->cfg.http_idle_timeout);
+        conn_close(c, NULL, NULL);
         break;
     }
 }
 
 bool conn_trim_idle(struct conn *c)
 {
-    bool released = c->reads == 0 && !c->closing && stream_trim(c->stream);
+    bool idle = c->reads == 0 && !c->tp.closing && c->tp.stream;
+    bool released = idle && stream_trim(c->tp.stream);
+    if (idle && c->ws)
+        released |= conn_ws_trim(c);
     c->reads = 0;
     return released;
 }
-
-void conn_authenticated(struct conn *c)
-{
-    if (c->unauthenticated)
-        sources_authenticated(&c->srv->sources, c->peer_key);
-    c->unauthenticated = false;
-}
-
-void conn_charge(struct conn *c, unsigned tokens) { c->tokens -= (double)tokens; }
-
-const char *conn_tag(const struct conn *c) { return c->tag; }
-const char *conn_peer(const struct conn *c) { return c->peer; }
-const char *conn_peer_key(const struct conn *c) { return c->peer_key; }
-struct session *conn_session(const struct conn *c) { return c->sess; }
-bool conn_tls(const struct conn *c) { return stream_tls_active(c->stream); }
 
 /* ---- one-line exchanges ---- */
 

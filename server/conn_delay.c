@@ -62,7 +62,7 @@ static void flush_all(evutil_socket_t fd, short what, void *arg)
 
 void conn_delay_write(struct conn *c, const void *bytes, size_t n)
 {
-    struct server *srv = c->srv;
+    struct server *srv = c->tp.srv;
     if (!c->delayed)
         c->delayed = evbuffer_new();
     evbuffer_add(c->delayed, bytes, n);
@@ -126,7 +126,7 @@ int conn_delay_start(struct server *srv)
 
 void conn_delay_forget(struct conn *c)
 {
-    struct server *srv = c->srv;
+    struct server *srv = c->tp.srv;
     if (c->delay_index) {
         size_t i = c->delay_index - 1;
         srv->delayed[i] = srv->delayed[--srv->n_delayed];

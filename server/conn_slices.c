@@ -80,7 +80,7 @@ void conn_slices_cancel(struct conn *c, bool keep_held)
 {
     if (!c->slices)
         return; /* every connection passes here when it closes: keep that free */
-    log_debug(c->tag, "%zu replies in slices cut short", c->n_slices);
+    log_debug(c->tp.tag, "%zu replies in slices cut short", c->n_slices);
     while (c->slices)
         finish_first(c, keep_held);
     if (!c->reaped)
@@ -90,7 +90,7 @@ void conn_slices_cancel(struct conn *c, bool keep_held)
 int conn_send_slices(struct conn *c, bool (*next)(void *arg, struct buf *out, size_t budget),
                      void (*release)(void *arg), void *arg)
 {
-    if (c->reaped || c->closing || c->n_slices >= SLICES_MAX) {
+    if (c->reaped || c->tp.closing || c->n_slices >= SLICES_MAX) {
         release(arg);
         return c->n_slices >= SLICES_MAX ? PL_ELIMIT : PL_ECLOSED;
     }

@@ -6,7 +6,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "conn.h"
+#include "reply.h"
 #include "hooks.h"
 #include "module.h"
 #include "server.h"
@@ -85,14 +85,14 @@ unsigned deliver_to_resources(struct server *srv, const char *bare, const struct
 
 /* An error for st's sender: to its stream when it is the one routing, else (the server
  * re-delivers) routed to the sender's session if it is still there. */
-static void bounce(struct server *srv, struct conn *conn, const struct stanza *st,
+static void bounce(struct server *srv, struct transport *tp, const struct stanza *st,
                    const struct filter_verdict *v)
 {
     struct stanza *r = module_filter_error(st, v);
     if (!r)
         return;
-    if (conn)
-        router_to_sender(conn, r);
+    if (tp)
+        reply_to_sender(tp, r);
     else if (r->to && session_find(&srv->sessions, r->to))
         session_send(session_find(&srv->sessions, r->to), r, NULL, 0);
     stanza_unref(r);
@@ -140,7 +140,7 @@ static int message_later(struct message_event *ev, struct filter_verdict *v)
     return res;
 }
 
-void deliver_message(struct server *srv, struct conn *conn, struct message_event *ev)
+void deliver_message(struct server *srv, struct transport *tp, struct message_event *ev)
 {
     struct stanza *st = ev->st;
     struct filter_verdict refused;
@@ -148,7 +148,7 @@ void deliver_message(struct server *srv, struct conn *conn, struct message_event
     message_now(ev, &refused);
     if (!ev->delivered && refused.res != ROUTE_PASS) {
         if (!(st->type & MSG_HEADLINE)) /* headlines go without a word (§8.5.2.1.2) */
-            bounce(srv, conn, st, &refused); /* one error, however many refused it */
+            bounce(srv, tp, st, &refused); /* one error, however many refused it */
         return;
     }
     if (!ev->delivered && !(st->type & (MSG_ERROR | MSG_HEADLINE))) {
@@ -156,7 +156,7 @@ void deliver_message(struct server *srv, struct conn *conn, struct message_event
         if (res == ROUTE_PASS) /* nobody keeps it: the sender learns it was not delivered */
             refused.res = ROUTE_ERROR(COND_SERVICE_UNAVAILABLE);
         if (res != ROUTE_DONE) {
-            bounce(srv, conn, st, &refused);
+            bounce(srv, tp, st, &refused);
             return;
         }
     }
@@ -184,13 +184,13 @@ static void message_to_local(struct route_ctx *rc, struct stanza *st)
         .from_bare = rc->sess ? rc->sess->jid->bare : NULL,
         .to = rc->to,
     };
-    deliver_message(rc->srv, rc->conn, &ev);
+    deliver_message(rc->srv, rc->tp, &ev);
 }
 
 /* A privacy refusal: an error to the sender for iq requests, else nothing. */
 static void refuse(struct route_ctx *rc, const struct stanza *st, const struct filter_verdict *v)
 {
-    bounce(rc->srv, rc->conn, st, v);
+    bounce(rc->srv, rc->tp, st, v);
 }
 
 void deliver_local(struct route_ctx *rc, struct stanza *st)
@@ -213,7 +213,7 @@ void deliver_local(struct route_ctx *rc, struct stanza *st)
         if (st->type & as_bare)
             deliver_to_resources(rc->srv, rc->to->bare, st, INT_MIN, NULL);
         else if (st->type & (IQ_GET | IQ_SET))
-            router_error(rc->srv, rc->conn, st, COND_SERVICE_UNAVAILABLE);
+            reply_error(rc->tp, st, COND_SERVICE_UNAVAILABLE);
     } else if (module_filter_in(rc->srv, rc->to->bare, s, st, &v) != ROUTE_PASS) {
         refuse(rc, st, &v);
     } else {

@@ -12,9 +12,9 @@ void deliver_local(struct route_ctx *rc, struct stanza *st);
 struct message_event;
 
 /* The message path: modules' message_prepare, live delivery, the account's policy and
- * message_undelivered when no resource took it, then message_done. Errors go to conn's
- * session (NULL: the server re-delivers; errors are routed to the sender's session). */
-void deliver_message(struct server *srv, struct conn *conn, struct message_event *ev);
+ * message_undelivered when no resource took it, then message_done. Errors go to the sender
+ * through tp (NULL: the server re-delivers; errors are routed to the sender's session). */
+void deliver_message(struct server *srv, struct transport *tp, struct message_event *ev);
 /* Routes a message the server sends (no sending session) to its local recipient: live, or
  * kept offline. replay: the server had accepted it before (an expired stream-management
  * session's unacknowledged messages), see struct message_event. */

@@ -21,6 +21,7 @@
 #include "base.h"
 #include "clock.h"
 #include "conn.h"
+#include "http_resp.h"
 #include "log.h"
 #include "loglimit.h"
 #include "server.h"
@@ -35,19 +36,35 @@
 #define PAUSE_MS 100
 #define PAUSE_TEXT "pausing accepts for 100 ms"
 
+/* Best effort: the socket is new and its buffer empty. */
+static void send_last_words(evutil_socket_t fd, const struct buf *out)
+{
+    ssize_t n = send(fd, out->data, out->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)n;
+    shutdown(fd, SHUT_WR);
+}
+
+static void refuse_http(evutil_socket_t fd)
+{
+    struct buf out;
+    buf_init(&out);
+    http_resp_error(&out, 503, "too many connections", false, "Retry-After: 5\r\n");
+    send_last_words(fd, &out);
+    buf_fini(&out);
+}
+
 /* Tells a plaintext client why it is turned away (RFC 6120 §4.9.3.17) before closing; a
- * direct-TLS client has no stream yet to carry the error. */
-static void refuse(struct server *srv, evutil_socket_t fd, bool direct_tls)
+ * TLS client has no stream yet to carry the error. */
+static void refuse(struct server *srv, evutil_socket_t fd, enum listen_kind kind)
 {
     static const struct stream_hooks none;
-    if (!direct_tls) {
+    if (kind == LISTEN_HTTP)
+        refuse_http(fd);
+    if (kind == LISTEN_STARTTLS) {
         struct stream *s = stream_new(&srv->stream_cfg, &none, NULL, false, false);
         stream_error(s, srv->stopping ? "system-shutdown" : "resource-constraint",
                      srv->stopping ? NULL : "too many connections");
-        struct buf *out = stream_output(s);
-        ssize_t n = send(fd, out->data, out->len, MSG_NOSIGNAL | MSG_DONTWAIT);
-        (void)n; /* best effort: the socket is new and its buffer empty */
-        shutdown(fd, SHUT_WR);
+        send_last_words(fd, stream_output(s));
         stream_free(s);
     }
     close(fd);
@@ -93,31 +110,41 @@ static void log_refusal(struct server *srv, const char *key, const char *why)
 }
 
 static void accept_any(struct server *srv, evutil_socket_t fd, struct sockaddr *sa,
-                       bool direct_tls)
+                       enum listen_kind kind)
 {
     char key[THROTTLE_SOURCE_LEN];
     throttle_source_key(sa, key);
     const char *why = refusal(srv, key);
     if (why) {
         log_refusal(srv, key, why);
-        refuse(srv, fd, direct_tls);
+        refuse(srv, fd, kind);
         return;
     }
-    conn_new(srv, fd, sa, direct_tls);
+    bool tls = kind == LISTEN_DIRECT_TLS || kind == LISTEN_HTTPS;
+    bool http = kind == LISTEN_HTTP || kind == LISTEN_HTTPS;
+    conn_new(srv, fd, sa, tls, http);
 }
 
-static void accept_plain(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-                         int salen, void *arg)
-{
-    (void)l, (void)salen;
-    accept_any(arg, fd, sa, false);
-}
+/* One callback per kind: libevent gives each listener one argument, the server. */
+#define ACCEPT_AS(name, kind)                                                                  \
+    static void name(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,         \
+                     int salen, void *arg)                                                     \
+    {                                                                                          \
+        (void)l, (void)salen;                                                                  \
+        accept_any(arg, fd, sa, kind);                                                         \
+    }
+ACCEPT_AS(accept_starttls, LISTEN_STARTTLS)
+ACCEPT_AS(accept_direct_tls, LISTEN_DIRECT_TLS)
+ACCEPT_AS(accept_http, LISTEN_HTTP)
+ACCEPT_AS(accept_https, LISTEN_HTTPS)
 
-static void accept_tls(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-                       int salen, void *arg)
+void listener_specs(const struct server_config *cfg, struct listen_spec out[LISTEN_KINDS])
 {
-    (void)l, (void)salen;
-    accept_any(arg, fd, sa, true);
+    out[LISTEN_STARTTLS] = (struct listen_spec){ cfg->bind_address, cfg->c2s_port, "STARTTLS" };
+    out[LISTEN_DIRECT_TLS] =
+        (struct listen_spec){ cfg->bind_address, cfg->c2s_tls_port, "direct TLS" };
+    out[LISTEN_HTTP] = (struct listen_spec){ cfg->http_address, cfg->http_port, "HTTP" };
+    out[LISTEN_HTTPS] = (struct listen_spec){ cfg->bind_address, cfg->https_port, "HTTPS" };
 }
 
 static void set_accepting(struct server *srv, bool on)
@@ -144,13 +171,16 @@ static void resume_accepting(evutil_socket_t fd, short what, void *arg)
  */
 static bool refuse_waiting(struct server *srv, struct evconnlistener *l, unsigned *n)
 {
-    bool direct_tls = l == srv->listeners[1];
+    enum listen_kind kind = LISTEN_STARTTLS;
+    for (int i = 0; i < LISTEN_KINDS; i++)
+        if (l == srv->listeners[i])
+            kind = i;
     for (*n = 0; *n < REFUSE_BATCH && srv->spare_fd >= 0;) {
         close(srv->spare_fd);
         int fd = accept4(evconnlistener_get_fd(l), NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         int err = errno;
         if (fd >= 0) {
-            refuse(srv, fd, direct_tls);
+            refuse(srv, fd, kind);
             (*n)++;
         }
         srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -219,7 +249,7 @@ static socklen_t make_addr(const char *address, long port, struct sockaddr_stora
         in6->sin6_port = htons((uint16_t)port);
         return sizeof(*in6);
     }
-    log_error("listener", "bind_address '%s' is not an IP address", address);
+    log_error("listener", "listening address '%s' is not an IP address", address);
     return 0;
 }
 
@@ -246,15 +276,17 @@ int listener_probe(const char *address, long port, int *err)
 }
 
 struct evconnlistener *listener_new(struct server *srv, const char *address, long port,
-                                    bool direct_tls)
+                                    enum listen_kind kind)
 {
+    static evconnlistener_cb const accept_cb[LISTEN_KINDS] = {
+        accept_starttls, accept_direct_tls, accept_http, accept_https };
     struct sockaddr_storage ss;
     socklen_t len = make_addr(address, port, &ss);
     if (!len)
         return NULL;
     unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC;
     struct evconnlistener *l = evconnlistener_new_bind(
-        srv->base, direct_tls ? accept_tls : accept_plain, srv, flags, 1024,
+        srv->base, accept_cb[kind], srv, flags, 1024,
         (struct sockaddr *)&ss, (int)len);
     if (!l) {
         log_error("listener", "cannot listen on %s:%ld: %s", address, port,

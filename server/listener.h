@@ -10,11 +10,23 @@ struct server;
 struct evconnlistener;
 struct listener_unix;
 struct loglimit;
+struct server_config;
 
-/* Listens on bind_address:port; accepted sockets become connections (direct TLS or not).
- * Returns NULL (reason logged) on failure. */
+/* What a listening port speaks. */
+enum listen_kind { LISTEN_STARTTLS, LISTEN_DIRECT_TLS, LISTEN_HTTP, LISTEN_HTTPS, LISTEN_KINDS };
+
+struct listen_spec {
+    const char *address;
+    long port; /* 0: not listening */
+    const char *what; /* for logs: "STARTTLS", "HTTP"... */
+};
+
+/* The configured listeners, indexed by enum listen_kind. */
+void listener_specs(const struct server_config *cfg, struct listen_spec out[LISTEN_KINDS]);
+/* Listens on address:port; accepted sockets become connections of that kind. Returns NULL
+ * (reason logged) on failure. */
 struct evconnlistener *listener_new(struct server *srv, const char *address, long port,
-                                    bool direct_tls);
+                                    enum listen_kind kind);
 /* Can address:port be listened on now, as listener_new would? Binds and closes at once.
  * Returns PL_OK, PL_EINVAL (address unusable, logged) or PL_EIO with the errno in *err. */
 int listener_probe(const char *address, long port, int *err);

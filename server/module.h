@@ -16,6 +16,39 @@ struct session;
 struct stream_feature;
 struct message_event;
 
+/* ---- HTTP requests the web front hands to a module (struct module's web_routes) ---- */
+
+/* One whole request, borrowed for the call. */
+struct web_request {
+    const char *method;
+    const char *path; /* without query, e.g. /upload/3f2a.../photo.jpg */
+    const char *base; /* scheme://host:port as the client reached the server */
+    const char *body; /* the whole body ("" when empty) */
+    size_t body_len;
+    const char *peer; /* the client's address, for logs */
+    /* A header's first value (case-insensitive name), NULL when absent. */
+    const char *(*header)(const struct web_request *rq, const char *name);
+    const void *impl; /* the front's, for header */
+};
+
+/* The module's answer: status and, for 2xx/3xx, type and body (owned by the front); for
+ * 4xx/5xx, message (static) becomes the JSON error body. */
+struct web_answer {
+    int status;
+    const char *type;
+    struct buf *body;
+    const char *message;
+    char headers[512]; /* extra header lines, each ended by \r\n */
+};
+
+struct web_route {
+    const char *prefix;  /* the paths it serves, e.g. "/upload/" */
+    const char *methods; /* those it answers, space-separated, e.g. "GET HEAD PUT" */
+    /* Largest PUT body it takes (0: the front's http_max_body_bytes), read at start. */
+    size_t (*max_put_bytes)(void *state);
+    void (*serve)(void *state, const struct web_request *rq, struct web_answer *an);
+};
+
 /* A stanza policy's decision between two parties: allowed (ROUTE_PASS), dropped silently
  * (ROUTE_DONE) or refused with an error to the sender (ROUTE_ERROR(cond)), which may carry one
  * application-specific condition element (e.g. <blocked xmlns='urn:xmpp:blocking:errors'/>). */
@@ -122,6 +155,12 @@ struct module {
     /* A disco#info identity a local account's bare JID has besides account/registered
      * (XEP-0163's pubsub/pep), as "category/type"; NULL: none. */
     const char *account_identity;
+    /* Paths of the web front (http_port, https_port) the module answers (may be NULL). */
+    const struct web_route *web_routes;
+    size_t n_web_routes;
+    /* Appends the module's figures to a /metrics answer, in the Prometheus text format
+     * (each family with its # HELP and # TYPE lines, names starting parley_); optional. */
+    void (*metrics)(void *state, struct buf *out);
 };
 
 /* The static registry (server/modules.c). */
@@ -193,6 +232,11 @@ void module_userdata_stored(struct server *srv, const char *owner, enum userdata
                             const char *name, const struct xel *el);
 /* The domain of the publish-subscribe service (pubsub_domain, prepared). */
 const char *module_pubsub_domain(const struct server *srv);
+/* The folder of the server's state (data_dir), for a module's files. */
+const char *module_data_dir(const struct server *srv);
+/* Where clients reach the web front, for URLs handed out: https://<domain>:<https_port>, or
+ * http://<domain>:<http_port> when HTTPS is off; NULL when both are off. */
+const char *module_web_base(const struct server *srv);
 /* sess is about to broadcast st, its available presence: every module's presence_prepare
  * may add to it first (the presence module calls this). */
 void module_presence_prepare(struct server *srv, struct session *sess, struct stanza *st);

@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "base.h"
+#include "c2s.h"
 #include "confirm.h"
-#include "conn_int.h"
 #include "deliver.h"
 #include "hooks.h"
 #include "log.h"
@@ -124,6 +124,16 @@ const char *module_muc_domain(const struct server *srv)
 const char *module_pubsub_domain(const struct server *srv)
 {
     return srv->cfg.pubsub_domain;
+}
+
+const char *module_data_dir(const struct server *srv)
+{
+    return srv->cfg.data_dir;
+}
+
+const char *module_web_base(const struct server *srv)
+{
+    return srv->web_base[0] ? srv->web_base : NULL;
 }
 
 void module_userdata_stored(struct server *srv, const char *owner, enum userdata_kind kind,
@@ -338,15 +348,15 @@ int module_send_slices(struct session *sess,
                        bool (*next)(void *arg, struct buf *out, size_t budget),
                        void (*release)(void *arg), void *arg)
 {
-    if (!sess->conn) {
+    struct transport *t = sess->tp;
+    if (!t) {
         release(arg);
         return PL_ECLOSED;
     }
-    struct conn *c = sess->conn;
-    int rc = conn_send_slices(c, next, release, arg);
+    int rc = t->ops->send_slices(t, next, release, arg);
     if (rc == PL_OK && sess->sm) { /* one stanza the client counts, never sent again */
         sm_sent(sess->sm, NULL, 0);
-        conn_sm_sent(c, sess->sm);
+        c2s_sm_sent(t, sess->sm);
     }
     return rc;
 }

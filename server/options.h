@@ -19,6 +19,17 @@ struct server_config {
     char *bind_address;
     long c2s_port;
     long c2s_tls_port;
+    char *http_address; /* the plain HTTP listener's address */
+    long http_port;
+    long https_port;    /* on bind_address */
+    char *web_origins;  /* browser origins allowed besides the server's own, space-separated */
+    char *websocket_redirect; /* "": none; else every WebSocket stream is sent there */
+    long http_max_body_bytes;
+    long http_idle_timeout; /* seconds a keep-alive connection may wait for a request */
+    char *web_chat_dir;     /* the web chat page's files, served at /chat/ */
+    char *web_url;          /* where clients reach the web front ("": from the ports) */
+    bool http_loopback_login; /* ws:// and BOSH over plain HTTP may log in from loopback */
+    long bosh_max_wait, bosh_max_hold, bosh_inactivity, bosh_max_pause, bosh_polling;
     char *data_dir;
     char *tls_cert;
     char *tls_key;

@@ -8,7 +8,7 @@
 #include "auth_guard.h"
 #include "base.h"
 #include "clock.h"
-#include "conn.h"
+#include "transport.h"
 #include "hooks.h"
 #include "log.h"
 #include "module.h"
@@ -118,7 +118,7 @@ static int register_new(struct route_ctx *rc, struct stanza *st, struct xel *q)
     /* Every attempt costs PBKDF2 and disk: one source (the key login throttling counts) gets
      * auth_failures_per_minute, and a name that is taken is refused before any key is
      * derived. */
-    if (!auth_guard_register(rc->srv->auth_guard, conn_peer_key(rc->conn), clock_now_ms()))
+    if (!auth_guard_register(rc->srv->auth_guard, rc->tp->peer_key, clock_now_ms()))
         return ROUTE_ERROR(COND_RESOURCE_CONSTRAINT);
     enum stanza_cond cond = read_credentials(rc, q, &account, &password);
     if (cond != COND_NONE)
@@ -128,7 +128,7 @@ static int register_new(struct route_ctx *rc, struct stanza *st, struct xel *q)
     else
         cond = cond_for(module_account_password(rc->srv, account->bare, password, true));
     if (cond == COND_NONE) {
-        log_info(conn_tag(rc->conn), "registered %s", account->bare);
+        log_info(rc->tp->tag, "registered %s", account->bare);
         router_reply_result(rc, st);
     }
     jid_free(account);
@@ -155,7 +155,7 @@ static int change_password(struct route_ctx *rc, struct stanza *st, struct xel *
     const char *password = NULL;
     const char *bare = rc->sess->jid->bare;
 
-    if (!conn_tls(rc->conn))
+    if (!transport_secure(rc->tp))
         return ROUTE_ERROR(COND_NOT_AUTHORIZED);
     enum stanza_cond cond = read_credentials(rc, q, &account, &password);
     if (cond != COND_NONE)
@@ -167,7 +167,7 @@ static int change_password(struct route_ctx *rc, struct stanza *st, struct xel *
     jid_free(account);
     if (cond != COND_NONE)
         return ROUTE_ERROR(cond);
-    log_info(conn_tag(rc->conn), "password changed for %s", bare);
+    log_info(rc->tp->tag, "password changed for %s", bare);
     return router_reply_result(rc, st);
 }
 
@@ -180,12 +180,12 @@ static int remove_account(struct route_ctx *rc, struct stanza *st)
     /* Already gone (parleyctl deluser meanwhile) is what was asked for. */
     if (err != PL_OK && err != PL_ENOTFOUND)
         return ROUTE_ERROR(COND_INTERNAL_SERVER_ERROR);
-    log_info(conn_tag(rc->conn), "account %s removed by its owner", bare);
+    log_info(rc->tp->tag, "account %s removed by its owner", bare);
     hooks_account_deleted(rc->srv, bare);
     router_reply_result(rc, st);
     /* its other streams end: their login no longer exists (XEP-0077 §3.2) */
-    session_kick_account(rc->srv, bare, rc->conn, "not-authorized", "account removed");
-    conn_close(rc->conn, "not-authorized", "account removed");
+    session_kick_account(rc->srv, bare, rc->sess, "not-authorized", "account removed");
+    rc->tp->ops->close(rc->tp, "not-authorized", "account removed");
     return ROUTE_DONE;
 }
 

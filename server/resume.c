@@ -26,7 +26,7 @@ static void collect_waiting(void *ctx, const char *key, void *value)
 {
     struct session *sess = value, ***out = ctx;
     (void)key;
-    if (!sess->conn)
+    if (!sess->tp)
         *(*out)++ = sess;
 }
 

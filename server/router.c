@@ -4,46 +4,14 @@
 
 #include <string.h>
 
-#include "conn.h"
 #include "deliver.h"
 #include "log.h"
 #include "module.h"
 #include "ns.h"
+#include "reply.h"
 #include "server.h"
 #include "session_out.h"
-
-void router_to_sender(struct conn *conn, const struct stanza *st)
-{
-    struct session *sess = conn_session(conn);
-    if (sess)
-        session_send(sess, st, NULL, 0); /* counted by stream management, gated */
-    else
-        conn_send_stanza(conn, st);
-}
-
-void router_reply(struct route_ctx *rc, struct stanza *st)
-{
-    router_to_sender(rc->conn, st);
-}
-
-int router_reply_result(struct route_ctx *rc, const struct stanza *st)
-{
-    struct stanza *r = stanza_iq_result(st);
-    router_reply(rc, r);
-    stanza_unref(r);
-    return ROUTE_DONE;
-}
-
-void router_error(struct server *srv, struct conn *conn, const struct stanza *st,
-                  enum stanza_cond cond)
-{
-    (void)srv;
-    if ((st->type & (STANZA_ERROR_TYPES | IQ_RESULT)) || st->kind == STANZA_OTHER)
-        return; /* never answer an error or a result with an error (RFC 6120 §8.3.1) */
-    struct stanza *r = stanza_error_reply(st, cond, NULL);
-    router_to_sender(conn, r);
-    stanza_unref(r);
-}
+#include "transport.h"
 
 static unsigned count_elements(const struct xel *el)
 {
@@ -107,7 +75,7 @@ static int run_routes(struct route_ctx *rc, struct stanza *st)
             if (!route_matches(r, rc, st, payload_ns))
                 continue;
             rc->state = rc->srv->mod_state[m];
-            conn_charge(rc->conn, r->cost);
+            rc->tp->ops->charge(rc->tp, r->cost);
             int res = r->fn(rc, st);
             if (res != ROUTE_PASS)
                 return res;
@@ -171,7 +139,7 @@ static int policy_refused(struct route_ctx *rc, const struct stanza *st,
 {
     struct stanza *r = module_filter_error(st, v);
     if (r) {
-        router_to_sender(rc->conn, r);
+        reply_to_sender(rc->tp, r);
         stanza_unref(r);
     }
     return ROUTE_DONE;
@@ -227,9 +195,9 @@ static int route(struct route_ctx *rc, struct stanza *st)
     return res == ROUTE_PASS ? route_default(rc, st) : res;
 }
 
-bool router_dispatch_element(struct server *srv, struct conn *conn, struct stanza *st)
+bool router_dispatch_element(struct server *srv, struct transport *tp, struct stanza *st)
 {
-    struct route_ctx rc = { .srv = srv, .conn = conn, .sess = conn_session(conn) };
+    struct route_ctx rc = { .srv = srv, .tp = tp, .sess = tp->sess };
     const char *ns = st->root->ns ? st->root->ns : "";
     for (size_t m = 0; m < modules_count; m++) {
         for (size_t i = 0; i < modules[m]->n_routes; i++) {
@@ -238,16 +206,16 @@ bool router_dispatch_element(struct server *srv, struct conn *conn, struct stanz
                 !r->ns || strcmp(r->ns, ns) != 0 || (r->min_state == SESS_BOUND && !rc.sess))
                 continue;
             rc.state = srv->mod_state[m];
-            conn_charge(conn, r->cost);
+            tp->ops->charge(tp, r->cost);
             return r->fn(&rc, st) == ROUTE_DONE;
         }
     }
     return false;
 }
 
-void router_dispatch(struct server *srv, struct conn *conn, struct stanza *st)
+void router_dispatch(struct server *srv, struct transport *tp, struct stanza *st)
 {
-    struct route_ctx rc = { .srv = srv, .conn = conn, .sess = conn_session(conn) };
+    struct route_ctx rc = { .srv = srv, .tp = tp, .sess = tp->sess };
     struct jid *to = NULL;
     int res = check_in(&rc, st, &to);
     if (res == ROUTE_DONE) {
@@ -256,7 +224,7 @@ void router_dispatch(struct server *srv, struct conn *conn, struct stanza *st)
         res = route(&rc, st);
     }
     if (res < 0)
-        router_error(srv, conn, st, (enum stanza_cond)-res);
+        reply_error(tp, st, (enum stanza_cond)-res);
     jid_free(to);
     stanza_unref(st);
 }

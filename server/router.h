@@ -9,7 +9,7 @@
 
 struct server;
 struct session;
-struct conn;
+struct transport;
 
 /* Minimum state of the sending stream for a route to apply. */
 enum sess_state { SESS_NONE, SESS_BOUND };
@@ -36,7 +36,7 @@ enum { ROUTE_DONE = 0, ROUTE_PASS = 1 };
 struct route_ctx {
     struct server *srv;
     struct session *sess; /* sender; NULL before binding (registration) */
-    struct conn *conn;    /* sender's connection */
+    struct transport *tp; /* what carries the sender's stream */
     const struct jid *to; /* parsed 'to', NULL when absent */
     unsigned target;      /* enum route_target bits: SERVER|ACCOUNT when 'to' is absent */
     void *state;          /* the module's state */
@@ -56,19 +56,14 @@ struct route {
     int (*fn)(struct route_ctx *rc, struct stanza *st);
 };
 
-/* Handles one stanza from conn (the router takes ownership of st). */
-void router_dispatch(struct server *srv, struct conn *conn, struct stanza *st);
+/* Handles one stanza from the stream tp carries (the router takes ownership of st). */
+void router_dispatch(struct server *srv, struct transport *tp, struct stanza *st);
 /* Offers a bound stream's top-level non-stanza element (borrowed) to the ROUTE_ELEMENT rows;
  * true when one handled it. */
-bool router_dispatch_element(struct server *srv, struct conn *conn, struct stanza *st);
-/* Sends st (borrowed) to the session of conn, or to conn itself before binding. */
-void router_to_sender(struct conn *conn, const struct stanza *st);
+bool router_dispatch_element(struct server *srv, struct transport *tp, struct stanza *st);
 /* Sends st (borrowed) to its sender's stream, e.g. an iq result built by a handler. */
 void router_reply(struct route_ctx *rc, struct stanza *st);
 /* Answers the iq st with an empty result; returns ROUTE_DONE. */
 int router_reply_result(struct route_ctx *rc, const struct stanza *st);
-/* Sends an error reply to st's sender unless st is itself an error. */
-void router_error(struct server *srv, struct conn *conn, const struct stanza *st,
-                  enum stanza_cond cond);
 
 #endif

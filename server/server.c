@@ -21,10 +21,12 @@
 
 #include "auth_guard.h"
 #include "base.h"
-#include "confirm.h"
+#include "c2s.h"
 #include "clock.h"
+#include "confirm.h"
 #include "conn_int.h"
 #include "control.h"
+#include "http_bind.h"
 #include "listener.h"
 #include "log.h"
 #include "loglimit.h"
@@ -138,6 +140,9 @@ int server_service(const struct server *srv, const char *domain)
     return -1;
 }
 
+/* What a pooled buffer keeps between uses: ordinary stanzas never need more. */
+#define POOL_BUF_KEEP (256 * 1024)
+
 struct buf *server_buf_take(struct server *srv)
 {
     struct buf *b;
@@ -153,6 +158,8 @@ struct buf *server_buf_take(struct server *srv)
 
 void server_buf_give(struct server *srv, struct buf *b)
 {
+    buf_reset(b);
+    buf_shrink(b, POOL_BUF_KEEP); /* a file or a large roster once is no reason to keep it */
     if (srv->n_buf_pool < ARRAY_LEN(srv->buf_pool)) {
         srv->buf_pool[srv->n_buf_pool++] = b;
         return;
@@ -252,7 +259,7 @@ static void trim_idle(evutil_socket_t fd, short what, void *arg)
     uint64_t now = clock_now_ms();
     for (struct conn *c = srv->conns; c; c = c->next) {
         released += conn_trim_idle(c);
-        conn_sm_tick(c, now);
+        c2s_sm_tick(&c->tp, now);
     }
     auth_guard_tick(srv->auth_guard, now); /* sums up throttled logins the log held back */
     listener_tick(srv, now);               /* and refused connections */
@@ -310,6 +317,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     for (size_t i = 0; i < ARRAY_LEN(srv->listeners); i++)
         if (srv->listeners[i])
             evconnlistener_disable(srv->listeners[i]);
+    http_bind_shutdown(srv); /* first: their last answers go out on the connections */
     for (struct conn *c = srv->conns; c; c = c->next)
         conn_close(c, "system-shutdown", NULL);
     struct timeval grace = { SHUTDOWN_GRACE_MS / 1000, (SHUTDOWN_GRACE_MS % 1000) * 1000 };
@@ -442,6 +450,20 @@ static void fill_stream_config(struct server *srv)
     disco_caps_init(srv, sc);
 }
 
+/* module_web_base: where clients reach the web front, for the URLs modules hand out. */
+static void fill_web_base(struct server *srv)
+{
+    const struct server_config *cfg = &srv->cfg;
+    if (cfg->web_url[0])
+        snprintf(srv->web_base, sizeof(srv->web_base), "%s", cfg->web_url);
+    else if (cfg->https_port)
+        snprintf(srv->web_base, sizeof(srv->web_base), "https://%s:%ld", cfg->domain,
+                 cfg->https_port);
+    else if (cfg->http_port)
+        snprintf(srv->web_base, sizeof(srv->web_base), "http://%s:%ld", cfg->domain,
+                 cfg->http_port);
+}
+
 static int init_modules(struct server *srv)
 {
     for (size_t i = 0; i < modules_count; i++) {
@@ -459,17 +481,18 @@ static int init_modules(struct server *srv)
 
 static int open_listeners(struct server *srv)
 {
-    const long ports[2] = { srv->cfg.c2s_port, srv->cfg.c2s_tls_port };
+    struct listen_spec specs[LISTEN_KINDS];
+    listener_specs(&srv->cfg, specs);
     /* Given up when accept runs out of descriptors, so waiting peers still get an answer. */
     srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    for (int i = 0; i < 2; i++) {
-        if (ports[i] == 0)
+    for (int i = 0; i < LISTEN_KINDS; i++) {
+        if (specs[i].port == 0)
             continue; /* 0 disables a listener */
-        srv->listeners[i] = listener_new(srv, srv->cfg.bind_address, ports[i], i == 1);
+        srv->listeners[i] = listener_new(srv, specs[i].address, specs[i].port, i);
         if (!srv->listeners[i])
             return PL_EIO;
-        log_info("server", "listening on %s:%ld (%s) for %s", srv->cfg.bind_address, ports[i],
-                 i ? "direct TLS" : "STARTTLS", srv->cfg.domain);
+        log_info("server", "listening on %s:%ld (%s) for %s", specs[i].address, specs[i].port,
+                 specs[i].what, srv->cfg.domain);
     }
     return PL_OK;
 }
@@ -486,6 +509,7 @@ int server_start(struct server *srv)
     buf_init(&srv->scratch);
     session_table_init(&srv->sessions);
     resume_init(srv);
+    http_bind_init(srv);
     sources_init(&srv->sources);
     srv->auth_guard = auth_guard_new(srv->cfg.auth_source_failures_per_minute,
                                      srv->cfg.auth_failures_per_minute);
@@ -496,6 +520,7 @@ int server_start(struct server *srv)
     if (!srv->tls)
         return PL_EIO;
     fill_stream_config(srv);
+    fill_web_base(srv);
     srv->base = new_event_base();
     srv->reap_ev = event_new(srv->base, -1, 0, reap_cb, srv);
     srv->commit_ev = evtimer_new(srv->base, commit_cb, srv);
@@ -549,6 +574,7 @@ void server_fini(struct server *srv)
     srv->reap = NULL; /* every queued connection is still on srv->conns */
     while (srv->conns)
         conn_free(srv->conns);
+    http_bind_fini(srv); /* after the connections, which may hold its requests */
     resume_fini(srv);
     confirm_fini(srv);
     free(srv->committing);

@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "caps.h"
+#include "listener.h"
 #include "options.h"
 #include "session.h"
 #include "sources.h"
@@ -64,7 +65,10 @@ struct server {
     struct event *defer_ev;   /* runs the calls of module_defer at the next loop turn */
     struct deferred_call *deferred; /* queued calls, in order */
     size_t n_deferred;
-    struct evconnlistener *listeners[2];
+    struct evconnlistener *listeners[LISTEN_KINDS];
+    struct hmap bosh_sessions;       /* BOSH sid -> its session (http_bind.c) */
+    struct bosh_limits *bosh_limits; /* what BOSH sessions may negotiate, owned */
+    char web_base[300];              /* module_web_base ("" when the web front is off) */
     struct sources sources; /* live connections per source address, for the per-source caps */
     int spare_fd;           /* kept open to accept and refuse one peer when out of descriptors */
     struct loglimit *listen_log; /* refusals (per source) and accept failures, for the log */

@@ -18,7 +18,8 @@ void session_table_fini(struct session_table *t)
     hmap_fini(&t->by_bare);
 }
 
-struct session *session_add(struct session_table *t, struct conn *conn, const struct jid *jid)
+struct session *session_add(struct session_table *t, struct transport *tp,
+                            const struct jid *jid)
 {
     struct account_sessions *acct = hmap_get(&t->by_bare, jid->bare);
     if (!acct) {
@@ -27,7 +28,7 @@ struct session *session_add(struct session_table *t, struct conn *conn, const st
         hmap_put(&t->by_bare, acct->bare, acct);
     }
     struct session *s = xcalloc(1, sizeof(*s));
-    s->conn = conn;
+    s->tp = tp;
     s->jid = jid_dup(jid);
     s->account = acct;
     s->next_resource = acct->first;

@@ -11,7 +11,7 @@
 #include "sm.h"
 #include "stanza.h"
 
-struct conn;
+struct transport;
 struct server;
 struct account_sessions;
 struct event;
@@ -19,11 +19,11 @@ struct event;
 #define MODULE_SLOTS 20
 
 /* One bound resource. jid and presence are owned (presence NULL until the initial presence);
- * account is NULL once out of the table; conn is NULL while a stream-management session waits
+ * account is NULL once out of the table; tp is NULL while a stream-management session waits
  * for its client to resume it (sm is then its queue). */
 struct session {
     struct server *srv;
-    struct conn *conn;
+    struct transport *tp; /* what carries the session's stream */
     struct jid *jid;
     struct sm *sm;            /* stream management state, owned; NULL when not enabled */
     struct event *resume_timer; /* while waiting for resumption */
@@ -52,9 +52,10 @@ struct session_table {
 
 void session_table_init(struct session_table *t);
 void session_table_fini(struct session_table *t);
-/* Registers a new session for conn under (a copy of) jid.
+/* Registers a new session for the stream that t carries, under (a copy of) jid.
  * The caller has removed any session with the same full JID first. */
-struct session *session_add(struct session_table *t, struct conn *conn, const struct jid *jid);
+struct session *session_add(struct session_table *t, struct transport *tp,
+                            const struct jid *jid);
 /*
  * Takes sess out of the table at once (it can no longer be found or receive fan-out) but
  * keeps it allocated: it may be in use further up the stack. account becomes NULL.

@@ -6,7 +6,7 @@
 
 #include "base.h"
 #include "confirm.h"
-#include "conn_int.h"
+#include "c2s.h"
 #include "hooks.h"
 #include "log.h"
 #include "resume.h"
@@ -31,20 +31,20 @@ void session_end(struct server *srv, struct session *sess)
 void session_kick(struct server *srv, struct session *sess, const char *condition,
                   const char *text)
 {
-    if (sess->conn)
-        conn_close(sess->conn, condition, text);
+    if (sess->tp)
+        sess->tp->ops->close(sess->tp, condition, text);
     else
         session_end(srv, sess);
 }
 
-unsigned session_kick_account(struct server *srv, const char *bare, const struct conn *except,
+unsigned session_kick_account(struct server *srv, const char *bare, const struct session *except,
                               const char *condition, const char *text)
 {
     struct account_sessions *acct = session_account(&srv->sessions, bare);
     unsigned n = acct ? acct->count : 0, picked = 0;
     struct session **sessions = xcalloc(n ? n : 1, sizeof(*sessions));
     for (struct session *s = acct ? acct->first : NULL; s && picked < n; s = s->next_resource)
-        if (!except || s->conn != except)
+        if (s != except)
             sessions[picked++] = s;
     for (unsigned i = 0; i < picked; i++) {
         log_info("session", "ending session %s: %s", sessions[i]->jid->full, text);

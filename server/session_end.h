@@ -5,9 +5,8 @@
 
 struct server;
 struct session;
-struct conn;
 
-/* Frees sess (its connection, if any, no longer points at it). */
+/* Frees sess (its transport, if any, no longer points at it). */
 void session_end(struct server *srv, struct session *sess);
 /* The server ends sess: its stream closes with a stream error (condition, text), or, while
  * it waits for resumption, it ends now. */
@@ -16,7 +15,8 @@ void session_kick(struct server *srv, struct session *sess, const char *conditio
 
 /* Kicks every session of the account bare but except's (NULL: all) the same way; returns how
  * many. The sessions are collected first: each kick takes one out of the account's chain. */
-unsigned session_kick_account(struct server *srv, const char *bare, const struct conn *except,
-                              const char *condition, const char *text);
+unsigned session_kick_account(struct server *srv, const char *bare,
+                              const struct session *except, const char *condition,
+                              const char *text);
 
 #endif

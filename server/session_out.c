@@ -6,9 +6,9 @@
 #include <stdlib.h>
 
 #include "base.h"
-#include "conn_int.h"
-#include "resume.h"
+#include "c2s.h"
 #include "hooks.h"
+#include "resume.h"
 #include "server.h"
 #include "session.h"
 
@@ -16,8 +16,8 @@
  * for resumption ends; either way what it did not acknowledge goes elsewhere. */
 static void unacked_overflow(struct session *sess)
 {
-    if (sess->conn)
-        conn_close(sess->conn, "policy-violation", "too many unacknowledged stanzas");
+    if (sess->tp)
+        sess->tp->ops->close(sess->tp, "policy-violation", "too many unacknowledged stanzas");
     else
         resume_end_soon(sess->srv, sess);
 }
@@ -32,15 +32,12 @@ static void past_gates(struct session *sess, const void *bytes, size_t n, bool b
             return;
         }
     }
-    struct conn *c = sess->conn;
-    if (!c)
+    struct transport *t = sess->tp;
+    if (!t)
         return;
-    if (bulk) /* may drop the connection: c stays until the turn ends */
-        conn_send_bulk(c, bytes, n);
-    else
-        conn_send(c, bytes, n);
+    t->ops->send(t, bytes, n, bulk); /* may drop the transport: t stays until the turn ends */
     if (sm)
-        conn_sm_sent(c, sm);
+        c2s_sm_sent(t, sm);
 }
 
 void session_send_past_gates(struct session *sess, const void *bytes, size_t n)
@@ -63,8 +60,8 @@ void session_send(struct session *sess, const struct stanza *st, const void *byt
         session_send_past_gates(sess, bytes, n);
         return;
     }
-    struct buf *b = &sess->srv->scratch;
-    buf_reset(b);
+    struct buf *b = server_buf_take(sess->srv);
     stanza_write(st, b);
     session_send_past_gates(sess, b->data, b->len);
+    server_buf_give(sess->srv, b);
 }

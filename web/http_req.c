@@ -67,6 +67,12 @@ static int on_header_value(http_parser *p, const char *at, size_t n)
     return count_head(r, n);
 }
 
+static size_t body_limit(const struct http_req *r)
+{
+    bool put = r->parser.method == HTTP_PUT && r->lim->max_put_bytes;
+    return put ? r->lim->max_put_bytes : r->lim->max_body_bytes;
+}
+
 static int on_headers_complete(http_parser *p)
 {
     struct http_req *r = req_of(p);
@@ -75,7 +81,7 @@ static int on_headers_complete(http_parser *p)
     start_piece(r, PIECE_DONE);
     if (p->http_major != 1)
         return fail(r, 505);
-    if (p->content_length != (uint64_t)-1 && p->content_length > r->lim->max_body_bytes)
+    if (p->content_length != (uint64_t)-1 && p->content_length > body_limit(r))
         return fail(r, 413);
     return 0;
 }
@@ -83,7 +89,7 @@ static int on_headers_complete(http_parser *p)
 static int on_body(http_parser *p, const char *at, size_t n)
 {
     struct http_req *r = req_of(p);
-    if (r->body.len + n > r->lim->max_body_bytes)
+    if (r->body.len + n > body_limit(r))
         return fail(r, 413);
     buf_append(&r->body, at, n);
     return 0;

@@ -17,6 +17,7 @@ struct http_limits {
     size_t max_head_bytes; /* request line and headers together */
     size_t max_headers;    /* at most HTTP_REQ_MAX_HEADERS */
     size_t max_body_bytes;
+    size_t max_put_bytes; /* a PUT's body (a file upload); 0: max_body_bytes */
 };
 
 enum http_req_state {

@@ -90,7 +90,7 @@ class Server:
         self.conf = os.path.join(self.dir, "parley.conf")
         with open(self.conf, "w") as f:
             f.write("domain = localhost\nbind_address = 127.0.0.1\nc2s_port = %d\n"
-                    "c2s_tls_port = 0\ndata_dir = %s/data\ntls_cert = %s\ntls_key = %s\n"
+                    "c2s_tls_port = 0\nhttp_port = 0\nhttps_port = 0\ndata_dir = %s/data\ntls_cert = %s\ntls_key = %s\n"
                     "log_level = warn\nmax_connections_per_source = 100000\n"
                     "max_unauthenticated_per_source = 1000\n"
                     % (self.port, self.dir, cert, key))

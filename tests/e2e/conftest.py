@@ -54,12 +54,13 @@ class Server:
     def __init__(self, tls_files, extra, preexec=None):
         self.dir = tempfile.mkdtemp(prefix="parley-e2e-")
         self.data = os.path.join(self.dir, "data")
-        self.port, self.tls_port = free_ports(2)
+        self.port, self.tls_port, self.http_port, self.https_port = free_ports(4)
         self.conf = os.path.join(self.dir, "parley.conf")
         self.log_path = os.path.join(self.dir, "parleyd.log")
         opts = {
             "domain": DOMAIN, "bind_address": "127.0.0.1", "c2s_port": self.port,
-            "c2s_tls_port": self.tls_port, "data_dir": self.data, "tls_cert": tls_files[0],
+            "c2s_tls_port": self.tls_port, "http_port": self.http_port,
+            "https_port": self.https_port, "data_dir": self.data, "tls_cert": tls_files[0],
             "tls_key": tls_files[1], "log_level": "debug",
         }
         opts.update(extra)

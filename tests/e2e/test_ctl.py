@@ -83,8 +83,10 @@ def test_check_config_accepts_good_file(tmp_path, tls_files):
     # The check also tries the files, ports and folder the server would use.
     path, r = check_config(tmp_path, "# comment\ndomain = %s\nmax_depth = 16\n"
                                      "allow_registration = yes\ntls_cert = %s\ntls_key = %s\n"
-                                     "c2s_port = %d\nc2s_tls_port = %d\ndata_dir = data\n"
-                           % (DOMAIN, tls_files[0], tls_files[1], free_port(), free_port()))
+                                     "c2s_port = %d\nc2s_tls_port = %d\nhttp_port = %d\n"
+                                     "https_port = %d\ndata_dir = data\n"
+                           % (DOMAIN, tls_files[0], tls_files[1], free_port(), free_port(),
+                              free_port(), free_port()))
     assert r.returncode == 0, r.stderr
 
 

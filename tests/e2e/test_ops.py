@@ -94,7 +94,7 @@ def test_check_config_mismatched_key(check, tls_files, tmp_path):
 def test_check_config_same_port_twice(check):
     port = free_port()
     _, r = check(c2s_port=port, c2s_tls_port=port)
-    refused(r, r"c2s_port and c2s_tls_port are both %d" % port)
+    refused(r, r"the STARTTLS and direct TLS listeners are both on port %d" % port)
 
 
 def test_check_config_port_taken(check):
@@ -103,7 +103,7 @@ def test_check_config_port_taken(check):
         s.listen(1)
         port = s.getsockname()[1]
         _, r = check(c2s_tls_port=port)
-    refused(r, r"cannot listen on 127\.0\.0\.1:%d: Address already in use" % port)
+    refused(r, r"cannot listen on 127\.0\.0\.1:%d \(direct TLS\): Address already in use" % port)
 
 
 @pytest.mark.parametrize("layout,message", [

@@ -13,7 +13,10 @@
 #include "http_req.h"
 
 static const struct http_limits lim = { .max_head_bytes = 512, .max_headers = 8,
-                                        .max_body_bytes = 64 };
+                                        .max_body_bytes = 64, .max_put_bytes = 100 };
+
+#define HUNDRED "0123456789012345678901234567890123456789012345678901234567890123456789" \
+                "012345678901234567890123456789"
 
 struct want {
     const char *name;
@@ -46,6 +49,11 @@ static const struct want table[] = {
       "", 0, false },
     { "empty header value", "GET / HTTP/1.1\r\nX-Empty:\r\nHost: h\r\n\r\n", HTTP_REQ_DONE, 0,
       "GET", "/", "h", NULL, "", 0, true },
+    { "a PUT has a limit of its own", "PUT /u/f HTTP/1.1\r\nHost: h\r\nContent-Length: 100"
+      "\r\n\r\n" HUNDRED, HTTP_REQ_DONE, 0, "PUT", "/u/f", "h", NULL, HUNDRED, 0, true },
+    ERR("a PUT beyond its limit", "PUT /u/f HTTP/1.1\r\nContent-Length: 101\r\n\r\n", 413),
+    ERR("a POST is held to the body limit", "POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\n"
+        HUNDRED, 413),
     ERR("not HTTP", "HELLO\r\n\r\n", 400),
     ERR("body too big (length)", "POST / HTTP/1.1\r\nContent-Length: 65\r\n\r\n", 413),
     ERR("body too big (chunked)", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
