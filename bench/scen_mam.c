@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <event2/buffer.h>
-
 #include "base.h"
 #include "json_out.h"
 #include "replies.h"
@@ -74,7 +72,7 @@ void mam_tick(struct run *r, uint64_t now_us)
     struct buf b;
     buf_init(&b);
     build_query(r->o, m->kind, ++m->seq, &b);
-    evbuffer_add(client_stanza_output(m->owner), b.data, b.len);
+    client_stanza_send(m->owner, b.data, b.len);
     buf_fini(&b);
     m->in_flight = true;
     m->sent_us = now_us;
