@@ -57,6 +57,7 @@ static void make_header(struct engine *e)
     memcpy(e->header, b.data, e->header_len);
     buf_fini(&b);
     e->footer = ws ? "<close xmlns='" NS_FRAMING "'/>" : "</stream:stream>";
+    e->xmlns = ws ? " xmlns='" NS_CLIENT "'" : "";
     snprintf(e->ws_host, sizeof(e->ws_host), "%s:%ld", e->o->domain, e->o->port);
 }
 

@@ -90,7 +90,8 @@ static void send_register(struct client *c)
 {
     struct buf b;
     buf_init(&b);
-    buf_puts(&b, "<iq type='set' id='reg'><query xmlns='" NS_REGISTER "'><username>");
+    buf_printf(&b, "<iq%s type='set' id='reg'><query xmlns='" NS_REGISTER "'><username>",
+               client_xmlns(c));
     put_escaped(&b, c->user);
     buf_puts(&b, "</username><password>");
     put_escaped(&b, c->eng->o->password);
@@ -114,7 +115,8 @@ static void send_bind(struct client *c)
 {
     struct buf b;
     buf_init(&b);
-    buf_puts(&b, "<iq type='set' id='bind'><bind xmlns='" NS_BIND "'><resource>");
+    buf_printf(&b, "<iq%s type='set' id='bind'><bind xmlns='" NS_BIND "'><resource>",
+               client_xmlns(c));
     put_escaped(&b, c->eng->o->resource);
     buf_puts(&b, "</resource></bind></iq>");
     send_built(c, &b, false);
@@ -235,7 +237,7 @@ static void went_online(struct client *c, struct stanza *st)
                                                        : "<enable xmlns='" NS_SM "'/>");
         c->sm_on = true;
     }
-    client_stanza_send(c, "<presence/>", 11);
+    client_stanza_printf(c, "<presence%s/>", client_xmlns(c));
     c->state = CL_ONLINE;
     e->in_flight--;
     e->online++;
@@ -263,7 +265,7 @@ static void answer_request(struct client *c, struct stanza *st)
     bool ping = xel_child(st->root, "ping", NS_PING) != NULL;
     struct buf b;
     buf_init(&b);
-    buf_printf(&b, "<iq type='%s' id='", ping ? "result" : "error");
+    buf_printf(&b, "<iq%s type='%s' id='", client_xmlns(c), ping ? "result" : "error");
     put_escaped(&b, st->id ? st->id : "");
     if (st->from) {
         buf_puts(&b, "' to='");

@@ -100,6 +100,7 @@ struct engine {
     char header[512]; /* our stream header (ws: <open/>), written once per stream */
     size_t header_len;
     const char *footer; /* our end of the stream: </stream:stream>, or ws: <close/> */
+    const char *xmlns;  /* what a stanza's start tag declares: see client_xmlns */
     char ws_host[300];  /* ws: the Host header of the upgrade, domain:port */
     /* counters */
     unsigned in_flight; /* started and neither online nor closed */
@@ -135,6 +136,17 @@ void client_end(struct client *c);
  * close_notify, no failure counted. With a resumption id the next client_start resumes it.
  */
 void client_drop(struct client *c);
+/*
+ * The namespace declaration a stanza's start tag carries after its name, e.g.
+ * "<message%s to=...", client_xmlns(c): over a WebSocket each message is a document of its own
+ * and declares jabber:client (RFC 7395 §3.3.3; Prosody reads an undeclared one as no
+ * namespace); on TCP the stream's default serves, and it is "".
+ */
+static inline const char *client_xmlns(const struct client *c)
+{
+    return c->eng->xmlns;
+}
+
 /*
  * Output, written out by the loop in one batch. Each call sends one whole element: over a
  * WebSocket it is one message (RFC 7395 §3.3.3), so an element is never sent in pieces. The

@@ -75,9 +75,9 @@ bool chat_send(struct run *r, struct step_stat *s, uint64_t now_us)
         b++; /* never to oneself */
     struct client *from = r->live[a], *to = r->live[b];
     client_stanza_printf(from,
-                         "<message to='%s' type='chat' id='%zu.%" PRIu64 "'><body>parley-bench "
-                         "%" PRIu64 "</body></message>",
-                         to->jid, r->cur_step, now_us, ++r->seq);
+                         "<message%s to='%s' type='chat' id='%zu.%" PRIu64 "'><body>"
+                         "parley-bench %" PRIu64 "</body></message>",
+                         client_xmlns(from), to->jid, r->cur_step, now_us, ++r->seq);
     s->sent++;
     s->expected++;
     r->sent++;

@@ -35,11 +35,11 @@ static bool send_presence(struct run *r, struct step_stat *s)
     *away = !*away;
     if (*away)
         client_stanza_printf(c,
-                             "<presence><show>away</show><status>parley-bench %" PRIu64
+                             "<presence%s><show>away</show><status>parley-bench %" PRIu64
                              "</status></presence>",
-                             ++r->seq);
+                             client_xmlns(c), ++r->seq);
     else
-        client_stanza_send(c, "<presence/>", 11);
+        client_stanza_printf(c, "<presence%s/>", client_xmlns(c));
     s->sent++;
     r->sent++;
     return true;

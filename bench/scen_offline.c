@@ -37,10 +37,11 @@ static void send_batch(struct run *r, struct client *from, const struct client *
     xml_escape(r->o->domain, strlen(r->o->domain), &jid);
     for (long k = 0; k < r->o->messages; k++)
         client_stanza_printf(from,
-                             "<message to='%s' type='chat' id='off%ld'><body>" OFFLINE_BODY_PREFIX
-                             "%ld</body></message>", jid.data, k, k);
-    client_stanza_printf(from, "<iq type='get' id='stored' to='%s'><ping "
-                               "xmlns='urn:xmpp:ping'/></iq>", r->o->domain);
+                             "<message%s to='%s' type='chat' id='off%ld'><body>"
+                             OFFLINE_BODY_PREFIX "%ld</body></message>",
+                             client_xmlns(from), jid.data, k, k);
+    client_stanza_printf(from, "<iq%s type='get' id='stored' to='%s'><ping "
+                               "xmlns='urn:xmpp:ping'/></iq>", client_xmlns(from), r->o->domain);
     buf_fini(&jid);
 }
 
