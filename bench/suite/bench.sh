@@ -46,8 +46,8 @@
 #                    STARTTLS) or none (ws://)
 #   WS_LOGIN_COUNT   idle sessions of the WebSocket memory runs (full: 10000, quick: 1000; 0:
 #                    no such run), held as long as the login storms'
-#   WS_CHAT_RATES    1:1 chat rates over WebSocket and over TCP beside it (full: 1000,5000,10000;
-#                    quick: 1000,5000; 0: no such run)
+#   WS_CHAT_RATES    1:1 chat rates over WebSocket and over TCP beside it (full: 1000,2000,5000,
+#                    10000; quick: 1000,5000; 0: no such run)
 #   WS_ROUNDS        the chat runs over TCP and over WebSocket alternate this many times (full 3,
 #                    quick 1): the WebSocket's extra CPU per message is the median of the rounds'
 #   PORT_parley ... TLS_PORT_ejabberd   loopback ports (15222/15223, 16222/16223, 17222/17223:
@@ -112,7 +112,7 @@ full)
     RESUME_SESSIONS=${RESUME_SESSIONS:-2000}
     MAM_ROWS=${MAM_ROWS:-10000000}
     WS_LOGIN_COUNT=${WS_LOGIN_COUNT:-10000}
-    WS_CHAT_RATES=${WS_CHAT_RATES:-1000,5000,10000}
+    WS_CHAT_RATES=${WS_CHAT_RATES:-1000,2000,5000,10000}
     WS_ROUNDS=${WS_ROUNDS:-3}
     ;;
 quick) # about three minutes: the ECDSA storm, chat, MUC, the offline flush and resumption; no

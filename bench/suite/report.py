@@ -211,6 +211,7 @@ def errors_section(res):
 def results_md(res):
     kind = "quick run (`make bench-quick`)" if res.quick else "full run (`make bench`)"
     out = [f"# Parley vs Prosody vs ejabberd — {kind}", ""]
+    report_ws.loaded(res)
     if res.quick:
         extra = []
         if res.rsa_counts:
@@ -221,6 +222,8 @@ def results_md(res):
             extra.append(f"MUC steps up to {max(res.rates('muc_rates')):,.0f} msg/s")
         if any(res.mixed.get(s) for s in res.servers):
             extra.append(f"mixed steps up to {max(res.rates('mixed_rates')):,.0f} actions/s")
+        if any(res.ws_login.values()) or any(res.ws_rounds.values()):
+            extra.append("XMPP over WebSocket beside TCP (idle memory, chat CPU)")
         if res.soak:
             extra.append(f"a {float(res.soak.get('duration_s') or 0):g} s soak of "
                          f"{res.soak.get('count', 0):,} sessions")
