@@ -71,7 +71,8 @@ bin/parleyctl: $(B)/server/ctl.o $(B)/libparley.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 bin/parley-bench: $(B)/bench/main.o $(B)/libbench.a
 	@mkdir -p bin
-	$(CC) $(CFLAGS) -o $@ $^ -levent_openssl -levent -lexpat -lidn -lssl -lcrypto -lm
+	$(CC) $(CFLAGS) -o $@ $^ -levent_openssl -levent -lexpat -lidn -lwslay -lhttp_parser -lssl -lcrypto \
+	    -lm
 # Archive generator and page-latency measurement (bench/mam_bench.c), on the storage layer.
 bin/parley-mam-bench: $(B)/bench/mam_bench.o $(B)/libparley.a
 	@mkdir -p bin

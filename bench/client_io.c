@@ -41,17 +41,24 @@ static SSL_CTX *make_tls(const struct bench_opts *o)
     return ctx;
 }
 
+/* The stream's start and end: on TCP the stream element's tags (RFC 6120 §4.2, §4.4), over a
+ * WebSocket <open/> and <close/> (RFC 7395 §3.4, §3.6), each a message of its own. */
 static void make_header(struct engine *e)
 {
+    bool ws = e->o->transport == BTRANSPORT_WS;
     struct buf b;
     buf_init(&b);
-    buf_puts(&b, "<?xml version='1.0'?><stream:stream xmlns='" NS_CLIENT
-                 "' xmlns:stream='" NS_STREAM "' to='");
+    buf_puts(&b, ws ? "<open xmlns='" NS_FRAMING "' to='"
+                    : "<?xml version='1.0'?><stream:stream xmlns='" NS_CLIENT
+                      "' xmlns:stream='" NS_STREAM "' to='");
     xml_escape(e->o->domain, strlen(e->o->domain), &b);
-    buf_puts(&b, "' version='1.0'>");
+    buf_puts(&b, ws ? "' version='1.0'/>" : "' version='1.0'>");
     e->header_len = b.len < sizeof(e->header) ? b.len : 0;
     memcpy(e->header, b.data, e->header_len);
     buf_fini(&b);
+    e->footer = ws ? "<close xmlns='" NS_FRAMING "'/>" : "</stream:stream>";
+    e->xmlns = ws ? " xmlns='" NS_CLIENT "'" : "";
+    snprintf(e->ws_host, sizeof(e->ws_host), "%s:%ld", e->o->domain, e->o->port);
 }
 
 static void make_clients(struct engine *e)
@@ -190,7 +197,14 @@ int client_start(struct client *c)
     c->parser = parser_new(&e->limits, &client_parser_events, c);
     c->state = CL_CONNECTING;
     e->in_flight++;
-    client_send_header(c); /* held by the bufferevent until the connection is up */
+    /* Held by the bufferevent until the connection is up: the stream header, or the
+     * WebSocket's upgrade request (the header follows its answer). */
+    if (e->o->transport != BTRANSPORT_WS) {
+        client_send_header(c);
+    } else if (client_ws_start(c) != PL_OK) {
+        client_close(c, true, "no randomness for the WebSocket key");
+        return PL_EIO;
+    }
     return PL_OK;
 }
 
@@ -202,6 +216,7 @@ static void release(struct client *c)
         close(c->fd);
     c->bev = NULL;
     c->fd = -1;
+    client_ws_free(c);
     parser_free(c->parser);
     c->parser = NULL;
     if (c->sasl) {
@@ -263,24 +278,62 @@ void client_close(struct client *c, bool failed, const char *why)
         e->hooks.closed(e->ctx, c, failed);
 }
 
-struct evbuffer *client_output(struct client *c)
+void client_send(struct client *c, const void *data, size_t n)
 {
-    return bufferevent_get_output(c->bev);
+    if (!c->bev)
+        return;
+    if (c->ws)
+        client_ws_send(c, data, n);
+    else
+        evbuffer_add(bufferevent_get_output(c->bev), data, n);
 }
 
-struct evbuffer *client_stanza_output(struct client *c)
+void client_stanza_send(struct client *c, const void *data, size_t n)
 {
     c->sm_out += c->sm_on;
-    return bufferevent_get_output(c->bev);
+    client_send(c, data, n);
+}
+
+/* A message is framed from whole bytes, so a WebSocket's element is formatted first: on the
+ * stack, as nearly all are small, else in a buffer of its size. */
+static void __attribute__((format(printf, 2, 0)))
+send_vprintf(struct client *c, const char *fmt, va_list ap)
+{
+    if (!c->bev)
+        return;
+    if (!c->ws) {
+        evbuffer_add_vprintf(bufferevent_get_output(c->bev), fmt, ap);
+        return;
+    }
+    char small[1024];
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(small, sizeof(small), fmt, ap);
+    if (n >= 0 && (size_t)n < sizeof(small)) {
+        client_ws_send(c, small, (size_t)n);
+    } else if (n >= 0) {
+        char *big = xmalloc((size_t)n + 1);
+        vsnprintf(big, (size_t)n + 1, fmt, again);
+        client_ws_send(c, big, (size_t)n);
+        free(big);
+    }
+    va_end(again);
 }
 
 void client_printf(struct client *c, const char *fmt, ...)
 {
-    if (!c->bev)
-        return;
     va_list ap;
     va_start(ap, fmt);
-    evbuffer_add_vprintf(bufferevent_get_output(c->bev), fmt, ap);
+    send_vprintf(c, fmt, ap);
+    va_end(ap);
+}
+
+void client_stanza_printf(struct client *c, const char *fmt, ...)
+{
+    c->sm_out += c->sm_on;
+    va_list ap;
+    va_start(ap, fmt);
+    send_vprintf(c, fmt, ap);
     va_end(ap);
 }
 
@@ -299,16 +352,19 @@ void client_end(struct client *c)
     if (!c->bev || c->ending)
         return;
     c->ending = true;
+    if (c->ws && !client_ws_is_open(c)) {
+        client_close(c, false, NULL); /* before the 101 there is no stream to end */
+        return;
+    }
     /* The server answers before its own closing tag: the final count of what it handled. */
     if (c->sm_enabled)
         client_printf(c, "<r xmlns='" NS_SM "'/>");
-    evbuffer_add(bufferevent_get_output(c->bev), "</stream:stream>", 16);
+    client_send(c, c->eng->footer, strlen(c->eng->footer));
 }
 
 void client_send_header(struct client *c)
 {
-    if (c->bev)
-        evbuffer_add(bufferevent_get_output(c->bev), c->eng->header, c->eng->header_len);
+    client_send(c, c->eng->header, c->eng->header_len);
 }
 
 /*
@@ -360,6 +416,10 @@ static bool after_stop(struct client *c)
 
 static void feed_input(struct client *c, struct evbuffer *in)
 {
+    if (c->ws) {
+        client_ws_feed(c, in);
+        return;
+    }
     while (!c->want_close && evbuffer_get_length(in) > 0) {
         struct evbuffer_iovec v;
         if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)

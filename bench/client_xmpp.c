@@ -6,22 +6,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/buffer.h>
-
 #include "base.h"
 #include "engine.h"
 #include "ns.h"
 #include "replies.h"
 
-/* Appends s with XML escaping to the client's output. */
-static void send_escaped(struct client *c, const char *s)
+/* Appends s with XML escaping: elements with text from outside are built whole first, as each
+ * goes out in one piece (one WebSocket message). */
+static void put_escaped(struct buf *b, const char *s)
 {
-    struct buf b;
-    buf_init(&b);
-    xml_escape(s, strlen(s), &b);
-    if (b.len)
-        evbuffer_add(client_output(c), b.data, b.len);
-    buf_fini(&b);
+    xml_escape(s, strlen(s), b);
+}
+
+/* Sends the element in b, then frees it. */
+static void send_built(struct client *c, struct buf *b, bool stanza)
+{
+    if (stanza)
+        client_stanza_send(c, b->data, b->len);
+    else
+        client_send(c, b->data, b->len);
+    buf_fini(b);
 }
 
 /* The first child element's name: the condition of a stream error or SASL failure. */
@@ -56,8 +60,7 @@ static void send_b64_element(struct client *c, const char *open, const char *clo
     if (raw->len)
         b64_encode(raw->data, raw->len, &b);
     buf_puts(&b, close);
-    evbuffer_add(client_output(c), b.data, b.len);
-    buf_fini(&b);
+    send_built(c, &b, false);
 }
 
 static void start_auth(struct client *c, const struct stanza *features)
@@ -85,12 +88,39 @@ static void start_auth(struct client *c, const struct stanza *features)
 
 static void send_register(struct client *c)
 {
-    client_printf(c, "<iq type='set' id='reg'><query xmlns='" NS_REGISTER "'><username>");
-    send_escaped(c, c->user);
-    client_printf(c, "</username><password>");
-    send_escaped(c, c->eng->o->password);
-    client_printf(c, "</password></query></iq>");
+    struct buf b;
+    buf_init(&b);
+    buf_printf(&b, "<iq%s type='set' id='reg'><query xmlns='" NS_REGISTER "'><username>",
+               client_xmlns(c));
+    put_escaped(&b, c->user);
+    buf_puts(&b, "</username><password>");
+    put_escaped(&b, c->eng->o->password);
+    buf_puts(&b, "</password></query></iq>");
+    send_built(c, &b, false);
     c->state = CL_REGISTERING;
+}
+
+static void send_resume(struct client *c)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_printf(&b, "<resume xmlns='" NS_SM "' h='%" PRIu32 "' previd='", c->resume_h);
+    put_escaped(&b, c->sm_id);
+    buf_puts(&b, "'/>");
+    send_built(c, &b, false);
+    c->state = CL_RESUMING;
+}
+
+static void send_bind(struct client *c)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_printf(&b, "<iq%s type='set' id='bind'><bind xmlns='" NS_BIND "'><resource>",
+               client_xmlns(c));
+    put_escaped(&b, c->eng->o->resource);
+    buf_puts(&b, "</resource></bind></iq>");
+    send_built(c, &b, false);
+    c->state = CL_BINDING;
 }
 
 static void on_features(struct client *c, struct stanza *st)
@@ -110,15 +140,9 @@ static void on_features(struct client *c, struct stanza *st)
     } else if (o->sm && !xel_child(st->root, "sm", NS_SM)) {
         fail_with(c, "the server offers no stream management (XEP-0198)", NULL);
     } else if (c->resuming) {
-        client_printf(c, "<resume xmlns='" NS_SM "' h='%" PRIu32 "' previd='", c->resume_h);
-        send_escaped(c, c->sm_id);
-        client_printf(c, "'/>");
-        c->state = CL_RESUMING;
+        send_resume(c);
     } else {
-        client_printf(c, "<iq type='set' id='bind'><bind xmlns='" NS_BIND "'><resource>");
-        send_escaped(c, o->resource);
-        client_printf(c, "</resource></bind></iq>");
-        c->state = CL_BINDING;
+        send_bind(c);
     }
 }
 
@@ -213,7 +237,7 @@ static void went_online(struct client *c, struct stanza *st)
                                                        : "<enable xmlns='" NS_SM "'/>");
         c->sm_on = true;
     }
-    evbuffer_add(client_stanza_output(c), "<presence/>", 11);
+    client_stanza_printf(c, "<presence%s/>", client_xmlns(c));
     c->state = CL_ONLINE;
     e->in_flight--;
     e->online++;
@@ -239,15 +263,18 @@ static void registered(struct client *c, struct stanza *st)
 static void answer_request(struct client *c, struct stanza *st)
 {
     bool ping = xel_child(st->root, "ping", NS_PING) != NULL;
-    evbuffer_add_printf(client_stanza_output(c), "<iq type='%s' id='", ping ? "result" : "error");
-    send_escaped(c, st->id ? st->id : "");
+    struct buf b;
+    buf_init(&b);
+    buf_printf(&b, "<iq%s type='%s' id='", client_xmlns(c), ping ? "result" : "error");
+    put_escaped(&b, st->id ? st->id : "");
     if (st->from) {
-        client_printf(c, "' to='");
-        send_escaped(c, st->from);
+        buf_puts(&b, "' to='");
+        put_escaped(&b, st->from);
     }
-    client_printf(c, ping ? "'/>"
-                          : "'><error type='cancel'><service-unavailable xmlns='" NS_STANZAS
-                            "'/></error></iq>");
+    buf_puts(&b, ping ? "'/>"
+                      : "'><error type='cancel'><service-unavailable xmlns='" NS_STANZAS
+                        "'/></error></iq>");
+    send_built(c, &b, true);
 }
 
 static void on_iq(struct client *c, struct stanza *st)
@@ -349,6 +376,26 @@ static void on_sm_ack(struct client *c, struct stanza *st)
     c->eng->sm_acks++;
 }
 
+static void on_close(void *ctx);
+
+/* RFC 7395 §3.4: the server's <open/> answers ours as its stream header would on TCP. */
+static void on_framing_open(struct client *c, struct stanza *st)
+{
+    (void)st;
+    if (!c->ws)
+        fail_with(c, "<open/> on a TCP stream", NULL);
+}
+
+/* RFC 7395 §3.6: <close/> ends the stream as </stream:stream> does on TCP. When it answers
+ * ours, the WebSocket's closing handshake follows: the server's close frame, or the end of
+ * its connection, closes the client. */
+static void on_framing_close(struct client *c, struct stanza *st)
+{
+    (void)st;
+    if (!(c->ending && client_ws_close(c)))
+        on_close(c);
+}
+
 struct stanza_row {
     const char *name;
     const char *ns;
@@ -372,6 +419,8 @@ static const struct stanza_row stanza_rows[] = {
     { "enabled", NS_SM, on_sm_enabled },
     { "failed", NS_SM, on_sm_failed },
     { "resumed", NS_SM, on_sm_resumed },
+    { "open", NS_FRAMING, on_framing_open },
+    { "close", NS_FRAMING, on_framing_close },
 };
 
 static void on_stanza(void *ctx, struct stanza *st)

@@ -37,6 +37,8 @@ enum client_state {
 };
 
 struct engine;
+struct evbuffer;
+struct ws_client;
 
 /* One session. Lives in the engine's array for the whole run; reused after a close. */
 struct client {
@@ -45,6 +47,7 @@ struct client {
     enum client_state state;
     int fd;
     struct bufferevent *bev;
+    struct ws_client *ws; /* --transport ws: the WebSocket under the stream, owned */
     struct parser *parser;
     struct sasl_client *sasl; /* during authentication only, owned */
     char *user;               /* account name, owned */
@@ -94,8 +97,11 @@ struct engine {
     void *ctx;
     struct client *clients; /* o->count of them, clients[i].num = o->first + i */
     size_t n;
-    char header[512]; /* our stream header, written once per stream */
+    char header[512]; /* our stream header (ws: <open/>), written once per stream */
     size_t header_len;
+    const char *footer; /* our end of the stream: </stream:stream>, or ws: <close/> */
+    const char *xmlns;  /* what a stanza's start tag declares: see client_xmlns */
+    char ws_host[300];  /* ws: the Host header of the upgrade, domain:port */
     /* counters */
     unsigned in_flight; /* started and neither online nor closed */
     unsigned online;
@@ -130,12 +136,28 @@ void client_end(struct client *c);
  * close_notify, no failure counted. With a resumption id the next client_start resumes it.
  */
 void client_drop(struct client *c);
-/* The output buffer: append stanzas; the loop writes them out in one batch. */
-struct evbuffer *client_output(struct client *c);
-/* The output buffer for one whole stanza: counted for stream management (XEP-0198). */
-struct evbuffer *client_stanza_output(struct client *c);
-/* Appends formatted bytes to the output. */
+/*
+ * The namespace declaration a stanza's start tag carries after its name, e.g.
+ * "<message%s to=...", client_xmlns(c): over a WebSocket each message is a document of its own
+ * and declares jabber:client (RFC 7395 §3.3.3; Prosody reads an undeclared one as no
+ * namespace); on TCP the stream's default serves, and it is "".
+ */
+static inline const char *client_xmlns(const struct client *c)
+{
+    return c->eng->xmlns;
+}
+
+/*
+ * Output, written out by the loop in one batch. Each call sends one whole element: over a
+ * WebSocket it is one message (RFC 7395 §3.3.3), so an element is never sent in pieces. The
+ * stanza calls count it for stream management (XEP-0198); the others are for the rest (SASL,
+ * stream management's own elements, the stream's end).
+ */
+void client_send(struct client *c, const void *data, size_t n);
+void client_stanza_send(struct client *c, const void *data, size_t n);
 void client_printf(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void client_stanza_printf(struct client *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Fails clients still logging in, or still ending their stream, timeout_us after the start. */
 void engine_expire(struct engine *e, uint64_t now_us, uint64_t timeout_us);
 /* Ends every stream politely (the closing tag goes out with the next write); closes from
@@ -146,5 +168,18 @@ void engine_close_all(struct engine *e);
 extern const struct parser_events client_parser_events;
 /* Writes our stream header: at connect, after STARTTLS and after SASL success. */
 void client_send_header(struct client *c);
+
+/* WebSocket transport (client_ws.c), for --transport ws. */
+/* Sends the upgrade request and readies the parser for framed input. PL_OK, or PL_EIO. */
+int client_ws_start(struct client *c);
+/* Reads the server's bytes: the 101, then frames; each message goes to the parser. */
+void client_ws_feed(struct client *c, struct evbuffer *in);
+/* Sends one element as one text message (dropped before the 101 and after a close). */
+void client_ws_send(struct client *c, const void *data, size_t n);
+/* True between the server's 101 and the WebSocket's end. */
+bool client_ws_is_open(const struct client *c);
+/* Starts the WebSocket's closing handshake; false when it is not open. */
+bool client_ws_close(struct client *c);
+void client_ws_free(struct client *c);
 
 #endif

@@ -40,6 +40,7 @@ static const char *const scenario_help[] = {
 _Static_assert(ARRAY_LEN(scenario_help) + 1 == ARRAY_LEN(scenario_names),
                "one help line per scenario");
 static const char *const tls_names[] = { "starttls", "direct", "none", NULL };
+static const char *const transport_names[] = { "tcp", "ws", NULL };
 static const char *const sasl_names[] = { "scram-sha-256", "scram-sha-1", "plain", NULL };
 const char *const opts_mix_names[MIX_KINDS] = { "chat", "presence", "muc" };
 const char *const opts_mam_names[MAM_KINDS] = { "with", "date", "text" };
@@ -59,6 +60,9 @@ static const struct opt_row opt_rows[] = {
     { "--count", OT_LONG, OFF(count), 1, 1000000, NULL, "number of accounts/sessions" },
     { "--password", OT_STR, OFF(password), 0, 0, NULL, "password of every account" },
     { "--tls", OT_ENUM, OFF(tls), 0, 0, tls_names, "starttls|direct|none" },
+    { "--transport", OT_ENUM, OFF(transport), 0, 0, transport_names,
+      "tcp|ws: XMPP over WebSocket (RFC 7395) on --port, --tls direct (wss://) or none (ws://)" },
+    { "--ws-path", OT_STR, OFF(ws_path), 0, 0, NULL, "ws: HTTP path of the WebSocket endpoint" },
     { "--sasl", OT_ENUM, OFF(sasl), 0, 0, sasl_names, "scram-sha-256|scram-sha-1|plain" },
     { "--rates", OT_STR, OFF(rates), 0, 0, NULL,
       "chat, muc: messages/s per step (mixed: actions/s), R1,R2,..." },
@@ -115,6 +119,7 @@ static void set_defaults(struct bench_opts *o)
     *o = (struct bench_opts){
         .host = "127.0.0.1", .port = 5222, .domain = "localhost", .users = "user%d",
         .first = 1, .count = 100, .password = "password", .tls = BTLS_STARTTLS,
+        .transport = BTRANSPORT_TCP, .ws_path = "/xmpp-websocket",
         .sasl = BSASL_SCRAM_SHA256, .rates = "1000", .step = 10, .duration = 10,
         .timeout = 120, .drain = 2, .parallel = 100, .tick_ms = 5, .resource = "bench",
         .rooms = 20, .occupants = 50, .mix = MIX_DEFAULT, .mam_rate = 20,
@@ -413,6 +418,41 @@ static int check_scenario(struct bench_opts *o, FILE *err)
     return rc;
 }
 
+/* The upgrade request carries the path and the domain as they are: each must be one visible
+ * token, without blanks or controls that would end its line. */
+static bool http_token_ok(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (*s <= ' ' || *s > '~')
+            return false;
+    return true;
+}
+
+/* WebSocket has no STARTTLS: its TLS, when any, comes before the HTTP upgrade (wss://). */
+static int check_transport(const struct bench_opts *o, FILE *err)
+{
+    if (o->transport != BTRANSPORT_WS)
+        return 0;
+    if (o->tls == BTLS_STARTTLS) {
+        fprintf(err, "parley-bench: --transport ws needs --tls direct (wss://) or --tls none "
+                     "(ws://)\n");
+        return 2;
+    }
+    if (o->ws_path[0] != '/' || !http_token_ok(o->ws_path)) {
+        fprintf(err, "parley-bench: bad --ws-path '%s': a path starting with / without blanks, "
+                     "e.g. /xmpp-websocket\n", o->ws_path);
+        return 2;
+    }
+    if (!http_token_ok(o->domain)) {
+        fprintf(err, "parley-bench: --transport ws needs a --domain without blanks (it names "
+                     "the HTTP Host)\n");
+        return 2;
+    }
+    return 0;
+}
+
 static int check(struct bench_opts *o, FILE *err)
 {
     if (!opts_host_is_loopback(o->host)) {
@@ -428,7 +468,9 @@ static int check(struct bench_opts *o, FILE *err)
         fprintf(err, "parley-bench: --first + --count is too large\n");
         return 2;
     }
-    int rc = check_scenario(o, err);
+    int rc = check_transport(o, err);
+    if (rc == 0)
+        rc = check_scenario(o, err);
     return rc ? rc : check_sources(o, err);
 }
 

@@ -12,6 +12,8 @@ enum bench_scenario {
     SCEN_RESUME, SCEN_OFFLINE, SCEN_MAM,
 };
 enum bench_tls { BTLS_STARTTLS, BTLS_DIRECT, BTLS_NONE };
+/* How the XMPP stream travels: a TCP byte stream (RFC 6120) or WebSocket messages (RFC 7395). */
+enum bench_transport { BTRANSPORT_TCP, BTRANSPORT_WS };
 enum bench_sasl { BSASL_SCRAM_SHA256, BSASL_SCRAM_SHA1, BSASL_PLAIN };
 /* The kinds of traffic of the mixed scenario; opts_mix_names spells them for --mix. */
 enum mix_kind { MIX_CHAT, MIX_PRESENCE, MIX_MUC, MIX_KINDS };
@@ -31,7 +33,9 @@ struct bench_opts {
     long first;
     long count;
     const char *password;
-    int tls;  /* enum bench_tls */
+    int tls;  /* enum bench_tls; with ws, direct is wss:// and none ws:// */
+    int transport;       /* enum bench_transport */
+    const char *ws_path; /* ws: the HTTP path of the WebSocket endpoint, e.g. /xmpp-websocket */
     int sasl; /* enum bench_sasl */
     const char *rates;
     double step;     /* seconds per rate step */

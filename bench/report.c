@@ -191,8 +191,10 @@ void report_summary(const struct run *r, FILE *out)
 {
     const struct engine *e = &r->eng;
     const struct bench_opts *o = r->o;
-    fprintf(out, "parley-bench %s: %zu accounts, %s:%ld, %s, %s\n", o->scenario_name, e->n,
-            o->host, o->port, tls_labels[o->tls], sasl_client_mech_name(o->sasl));
+    bool ws = o->transport == BTRANSPORT_WS;
+    fprintf(out, "parley-bench %s: %zu accounts, %s:%ld%s%s, %s, %s\n", o->scenario_name, e->n,
+            o->host, o->port, ws ? " WebSocket " : "", ws ? o->ws_path : "", tls_labels[o->tls],
+            sasl_client_mech_name(o->sasl));
     if (o->scenario == SCEN_REGISTER)
         fprintf(out, "registered: %" PRIu64 " of %zu\n", e->registered, e->n);
     else
@@ -362,6 +364,16 @@ static void json_churn(struct json_out *j, const struct run *r)
         churn_series_json(j, r);
 }
 
+/* How the bot reached the server: TLS, transport (WebSocket: its path), SASL. */
+static void json_connection(struct json_out *j, const struct bench_opts *o)
+{
+    bool ws = o->transport == BTRANSPORT_WS;
+    json_kv_string(j, "tls", tls_labels[o->tls]);
+    json_kv_string(j, "transport", ws ? "websocket" : "tcp");
+    json_kv_string(j, "ws_path", ws ? o->ws_path : NULL);
+    json_kv_string(j, "sasl", sasl_client_mech_name(o->sasl));
+}
+
 int report_json(const struct run *r, const char *path)
 {
     FILE *f = fopen(path, "w");
@@ -374,8 +386,7 @@ int report_json(const struct run *r, const char *path)
     json_begin_object(&j);
     json_kv_string(&j, "scenario", r->o->scenario_name);
     json_kv_uint(&j, "count", r->eng.n);
-    json_kv_string(&j, "tls", tls_labels[r->o->tls]);
-    json_kv_string(&j, "sasl", sasl_client_mech_name(r->o->sasl));
+    json_connection(&j, r->o);
     json_logins(&j, r);
     if (r->o->scenario == SCEN_CHURN)
         json_churn(&j, r);

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/buffer.h>
-
 #include "base.h"
 #include "run.h"
 
@@ -76,10 +74,10 @@ bool chat_send(struct run *r, struct step_stat *s, uint64_t now_us)
     if (b >= a)
         b++; /* never to oneself */
     struct client *from = r->live[a], *to = r->live[b];
-    evbuffer_add_printf(client_stanza_output(from),
-                        "<message to='%s' type='chat' id='%zu.%" PRIu64 "'><body>parley-bench "
-                        "%" PRIu64 "</body></message>",
-                        to->jid, r->cur_step, now_us, ++r->seq);
+    client_stanza_printf(from,
+                         "<message%s to='%s' type='chat' id='%zu.%" PRIu64 "'><body>"
+                         "parley-bench %" PRIu64 "</body></message>",
+                         client_xmlns(from), to->jid, r->cur_step, now_us, ++r->seq);
     s->sent++;
     s->expected++;
     r->sent++;

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "base.h"
@@ -120,9 +119,9 @@ void churn_online(struct run *r, struct client *c, uint64_t now_us)
     ch->got[i] = 0;
     ch->due_us[i] = now_us + (r->o->hold > 0 ? churn_hold_us(r->o->hold, run_random(r)) : 0);
     for (long k = 0; k < r->o->messages; k++)
-        evbuffer_add_printf(client_stanza_output(c),
-                            "<message to='%s' type='chat' id='" SOAK_ID "%" PRIu64 "'><body>"
-                            "parley-bench churn</body></message>", c->jid, now_us);
+        client_stanza_printf(c, "<message%s to='%s' type='chat' id='" SOAK_ID "%" PRIu64
+                                "'><body>parley-bench churn</body></message>",
+                             client_xmlns(c), c->jid, now_us);
     ch->messages_sent += (uint64_t)r->o->messages;
     settle(r, c, now_us);
 }

@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <event2/buffer.h>
-
 #include "base.h"
 #include "json_out.h"
 #include "replies.h"
@@ -35,11 +33,12 @@ static void add_field(struct buf *b, const char *var, const char *value)
 
 /* with: the last page with a JID (empty <before/>); date: the first page in a time range;
  * text: the last page of a full-text search. */
-static void build_query(const struct bench_opts *o, int kind, uint64_t seq, struct buf *b)
+static void build_query(const struct client *c, int kind, uint64_t seq, struct buf *b)
 {
-    buf_printf(b, "<iq type='set' id='mam%" PRIu64 "'><query xmlns='" NS_MAM "' queryid='mam%"
+    const struct bench_opts *o = c->eng->o;
+    buf_printf(b, "<iq%s type='set' id='mam%" PRIu64 "'><query xmlns='" NS_MAM "' queryid='mam%"
                PRIu64 "'><x xmlns='" NS_XDATA "' type='submit'><field var='FORM_TYPE' "
-               "type='hidden'><value>" NS_MAM "</value></field>", seq, seq);
+               "type='hidden'><value>" NS_MAM "</value></field>", client_xmlns(c), seq, seq);
     if (kind == MAM_WITH)
         add_field(b, "with", o->mam_with);
     if (kind == MAM_DATE) {
@@ -73,8 +72,8 @@ void mam_tick(struct run *r, uint64_t now_us)
     m->kind = next_kind(r);
     struct buf b;
     buf_init(&b);
-    build_query(r->o, m->kind, ++m->seq, &b);
-    evbuffer_add(client_stanza_output(m->owner), b.data, b.len);
+    build_query(m->owner, m->kind, ++m->seq, &b);
+    client_stanza_send(m->owner, b.data, b.len);
     buf_fini(&b);
     m->in_flight = true;
     m->sent_us = now_us;

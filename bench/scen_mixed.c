@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/buffer.h>
-
 #include "base.h"
 #include "run.h"
 
@@ -36,12 +34,12 @@ static bool send_presence(struct run *r, struct step_stat *s)
     uint8_t *away = &r->mix.away[c - r->eng.clients];
     *away = !*away;
     if (*away)
-        evbuffer_add_printf(client_stanza_output(c),
-                            "<presence><show>away</show><status>parley-bench %" PRIu64
-                            "</status></presence>",
-                            ++r->seq);
+        client_stanza_printf(c,
+                             "<presence%s><show>away</show><status>parley-bench %" PRIu64
+                             "</status></presence>",
+                             client_xmlns(c), ++r->seq);
     else
-        evbuffer_add(client_stanza_output(c), "<presence/>", 11);
+        client_stanza_printf(c, "<presence%s/>", client_xmlns(c));
     s->sent++;
     r->sent++;
     return true;

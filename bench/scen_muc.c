@@ -7,8 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <event2/buffer.h>
-
 #include "base.h"
 #include "ns.h"
 #include "run.h"
@@ -190,10 +188,10 @@ static void send_join(struct run *r, size_t i)
     buf_init(&nick);
     xml_escape(c->user, strlen(c->user), &nick);
     /* No history: a delivery counts only if it was sent during the steps. */
-    evbuffer_add_printf(client_stanza_output(c),
-                  "<presence to='bench%" PRIu32 "@%s/%.*s'><x xmlns='" NS_MUC "'><history "
-                  "maxchars='0'/></x></presence>",
-                  m->seats[i].room, m->domain, (int)nick.len, nick.len ? nick.data : "");
+    client_stanza_printf(c,
+                         "<presence%s to='bench%" PRIu32 "@%s/%.*s'><x xmlns='" NS_MUC "'>"
+                         "<history maxchars='0'/></x></presence>", client_xmlns(c),
+                         m->seats[i].room, m->domain, (int)nick.len, nick.len ? nick.data : "");
     buf_fini(&nick);
     m->seats[i].state = SEAT_JOINING;
     m->seats[i].join_sent_us = pb_now_us();
@@ -269,10 +267,11 @@ static void configure(struct run *r, size_t i)
 {
     struct muc *m = &r->muc;
     struct seat *s = &m->seats[i];
-    evbuffer_add_printf(client_stanza_output(&r->eng.clients[i]),
-                  "<iq type='set' id='" CONFIG_ID "' to='bench%" PRIu32 "@%s'><query xmlns='"
-                  NS_MUC_OWNER "'><x xmlns='" NS_XDATA "' type='submit'/></query></iq>",
-                  s->room, m->domain);
+    client_stanza_printf(&r->eng.clients[i],
+                         "<iq%s type='set' id='" CONFIG_ID "' to='bench%" PRIu32 "@%s'><query "
+                         "xmlns='" NS_MUC_OWNER "'><x xmlns='" NS_XDATA "' type='submit'/>"
+                         "</query></iq>",
+                         client_xmlns(&r->eng.clients[i]), s->room, m->domain);
     set_room_state(m, &m->rooms[s->room], ROOM_CONFIGURING);
 }
 
@@ -352,10 +351,11 @@ uint64_t muc_send(struct run *r, struct step_stat *s, uint64_t now_us)
     size_t i = m->joined[run_random(r) % m->n_joined];
     uint32_t room = m->seats[i].room;
     uint64_t deliveries = m->rooms[room].joined; /* the sender's own echo included */
-    evbuffer_add_printf(client_stanza_output(&r->eng.clients[i]),
-                        "<message to='bench%" PRIu32 "@%s' type='groupchat' id='%zu.%" PRIu64
-                        "'><body>parley-bench %" PRIu64 "</body></message>",
-                        room, m->domain, r->cur_step, now_us, ++r->seq);
+    client_stanza_printf(&r->eng.clients[i],
+                         "<message%s to='bench%" PRIu32 "@%s' type='groupchat' id='%zu.%" PRIu64
+                         "'><body>parley-bench %" PRIu64 "</body></message>",
+                         client_xmlns(&r->eng.clients[i]), room, m->domain, r->cur_step, now_us,
+                         ++r->seq);
     s->sent++;
     s->expected += deliveries;
     r->sent++;

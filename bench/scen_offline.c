@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <event2/buffer.h>
-
 #include "base.h"
 #include "json_out.h"
 #include "replies.h"
@@ -38,11 +36,12 @@ static void send_batch(struct run *r, struct client *from, const struct client *
     buf_puts(&jid, "@");
     xml_escape(r->o->domain, strlen(r->o->domain), &jid);
     for (long k = 0; k < r->o->messages; k++)
-        evbuffer_add_printf(client_stanza_output(from),
-                            "<message to='%s' type='chat' id='off%ld'><body>" OFFLINE_BODY_PREFIX
-                            "%ld</body></message>", jid.data, k, k);
-    evbuffer_add_printf(client_stanza_output(from), "<iq type='get' id='stored' to='%s'><ping "
-                        "xmlns='urn:xmpp:ping'/></iq>", r->o->domain);
+        client_stanza_printf(from,
+                             "<message%s to='%s' type='chat' id='off%ld'><body>"
+                             OFFLINE_BODY_PREFIX "%ld</body></message>",
+                             client_xmlns(from), jid.data, k, k);
+    client_stanza_printf(from, "<iq%s type='get' id='stored' to='%s'><ping "
+                               "xmlns='urn:xmpp:ping'/></iq>", client_xmlns(from), r->o->domain);
     buf_fini(&jid);
 }
 

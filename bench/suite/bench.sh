@@ -8,10 +8,11 @@
 # Scenarios, each on a freshly started server: login storms (ECDSA P-256 certificate, the
 # primary figures), 1:1 chat at stepped rates, login storms again with an RSA-2048
 # certificate, churn (connect/login/close cycles), and, when the bot has them, MUC (only on
-# servers where a client can join a room: see probe.py --muc) and mixed traffic; last, in the
-# full run, a soak of Parley alone: 10,000 sessions churning for 10 minutes (connect,
-# STARTTLS, login, a few messages to themselves, a while online, close, again) with the
-# server's RSS sampled every second.
+# servers where a client can join a room: see probe.py --muc), mixed traffic, and XMPP over
+# WebSocket (RFC 7395) beside TCP (idle memory per session and CPU per chat message, each over
+# both transports on the same server); last, in the full run, a soak of Parley alone: 10,000
+# sessions churning for 10 minutes (connect, STARTTLS, login, a few messages to themselves, a
+# while online, close, again) with the server's RSS sampled every second.
 #
 # Environment (all optional):
 #   BENCH_SERVERS    servers to run, in order (default: "parley prosody ejabberd")
@@ -24,7 +25,7 @@
 #   SOAK_HOLD        mean seconds a soak session stays online, each drawn from [S/2, 3S/2] (20)
 #   SOAK_MESSAGES    messages each soak session sends itself per cycle (3)
 #   BENCH_SCENARIOS  only these, e.g. "resume offline" (default: all of login chat rsa churn muc
-#                    botcap mixed archive offline resume mam soak)
+#                    botcap mixed archive offline resume mam soak ws)
 #   ARCHIVE_RATES    1:1 chat rates with the archive on (full: 200,...,20000; quick: 0, no such
 #                    run)
 #   ARCHIVE_ROUNDS   Parley's runs with the archive off and on alternate this many times (5),
@@ -41,9 +42,19 @@
 #                    generated once per work folder by bin/parley-mam-bench (~2 min for 10M)
 #   MAM_S            seconds of archive queries, idle and beside chat (20)
 #   MAM_CHAT_RATE    chat msg/s beside the queries (5000)
+#   WS_TLS           the WebSocket runs' TLS: direct (wss://, default: TLS like the TCP runs'
+#                    STARTTLS) or none (ws://)
+#   WS_LOGIN_COUNT   idle sessions of the WebSocket memory runs (full: 10000, quick: 1000; 0:
+#                    no such run), held as long as the login storms'
+#   WS_CHAT_RATES    1:1 chat rates over WebSocket and over TCP beside it (full: 1000,2000,5000,
+#                    10000; quick: 1000,5000; 0: no such run)
+#   WS_ROUNDS        the chat runs over TCP and over WebSocket alternate this many times (full 3,
+#                    quick 1): the WebSocket's extra CPU per message is the median of the rounds'
 #   PORT_parley ... TLS_PORT_ejabberd   loopback ports (15222/15223, 16222/16223, 17222/17223:
 #                    below the kernel's ephemeral range, where the bot's own connections could
 #                    already hold the port)
+#   WS_PORT_parley ... WSS_PORT_ejabberd   the same for ws:// and wss:// (15280/15281,
+#                    16280/16281, 17280/17281)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -63,6 +74,11 @@ RETRIES=${BENCH_RETRIES:-1}
 : "${PORT_parley:=15222}" "${TLS_PORT_parley:=15223}"
 : "${PORT_prosody:=16222}" "${TLS_PORT_prosody:=16223}"
 : "${PORT_ejabberd:=17222}" "${TLS_PORT_ejabberd:=17223}"
+: "${WS_PORT_parley:=15280}" "${WSS_PORT_parley:=15281}"
+: "${WS_PORT_prosody:=16280}" "${WSS_PORT_prosody:=16281}"
+: "${WS_PORT_ejabberd:=17280}" "${WSS_PORT_ejabberd:=17281}"
+WS_TLS=${WS_TLS:-direct}
+WS_PATH=/xmpp-websocket # the path of all three (Prosody's default, set so for the others)
 DOMAIN=localhost
 PASSWORD=bench-pw-1
 SERVER_CPU=0
@@ -95,6 +111,9 @@ full)
     ARCHIVE_PAIR_RATES=${ARCHIVE_PAIR_RATES:-200,500,1000,2000,5000,10000}
     RESUME_SESSIONS=${RESUME_SESSIONS:-2000}
     MAM_ROWS=${MAM_ROWS:-10000000}
+    WS_LOGIN_COUNT=${WS_LOGIN_COUNT:-10000}
+    WS_CHAT_RATES=${WS_CHAT_RATES:-1000,2000,5000,10000}
+    WS_ROUNDS=${WS_ROUNDS:-3}
     ;;
 quick) # about three minutes: the ECDSA storm, chat, MUC, the offline flush and resumption; no
     # RSA, churn, mixed, archive or MAM runs
@@ -115,6 +134,9 @@ quick) # about three minutes: the ECDSA storm, chat, MUC, the offline flush and 
     ARCHIVE_PAIR_RATES=${ARCHIVE_PAIR_RATES:-0}
     RESUME_SESSIONS=${RESUME_SESSIONS:-500}
     MAM_ROWS=${MAM_ROWS:-0}
+    WS_LOGIN_COUNT=${WS_LOGIN_COUNT:-1000}
+    WS_CHAT_RATES=${WS_CHAT_RATES:-1000,5000}
+    WS_ROUNDS=${WS_ROUNDS:-1}
     ;;
 *) die "usage: bench.sh quick|full" ;;
 esac
@@ -123,6 +145,8 @@ BOTCAP_USERS=200
 [ "$ARCHIVE_RATES" = 0 ] && ARCHIVE_RATES=""
 ARCHIVE_ROUNDS=${ARCHIVE_ROUNDS:-5}
 [ "$ARCHIVE_PAIR_RATES" = 0 ] && ARCHIVE_PAIR_RATES=""
+[ "$WS_CHAT_RATES" = 0 ] && WS_CHAT_RATES=""
+case $WS_TLS in direct | none) ;; *) die "WS_TLS must be direct (wss://) or none (ws://)" ;; esac
 ARCHIVE_PAIR_ROUNDS=${ARCHIVE_PAIR_ROUNDS:-3}
 PARLEY_ARCHIVE_ON=${PARLEY_ARCHIVE_ON:-'[archive]\ndefault = always'}
 PARLEY_ARCHIVE_OFF=${PARLEY_ARCHIVE_OFF:-'[archive]\ndefault = never'}
@@ -148,7 +172,7 @@ OFFLINE_FIRST=$((MIXED_USERS + 1)) # accounts no other scenario messages: nothin
 MIX_MUC=chat=80,presence=15,muc=5
 MIX_NO_MUC=chat=85,presence=15
 ACCOUNTS=$CHAT_USERS
-for n in $LOGIN_COUNTS $RSA_LOGIN_COUNTS $CHURN_USERS $MUC_USERS $MIXED_USERS \
+for n in $LOGIN_COUNTS $RSA_LOGIN_COUNTS $CHURN_USERS $MUC_USERS $MIXED_USERS $WS_LOGIN_COUNT \
     $((SOAK_S > 0 ? SOAK_SESSIONS : 0)) $RESUME_SESSIONS \
     $((OFFLINE_LOGINS > 0 ? OFFLINE_FIRST + 2 * OFFLINE_LOGINS - 1 : 0)); do
     ((n > ACCOUNTS)) && ACCOUNTS=$n
@@ -190,7 +214,8 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null # the servers hold 10,000 sessions too
 
 read -r eph_lo eph_hi </proc/sys/net/ipv4/ip_local_port_range
 for s in $SERVERS; do
-    for p in "$(srv_port "$s")" "$(srv_tls_port "$s")"; do
+    for p in "$(srv_port "$s")" "$(srv_tls_port "$s")" "$(srv_ws_port "$s")" \
+        "$(srv_wss_port "$s")"; do
         ((p >= eph_lo && p <= eph_hi)) &&
             die "port $p ($s) is in the ephemeral range $eph_lo-$eph_hi: pick one below it"
     done
@@ -281,6 +306,11 @@ $pkg), $(lua5.4 -v 2>&1 | cut -d' ' -f1-2)"
     meta offline_logins "$OFFLINE_LOGINS"
     meta offline_messages "$OFFLINE_MESSAGES"
     meta resume_sessions "$RESUME_SESSIONS"
+    meta ws_tls "$WS_TLS"
+    meta ws_path "$WS_PATH"
+    meta ws_login_count "$WS_LOGIN_COUNT"
+    meta ws_chat_rates "$WS_CHAT_RATES"
+    meta ws_rounds "$WS_ROUNDS"
     meta bench_scenarios "${BENCH_SCENARIOS:-}"
     meta bot_scenarios "$BOT_SCENARIOS"
     meta parallel "$PARALLEL"
@@ -352,7 +382,8 @@ run_was_noisy() {
              END { exit !n }' "$1"
 }
 
-# Runs the bot on $BOT_CPU against the running server; results under $RES/NAME-TAG.*.
+# Runs the bot on $BOT_CPU against the running server (its c2s port, or BOT_PORT); results under
+# $RES/NAME-TAG.*.
 run_bot() {
     local name=$1 tag=$2 base bg a0 a1 b0 b1 t0 t1 s0 s1 rc bot_s me sampler
     shift 2
@@ -366,7 +397,7 @@ run_bot() {
         me=$BASHPID
         sample_cpu "$me" "$SRV_PID" "$BOT_CPU" >"$base.cpu" 2>/dev/null &
         sampler=$!
-        taskset -c "$BOT_CPU" "$BOT" "$@" --port "$(srv_port "$name")" \
+        taskset -c "$BOT_CPU" "$BOT" "$@" --port "${BOT_PORT:-$(srv_port "$name")}" \
             --domain "${BOT_DOMAIN:-$DOMAIN}" --password "$PASSWORD" --sasl "$(srv_sasl "$name")" \
             --keycache "$KEYCACHE" --server-pid "$SRV_PID" --json "$base.json"
         rc=$?
@@ -597,6 +628,63 @@ history_runs() {
     fi
 }
 
+# XMPP over WebSocket beside TCP, every run on a freshly started server with its ws variant
+# (see srv_variants): a login storm of WS_LOGIN_COUNT sessions held idle over TCP (STARTTLS, tag
+# ws-login-tcp) and then over WebSocket (ws-login), for the memory an idle session costs over
+# each; then 1:1 chat at WS_CHAT_RATES over TCP (ws-chat-tcp) and over WebSocket (ws-chat),
+# WS_ROUNDS times (tags -r2, -r3, ...), every other round WebSocket first, so that the
+# machine's drift between runs favours neither: the extra CPU per message is the median of
+# the rounds'.
+ws_runs() {
+    local name=$1 round
+    want ws || return 0
+    if ! bot_has_option --transport; then
+        log "$name: the bot has no WebSocket transport yet: no WebSocket runs"
+        return 0
+    elif [ "$name" = parley ] && ! parley_has_websocket; then
+        meta parley_ws "no WebSocket in this build"
+        log "parley: no WebSocket in this build: no WebSocket runs"
+        return 0
+    fi
+    if ((WS_LOGIN_COUNT > 0)); then
+        ws_scenario "$name" tcp ws-login-tcp login --count "$WS_LOGIN_COUNT" \
+            --parallel "$PARALLEL" --source "$SOURCES" --duration "$HOLD" --timeout 600 &&
+            ws_scenario "$name" ws ws-login login --count "$WS_LOGIN_COUNT" \
+                --parallel "$PARALLEL" --source "$SOURCES" --duration "$HOLD" --timeout 600 ||
+            return 1
+    fi
+    [ -n "$WS_CHAT_RATES" ] || return 0
+    for ((round = 1; round <= WS_ROUNDS; round++)); do
+        if ((round % 2)); then
+            ws_chat "$name" tcp "$round" && ws_chat "$name" ws "$round"
+        else
+            ws_chat "$name" ws "$round" && ws_chat "$name" tcp "$round"
+        fi || return 1
+    done
+}
+
+# One run of the ws variant: ws_scenario NAME tcp|ws TAG BOT-ARGS...; ws goes to the WebSocket
+# port (wss:// or ws://, WS_TLS).
+ws_scenario() {
+    local name=$1 how=$2 tag=$3
+    shift 3
+    if [ "$how" = tcp ]; then
+        scenario --variant ws "$name" "$tag" "$@"
+    else
+        BOT_PORT=$(srv_ws_bot_port "$name") scenario --variant ws "$name" "$tag" "$@" \
+            --transport ws --tls "$WS_TLS" --ws-path "$WS_PATH"
+    fi
+}
+
+# One round's chat run over tcp or ws: ws_chat NAME tcp|ws ROUND.
+ws_chat() {
+    local name=$1 how=$2 sfx=""
+    (($3 > 1)) && sfx="-r$3"
+    ws_scenario "$name" "$how" "ws-chat$([ "$how" = tcp ] && echo -tcp)$sfx" chat \
+        --count "$CHAT_USERS" --parallel "$PARALLEL" --source "$SOURCES" \
+        --rates "$WS_CHAT_RATES" --step "$CHAT_STEP" --drain 5 --timeout 600
+}
+
 # Every scenario on a freshly started server, so memory left from the previous one does not
 # hide the per-session cost.
 run_server() {
@@ -611,6 +699,7 @@ run_server() {
             --source "$SOURCES" --rates "$CHAT_RATES" --step "$CHAT_STEP" --drain 5 \
             --timeout 600 || return 1
     fi
+    ws_runs "$name" || return 1
     for n in $(want rsa && echo "$RSA_LOGIN_COUNTS"); do
         scenario --rsa "$name" "login-rsa-$n" login --count "$n" --parallel "$PARALLEL" \
             --source "$SOURCES" --duration "$HOLD" --timeout 600 || return 1

@@ -9,7 +9,8 @@ Usage:
 Reads meta.env (machine, versions, settings, probes), the bot's --json output of each run
 (NAME-login-N.json, NAME-chat.json, NAME-login-rsa-N.json, NAME-churn.json, NAME-muc.json,
 NAME-mixed.json, parley-soak.json, NAME-chat-archive.json, parley-chat-archive-off.json,
-NAME-offline.json, NAME-resume.json, parley-mam-*.json and parley-mam-storage.txt; any of them
+NAME-offline.json, NAME-resume.json, parley-mam-*.json, parley-mam-storage.txt, and over
+WebSocket beside TCP NAME-ws-login[-tcp].json and NAME-ws-chat[-tcp][-rN].json; any of them
 may be missing: older runs, a bot without the muc or mixed scenario, a server without MUC), NAME-*.run (CPU accounting of each run) and
 NAME.error (why a server could not be measured). Plots with gnuplot (Debian's gnuplot-nox).
 Standard library only.
@@ -30,6 +31,7 @@ from report_tables import (
 )
 from report_soak import soak_section, soak_plot
 import report_history
+import report_ws
 
 
 def noisy_runs(res):
@@ -156,6 +158,10 @@ def method_section(res):
          "logins" if m.get("offline_logins", "0") not in ("", "0") else "") +
         (f"; resumption of {m['resume_sessions']} sessions"
          if m.get("resume_sessions", "0") not in ("", "0") else "") +
+        (f"; over WebSocket ({'ws://' if m.get('ws_tls') == 'none' else 'wss://'}) "
+         f"{int(m.get('ws_login_count') or 0):,} idle sessions and chat at "
+         f"{m['ws_chat_rates'].replace(',', ', ')} msg/s, {m.get('ws_rounds', '1')} round(s)"
+         if m.get("ws_chat_rates") else "") +
         (f"; archive queries on {int(m['mam_rows']):,} generated messages, {m.get('mam_s')} s "
          f"each, beside {m.get('mam_chat_rate')} msg/s of chat" if m.get("mam_rows") else "") +
         (f"; only the scenarios {m['bench_scenarios']}" if m.get("bench_scenarios") else "") +
@@ -205,6 +211,7 @@ def errors_section(res):
 def results_md(res):
     kind = "quick run (`make bench-quick`)" if res.quick else "full run (`make bench`)"
     out = [f"# Parley vs Prosody vs ejabberd — {kind}", ""]
+    report_ws.loaded(res)
     if res.quick:
         extra = []
         if res.rsa_counts:
@@ -215,6 +222,8 @@ def results_md(res):
             extra.append(f"MUC steps up to {max(res.rates('muc_rates')):,.0f} msg/s")
         if any(res.mixed.get(s) for s in res.servers):
             extra.append(f"mixed steps up to {max(res.rates('mixed_rates')):,.0f} actions/s")
+        if any(res.ws_login.values()) or any(res.ws_rounds.values()):
+            extra.append("XMPP over WebSocket beside TCP (idle memory, chat CPU)")
         if res.soak:
             extra.append(f"a {float(res.soak.get('duration_s') or 0):g} s soak of "
                          f"{res.soak.get('count', 0):,} sessions")
@@ -237,6 +246,7 @@ def results_md(res):
     out += login_section(res)
     out += rsa_section(res)
     out += chat_section(res)
+    out += report_ws.ws_section(res)
     out += botcap_section(res)
     out += churn_section(res)
     out += muc_section(res)
@@ -377,6 +387,7 @@ def main():
     args = ap.parse_args()
     res = Results(args.results)
     report_history.load(res)
+    report_ws.load(res)
     if not res.meta:
         sys.exit(f"report: no meta.env in {args.results}: run bench/suite/bench.sh first")
     if args.headline:

@@ -34,6 +34,8 @@ REFERENCE = {
     "mam": {"ejabberd": "", "prosody": "", "target": "< 5 ms at 10M messages"},
     "archive_rate": {"ejabberd": "", "prosody": "", "target": "well over 10,000 (archived)"},
     "archive_cost": {"ejabberd": "", "prosody": "", "target": "≤ +25 % CPU per message"},
+    "ws_kib": {"ejabberd": "", "prosody": "", "target": "≤ +1 KiB"},
+    "ws_cpu": {"ejabberd": "", "prosody": "", "target": "≤ +15 %"},
 }
 
 
@@ -437,6 +439,13 @@ def common_sustained_rate(res, servers=None):
     servers = [s for s in (servers or res.servers) if s in res.servers]
     best = [max_sustained(res.chat.get(s), res.step_s).rate for s in servers]
     return min(best) if best and None not in best else None
+
+
+def kib_per_session(j):
+    """Server RSS growth per online session over the run (start of the bot to the hold)."""
+    if not j or j.get("server_rss_kib") is None or not j.get("online"):
+        return None
+    return (j["server_rss_kib"] - j["server_rss_start_kib"]) / j["online"]
 
 
 def find_step(chat, rate):

@@ -5,10 +5,11 @@ from report_data import (
     TITLES, PEERS, P99_LIMIT_MS, P99_TARGET_MS, BOT_BUSY_PCT, SERVER_HEADROOM_PCT,
     TARGET_CPU_RATE, REFERENCE, saturation, step_saturation, cpu_shares, step_verdict,
     max_sustained, fanout, muc_sustained, deliveries_per_s, cpu_us_per_msg, fmt_num, fmt_ratio,
-    fmt_figure, md_table, common_sustained_rate, find_step, MucBig,
+    fmt_figure, md_table, common_sustained_rate, find_step, MucBig, kib_per_session,
 )
 from report_soak import soak_rows
 from report_history import history_headline_rows, mam_headline_cells
+from report_ws import ws_headline_rows
 
 
 def run_marks(runs, bot_key, server_key):
@@ -92,6 +93,7 @@ def headline_rows(res):
     for view in (res, MucBig(res)):
         if view is res or any(view.muc.get(s) for s in res.servers):
             rows.append(muc_headline_row(view))
+    rows += ws_headline_rows(res)
     rows += soak_rows(res)
     rows += history_headline_rows(res)
     return rows
@@ -112,13 +114,6 @@ def muc_headline_row(view):
     shape = f"{rooms} rooms × {occ}" if rooms != "1" else f"one room of {occ}"
     return (f"MUC deliveries/s ({shape}, p99 ≤ 100 ms, none lost)", vals, "↑", "muc", 0,
             marks)
-
-
-def kib_per_session(j):
-    """Server RSS growth per online session over the run (start of the bot to the hold)."""
-    if not j or j.get("server_rss_kib") is None or not j.get("online"):
-        return None
-    return (j["server_rss_kib"] - j["server_rss_start_kib"]) / j["online"]
 
 
 def headline_table(res):

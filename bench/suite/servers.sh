@@ -5,18 +5,25 @@
 #
 # Reads: ROOT, WORK (copies of the binaries in $WORK/bin), SUITE, DOMAIN, KEYCACHE,
 # PARLEY_ARCHIVE_ON, PARLEY_ARCHIVE_OFF, PROSODY_MAM_STORAGE, PASSWORD, BOT, CERT, KEY,
-# RSA_CERT, RSA_KEY, SERVER_CPU, BOT_CPU, and the per-server ports PORT_<name>,
-# TLS_PORT_<name>. Sets SRV_PID and SRV_NAME while a server runs.
+# RSA_CERT, RSA_KEY, SERVER_CPU, BOT_CPU, WS_TLS, WS_PATH, and the per-server ports
+# PORT_<name>, TLS_PORT_<name>, WS_PORT_<name> (ws://), WSS_PORT_<name> (wss://). Sets SRV_PID
+# and SRV_NAME while a server runs.
 #
 # Each server has a primary config (ECDSA P-256, $CERT) and variants of it (srv_variants): the
 # "rsa" one differs only in the certificate (RSA-2048, $RSA_CERT); the others add the message
-# archive or stream management. All use the same accounts.
+# archive, stream management, or XMPP over WebSocket. All use the same accounts.
 
 SRV_PID=""
 SRV_NAME=""
 
 srv_port() { local v="PORT_$1"; echo "${!v}"; }
 srv_tls_port() { local v="TLS_PORT_$1"; echo "${!v}"; }
+srv_ws_port() { local v="WS_PORT_$1"; echo "${!v}"; }
+srv_wss_port() { local v="WSS_PORT_$1"; echo "${!v}"; }
+# The port of the bot's WebSocket runs: wss:// (WS_TLS=direct) or ws:// (WS_TLS=none).
+srv_ws_bot_port() {
+    if [ "$WS_TLS" = none ]; then srv_ws_port "$1"; else srv_wss_port "$1"; fi
+}
 
 # The SASL mechanism the bot uses: Parley stores SCRAM keys, so SCRAM-SHA-256 never runs
 # PBKDF2 on its side; the peers store plaintext passwords, and PLAIN is their fastest login.
@@ -56,13 +63,38 @@ srv_config() {
 # PARLEY_ARCHIVE_ON, Prosody's mod_mam on mod_storage_sql with SQLite, ejabberd's mod_mam on
 # SQL storage with SQLite), nomam (Parley only: its archive off, from PARLEY_ARCHIVE_OFF) and sm
 # (stream management with resumption: Prosody's mod_smacks, ejabberd's mod_stream_mgmt;
-# Parley's is always on). The archive variants keep their archive apart (srv_reset_archive).
-# Every Parley config but mam has its archive off, as the peers have none outside mam.
+# Parley's is always on) and ws (XMPP over WebSocket at $WS_PATH, ws:// on WS_PORT_<name> and
+# wss:// on WSS_PORT_<name>, beside c2s as always: Parley's http_port and https_port, Prosody's
+# mod_websocket, ejabberd's ejabberd_http_ws). The archive variants keep their archive apart
+# (srv_reset_archive). Every Parley config but mam has its archive off, as the peers have none
+# outside mam.
 srv_variants() {
     case $1 in
-    parley) echo "rsa mam nomam sm" ;;
-    *) echo "rsa mam sm" ;;
+    parley) echo "rsa mam nomam sm ws" ;;
+    *) echo "rsa mam sm ws" ;;
     esac
+}
+
+# True when this Parley serves XMPP over WebSocket (its config documents http_port).
+parley_has_websocket() { grep -q '^http_port' "$ROOT/conf/parley.conf" 2>/dev/null; }
+
+# ejabberd's two WebSocket listeners, one YAML line each (with \n between them for render).
+ejabberd_ws_listeners() {
+    local handler="request_handlers: {\"$WS_PATH\": ejabberd_http_ws}}"
+    printf '  - {port: %s, ip: "127.0.0.1", module: ejabberd_http, %s\\n' \
+        "$(srv_ws_port ejabberd)" "$handler"
+    printf '  - {port: %s, ip: "127.0.0.1", module: ejabberd_http, tls: true, %s' \
+        "$(srv_wss_port ejabberd)" "$handler"
+}
+
+# Parley's ws variant: its HTTP and HTTPS ports, and for ws:// the loopback exception that
+# lets a session without TLS log in (PLAIN is still never offered there).
+parley_ws_config() {
+    sed -i -e "s|^http_port = .*|http_port = $(srv_ws_port parley)|" \
+        -e "s|^https_port = .*|https_port = $(srv_wss_port parley)|" "$1"
+    # beside the ports, before any [section] a variant appends
+    [ "$WS_TLS" = none ] && sed -i "/^https_port = /a allow_plaintext_loopback = true" "$1"
+    return 0
 }
 
 # True when this Parley has a message archive (its config documents an [archive] section).
@@ -81,7 +113,7 @@ srv_variant_tail() {
 }
 
 srv_prepare() {
-    local name=$1 dir="$WORK/$1" tmpl variant crt k mods store conf
+    local name=$1 dir="$WORK/$1" tmpl variant crt k mods store conf http https listeners
     mkdir -p "$dir"
     case $name in
     parley) tmpl=parley.conf.in; mkdir -p "$dir/data" && chmod 700 "$dir/data" ;;
@@ -90,18 +122,23 @@ srv_prepare() {
     *) die "unknown server $name" ;;
     esac
     for variant in "" $(srv_variants "$name"); do
-        crt=$CERT k=$KEY mods="" store='"internal"'
+        crt=$CERT k=$KEY mods="" store='"internal"' http="" https="" listeners=""
         [ "$variant" = rsa ] && crt=$RSA_CERT k=$RSA_KEY
         [ "$variant" = mam ] && mods=', "mam"' store=$PROSODY_MAM_STORAGE
         [ "$variant" = sm ] && mods=', "smacks"'
+        if [ "$variant" = ws ]; then
+            mods=', "websocket"' http=$(srv_ws_port "$name") https=$(srv_wss_port "$name")
+            listeners=$(ejabberd_ws_listeners)
+        fi
         conf=$(srv_config "$name" "$variant")
         render "$SUITE/$tmpl" "$conf" "WORK=$dir" \
             "PORT=$(srv_port "$name")" "TLS_PORT=$(srv_tls_port "$name")" "CERT=$crt" \
             "KEY=$k" "CERT_DIR=$(dirname "$crt")" "DOMAIN=$DOMAIN" "MODULES=$mods" \
-            "STORAGE=$store"
+            "STORAGE=$store" "HTTP_PORTS=$http" "HTTPS_PORTS=$https" "WS_LISTENERS=$listeners"
         # Parley's archive runs write to a copy of its data (srv_reset_archive)
         [[ $name-$variant == parley-*mam ]] &&
             sed -i "s|^data_dir = .*|data_dir = $dir/data-archive|" "$conf"
+        [ "$name-$variant" = parley-ws ] && parley_ws_config "$conf"
         srv_variant_tail "$name" "$variant" >>"$conf"
     done
 }
@@ -133,16 +170,20 @@ srv_reset_archive() {
 }
 
 # Starts NAME pinned to $SERVER_CPU with the config of VARIANT (optional, see srv_variants), waits
-# for its c2s port; false (with its log shown) when it does not come up within 90 s.
+# for its c2s port (and the ws variant for its WebSocket port too); false (with its log shown)
+# when it does not come up within 90 s.
 srv_start() {
-    local name=$1 dir="$WORK/$1" port conf
+    local name=$1 dir="$WORK/$1" port conf p
     port=$(srv_port "$name")
     conf=$(srv_config "$name" "${2:-}")
     # (the ports sit below the ephemeral range, so no client socket of the bot can hold them)
-    if port_listening "$port" || port_listening "$(srv_tls_port "$name")"; then
-        log "$name: port $port or $(srv_tls_port "$name") is already in use by another program"
-        return 1
-    fi
+    for p in "$port" "$(srv_tls_port "$name")" "$(srv_ws_port "$name")" \
+        "$(srv_wss_port "$name")"; do
+        if port_listening "$p"; then
+            log "$name: port $p is already in use by another program"
+            return 1
+        fi
+    done
     : >"$dir/console.log"
     : >"$(srv_logfile "$name")" # so that its last words are this start's
     case $name in
@@ -174,13 +215,15 @@ srv_start() {
     SRV_PID=$!
     SRV_NAME=$name
     echo "$SRV_PID" >"$dir/server.pid"
-    if ! wait_listen "$SRV_PID" "$port" 90; then
-        log "$name did not start listening on $port; its output:"
+    [ "${2:-}" = ws ] && port="$port $(srv_ws_bot_port "$name")"
+    for p in $port; do
+        wait_listen "$SRV_PID" "$p" 90 && continue
+        log "$name did not start listening on $p; its output:"
         tail -n 20 "$dir/console.log" >&2
         [ "$(srv_logfile "$name")" = "$dir/console.log" ] || tail -n 5 "$(srv_logfile "$name")" >&2
         srv_stop
         return 1
-    fi
+    done
     sleep 1 # listeners come up before every module is ready in the peers
     [ "$name-${2:-}" = ejabberd-mam ] && ejabberd_sql_warm
     return 0

@@ -41,7 +41,7 @@ static const struct field fields[] = {
     FIELD(quiet, F_BOOL),      FIELD(muc_domain, F_STR),    FIELD(rooms, F_LONG),
     FIELD(occupants, F_LONG),  FIELD(mix, F_STR),        FIELD(sm, F_BOOL),
     FIELD(hold, F_DOUBLE),     FIELD(messages, F_LONG),     FIELD(max_logins, F_LONG),
-    FIELD(series, F_DOUBLE),
+    FIELD(series, F_DOUBLE),   FIELD(transport, F_INT),     FIELD(ws_path, F_STR),
 };
 
 static void field_text(const struct bench_opts *o, const struct field *fd, char *out, size_t n)
@@ -88,7 +88,7 @@ static const struct valid_case valid_cases[] = {
         "server_pid=0", "parallel=100", "tick_ms=5", "source=(null)", "keycache=(null)",
         "register_cmd=(null)", "resource=bench", "quiet=false", "muc_domain=(null)", "rooms=20",
         "occupants=50", "mix=chat=85,presence=15", "sm=false", "hold=0", "messages=0",
-        "max_logins=0", "series=0" } },
+        "max_logins=0", "series=0", "transport=0", "ws_path=/xmpp-websocket" } },
     { { "chat", "--host", "127.0.0.2", "--port", "15222", "--domain", "example.test", "--users",
         "bot-%d", "--first", "0", "--count", "2", "--password", "s3cr et", "--rates",
         "1000,5000", "--step", "0.1", "--drain", "0", "--quiet", "--sm" },
@@ -143,6 +143,14 @@ static const struct valid_case valid_cases[] = {
     { { "churn", "--hold", "0.5", "--messages", "1000", "--max-logins", "100000", "--series",
         "0.5" },
       { "hold=0.5", "messages=1000", "max_logins=100000", "series=0.5" } },
+    /* XMPP over WebSocket: ws:// with --tls none, wss:// with --tls direct */
+    { { "chat", "--transport", "ws", "--tls", "none", "--port", "5280", "--count", "2" },
+      { "transport=1", "tls=2", "port=5280", "ws_path=/xmpp-websocket" } },
+    { { "login", "--transport", "ws", "--tls", "direct", "--ws-path", "/ws?x=1&y=%41" },
+      { "transport=1", "tls=1", "ws_path=/ws?x=1&y=%41" } },
+    { { "login", "--transport", "tcp", "--ws-path", "not a path" }, /* only ws reads it */
+      { "transport=0", "ws_path=not a path" } },
+    { { "resume", "--transport", "ws", "--tls", "none", "--sm" }, { "transport=1", "sm=true" } },
 };
 
 static void test_valid_sets(void **state)
@@ -248,6 +256,25 @@ static const struct error_case error_cases[] = {
     { { "mixed", "--mix", "chat=80,bogus=20" }, "bad --mix 'chat=80,bogus=20': unknown kind" },
     { { "mixed", "--mix", "" }, "bad --mix '': empty" },
     { { "mixed", "--mix", "chat=0,presence=0" }, "every weight is 0" },
+    { { "login", "--transport", "wss" }, "bad value for --transport: wss" },
+    { { "login", "--transport", "WS" }, "bad value for --transport: WS" },
+    { { "login", "--transport" }, "--transport needs a value" },
+    { { "login", "--transport", "ws" },
+      "--transport ws needs --tls direct (wss://) or --tls none (ws://)" },
+    { { "login", "--transport", "ws", "--tls", "starttls" }, "--transport ws needs --tls direct" },
+    { { "login", "--transport", "ws", "--tls", "none", "--ws-path", "xmpp-websocket" },
+      "bad --ws-path 'xmpp-websocket'" },
+    { { "login", "--transport", "ws", "--tls", "none", "--ws-path", "" }, "bad --ws-path ''" },
+    { { "login", "--transport", "ws", "--tls", "none", "--ws-path", "/a b" }, "bad --ws-path" },
+    { { "login", "--transport", "ws", "--tls", "none", "--ws-path", "/a\r\nX: y" },
+      "bad --ws-path" },
+    { { "login", "--transport", "ws", "--tls", "none", "--ws-path", "/caf\xc3\xa9" },
+      "bad --ws-path" },
+    { { "login", "--transport", "ws", "--tls", "none", "--domain", "local host" },
+      "--transport ws needs a --domain without blanks" },
+    { { "login", "--transport", "ws", "--tls", "none", "--domain", "localhost\r\n" },
+      "--transport ws needs a --domain without blanks" },
+    { { "login", "--transport", "ws", "--tls", "none", "--ws-path" }, "--ws-path needs a value" },
 };
 
 static void test_usage_errors(void **state)
@@ -412,7 +439,8 @@ static void test_help(void **state)
                                          "--parallel", "--muc-domain", "--mix",   "--duration",
                                          "--source",   "--quiet",      "--hold",  "--messages",
                                          "--max-logins", "--series", "resume", "offline",
-                                         "mam", "--mam", "--mam-user", "--mam-rate" };
+                                         "mam", "--mam", "--mam-user", "--mam-rate",
+                                         "--transport", "--ws-path", "wss://" };
     for (size_t i = 0; i < ARRAY_LEN(words); i++)
         if (!strstr(f->text, words[i]))
             fail_msg("usage does not mention %s", words[i]);
