@@ -106,6 +106,8 @@ struct server {
 /* Loads the config at path (errors appended to err as "file:line: message").
  * Returns PL_OK or PL_EINVAL / PL_EIO. */
 int server_load_config(struct server *srv, const char *path, struct buf *err);
+/* Frees what server_load_config stored (the options' strings, the modules' option structs). */
+void server_config_free(struct server *srv);
 /* Opens storage, TLS, modules and listeners. Returns PL_OK or an error (logged). */
 int server_start(struct server *srv);
 /* Runs the loop until SIGTERM/SIGINT, then closes streams gracefully and flushes storage. */
